@@ -1,0 +1,104 @@
+# billsync: build, demo stack and tests.
+#   make demo   install what is missing, build, start the local stack in var/, print URL + login
+#   make test   the same set-up, then every test suite (unit under ASan/UBSan, e2e, browser)
+#   make stop   stop the local stack by PID
+.DEFAULT_GOAL := all
+SHELL := /bin/bash
+
+CC      ?= gcc
+PKGS    := fcgi libmariadb jansson libcurl libsodium liboath libqrencode inih
+OPT     ?= -O2
+CSTD    := -std=c17 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wformat=2 -Wno-format-nonliteral
+CPPFLAGS += -D_DEFAULT_SOURCE -D_GNU_SOURCE -Iapp -I/usr/include/ClearSilver
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CFLAGS  ?= $(OPT) -g
+ALL_CFLAGS = $(CSTD) $(CFLAGS) $(PKG_CFLAGS) -fno-strict-aliasing
+LDLIBS  = $(PKG_LIBS) -lneo_cgi -lneo_cs -lneo_utl -lz -lcsv -lm
+
+# Every .c under app/ is library code except the three programs' main files.
+MAINS    := app/web/main.c app/worker/main.c app/cli/main.c
+LIB_SRC  := $(filter-out $(MAINS),$(sort $(wildcard app/*/*.c)))
+LIB_OBJ  := $(LIB_SRC:%.c=build/obj/%.o)
+ASAN_OBJ := $(LIB_SRC:%.c=build/asan/%.o)
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/unit/%)
+UNIT_COMMON := $(wildcard tests/unit/unit_*.c)
+
+BINS := bin/billsync-web bin/billsync-worker bin/billsync
+
+.PHONY: all deps demo stop test unit e2e browser bench clean check-templates
+all: $(BINS)
+
+Q = $(if $(V),,@)
+
+build/obj/%.o: %.c
+	@mkdir -p $(@D)
+	@$(if $(V),,echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+build/asan/%.o: %.c
+	@mkdir -p $(@D)
+	@$(if $(V),,echo "  CC-SAN  $<")
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -O1 $(SANFLAGS) -MMD -MP -c $< -o $@
+
+build/libbillsync.a: $(LIB_OBJ)
+	@rm -f $@; ar rcs $@ $^
+
+build/libbillsync-asan.a: $(ASAN_OBJ)
+	@rm -f $@; ar rcs $@ $^
+
+bin/billsync-web: build/obj/app/web/main.o build/libbillsync.a
+	@mkdir -p bin; $(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+bin/billsync-worker: build/obj/app/worker/main.o build/libbillsync.a
+	@mkdir -p bin; $(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+bin/billsync: build/obj/app/cli/main.o build/libbillsync.a
+	@mkdir -p bin; $(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+build/unit/%: tests/unit/%.c $(UNIT_COMMON) build/libbillsync-asan.a
+	@mkdir -p $(@D)
+	@$(if $(V),,echo "  TEST-CC $<")
+	$(Q)$(CC) $(CPPFLAGS) -Itests/unit $(ALL_CFLAGS) -O1 $(SANFLAGS) $(shell pkg-config --cflags cmocka) \
+	  -o $@ $< $(UNIT_COMMON) build/libbillsync-asan.a $(LDLIBS) $(shell pkg-config --libs cmocka)
+
+-include $(LIB_OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(MAINS:%.c=build/obj/%.d)
+
+deps:
+	@conf/install-deps.sh
+
+# Unit tests: cmocka, ASan + UBSan. Each binary prints cmocka's own summary.
+unit: $(UNIT_BIN)
+	@fail=0; for t in $(UNIT_BIN); do \
+	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 LSAN_OPTIONS=suppressions=tests/unit/lsan.supp \
+	  UBSAN_OPTIONS=print_stacktrace=1 $$t || fail=1; done; exit $$fail
+
+check-templates:
+	@tests/check-templates.sh
+
+# Integration (real MariaDB, nginx, web pool, worker, sandboxes) and browser tests.
+e2e: all
+	/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/e2e
+
+browser: all
+	/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/browser
+
+test: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory check-templates
+	/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/e2e tests/browser tests/sandbox
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@conf/stack.sh start
+
+stop:
+	@conf/stack.sh stop
+
+bench: all
+	@tests/bench/run.sh
+
+clean:
+	rm -rf build bin

@@ -1,0 +1,282 @@
+/* main.c: billsync, the admin command: migrate, tenant and user admin, demo seed, jobs. */
+#include "common/config.h"
+#include "common/crypto.h"
+#include "common/log.h"
+#include "common/program.h"
+#include "db/accounts.h"
+#include "db/jobs.h"
+#include "db/migrate.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const char usage[] =
+    "usage: billsync [--config FILE] COMMAND [ARGS]\n"
+    "\n"
+    "Commands (each takes --help):\n"
+    "  migrate [--dir DIR]                apply new sql/NNN_*.sql migrations, each once\n"
+    "  tenant add NAME [--tz ZONE]        add an MSP (tenant)\n"
+    "  user add --tenant T --email E [--role admin|billing|viewer] [--name N]\n"
+    "                                     add a user; the password is read from stdin\n"
+    "  user passwd --email E              set a user's password (read from stdin)\n"
+    "  seed-demo [--password P]           create the demo MSP and its admin (idempotent)\n"
+    "  keygen                             create security.key_file if it does not exist\n"
+    "  job add KIND [PAYLOAD-JSON]        enqueue a job for the workers\n"
+    "\n"
+    "Settings come from conf/billsync.conf (or --config, or $BILLSYNC_CONFIG) and\n"
+    "BILLSYNC_SECTION_KEY environment variables.\n";
+
+static const struct config *cfg;
+
+static db_t *open_db(void)
+{
+    char err[512];
+    db_t *db = db_open(cfg, err, sizeof err);
+    if (!db) {
+        fprintf(stderr, "billsync: cannot connect to the database: %s\n", err);
+        exit(1);
+    }
+    return db;
+}
+
+/* Looks for --name VALUE in argv; NULL when absent. */
+static const char *opt(int argc, char **argv, const char *name)
+{
+    for (int i = 0; i < argc - 1; i++)
+        if (strcmp(argv[i], name) == 0)
+            return argv[i + 1];
+    return NULL;
+}
+
+static int wants_help(int argc, char **argv, const char *text)
+{
+    for (int i = 0; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            fputs(text, stdout);
+            return 1;
+        }
+    return 0;
+}
+
+/* Reads one line from stdin (the password), without the newline. */
+static int read_password(char *buf, size_t n)
+{
+    if (!fgets(buf, (int)n, stdin))
+        return -1;
+    buf[strcspn(buf, "\r\n")] = 0;
+    return 0;
+}
+
+static int hash_password(const char *pw, char out[CRYPTO_PWHASH_LEN])
+{
+    struct crypto_pw_cost cost = {(unsigned long long)cfg->argon2_ops,
+                                  (size_t)cfg->argon2_mem_kib * 1024};
+    return crypto_password_hash(pw, &cost, out);
+}
+
+static int cmd_migrate(int argc, char **argv)
+{
+    if (wants_help(argc, argv, "usage: billsync migrate [--dir DIR]\n"
+                               "Applies each sql/NNN_name.sql not yet recorded in schema_migrations,\n"
+                               "in order, under a database lock. Stops at the first failure.\n"))
+        return 0;
+    const char *dir = opt(argc, argv, "--dir");
+    db_t *db = open_db();
+    char err[1024];
+    int n = migrate_run(db, dir ? dir : "sql", err, sizeof err);
+    db_close(db);
+    if (n < 0) {
+        fprintf(stderr, "billsync: migrate: %s\n", err);
+        return 1;
+    }
+    printf(n ? "applied %d migration(s)\n" : "database is up to date\n", n);
+    return 0;
+}
+
+static int cmd_tenant(int argc, char **argv)
+{
+    static const char help[] = "usage: billsync tenant add NAME [--tz ZONE]\n"
+                               "Adds an MSP. ZONE is an IANA time zone such as Europe/London.\n";
+    if (wants_help(argc, argv, help))
+        return 0;
+    if (argc < 2 || strcmp(argv[0], "add") != 0) {
+        fputs(help, stderr);
+        return 2;
+    }
+    db_t *db = open_db();
+    long long id;
+    int rc = tenant_ensure(db, argv[1], opt(argc, argv, "--tz"), &id);
+    if (rc < 0)
+        fprintf(stderr, "billsync: tenant add: %s\n", db_error(db));
+    else
+        printf("%s tenant %lld (%s)\n", rc ? "created" : "existing", id, argv[1]);
+    db_close(db);
+    return rc < 0;
+}
+
+static int cmd_user(int argc, char **argv)
+{
+    static const char help[] =
+        "usage: billsync user add --tenant T --email E [--role admin|billing|viewer] [--name N]\n"
+        "       billsync user passwd --email E\n"
+        "The password is read from the first line of standard input.\n";
+    if (wants_help(argc, argv, help))
+        return 0;
+    const char *email = opt(argc, argv, "--email");
+    if (argc < 1 || !email || (strcmp(argv[0], "add") && strcmp(argv[0], "passwd"))) {
+        fputs(help, stderr);
+        return 2;
+    }
+    char pw[1100], hash[CRYPTO_PWHASH_LEN];
+    if (read_password(pw, sizeof pw) < 0 || strlen(pw) < 12) {
+        fprintf(stderr, "billsync: user: give a password of at least 12 characters on stdin\n");
+        return 2;
+    }
+    if (hash_password(pw, hash) < 0) {
+        fprintf(stderr, "billsync: user: password hashing failed\n");
+        return 1;
+    }
+    sodium_memzero(pw, sizeof pw);
+    db_t *db = open_db();
+    int rc = 1;
+    if (!strcmp(argv[0], "add")) {
+        const char *t = opt(argc, argv, "--tenant"), *role = opt(argc, argv, "--role");
+        long long tid, uid;
+        if (!role)
+            role = "admin";
+        if (strcmp(role, "admin") && strcmp(role, "billing") && strcmp(role, "viewer")) {
+            fprintf(stderr, "billsync: user add: --role must be admin, billing or viewer\n");
+        } else if (!t || tenant_find(db, t, &tid) != 1) {
+            fprintf(stderr, "billsync: user add: no tenant '%s' (see: billsync tenant add)\n",
+                    t ? t : "");
+        } else if (user_create(db, tid, email, opt(argc, argv, "--name"), role, hash, &uid) < 0) {
+            fprintf(stderr, "billsync: user add: %s\n",
+                    db_errno(db) == 1062 ? "that e-mail address already has an account"
+                                         : db_error(db));
+        } else {
+            printf("created user %lld <%s> (%s) in tenant %lld\n", uid, email, role, tid);
+            rc = 0;
+        }
+    } else {
+        struct user u;
+        if (user_find_by_email(db, email, &u) != 1)
+            fprintf(stderr, "billsync: user passwd: no user <%s>\n", email);
+        else if (user_set_password(db, u.tenant_id, u.id, hash) < 0)
+            fprintf(stderr, "billsync: user passwd: %s\n", db_error(db));
+        else {
+            printf("password changed for <%s>\n", email);
+            rc = 0;
+        }
+    }
+    db_close(db);
+    return rc;
+}
+
+static int cmd_seed_demo(int argc, char **argv)
+{
+    static const char help[] =
+        "usage: billsync seed-demo [--password P]\n"
+        "Creates the demo MSP \"Demo MSP\" and its admin admin@demo-msp.example (idempotent).\n";
+    if (wants_help(argc, argv, help))
+        return 0;
+    const char *pw = opt(argc, argv, "--password");
+    if (!pw)
+        pw = "billsync-demo-2026";
+    db_t *db = open_db();
+    long long tid;
+    int rc = 1;
+    if (tenant_ensure(db, "Demo MSP", "America/New_York", &tid) < 0) {
+        fprintf(stderr, "billsync: seed-demo: %s\n", db_error(db));
+        goto out;
+    }
+    struct user u;
+    int found = user_find_by_email(db, "admin@demo-msp.example", &u);
+    if (found == 0) {
+        char hash[CRYPTO_PWHASH_LEN];
+        if (hash_password(pw, hash) < 0 ||
+            user_create(db, tid, "admin@demo-msp.example", "Demo Admin", "admin", hash, NULL) < 0) {
+            fprintf(stderr, "billsync: seed-demo: %s\n", db_error(db));
+            goto out;
+        }
+    } else if (found < 0) {
+        fprintf(stderr, "billsync: seed-demo: %s\n", db_error(db));
+        goto out;
+    }
+    printf("demo tenant %lld ready; admin login admin@demo-msp.example%s\n", tid,
+           found ? " (existing password kept)" : "");
+    rc = 0;
+out:
+    db_close(db);
+    return rc;
+}
+
+static int cmd_keygen(int argc, char **argv)
+{
+    if (wants_help(argc, argv, "usage: billsync keygen\n"
+                               "Creates the secret key file (security.key_file) with mode 0600\n"
+                               "unless it exists. It encrypts stored credentials: back it up.\n"))
+        return 0;
+    struct stat st;
+    if (stat(cfg->key_file, &st) == 0) {
+        printf("key file %s exists; left unchanged\n", cfg->key_file);
+        return 0;
+    }
+    if (crypto_key_generate_file(cfg->key_file) < 0) {
+        fprintf(stderr, "billsync: keygen: cannot create %s: %s\n", cfg->key_file, strerror(errno));
+        return 1;
+    }
+    printf("created key file %s\n", cfg->key_file);
+    return 0;
+}
+
+static int cmd_job(int argc, char **argv)
+{
+    static const char help[] = "usage: billsync job add KIND [PAYLOAD-JSON]\n"
+                               "Enqueues a job (e.g. selftest '{\"sleep_ms\":100}').\n";
+    if (wants_help(argc, argv, help))
+        return 0;
+    if (argc < 2 || strcmp(argv[0], "add")) {
+        fputs(help, stderr);
+        return 2;
+    }
+    db_t *db = open_db();
+    long long id;
+    int rc = jobs_enqueue(db, 0, argv[1], argc > 2 ? argv[2] : NULL, NULL, 0, &id);
+    if (rc < 0)
+        fprintf(stderr, "billsync: job add: %s\n", db_error(db));
+    else
+        printf("job %lld queued\n", id);
+    db_close(db);
+    return rc < 0;
+}
+
+int main(int argc, char **argv)
+{
+    static struct config config;
+    argc = program_start(argc, argv, "billsync", usage, &config, 1);
+    cfg = &config;
+    if (argc < 2) {
+        fputs(usage, stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    int sub_argc = argc - 2;
+    char **sub_argv = argv + 2;
+    if (!strcmp(cmd, "migrate"))
+        return cmd_migrate(sub_argc, sub_argv);
+    if (!strcmp(cmd, "tenant"))
+        return cmd_tenant(sub_argc, sub_argv);
+    if (!strcmp(cmd, "user"))
+        return cmd_user(sub_argc, sub_argv);
+    if (!strcmp(cmd, "seed-demo"))
+        return cmd_seed_demo(sub_argc, sub_argv);
+    if (!strcmp(cmd, "keygen"))
+        return cmd_keygen(sub_argc, sub_argv);
+    if (!strcmp(cmd, "job"))
+        return cmd_job(sub_argc, sub_argv);
+    fprintf(stderr, "billsync: unknown command '%s' (try --help)\n", cmd);
+    return 2;
+}

@@ -1,0 +1,38 @@
+/* accounts.h: tenants and users (the only SQL for them). */
+#ifndef BILLSYNC_DB_ACCOUNTS_H
+#define BILLSYNC_DB_ACCOUNTS_H
+
+#include "db/db.h"
+
+struct user {
+    long long id, tenant_id;
+    char email[255];
+    char name[201];
+    char role[16];
+    char password_hash[256];
+    int disabled;
+    char totp_secret[300];        /* sealed (crypto_seal) base32 secret, or empty */
+    int totp_enabled;
+    long long totp_last_step;
+};
+
+/* Returns the new (or existing, when the name is taken) tenant id via *id: 1 created,
+ * 0 existed, -1 error. */
+int tenant_ensure(db_t *db, const char *name, const char *time_zone, long long *id);
+int tenant_find(db_t *db, const char *name_or_id, long long *id);
+
+/* 1 found, 0 not, -1 error. E-mail addresses are unique across all tenants (login needs
+ * no tenant picker), compared case-insensitively. */
+int user_find_by_email(db_t *db, const char *email, struct user *u);
+int user_find(db_t *db, long long tenant_id, long long user_id, struct user *u);
+/* Creates a user (password_hash may be NULL for an invited user); -1 with errno 1062 in
+ * db_errno when the e-mail is taken. */
+int user_create(db_t *db, long long tenant_id, const char *email, const char *name,
+                const char *role, const char *password_hash, long long *id);
+int user_set_password(db_t *db, long long tenant_id, long long user_id, const char *hash);
+int user_set_role(db_t *db, long long tenant_id, long long user_id, const char *role);
+int user_set_disabled(db_t *db, long long tenant_id, long long user_id, int disabled);
+/* Enabled admins of a tenant. */
+int user_count_admins(db_t *db, long long tenant_id, long long *n);
+
+#endif

@@ -1,0 +1,551 @@
+/* db.c: the one MariaDB access path: prepared statements with bound parameters only,
+ * a per-connection statement cache, reconnect on a lost server, whole-transaction retry. */
+#include "db/db.h"
+
+#include "common/config.h"
+#include "common/log.h"
+
+#include <errno.h>
+#include <mysql.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#define CACHE_SLOTS 256
+#define CELL_INIT 256
+
+struct cached_stmt {
+    char *sql;
+    MYSQL_STMT *stmt;
+};
+
+struct db {
+    MYSQL *my;
+    const struct config *cfg;
+    int connected;
+    struct cached_stmt cache[CACHE_SLOTS];
+    char err[512];
+    unsigned errnum;
+};
+
+/* Client-side codes meaning "the connection is gone" (2006/2013) or that the server no
+ * longer knows our prepared statements (1243, seen after a reconnect): re-prepare. */
+static int is_lost(unsigned e) { return e == 2006 || e == 2013 || e == 1243 || e == 2055; }
+
+static void set_err(db_t *db, unsigned num, const char *msg)
+{
+    db->errnum = num;
+    snprintf(db->err, sizeof db->err, "%s", msg ? msg : "unknown database error");
+}
+
+static void cache_clear(db_t *db)
+{
+    for (int i = 0; i < CACHE_SLOTS; i++) {
+        if (db->cache[i].stmt)
+            mysql_stmt_close(db->cache[i].stmt);
+        free(db->cache[i].sql);
+        db->cache[i].sql = NULL;
+        db->cache[i].stmt = NULL;
+    }
+}
+
+static int connect_now(db_t *db)
+{
+    const struct config *cfg = db->cfg;
+    if (db->my)
+        mysql_close(db->my);
+    db->connected = 0;
+    db->my = mysql_init(NULL);
+    if (!db->my) {
+        set_err(db, 0, "out of memory");
+        return -1;
+    }
+    unsigned int t = (unsigned int)cfg->db_timeout;
+    my_bool off = 0;
+    mysql_optionsv(db->my, MYSQL_OPT_CONNECT_TIMEOUT, &t);
+    mysql_optionsv(db->my, MYSQL_OPT_READ_TIMEOUT, &t);
+    mysql_optionsv(db->my, MYSQL_OPT_WRITE_TIMEOUT, &t);
+    mysql_optionsv(db->my, MYSQL_OPT_RECONNECT, &off);
+    mysql_optionsv(db->my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+    mysql_optionsv(db->my, MYSQL_INIT_COMMAND,
+                   "SET time_zone='+00:00', sql_mode='STRICT_ALL_TABLES,NO_ZERO_DATE,"
+                   "NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'");
+    const char *sock = cfg->db_socket[0] ? cfg->db_socket : NULL;
+    const char *host = cfg->db_host[0] ? cfg->db_host : (sock ? "localhost" : "127.0.0.1");
+    if (!mysql_real_connect(db->my, host, cfg->db_user, cfg->db_password, cfg->db_name,
+                            (unsigned)cfg->db_port, sock, 0)) {
+        set_err(db, mysql_errno(db->my), mysql_error(db->my));
+        return -1;
+    }
+    db->connected = 1;
+    return 0;
+}
+
+static int reconnect(db_t *db)
+{
+    cache_clear(db);
+    log_warn("db: reconnecting after error %u", db->errnum);
+    return connect_now(db);
+}
+
+db_t *db_open(const struct config *cfg, char *err, size_t errlen)
+{
+    db_t *db = calloc(1, sizeof *db);
+    if (!db) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    db->cfg = cfg;
+    if (connect_now(db) < 0) {
+        snprintf(err, errlen, "%s", db->err);
+        db_close(db);
+        return NULL;
+    }
+    return db;
+}
+
+db_t *db_lazy(const struct config *cfg)
+{
+    db_t *db = calloc(1, sizeof *db);
+    if (db)
+        db->cfg = cfg;
+    return db;
+}
+
+void db_close(db_t *db)
+{
+    if (!db)
+        return;
+    cache_clear(db);
+    if (db->my)
+        mysql_close(db->my);
+    free(db);
+}
+
+const char *db_error(db_t *db) { return db->err; }
+unsigned db_errno(db_t *db) { return db->errnum; }
+
+int db_ping(db_t *db)
+{
+    if (db->connected && mysql_ping(db->my) == 0)
+        return 0;
+    set_err(db, db->my ? mysql_errno(db->my) : 2006, db->my ? mysql_error(db->my) : "no connection");
+    return reconnect(db);
+}
+
+static uint64_t fnv1a(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+/* Returns the cached prepared statement for sql, preparing it on first use. */
+static MYSQL_STMT *prepare(db_t *db, const char *sql)
+{
+    if (!db->connected && connect_now(db) < 0)
+        return NULL;
+    uint64_t h = fnv1a(sql);
+    int slot = -1;
+    for (int i = 0; i < CACHE_SLOTS; i++) {
+        int k = (int)((h + (uint64_t)i) % CACHE_SLOTS);
+        if (!db->cache[k].sql) {
+            slot = k;
+            break;
+        }
+        if (strcmp(db->cache[k].sql, sql) == 0)
+            return db->cache[k].stmt;
+    }
+    if (slot < 0) {               /* full: start over rather than grow without bound */
+        cache_clear(db);
+        slot = (int)(h % CACHE_SLOTS);
+    }
+    MYSQL_STMT *st = mysql_stmt_init(db->my);
+    if (!st) {
+        set_err(db, mysql_errno(db->my), mysql_error(db->my));
+        return NULL;
+    }
+    if (mysql_stmt_prepare(st, sql, (unsigned long)strlen(sql))) {
+        set_err(db, mysql_stmt_errno(st), mysql_stmt_error(st));
+        mysql_stmt_close(st);
+        return NULL;
+    }
+    db->cache[slot].sql = strdup(sql);
+    if (!db->cache[slot].sql) {
+        mysql_stmt_close(st);
+        set_err(db, 0, "out of memory");
+        return NULL;
+    }
+    db->cache[slot].stmt = st;
+    return st;
+}
+
+/* Binds p and executes. One function on purpose: MYSQL_BIND.length points at lens[], and
+ * libmariadb reads it during execute, so both must happen while lens[] is alive. */
+static int bind_and_execute(db_t *db, MYSQL_STMT *st, const struct dbv *p, int np)
+{
+    if ((int)mysql_stmt_param_count(st) != np) {
+        char m[96];
+        snprintf(m, sizeof m, "statement wants %lu parameters, got %d",
+                 mysql_stmt_param_count(st), np);
+        set_err(db, 0, m);
+        return -1;
+    }
+    MYSQL_BIND b[np ? np : 1];
+    unsigned long lens[np ? np : 1];
+    memset(b, 0, sizeof b);
+    for (int i = 0; i < np; i++) {
+        switch (p[i].type) {
+        case DBV_NULL:
+            b[i].buffer_type = MYSQL_TYPE_NULL;
+            break;
+        case DBV_INT:
+            b[i].buffer_type = MYSQL_TYPE_LONGLONG;
+            b[i].buffer = (void *)&p[i].i;
+            break;
+        case DBV_STR:
+        case DBV_BLOB:
+            b[i].buffer_type = p[i].type == DBV_STR ? MYSQL_TYPE_STRING : MYSQL_TYPE_BLOB;
+            b[i].buffer = (void *)p[i].s;
+            lens[i] = (unsigned long)p[i].len;
+            b[i].buffer_length = lens[i];
+            b[i].length = &lens[i];
+            break;
+        }
+    }
+    if ((np && mysql_stmt_bind_param(st, b)) || mysql_stmt_execute(st)) {
+        set_err(db, mysql_stmt_errno(st), mysql_stmt_error(st));
+        return -1;
+    }
+    return 0;
+}
+
+static int is_read(const char *sql)
+{
+    while (*sql == ' ' || *sql == '\n' || *sql == '(')
+        sql++;
+    return strncasecmp(sql, "SELECT", 6) == 0;
+}
+
+/* Prepares, binds and executes; on a lost connection reconnects and retries once when that
+ * is safe (the statement is a read, or it never reached the server). */
+static MYSQL_STMT *run(db_t *db, const char *sql, const struct dbv *p, int np)
+{
+    for (int attempt = 0; attempt < 2; attempt++) {
+        MYSQL_STMT *st = prepare(db, sql);
+        if (!st) {
+            if (attempt == 0 && is_lost(db->errnum) && reconnect(db) == 0)
+                continue;
+            return NULL;
+        }
+        if (bind_and_execute(db, st, p, np) == 0)
+            return st;
+        if (db->errnum == 0)      /* parameter count mismatch: a programming error */
+            return NULL;
+        mysql_stmt_reset(st);
+        if (attempt == 0 && is_lost(db->errnum) && (is_read(sql) || db->errnum == 1243)) {
+            if (reconnect(db) == 0)
+                continue;
+        } else if (is_lost(db->errnum)) {
+            db->connected = 0;    /* next call reconnects; this write's fate is the caller's */
+            cache_clear(db);
+        }
+        return NULL;
+    }
+    return NULL;
+}
+
+int db_exec(db_t *db, const char *sql, const struct dbv *p, int np, uint64_t *affected,
+            uint64_t *insert_id)
+{
+    MYSQL_STMT *st = run(db, sql, p, np);
+    if (!st)
+        return -1;
+    if (affected)
+        *affected = mysql_stmt_affected_rows(st);
+    if (insert_id)
+        *insert_id = mysql_stmt_insert_id(st);
+    mysql_stmt_free_result(st);
+    return 0;
+}
+
+struct fetcher {
+    int ncols;
+    MYSQL_BIND *bind;
+    char **buf;
+    unsigned long *len, *cap;
+    my_bool *is_null;
+};
+
+static void fetcher_free(struct fetcher *f)
+{
+    for (int i = 0; i < f->ncols; i++)
+        free(f->buf ? f->buf[i] : NULL);
+    free(f->bind);
+    free(f->buf);
+    free(f->len);
+    free(f->cap);
+    free(f->is_null);
+}
+
+static int fetcher_init(db_t *db, MYSQL_STMT *st, struct fetcher *f)
+{
+    memset(f, 0, sizeof *f);
+    f->ncols = (int)mysql_stmt_field_count(st);
+    int n = f->ncols ? f->ncols : 1;
+    f->bind = calloc((size_t)n, sizeof *f->bind);
+    f->buf = calloc((size_t)n, sizeof *f->buf);
+    f->len = calloc((size_t)n, sizeof *f->len);
+    f->cap = calloc((size_t)n, sizeof *f->cap);
+    f->is_null = calloc((size_t)n, sizeof *f->is_null);
+    if (!f->bind || !f->buf || !f->len || !f->cap || !f->is_null)
+        goto oom;
+    for (int i = 0; i < f->ncols; i++) {
+        f->cap[i] = CELL_INIT;
+        f->buf[i] = malloc(CELL_INIT);
+        if (!f->buf[i])
+            goto oom;
+        f->bind[i].buffer_type = MYSQL_TYPE_STRING;
+        f->bind[i].buffer = f->buf[i];
+        f->bind[i].buffer_length = CELL_INIT - 1;
+        f->bind[i].length = &f->len[i];
+        f->bind[i].is_null = &f->is_null[i];
+    }
+    if (f->ncols && mysql_stmt_bind_result(st, f->bind)) {
+        set_err(db, mysql_stmt_errno(st), mysql_stmt_error(st));
+        fetcher_free(f);
+        return -1;
+    }
+    return 0;
+oom:
+    set_err(db, 0, "out of memory");
+    fetcher_free(f);
+    return -1;
+}
+
+/* Fetches the next row into f's buffers (growing them for long values).
+ * 1 = row, 0 = end, -1 = error. */
+static int fetch_row(db_t *db, MYSQL_STMT *st, struct fetcher *f)
+{
+    int rc = mysql_stmt_fetch(st);
+    if (rc == MYSQL_NO_DATA)
+        return 0;
+    if (rc == 1) {
+        set_err(db, mysql_stmt_errno(st), mysql_stmt_error(st));
+        return -1;
+    }
+    for (int i = 0; i < f->ncols; i++) {
+        if (f->is_null[i])
+            continue;
+        if (f->len[i] >= f->cap[i]) {
+            unsigned long want = f->len[i] + 1;
+            char *nb = realloc(f->buf[i], want);
+            if (!nb) {
+                set_err(db, 0, "out of memory");
+                return -1;
+            }
+            f->buf[i] = nb;
+            f->cap[i] = want;
+            f->bind[i].buffer = nb;
+            f->bind[i].buffer_length = want - 1;
+            if (mysql_stmt_fetch_column(st, &f->bind[i], (unsigned)i, 0)) {
+                set_err(db, mysql_stmt_errno(st), mysql_stmt_error(st));
+                return -1;
+            }
+            /* the wider buffer must be bound for the following rows too */
+            mysql_stmt_bind_result(st, f->bind);
+        }
+        f->buf[i][f->len[i]] = 0;
+    }
+    return 1;
+}
+
+int db_query(db_t *db, const char *sql, const struct dbv *p, int np, struct dbrows *out)
+{
+    memset(out, 0, sizeof *out);
+    MYSQL_STMT *st = run(db, sql, p, np);
+    if (!st)
+        return -1;
+    struct fetcher f;
+    if (fetcher_init(db, st, &f) < 0) {
+        mysql_stmt_free_result(st);
+        return -1;
+    }
+    if (mysql_stmt_store_result(st)) {
+        set_err(db, mysql_stmt_errno(st), mysql_stmt_error(st));
+        fetcher_free(&f);
+        return -1;
+    }
+    out->ncols = f.ncols;
+    size_t cap = 0;
+    int rc;
+    while ((rc = fetch_row(db, st, &f)) == 1) {
+        size_t need = (size_t)(out->nrows + 1) * (size_t)f.ncols;
+        if (need > cap) {
+            size_t ncap = cap ? cap * 2 : (size_t)f.ncols * 16;
+            while (ncap < need)
+                ncap *= 2;
+            char **nc = realloc(out->cell, ncap * sizeof *nc);
+            size_t *nl = nc ? realloc(out->len, ncap * sizeof *nl) : NULL;
+            if (nc)
+                out->cell = nc;
+            if (!nl) {
+                rc = -1;
+                set_err(db, 0, "out of memory");
+                break;
+            }
+            out->len = nl;
+            cap = ncap;
+        }
+        for (int c = 0; c < f.ncols; c++) {
+            size_t k = (size_t)out->nrows * (size_t)f.ncols + (size_t)c;
+            out->cell[k] = f.is_null[c] ? NULL : strndup(f.buf[c], f.len[c]);
+            out->len[k] = f.is_null[c] ? 0 : f.len[c];
+        }
+        out->nrows++;
+    }
+    fetcher_free(&f);
+    mysql_stmt_free_result(st);
+    if (rc < 0) {
+        dbrows_free(out);
+        return -1;
+    }
+    return 0;
+}
+
+int db_stream(db_t *db, const char *sql, const struct dbv *p, int np, db_row_fn fn, void *ctx)
+{
+    MYSQL_STMT *st = run(db, sql, p, np);
+    if (!st)
+        return -1;
+    struct fetcher f;
+    if (fetcher_init(db, st, &f) < 0) {
+        mysql_stmt_free_result(st);
+        return -1;
+    }
+    int rc;
+    char *cells[f.ncols ? f.ncols : 1];
+    size_t lens[f.ncols ? f.ncols : 1];
+    while ((rc = fetch_row(db, st, &f)) == 1) {
+        for (int c = 0; c < f.ncols; c++) {
+            cells[c] = f.is_null[c] ? NULL : f.buf[c];
+            lens[c] = f.is_null[c] ? 0 : f.len[c];
+        }
+        if (fn(ctx, f.ncols, cells, lens)) {
+            rc = 0;
+            break;
+        }
+    }
+    fetcher_free(&f);
+    mysql_stmt_free_result(st);   /* discards any unread rows of an early stop */
+    mysql_stmt_reset(st);
+    return rc < 0 ? -1 : 0;
+}
+
+int db_scalar(db_t *db, const char *sql, const struct dbv *p, int np, long long *out)
+{
+    struct dbrows r;
+    if (db_query(db, sql, p, np, &r) < 0)
+        return -1;
+    int found = r.nrows > 0 && r.ncols > 0;
+    if (found)
+        *out = dbrows_int(&r, 0, 0, 0);
+    dbrows_free(&r);
+    return found;
+}
+
+long long dbrows_int(const struct dbrows *r, int row, int col, long long dflt)
+{
+    const char *s = dbrows_get(r, row, col);
+    if (!s)
+        return dflt;
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    return (errno || end == s) ? dflt : v;
+}
+
+void dbrows_free(struct dbrows *r)
+{
+    if (r->cell)
+        for (int i = 0; i < r->nrows * r->ncols; i++)
+            free(r->cell[i]);
+    free(r->cell);
+    free(r->len);
+    memset(r, 0, sizeof *r);
+}
+
+static int simple(db_t *db, const char *sql)
+{
+    if (!db->connected && connect_now(db) < 0)
+        return -1;
+    if (mysql_real_query(db->my, sql, (unsigned long)strlen(sql))) {
+        set_err(db, mysql_errno(db->my), mysql_error(db->my));
+        if (is_lost(db->errnum)) {
+            db->connected = 0;
+            cache_clear(db);
+        }
+        return -1;
+    }
+    return 0;
+}
+
+int db_begin(db_t *db) { return simple(db, "START TRANSACTION"); }
+int db_commit(db_t *db) { return simple(db, "COMMIT"); }
+int db_rollback(db_t *db) { return simple(db, "ROLLBACK"); }
+
+int db_txn(db_t *db, db_txn_fn fn, void *ctx)
+{
+    for (int attempt = 0;; attempt++) {
+        int began = db_begin(db) == 0;
+        int rc = -1;
+        if (began) {
+            rc = fn(db, ctx);
+            if (rc == 0 && db_commit(db) == 0)
+                return 0;
+            unsigned e = db->errnum;
+            char keep[sizeof db->err];
+            memcpy(keep, db->err, sizeof keep);
+            db_rollback(db);
+            db->errnum = e;
+            memcpy(db->err, keep, sizeof keep);
+        }
+        /* Deadlock and lock-wait timeout ask for the whole transaction again (InnoDB and
+         * Galera alike). A lost connection is retried only when nothing was sent yet: a
+         * lost COMMIT may have landed, and only the caller's idempotency key can tell. */
+        int retry = db->errnum == 1213 || db->errnum == 1205 || (!began && is_lost(db->errnum));
+        if (!retry || attempt >= 4)
+            return rc ? rc : -1;
+        struct timespec ts = {0, (long)(20000000L * (attempt + 1))};
+        nanosleep(&ts, NULL);
+    }
+}
+
+int db_exec_script(db_t *db, const char *sql, size_t len)
+{
+    if (!db->connected && connect_now(db) < 0)
+        return -1;
+    mysql_set_server_option(db->my, MYSQL_OPTION_MULTI_STATEMENTS_ON);
+    int rc = 0;
+    if (mysql_real_query(db->my, sql, (unsigned long)len)) {
+        rc = -1;
+    } else {
+        for (;;) {
+            MYSQL_RES *res = mysql_store_result(db->my);
+            if (res)
+                mysql_free_result(res);
+            int more = mysql_next_result(db->my);
+            if (more > 0) {
+                rc = -1;
+                break;
+            }
+            if (more < 0)
+                break;
+        }
+    }
+    if (rc)
+        set_err(db, mysql_errno(db->my), mysql_error(db->my));
+    mysql_set_server_option(db->my, MYSQL_OPTION_MULTI_STATEMENTS_OFF);
+    return rc;
+}

@@ -1,0 +1,86 @@
+/* db.h: the one MariaDB access path: prepared statements with bound parameters only,
+ * a per-connection statement cache, reconnect on a lost server, whole-transaction retry. */
+#ifndef BILLSYNC_DB_DB_H
+#define BILLSYNC_DB_DB_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+struct config;
+typedef struct db db_t;
+
+enum dbv_type { DBV_NULL, DBV_INT, DBV_STR, DBV_BLOB };
+
+/* One bound parameter value. Build them with the DB_* macros below. */
+struct dbv {
+    enum dbv_type type;
+    long long i;
+    const char *s;
+    size_t len;
+};
+
+#define DB_NULL ((struct dbv){.type = DBV_NULL})
+#define DB_INT(x) ((struct dbv){.type = DBV_INT, .i = (long long)(x)})
+#define DB_STR(x) db_str(x)
+#define DB_BLOB(p, n) ((struct dbv){.type = DBV_BLOB, .s = (const char *)(p), .len = (n)})
+#define DB_PARAMS(...) ((const struct dbv[]){__VA_ARGS__}), \
+    (int)(sizeof((const struct dbv[]){__VA_ARGS__}) / sizeof(struct dbv))
+#define DB_NONE NULL, 0
+
+static inline struct dbv db_str(const char *s)
+{
+    struct dbv v = {.type = s ? DBV_STR : DBV_NULL, .s = s, .len = s ? strlen(s) : 0};
+    return v;
+}
+
+/* A fully fetched result: rows × cols of NUL-terminated strings (NULL for SQL NULL). */
+struct dbrows {
+    int nrows, ncols;
+    char **cell;                  /* nrows * ncols */
+    size_t *len;                  /* byte length of each cell */
+};
+
+static inline const char *dbrows_get(const struct dbrows *r, int row, int col)
+{
+    return (row < r->nrows && col < r->ncols) ? r->cell[row * r->ncols + col] : NULL;
+}
+long long dbrows_int(const struct dbrows *r, int row, int col, long long dflt);
+void dbrows_free(struct dbrows *r);
+
+/* Called once per row by db_stream: cells as above; return non-zero to stop. */
+typedef int (*db_row_fn)(void *ctx, int ncols, char **cells, size_t *lens);
+
+db_t *db_open(const struct config *cfg, char *err, size_t errlen);
+/* A handle that connects on first use (and after any loss): for servers that must keep
+ * running while the database is down. NULL only when out of memory. */
+db_t *db_lazy(const struct config *cfg);
+void db_close(db_t *db);
+/* Error text (no secrets) and MariaDB error number of the last failure on this handle. */
+const char *db_error(db_t *db);
+unsigned db_errno(db_t *db);
+/* 0 when the server answers (reconnecting first if the connection was lost). */
+int db_ping(db_t *db);
+
+/* Statements. Each returns 0 on success and -1 on error (see db_error). */
+int db_exec(db_t *db, const char *sql, const struct dbv *p, int np, uint64_t *affected,
+            uint64_t *insert_id);
+int db_query(db_t *db, const char *sql, const struct dbv *p, int np, struct dbrows *out);
+/* Streams rows from an unbuffered result: constant memory whatever the row count. */
+int db_stream(db_t *db, const char *sql, const struct dbv *p, int np, db_row_fn fn, void *ctx);
+/* First column of the first row as an integer; 1 = found, 0 = no row, -1 = error. */
+int db_scalar(db_t *db, const char *sql, const struct dbv *p, int np, long long *out);
+
+/* Transactions. db_txn runs fn inside START TRANSACTION/COMMIT and retries the whole
+ * transaction from the beginning on deadlock (1213) or lock wait timeout (1205). fn returns
+ * 0 to commit, non-zero to roll back (that value is returned). */
+int db_begin(db_t *db);
+int db_commit(db_t *db);
+int db_rollback(db_t *db);
+typedef int (*db_txn_fn)(db_t *db, void *ctx);
+int db_txn(db_t *db, db_txn_fn fn, void *ctx);
+
+/* Plain SQL text with no parameters, for DDL in migrations only (multi-statement allowed). */
+int db_exec_script(db_t *db, const char *sql, size_t len);
+
+#endif

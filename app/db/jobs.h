@@ -1,0 +1,36 @@
+/* jobs.h: the leased job queue (enqueue, claim with SKIP LOCKED, complete, fail, heartbeat). */
+#ifndef BILLSYNC_DB_JOBS_H
+#define BILLSYNC_DB_JOBS_H
+
+#include "db/db.h"
+
+struct job {
+    long long id;
+    long long tenant_id;          /* 0 = not tenant-specific */
+    char kind[64];
+    char *payload;                /* malloc'd, may be NULL */
+    int attempts, max_attempts;
+    char lease[100];              /* fencing token: this claim's owner string */
+};
+
+/* Adds a job due after delay_s seconds. unique_key (may be NULL) keeps at most one pending
+ * job per key: a second enqueue with the same key is a no-op that returns 0. */
+int jobs_enqueue(db_t *db, long long tenant_id, const char *kind, const char *payload,
+                 const char *unique_key, int delay_s, long long *id_out);
+
+/* Claims the oldest due job for lease_s seconds. 1 = claimed, 0 = none due, -1 = error.
+ * owner_prefix identifies the worker (host:pid); a unique suffix is added per claim. */
+int jobs_claim(db_t *db, const char *owner_prefix, int lease_s, struct job *out);
+/* Extends the lease; -1 when the lease was lost (another worker took the job). */
+int jobs_heartbeat(db_t *db, const struct job *j, int lease_s);
+/* Marks done; returns -1 if this worker no longer holds the lease (nothing is changed). */
+int jobs_complete(db_t *db, const struct job *j);
+/* Records the error and schedules a retry with capped exponential backoff, or marks the job
+ * failed when its attempts are used up. */
+int jobs_fail(db_t *db, const struct job *j, const char *error);
+void job_free(struct job *j);
+
+/* Backoff before attempt n+1 after n failures: 30 s doubling, capped at 1 hour. */
+int jobs_backoff_seconds(int attempts);
+
+#endif

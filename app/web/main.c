@@ -1,0 +1,77 @@
+/* main.c: billsync-web: the FastCGI pool. The master opens the socket once and supervises
+ * web.children processes (common/supervisor.c); each child holds its own database
+ * connection and loops on FCGX_Accept_r. */
+#include "common/config.h"
+#include "common/log.h"
+#include "common/program.h"
+#include "common/supervisor.h"
+#include "db/db.h"
+#include "web/app.h"
+
+#include <errno.h>
+#include <fcgiapp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct web_ctx {
+    int listen_fd;
+    const struct config *cfg;
+};
+
+static void on_child_term(int sig)
+{
+    (void)sig;
+    FCGX_ShutdownPending();       /* finish the request in flight, then leave the loop */
+}
+
+static void child_main(void *vctx)
+{
+    const struct web_ctx *ctx = vctx;
+    supervisor_on_signal(SIGTERM, on_child_term);
+    supervisor_on_signal(SIGINT, on_child_term);
+    /* The handle connects on first use and after any loss, so a child serves error pages
+     * and /healthz 503 while the database is down, and recovers by itself. */
+    db_t *db = db_lazy(ctx->cfg);
+    if (!db)
+        _exit(1);
+    FCGX_Request req;
+    FCGX_InitRequest(&req, ctx->listen_fd, 0);
+    while (FCGX_Accept_r(&req) >= 0) {
+        web_handle(&req, ctx->cfg, db);
+        FCGX_Finish_r(&req);
+    }
+    db_close(db);
+    _exit(0);
+}
+
+static const char usage[] =
+    "usage: billsync-web [--config FILE]\n"
+    "Runs the FastCGI pool for the billsync web UI on web.socket with web.children\n"
+    "processes. Signals: HUP recycles the children, TERM or INT drains them and exits.\n"
+    "Environment: BILLSYNC_CONFIG, and BILLSYNC_SECTION_KEY for any setting.\n";
+
+int main(int argc, char **argv)
+{
+    static struct config cfg;
+    program_start(argc, argv, "billsync-web", usage, &cfg, 0);
+    FCGX_Init();
+    /* Bind a temporary name and rename it over the live path: a new master can replace a
+     * running one with no moment without a socket. */
+    char tmp[sizeof cfg.web_socket + 32];
+    snprintf(tmp, sizeof tmp, "%s.%d", cfg.web_socket, (int)getpid());
+    mode_t old = umask(0117);
+    int fd = FCGX_OpenSocket(tmp, 256);
+    umask(old);
+    if (fd < 0 || rename(tmp, cfg.web_socket) < 0) {
+        fprintf(stderr, "billsync-web: cannot listen on %s: %s\n", cfg.web_socket, strerror(errno));
+        return 1;
+    }
+    log_info("listening on %s with %d children", cfg.web_socket, cfg.web_children);
+    struct web_ctx ctx = {fd, &cfg};
+    supervise(cfg.web_children, child_main, &ctx, 5);
+    log_info("stopped");
+    return 0;
+}

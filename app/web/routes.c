@@ -1,0 +1,41 @@
+/* routes.c: the page table: path → handler, with login, role and POST flags. */
+#include "web/routes.h"
+
+#include "web/pages.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Navigation follows seed 001: Dashboard, Reports, Billing, Configuration, Users. A page
+ * appears in the navigation only when it exists and the user's role may open it. */
+static const struct route routes[] = {
+    {"/healthz", page_healthz, R_PUBLIC, ROLE_NONE, NULL},
+    {"/", page_dashboard, 0, ROLE_VIEWER, "Dashboard"},
+};
+#define NROUTES (sizeof routes / sizeof routes[0])
+
+const struct route *routes_find(const char *path)
+{
+    for (size_t i = 0; i < NROUTES; i++) {
+        const struct route *r = &routes[i];
+        if (r->flags & R_PREFIX ? strncmp(path, r->path, strlen(r->path)) == 0
+                                : strcmp(path, r->path) == 0)
+            return r;
+    }
+    return NULL;
+}
+
+void routes_nav(struct web *w)
+{
+    int n = 0;
+    for (size_t i = 0; i < NROUTES; i++) {
+        const struct route *r = &routes[i];
+        if (!r->nav || !w->sess || w->sess->role < r->min_role)
+            continue;
+        hsetf(w, r->path, "Nav.%d.href", n);
+        hsetf(w, r->nav, "Nav.%d.label", n);
+        if (w->route == r)
+            hsetf(w, "1", "Nav.%d.active", n);
+        n++;
+    }
+}

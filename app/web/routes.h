@@ -1,0 +1,28 @@
+/* routes.h: the page table: path → handler, with login, role and POST flags. */
+#ifndef BILLSYNC_WEB_ROUTES_H
+#define BILLSYNC_WEB_ROUTES_H
+
+#include "web/web.h"
+
+enum route_flags {
+    R_PUBLIC = 1 << 0,            /* no sign-in needed */
+    R_POST = 1 << 1,              /* accepts POST (which must carry the CSRF token) */
+    R_PREFIX = 1 << 2,            /* path is a prefix: /review/ matches /review/2026-11 */
+    R_NO_MFA = 1 << 3,            /* reachable before the second factor is given */
+};
+
+typedef void (*page_fn)(struct web *w);
+
+struct route {
+    const char *path;
+    page_fn fn;
+    unsigned flags;
+    enum role min_role;
+    const char *nav;              /* label in the navigation, or NULL */
+};
+
+const struct route *routes_find(const char *path);
+/* Fills Nav.N.{href,label,active} for the signed-in user's role. */
+void routes_nav(struct web *w);
+
+#endif
