@@ -131,6 +131,12 @@ int jobs_fail(db_t *db, const struct job *j, const char *error)
                    NULL, NULL);
 }
 
+int jobs_clear_payload(db_t *db, const struct job *j)
+{
+    return db_exec(db, "UPDATE jobs SET payload = NULL WHERE id = ? AND lease_owner = ?",
+                   DB_PARAMS(DB_INT(j->id), DB_STR(j->lease)), NULL, NULL);
+}
+
 void job_free(struct job *j)
 {
     free(j->payload);

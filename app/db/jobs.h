@@ -28,6 +28,8 @@ int jobs_complete(db_t *db, const struct job *j);
 /* Records the error and schedules a retry with capped exponential backoff, or marks the job
  * failed when its attempts are used up. */
 int jobs_fail(db_t *db, const struct job *j, const char *error);
+/* Forgets the payload of a job this worker holds (sealed mail, once sent). */
+int jobs_clear_payload(db_t *db, const struct job *j);
 void job_free(struct job *j);
 
 /* Backoff before attempt n+1 after n failures: 30 s doubling, capped at 1 hour. */

@@ -6,5 +6,20 @@
 
 void page_healthz(struct web *w);
 void page_dashboard(struct web *w);
+void page_login(struct web *w);
+void page_login_2fa(struct web *w);
+void page_logout(struct web *w);
+void page_forgot(struct web *w);
+void page_reset(struct web *w);
+void page_invite(struct web *w);
+void page_users(struct web *w);
+void page_profile(struct web *w);
+void page_profile_qr(struct web *w);
+void page_audit(struct web *w);
+
+struct user;
+/* 1 when code is the user's current TOTP code and was not used before (its step is then
+ * recorded), 0 when not, -1 on error. Shared by /login/2fa and /profile. */
+int page_totp_accept(struct web *w, const struct user *u, const char *code);
 
 #endif

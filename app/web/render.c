@@ -5,9 +5,11 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "web/routes.h"
+#include "web/session.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void hset(struct web *w, const char *name, const char *value)
@@ -47,6 +49,10 @@ static void layout_values(struct web *w)
         hset(w, "Tenant.name", w->sess->tenant_name);
         hset(w, "CSRF", w->sess->csrf);
         routes_nav(w);
+        char *flash = session_take_flash(w);
+        if (flash)
+            hset(w, "Flash", flash);
+        free(flash);
     }
     hset(w, "Request.path", w->req.path);
 }

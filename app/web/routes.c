@@ -10,7 +10,17 @@
  * appears in the navigation only when it exists and the user's role may open it. */
 static const struct route routes[] = {
     {"/healthz", page_healthz, R_PUBLIC, ROLE_NONE, NULL},
+    {"/login", page_login, R_PUBLIC | R_POST, ROLE_NONE, NULL},
+    {"/login/2fa", page_login_2fa, R_POST | R_NO_MFA, ROLE_VIEWER, NULL},
+    {"/logout", page_logout, R_POST | R_NO_MFA, ROLE_VIEWER, NULL},
+    {"/forgot", page_forgot, R_PUBLIC | R_POST, ROLE_NONE, NULL},
+    {"/reset", page_reset, R_PUBLIC | R_POST, ROLE_NONE, NULL},
+    {"/invite", page_invite, R_PUBLIC | R_POST, ROLE_NONE, NULL},
     {"/", page_dashboard, 0, ROLE_VIEWER, "Dashboard"},
+    {"/users", page_users, R_POST, ROLE_ADMIN, "Users"},
+    {"/audit", page_audit, 0, ROLE_ADMIN, "Audit log"},
+    {"/profile", page_profile, R_POST | R_NO_MFA, ROLE_VIEWER, NULL},
+    {"/profile/qr.svg", page_profile_qr, R_NO_MFA, ROLE_VIEWER, NULL},
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 

@@ -1,7 +1,11 @@
 /* handlers.c: job kinds → the functions that run them. */
 #include "worker/handlers.h"
 
+#include "common/config.h"
+#include "common/crypto.h"
 #include "common/log.h"
+#include "common/mail.h"
+#include "common/secret_key.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -30,11 +34,52 @@ static int job_selftest(struct job_env *env, struct job *job, char *err, size_t 
     return 0;
 }
 
+/* "mail": one sealed message from the outbox (db/outbox.c), sent over SMTP. */
+static int job_mail(struct job_env *env, struct job *job, char *err, size_t errlen)
+{
+    const unsigned char *key = secret_key(env->cfg);
+    char *plain = NULL;
+    size_t len = 0;
+    if (!key || !job->payload || crypto_open(key, job->payload, &plain, &len) < 0) {
+        snprintf(err, errlen, "mail payload cannot be opened (secret key changed?)");
+        job->attempts = job->max_attempts;
+        return -1;
+    }
+    json_error_t jerr;
+    json_t *m = json_loads(plain, 0, &jerr);
+    crypto_free_secret(plain, len);
+    const char *to = json_string_value(json_object_get(m, "to"));
+    const char *subject = json_string_value(json_object_get(m, "subject"));
+    const char *body = json_string_value(json_object_get(m, "body"));
+    int rc = -1;
+    if (!to || !subject || !body) {
+        snprintf(err, errlen, "mail payload is incomplete");
+        job->attempts = job->max_attempts;
+    } else if (!env->cfg->smtp_url[0]) {
+        snprintf(err, errlen, "smtp.url is not configured");
+    } else {
+        struct mail_config mc = {
+            .url = env->cfg->smtp_url,
+            .user = env->cfg->smtp_user[0] ? env->cfg->smtp_user : NULL,
+            .password = env->cfg->smtp_password[0] ? env->cfg->smtp_password : NULL,
+            .from = env->cfg->smtp_from,
+            .timeout_ms = env->cfg->smtp_timeout_ms,
+            .starttls = 1,
+        };
+        rc = mail_send(&mc, to, subject, body, err, errlen);
+        if (rc == 0)
+            jobs_clear_payload(env->db, job);
+    }
+    json_decref(m);
+    return rc;
+}
+
 static const struct {
     const char *kind;
     job_fn fn;
 } table[] = {
     {"selftest", job_selftest},
+    {"mail", job_mail},
 };
 
 job_fn handlers_find(const char *kind)

@@ -19,7 +19,11 @@ import stack as stackmod  # noqa: E402
 @pytest.fixture(scope="session")
 def stack():
     base = tempfile.mkdtemp(prefix="billsync-e2e-")
-    st = stackmod.Stack(base, detach=False, settings={"log.level": "info"})
+    # Cheap argon2 parameters keep the many sign-ins of the suite fast; production uses
+    # the defaults of conf/billsync.conf.example.
+    st = stackmod.Stack(base, detach=False, settings={
+        "log.level": "info", "security.argon2_ops": 1, "security.argon2_mem_kib": 8192,
+        "worker.poll_ms": 100})
     try:
         st.start(with_sandbox=not os.environ.get("BILLSYNC_TEST_NO_SANDBOX"))
         yield st
@@ -94,3 +98,125 @@ def csrf_from(html):
     m = re.search(r'name="csrf" value="([^"]+)"', html)
     assert m, "no CSRF token in the form"
     return m.group(1)
+
+
+# --- accounts helpers --------------------------------------------------------------------
+import base64  # noqa: E402
+import email as emailmod  # noqa: E402
+import hashlib  # noqa: E402
+import hmac  # noqa: E402
+import itertools  # noqa: E402
+import struct  # noqa: E402
+import uuid  # noqa: E402
+
+from requests.adapters import HTTPAdapter  # noqa: E402
+
+PASSWORD = "correct horse battery staple"
+_ips = itertools.count(10)
+
+
+class SourceIPAdapter(HTTPAdapter):
+    """Sends from a chosen loopback address, so REMOTE_ADDR differs per test client and
+    the per-IP sign-in throttle of one test does not touch another."""
+
+    def __init__(self, ip, **kw):
+        self.ip = ip
+        super().__init__(**kw)
+
+    def init_poolmanager(self, *a, **kw):
+        kw["source_address"] = (self.ip, 0)
+        return super().init_poolmanager(*a, **kw)
+
+
+class Client(requests.Session):
+    def __init__(self, stack, ip=None):
+        super().__init__()
+        self.stack = stack
+        n = next(_ips)
+        self.ip = ip or f"127.0.{n // 250}.{n % 250 + 2}"
+        self.mount("http://", SourceIPAdapter(self.ip))
+
+    def get(self, path, **kw):
+        kw.setdefault("allow_redirects", False)
+        kw.setdefault("timeout", 30)
+        return super().get(self.stack.url + path, **kw)
+
+    def post(self, path, data=None, **kw):
+        kw.setdefault("allow_redirects", False)
+        kw.setdefault("timeout", 30)
+        return super().post(self.stack.url + path, data=data, **kw)
+
+    def form(self, page, action, fields, csrf=True):
+        """GETs page for its CSRF token, then POSTs fields to action."""
+        data = dict(fields)
+        if csrf:
+            data["csrf"] = csrf_from(self.get(page).text)
+        return self.post(action, data=data)
+
+    def login(self, email, password=PASSWORD, next_path=None):
+        fields = {"email": email, "password": password}
+        if next_path:
+            fields["next"] = next_path
+        return self.form("/login", "/login", fields)
+
+    def logout(self):
+        return self.form("/profile", "/logout", {})
+
+
+def new_tenant(stack, name=None):
+    name = name or f"MSP {uuid.uuid4().hex[:8]}"
+    out = stack.billsync("tenant", "add", name).stdout
+    return name, int(re.search(r"tenant (\d+)", out).group(1))
+
+
+def new_user(stack, tenant, role="admin", password=PASSWORD, email=None):
+    email = email or f"{role}-{uuid.uuid4().hex[:10]}@example.test"
+    stack.billsync("user", "add", "--tenant", str(tenant), "--email", email, "--role", role,
+                   input=password + "\n")
+    return email
+
+
+def signed_in(stack, role="admin", tenant=None):
+    """A fresh tenant (unless given) with one user of that role, signed in."""
+    if tenant is None:
+        _, tenant = new_tenant(stack)
+    email = new_user(stack, tenant, role)
+    c = Client(stack)
+    r = c.login(email)
+    assert r.status_code == 303, r.text
+    c.email, c.tenant = email, tenant
+    return c
+
+
+def totp(secret, at=None, step=30, digits=6):
+    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
+    counter = int((time.time() if at is None else at) // step)
+    h = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
+    o = h[-1] & 15
+    code = (struct.unpack(">I", h[o:o + 4])[0] & 0x7FFFFFFF) % 10 ** digits
+    return str(code).zfill(digits)
+
+
+def mails_to(stack, address, wait=10, count=1):
+    """Messages the SMTP sink received for address (waits until count have arrived)."""
+    end = time.monotonic() + wait
+    while True:
+        found = []
+        for name in sorted(os.listdir(stack.path("mail"))):
+            if name.startswith("."):
+                continue
+            raw = open(stack.path("mail", name), "rb").read()
+            msg = emailmod.message_from_bytes(raw)
+            if address in msg.get("X-Envelope-To", ""):
+                found.append(msg)
+        if len(found) >= count or time.monotonic() > end:
+            return found
+        time.sleep(0.1)
+
+
+def mail_body(msg):
+    return msg.get_payload(decode=True).decode("utf-8")
+
+
+def sql(stack, query):
+    return stack._mysql(query, "billsync")

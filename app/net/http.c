@@ -1,0 +1,1049 @@
+/* http.c: the one libcurl HTTP client every connector uses (see http.h). */
+#include "net/http.h"
+
+#include "common/log.h"
+
+#include <ctype.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define HEADER_VALUE_MAX 8192 /* longer (joined) header values are cut; Link pages stay far below */
+#define LOG_URL_MAX 600       /* keep the attempt line well inside log.c's 2 KiB */
+#define SLOT_POLL_MS 20       /* waiting for a busy slot polls with a jittered sleep up to this */
+
+struct http_client {
+    CURL *curl;
+    struct curl_slist *headers; /* defaults, plus Expect: (no 100-continue round trip) */
+    struct http_config cfg;     /* with the strings below */
+    struct http_clock clock;
+    char *base_url, *user_agent, *conn_id, *slot_dir, *ca_file;
+    char *origin_scheme, *origin_host, *origin_port;
+};
+
+/* ---- clock, randomness ------------------------------------------------------------------- */
+
+static int64_t real_now_ms(void *ctx)
+{
+    (void)ctx;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void real_sleep_ms(void *ctx, int64_t ms)
+{
+    (void)ctx;
+    if (ms <= 0)
+        return;
+    struct timespec ts = {.tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
+    }
+}
+
+static uint64_t rand64(void)
+{
+    uint64_t r;
+    if (getrandom(&r, sizeof r, GRND_NONBLOCK) == (ssize_t)sizeof r)
+        return r;
+    /* No entropy yet (early boot): jitter only needs to differ between processes. */
+    static uint64_t s;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    s ^= (uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 32) ^ 0x9e3779b97f4a7c15ULL;
+    s ^= s << 13;
+    s ^= s >> 7;
+    s ^= s << 17;
+    return s;
+}
+
+static int64_t now_ms(const struct http_client *c) { return c->clock.now_ms(c->clock.ctx); }
+
+static void sleep_ms(const struct http_client *c, int64_t ms)
+{
+    if (ms > 0)
+        c->clock.sleep_ms(c->clock.ctx, ms);
+}
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || errlen == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+static int has_ctl(const char *s)
+{
+    for (; s && *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return 1;
+    return 0;
+}
+
+/* ---- pure helpers ------------------------------------------------------------------------ */
+
+int http_status_retryable(long status) { return status == 408 || status == 429 || (status >= 500 && status <= 599); }
+
+int http_method_is_write(const char *method)
+{
+    return !(method && (!strcmp(method, "GET") || !strcmp(method, "HEAD") || !strcmp(method, "OPTIONS")));
+}
+
+int64_t http_backoff_ms(int retry, int64_t base_ms, int64_t cap_ms, uint64_t rnd)
+{
+    if (base_ms <= 0 || cap_ms <= 0)
+        return 0;
+    int64_t ceiling = base_ms;
+    for (int i = 1; i < retry && ceiling < cap_ms; i++) {
+        if (ceiling > INT64_MAX / 2) {
+            ceiling = cap_ms;
+            break;
+        }
+        ceiling *= 2;
+    }
+    if (ceiling > cap_ms)
+        ceiling = cap_ms;
+    return (int64_t)(rnd % ((uint64_t)ceiling + 1));
+}
+
+int http_parse_retry_after(const char *value, time_t now, int64_t *out_ms)
+{
+    if (!value)
+        return -1;
+    while (*value == ' ' || *value == '\t')
+        value++;
+    size_t n = strlen(value);
+    while (n && (value[n - 1] == ' ' || value[n - 1] == '\t'))
+        n--;
+    if (n == 0)
+        return -1;
+    const int64_t max_s = INT64_MAX / 1000;
+    if (isdigit((unsigned char)value[0])) {
+        int64_t s = 0;
+        size_t i = 0;
+        for (; i < n && isdigit((unsigned char)value[i]); i++)
+            s = s > (max_s - 9) / 10 ? max_s : s * 10 + (value[i] - '0');
+        if (i == n) {
+            *out_ms = s * 1000;
+            return 0;
+        }
+        /* Digits followed by more: only an asctime-less date could start so; fall through. */
+    }
+    /* HTTP-date (IMF-fixdate, RFC 850 or asctime): must name a day or month, hence a letter. */
+    int alpha = 0;
+    for (size_t i = 0; i < n; i++)
+        alpha |= isalpha((unsigned char)value[i]) != 0;
+    if (!alpha || n > 64)
+        return -1;
+    char buf[65];
+    memcpy(buf, value, n);
+    buf[n] = '\0';
+    time_t t = curl_getdate(buf, NULL);
+    if (t == (time_t)-1)
+        return -1;
+    int64_t d = (int64_t)t - (int64_t)now;
+    *out_ms = d <= 0 ? 0 : (d > max_s ? max_s : d) * 1000;
+    return 0;
+}
+
+static int is_tchar(char ch)
+{
+    return isalnum((unsigned char)ch) || (ch && strchr("!#$%&'*+-.^_`|~", ch));
+}
+
+static void skip_ows(const char **p)
+{
+    while (**p == ' ' || **p == '\t')
+        (*p)++;
+}
+
+/* Does the space-separated relation list rels[0..n) contain want? */
+static int rel_matches(const char *rels, size_t n, const char *want)
+{
+    size_t wl = strlen(want), i = 0;
+    while (i < n) {
+        while (i < n && isspace((unsigned char)rels[i]))
+            i++;
+        size_t j = i;
+        while (j < n && !isspace((unsigned char)rels[j]))
+            j++;
+        if (j > i && j - i == wl && strncasecmp(rels + i, want, wl) == 0)
+            return 1;
+        i = j;
+    }
+    return 0;
+}
+
+int http_link_find(const char *link_header, const char *rel, struct strbuf *out)
+{
+    if (!link_header || !rel || !*rel)
+        return -1;
+    const char *p = link_header;
+    struct strbuf val = STRBUF_INIT;
+    int rc = -1;
+    for (;;) {
+        while (*p == ' ' || *p == '\t' || *p == ',')
+            p++;
+        if (*p != '<')
+            break; /* end of header, or malformed */
+        const char *t = p + 1, *te = strchr(t, '>');
+        if (!te)
+            break;
+        p = te + 1;
+        int match = 0, seen_rel = 0, bad = 0;
+        for (;;) {
+            skip_ows(&p);
+            if (*p != ';')
+                break;
+            p++;
+            skip_ows(&p);
+            const char *name = p;
+            while (is_tchar(*p))
+                p++;
+            size_t nlen = (size_t)(p - name);
+            if (nlen == 0) {
+                bad = 1;
+                break;
+            }
+            skip_ows(&p);
+            strbuf_reset(&val);
+            if (*p == '=') {
+                p++;
+                skip_ows(&p);
+                if (*p == '"') {
+                    p++;
+                    while (*p && *p != '"') {
+                        if (*p == '\\' && p[1])
+                            p++;
+                        if (strbuf_append_char(&val, *p++) < 0)
+                            goto done;
+                    }
+                    if (*p != '"') {
+                        bad = 1;
+                        break;
+                    }
+                    p++;
+                } else {
+                    const char *v = p;
+                    while (is_tchar(*p))
+                        p++;
+                    if (strbuf_append_n(&val, v, (size_t)(p - v)) < 0)
+                        goto done;
+                }
+            }
+            /* RFC 8288 3.3: only the first rel parameter counts. */
+            if (nlen == 3 && strncasecmp(name, "rel", 3) == 0 && !seen_rel) {
+                seen_rel = 1;
+                match = rel_matches(strbuf_cstr(&val), val.len, rel);
+            }
+        }
+        if (bad)
+            break;
+        skip_ows(&p);
+        if (*p != ',' && *p != '\0')
+            break;
+        if (match) {
+            const char *ts = t, *tend = te;
+            while (ts < tend && isspace((unsigned char)*ts))
+                ts++;
+            while (tend > ts && isspace((unsigned char)tend[-1]))
+                tend--;
+            if (tend > ts && strbuf_append_n(out, ts, (size_t)(tend - ts)) == 0)
+                rc = 0;
+            break;
+        }
+    }
+done:
+    strbuf_free(&val);
+    return rc;
+}
+
+static int hexval(char ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    ch = (char)tolower((unsigned char)ch);
+    return ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+}
+
+/* Query parameter names whose values must never reach a log. */
+static int name_is_secret(const char *name, size_t n)
+{
+    static const char *const words[] = {"token", "secret", "pass", "pwd", "key", "code", "sig",
+                                        "auth", "credential", "session", "otp"};
+    char low[96];
+    size_t k = 0;
+    for (size_t i = 0; i < n && k < sizeof low - 1; i++) {
+        char ch = name[i];
+        if (ch == '%' && i + 2 < n && hexval(name[i + 1]) >= 0 && hexval(name[i + 2]) >= 0) {
+            ch = (char)(hexval(name[i + 1]) * 16 + hexval(name[i + 2]));
+            i += 2;
+        } else if (ch == '+') {
+            ch = ' ';
+        }
+        low[k++] = (char)tolower((unsigned char)ch);
+    }
+    low[k] = '\0';
+    for (size_t w = 0; w < sizeof words / sizeof words[0]; w++)
+        if (strstr(low, words[w]))
+            return 1;
+    return 0;
+}
+
+int http_redact_url(const char *url, struct strbuf *out)
+{
+    if (!url)
+        return -1;
+    const char *p = url;
+    const char *sep = strstr(url, "://");
+    if (sep && strcspn(url, "/?#") > (size_t)(sep - url)) {
+        if (strbuf_append_n(out, url, (size_t)(sep - url) + 3) < 0)
+            return -1;
+        const char *auth = sep + 3;
+        size_t alen = strcspn(auth, "/?#");
+        const char *at = NULL;
+        for (size_t i = 0; i < alen; i++)
+            if (auth[i] == '@')
+                at = auth + i;
+        p = at ? at + 1 : auth; /* drop user:password@ */
+    }
+    size_t plen = strcspn(p, "?#");
+    if (strbuf_append_n(out, p, plen) < 0)
+        return -1;
+    p += plen;
+    if (*p != '?')
+        return 0; /* fragment (never sent anyway) or end */
+    p++;
+    size_t qlen = strcspn(p, "#");
+    if (strbuf_append_char(out, '?') < 0)
+        return -1;
+    const char *q = p, *qend = p + qlen;
+    while (q < qend) {
+        const char *amp = memchr(q, '&', (size_t)(qend - q));
+        const char *pe = amp ? amp : qend;
+        const char *eq = memchr(q, '=', (size_t)(pe - q));
+        if (eq && name_is_secret(q, (size_t)(eq - q))) {
+            if (strbuf_append_n(out, q, (size_t)(eq - q) + 1) < 0 || strbuf_append(out, "***") < 0)
+                return -1;
+        } else if (strbuf_append_n(out, q, (size_t)(pe - q)) < 0) {
+            return -1;
+        }
+        if (amp && strbuf_append_char(out, '&') < 0)
+            return -1;
+        q = amp ? amp + 1 : qend;
+    }
+    return 0;
+}
+
+/* ---- response ---------------------------------------------------------------------------- */
+
+static void clear_headers(struct http_response *r)
+{
+    for (int i = 0; i < r->nheaders; i++) {
+        free(r->headers[i].name);
+        free(r->headers[i].value);
+        r->headers[i].name = r->headers[i].value = NULL;
+    }
+    r->nheaders = 0;
+}
+
+void http_response_init(struct http_response *r)
+{
+    memset(r, 0, sizeof *r);
+    strbuf_init(&r->body);
+}
+
+void http_response_free(struct http_response *r)
+{
+    clear_headers(r);
+    strbuf_free(&r->body);
+    free(r->effective_url);
+    http_response_init(r);
+}
+
+const char *http_response_header(const struct http_response *r, const char *name)
+{
+    for (int i = 0; i < r->nheaders; i++)
+        if (strcasecmp(r->headers[i].name, name) == 0)
+            return r->headers[i].value;
+    return NULL;
+}
+
+int http_response_next_link(const struct http_response *r, struct strbuf *out)
+{
+    struct strbuf target = STRBUF_INIT;
+    int rc = -1;
+    if (http_link_find(http_response_header(r, "Link"), "next", &target) < 0)
+        goto done;
+    const char *t = strbuf_cstr(&target);
+    if (!strncasecmp(t, "http://", 7) || !strncasecmp(t, "https://", 8) || !r->effective_url) {
+        rc = strbuf_append(out, t);
+        goto done;
+    }
+    /* A relative reference: resolve it against the URL of the request that returned it. */
+    CURLU *u = curl_url();
+    char *abs = NULL;
+    if (u && curl_url_set(u, CURLUPART_URL, r->effective_url, 0) == CURLUE_OK &&
+        curl_url_set(u, CURLUPART_URL, t, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_URL, &abs, 0) == CURLUE_OK)
+        rc = strbuf_append(out, abs);
+    curl_free(abs);
+    curl_url_cleanup(u);
+done:
+    strbuf_free(&target);
+    return rc;
+}
+
+struct xfer {
+    struct http_response *resp;
+    size_t max_body;
+    int too_large, oom;
+};
+
+static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+    struct xfer *x = ud;
+    size_t n = size * nmemb;
+    if (n > x->max_body - x->resp->body.len) {
+        x->too_large = 1;
+        return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
+    }
+    if (strbuf_append_n(&x->resp->body, ptr, n) < 0) {
+        x->oom = 1;
+        return 0;
+    }
+    return n;
+}
+
+static char *dup_n(const char *s, size_t n)
+{
+    char *d = malloc(n + 1);
+    if (d) {
+        memcpy(d, s, n);
+        d[n] = '\0';
+    }
+    return d;
+}
+
+static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+    struct xfer *x = ud;
+    struct http_response *r = x->resp;
+    size_t n = size * nmemb;
+    if (n >= 5 && memcmp(ptr, "HTTP/", 5) == 0) {
+        clear_headers(r); /* a new response (after 100 Continue, or a proxy's) starts */
+        return n;
+    }
+    const char *colon = memchr(ptr, ':', n);
+    if (!colon || colon == ptr)
+        return n;
+    size_t nlen = (size_t)(colon - ptr);
+    for (size_t i = 0; i < nlen; i++)
+        if (!is_tchar(ptr[i]))
+            return n; /* obs-fold continuation or junk: ignore */
+    const char *v = colon + 1, *ve = ptr + n;
+    while (v < ve && (*v == ' ' || *v == '\t'))
+        v++;
+    while (ve > v && (ve[-1] == '\r' || ve[-1] == '\n' || ve[-1] == ' ' || ve[-1] == '\t'))
+        ve--;
+    size_t vlen = (size_t)(ve - v);
+    for (int i = 0; i < r->nheaders; i++) {
+        if (strlen(r->headers[i].name) == nlen && strncasecmp(r->headers[i].name, ptr, nlen) == 0) {
+            /* Repeated header (e.g. two Link lines): join as one list, RFC 9110 5.3. */
+            size_t old = strlen(r->headers[i].value);
+            if (old + 2 + vlen > HEADER_VALUE_MAX)
+                return n;
+            char *j = realloc(r->headers[i].value, old + 2 + vlen + 1);
+            if (!j)
+                return n;
+            memcpy(j + old, ", ", 2);
+            memcpy(j + old + 2, v, vlen);
+            j[old + 2 + vlen] = '\0';
+            r->headers[i].value = j;
+            return n;
+        }
+    }
+    if (r->nheaders >= HTTP_MAX_HEADERS || vlen > HEADER_VALUE_MAX)
+        return n;
+    char *hn = dup_n(ptr, nlen), *hv = dup_n(v, vlen);
+    if (!hn || !hv) {
+        free(hn);
+        free(hv);
+        return n;
+    }
+    r->headers[r->nheaders].name = hn;
+    r->headers[r->nheaders].value = hv;
+    r->nheaders++;
+    return n;
+}
+
+/* ---- client ------------------------------------------------------------------------------ */
+
+static int url_origin(const char *url, char **scheme, char **host, char **port)
+{
+    CURLU *u = curl_url();
+    int rc = -1;
+    *scheme = *host = *port = NULL;
+    if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_SCHEME, scheme, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, host, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_PORT, port, CURLU_DEFAULT_PORT) == CURLUE_OK)
+        rc = 0;
+    curl_url_cleanup(u);
+    if (rc < 0) {
+        curl_free(*scheme);
+        curl_free(*host);
+        curl_free(*port);
+        *scheme = *host = *port = NULL;
+    }
+    return rc;
+}
+
+static int is_http_url(const char *s) { return !strncasecmp(s, "http://", 7) || !strncasecmp(s, "https://", 8); }
+
+static int ensure_slot_dir(const char *dir, int owned_default, char *err, size_t errlen)
+{
+    struct stat st;
+    if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+        set_err(err, errlen, "http: cannot create slot directory %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+        set_err(err, errlen, "http: slot directory %s is not a directory", dir);
+        return -1;
+    }
+    /* The default lives in a shared, world-writable place: refuse one planted by someone else. */
+    if (owned_default && st.st_uid != geteuid()) {
+        set_err(err, errlen, "http: slot directory %s belongs to another user", dir);
+        return -1;
+    }
+    return 0;
+}
+
+static char *xstrdup(const char *s, int *fail)
+{
+    if (!s)
+        return NULL;
+    char *d = strdup(s);
+    if (!d)
+        *fail = 1;
+    return d;
+}
+
+struct http_client *http_client_new(const struct http_config *cfg, char *err, size_t errlen)
+{
+    set_err(err, errlen, "%s", "");
+    if (!cfg || !cfg->base_url || !is_http_url(cfg->base_url) || has_ctl(cfg->base_url)) {
+        set_err(err, errlen, "http: base URL must be an http:// or https:// URL");
+        return NULL;
+    }
+    if (cfg->max_attempts < 1 || cfg->max_attempts > 100 || cfg->timeout_ms <= 0 ||
+        cfg->connect_timeout_ms <= 0 || cfg->budget_ms <= 0 || cfg->backoff_base_ms < 0 ||
+        cfg->backoff_cap_ms < 0 || cfg->retry_after_max_ms < 0 || cfg->bucket_limit < 0 ||
+        cfg->bucket_limit > HTTP_SLOT_LIMIT_MAX || cfg->max_body_bytes == 0) {
+        set_err(err, errlen, "http: invalid limits in client config (start from HTTP_CONFIG_DEFAULTS)");
+        return NULL;
+    }
+    for (const char *const *h = cfg->headers; h && *h; h++)
+        if (!strchr(*h, ':') || has_ctl(*h)) {
+            set_err(err, errlen, "http: default header %d is not a single \"Name: value\" line",
+                    (int)(h - cfg->headers));
+            return NULL;
+        }
+    struct http_client *c = calloc(1, sizeof *c);
+    if (!c) {
+        set_err(err, errlen, "http: out of memory");
+        return NULL;
+    }
+    int fail = 0;
+    c->cfg = *cfg;
+    c->base_url = xstrdup(cfg->base_url, &fail);
+    c->user_agent = xstrdup(cfg->user_agent ? cfg->user_agent : "billsync", &fail);
+    c->conn_id = xstrdup(cfg->conn_id ? cfg->conn_id : "0", &fail);
+    c->ca_file = xstrdup(cfg->ca_file, &fail);
+    c->cfg.headers = NULL;
+    c->cfg.clock = NULL;
+    if (cfg->clock && cfg->clock->now_ms && cfg->clock->sleep_ms)
+        c->clock = *cfg->clock;
+    else
+        c->clock = (struct http_clock){real_now_ms, real_sleep_ms, NULL};
+
+    int has_accept = 0;
+    for (const char *const *h = cfg->headers; h && *h && !fail; h++) {
+        struct curl_slist *l = curl_slist_append(c->headers, *h);
+        if (!l)
+            fail = 1;
+        else
+            c->headers = l;
+        has_accept |= strncasecmp(*h, "Accept:", 7) == 0;
+    }
+    const char *extra[] = {"Expect:", has_accept ? NULL : "Accept: application/json"};
+    for (size_t i = 0; i < 2 && !fail; i++) {
+        if (!extra[i])
+            continue;
+        struct curl_slist *l = curl_slist_append(c->headers, extra[i]);
+        if (!l)
+            fail = 1;
+        else
+            c->headers = l;
+    }
+    if (fail || !(c->curl = curl_easy_init())) {
+        set_err(err, errlen, "http: out of memory");
+        goto bad;
+    }
+    if (url_origin(c->base_url, &c->origin_scheme, &c->origin_host, &c->origin_port) < 0) {
+        set_err(err, errlen, "http: base URL does not parse");
+        goto bad;
+    }
+    if (cfg->bucket_limit > 0) {
+        char def[64];
+        int owned_default = !cfg->slot_dir;
+        if (owned_default) {
+            struct stat st;
+            snprintf(def, sizeof def, "%s/billsync-slots-%u",
+                     stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) ? "/dev/shm" : "/tmp",
+                     (unsigned)geteuid());
+        }
+        c->slot_dir = xstrdup(owned_default ? def : cfg->slot_dir, &fail);
+        if (fail || ensure_slot_dir(c->slot_dir, owned_default, err, errlen) < 0) {
+            if (fail)
+                set_err(err, errlen, "http: out of memory");
+            goto bad;
+        }
+    }
+    return c;
+bad:
+    http_client_free(c);
+    return NULL;
+}
+
+void http_client_free(struct http_client *c)
+{
+    if (!c)
+        return;
+    if (c->curl)
+        curl_easy_cleanup(c->curl);
+    curl_slist_free_all(c->headers);
+    free(c->base_url);
+    free(c->user_agent);
+    free(c->conn_id);
+    free(c->slot_dir);
+    free(c->ca_file);
+    curl_free(c->origin_scheme);
+    curl_free(c->origin_host);
+    curl_free(c->origin_port);
+    free(c);
+}
+
+/* ---- concurrency slots ------------------------------------------------------------------- */
+
+/*
+ * A bucket with limit L on this host is L files "<conn>~<bucket>~<hash>.<i>" in slot_dir;
+ * holding an exclusive flock on one of them is holding a slot. flock locks belong to the
+ * open file description, so they exclude other processes and other threads (each acquire
+ * opens the file anew), and the kernel drops them when the holder exits or is killed.
+ */
+static void append_safe(struct strbuf *sb, const char *s)
+{
+    for (size_t i = 0; s[i] && i < 48; i++) {
+        char ch = s[i];
+        strbuf_append_char(sb, isalnum((unsigned char)ch) || ch == '-' || ch == '_' ? ch : '_');
+    }
+}
+
+static int slot_acquire(struct http_client *c, const char *bucket, int64_t deadline, int *fd_out,
+                        char *err, size_t errlen)
+{
+    int limit = c->cfg.bucket_limit;
+    int fds[HTTP_SLOT_LIMIT_MAX];
+    struct strbuf path = STRBUF_INIT;
+    /* FNV-1a over the raw names, so names that sanitise alike still get distinct files. */
+    uint64_t h = 1469598103934665603ULL;
+    for (const char *s = c->conn_id; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    h = (h ^ 0xff) * 1099511628211ULL;
+    for (const char *s = bucket; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    for (int i = 0; i < limit; i++)
+        fds[i] = -1;
+    int rc = -1;
+    for (int i = 0; i < limit; i++) {
+        strbuf_reset(&path);
+        strbuf_appendf(&path, "%s/", c->slot_dir);
+        append_safe(&path, c->conn_id);
+        strbuf_append_char(&path, '~');
+        append_safe(&path, bucket);
+        if (strbuf_appendf(&path, "~%016llx.%d", (unsigned long long)h, i) < 0) {
+            set_err(err, errlen, "out of memory");
+            goto done;
+        }
+        fds[i] = open(strbuf_cstr(&path), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fds[i] < 0) {
+            set_err(err, errlen, "cannot open concurrency slot file in %s: %s", c->slot_dir,
+                     strerror(errno));
+            goto done;
+        }
+    }
+    for (;;) {
+        int start = (int)(rand64() % (uint64_t)limit); /* spread waiters over the slots */
+        for (int k = 0; k < limit; k++) {
+            int i = (start + k) % limit;
+            if (flock(fds[i], LOCK_EX | LOCK_NB) == 0) {
+                *fd_out = fds[i];
+                fds[i] = -1;
+                rc = 0;
+                goto done;
+            }
+            if (errno != EWOULDBLOCK && errno != EINTR) {
+                set_err(err, errlen, "flock on concurrency slot failed: %s", strerror(errno));
+                goto done;
+            }
+        }
+        int64_t left = deadline - now_ms(c);
+        if (left <= 0) {
+            set_err(err, errlen, "all %d concurrency slots of bucket %s stayed busy for the whole "
+                    "time budget", limit, bucket);
+            goto done;
+        }
+        int64_t nap = 1 + (int64_t)(rand64() % SLOT_POLL_MS);
+        sleep_ms(c, nap < left ? nap : left);
+    }
+done:
+    for (int i = 0; i < limit; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    strbuf_free(&path);
+    return rc;
+}
+
+/* ---- one request --------------------------------------------------------------------------- */
+
+static int build_url(const struct http_client *c, const char *path_or_url, const char *query,
+                     struct strbuf *url, char *err, size_t errlen)
+{
+    if (has_ctl(path_or_url) || has_ctl(query) || strchr(path_or_url, ' ') ||
+        (query && strchr(query, ' '))) {
+        set_err(err, errlen, "request path or query holds spaces or control characters");
+        return -1;
+    }
+    if (is_http_url(path_or_url)) {
+        char *s, *h, *p;
+        if (url_origin(path_or_url, &s, &h, &p) < 0) {
+            set_err(err, errlen, "absolute URL does not parse");
+            return -1;
+        }
+        int same = !strcasecmp(s, c->origin_scheme) && !strcasecmp(h, c->origin_host) &&
+                   !strcmp(p, c->origin_port);
+        curl_free(s);
+        curl_free(h);
+        curl_free(p);
+        if (!same) {
+            /* A paging URL from a response must not carry our auth headers to another host. */
+            set_err(err, errlen, "absolute URL is outside the connection's origin %s://%s:%s",
+                    c->origin_scheme, c->origin_host, c->origin_port);
+            return -1;
+        }
+        if (strbuf_append(url, path_or_url) < 0)
+            goto oom;
+    } else {
+        size_t bl = strlen(c->base_url);
+        int base_slash = bl && c->base_url[bl - 1] == '/';
+        if (strbuf_append(url, c->base_url) < 0)
+            goto oom;
+        if (base_slash && path_or_url[0] == '/')
+            path_or_url++;
+        else if (!base_slash && path_or_url[0] && path_or_url[0] != '/' && path_or_url[0] != '?')
+            if (strbuf_append_char(url, '/') < 0)
+                goto oom;
+        if (strbuf_append(url, path_or_url) < 0)
+            goto oom;
+    }
+    if (query && *query) {
+        char joiner = strchr(strbuf_cstr(url), '?') ? '&' : '?';
+        if (strbuf_append_char(url, joiner) < 0 || strbuf_append(url, query) < 0)
+            goto oom;
+    }
+    return 0;
+oom:
+    set_err(err, errlen, "out of memory");
+    return -1;
+}
+
+static int curl_code_retryable(CURLcode cc)
+{
+    switch (cc) {
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+        return 1;
+    default:
+        return 0; /* certificate problems, bad URL, our own size cap, ...: retrying cannot help */
+    }
+}
+
+struct attempt {
+    CURLcode cc;
+    int not_sent;           /* the request surely never reached the server */
+    int too_large, oom;
+    char ebuf[CURL_ERROR_SIZE];
+};
+
+static void perform(struct http_client *c, const char *method, const char *url, const char *body,
+                    struct curl_slist *headers, int64_t remaining, struct http_response *r,
+                    struct attempt *a)
+{
+    CURL *h = c->curl;
+    struct xfer x = {.resp = r, .max_body = c->cfg.max_body_bytes};
+    a->ebuf[0] = '\0';
+    curl_easy_reset(h); /* clears options; keeps the connection and DNS caches */
+    long tmo = (long)(remaining < c->cfg.timeout_ms ? remaining : c->cfg.timeout_ms);
+    long ctmo = c->cfg.connect_timeout_ms < tmo ? c->cfg.connect_timeout_ms : tmo;
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, a->ebuf);
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (c->ca_file)
+        curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, ctmo > 0 ? ctmo : 1L);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, tmo > 0 ? tmo : 1L);
+    curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(h, CURLOPT_USERAGENT, c->user_agent);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, ""); /* the size cap applies after decoding */
+    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)c->cfg.max_body_bytes);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &x);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, &x);
+    if (!strcmp(method, "GET")) {
+        curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    } else if (!strcmp(method, "HEAD")) {
+        curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+    } else {
+        if (strcmp(method, "POST") != 0)
+            curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+        if (body || strcmp(method, "DELETE") != 0) {
+            curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(body ? strlen(body) : 0));
+            curl_easy_setopt(h, CURLOPT_POSTFIELDS, body ? body : "");
+        }
+    }
+    a->cc = curl_easy_perform(h);
+    a->too_large = x.too_large || a->cc == CURLE_FILESIZE_EXCEEDED;
+    a->oom = x.oom;
+    a->not_sent = a->cc == CURLE_COULDNT_RESOLVE_HOST || a->cc == CURLE_COULDNT_RESOLVE_PROXY ||
+                  a->cc == CURLE_COULDNT_CONNECT || a->cc == CURLE_SSL_CONNECT_ERROR;
+    if (a->cc == CURLE_OPERATION_TIMEDOUT) {
+        curl_off_t pre = 0;
+        /* Timed out before the transfer began, i.e. while connecting: nothing was sent. */
+        if (curl_easy_getinfo(h, CURLINFO_PRETRANSFER_TIME_T, &pre) == CURLE_OK && pre == 0)
+            a->not_sent = 1;
+    }
+    if (a->cc == CURLE_OK) {
+        long st = 0;
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &st);
+        r->status = st;
+    }
+}
+
+static const char *transport_text(const struct attempt *a, const struct http_client *c, char *buf,
+                                  size_t n)
+{
+    if (a->too_large)
+        snprintf(buf, n, "response body larger than %zu bytes", c->cfg.max_body_bytes);
+    else if (a->oom)
+        snprintf(buf, n, "out of memory reading the response");
+    else
+        snprintf(buf, n, "%s", a->ebuf[0] ? a->ebuf : curl_easy_strerror(a->cc));
+    return buf;
+}
+
+int http_request(struct http_client *c, const char *method, const char *path_or_url,
+                 const char *query, const char *body, const char *content_type,
+                 const char *bucket, int write_safe_to_retry, struct http_response *out)
+{
+    http_response_free(out);
+    int64_t start = now_ms(c), deadline = start + c->cfg.budget_ms;
+    struct strbuf url = STRBUF_INIT, red = STRBUF_INIT;
+    struct curl_slist *headers = NULL;
+    int rc = -1;
+    const char *bname = bucket && *bucket ? bucket : NULL;
+
+    size_t mlen = method ? strlen(method) : 0;
+    if (mlen == 0 || mlen > 16 || strspn(method, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != mlen) {
+        set_err(out->error, sizeof out->error, "invalid HTTP method");
+        goto done;
+    }
+    if (!path_or_url || build_url(c, path_or_url, query, &url, out->error, sizeof out->error) < 0) {
+        if (!path_or_url)
+            set_err(out->error, sizeof out->error, "no request path");
+        goto done;
+    }
+    if (http_redact_url(strbuf_cstr(&url), &red) < 0) {
+        set_err(out->error, sizeof out->error, "out of memory");
+        goto done;
+    }
+    snprintf(out->url, sizeof out->url, "%s", strbuf_cstr(&red));
+    out->effective_url = strdup(strbuf_cstr(&url));
+    /* Per-request header list: the client's defaults plus this request's Content-Type. */
+    for (struct curl_slist *l = c->headers; l; l = l->next)
+        if (!(headers = curl_slist_append(headers, l->data)))
+            break;
+    if (content_type && has_ctl(content_type)) {
+        set_err(out->error, sizeof out->error, "content type holds control characters");
+        goto done;
+    }
+    if (headers && (body || content_type)) {
+        struct strbuf ct = STRBUF_INIT;
+        if (strbuf_appendf(&ct, "Content-Type: %s", content_type ? content_type : "application/json") < 0 ||
+            !(headers = curl_slist_append(headers, strbuf_cstr(&ct)))) {
+            strbuf_free(&ct);
+            headers = NULL;
+        }
+        strbuf_free(&ct);
+    }
+    if (!headers || !out->effective_url) {
+        set_err(out->error, sizeof out->error, "out of memory");
+        goto done;
+    }
+
+    int is_write = http_method_is_write(method);
+    char logurl[LOG_URL_MAX + 4];
+    snprintf(logurl, sizeof logurl, "%.*s%s", LOG_URL_MAX, strbuf_cstr(&red),
+             red.len > LOG_URL_MAX ? "..." : "");
+    int max = c->cfg.max_attempts;
+    for (int n = 1; n <= max; n++) {
+        int64_t remaining = deadline - now_ms(c);
+        if (remaining <= 0) {
+            set_err(out->error, sizeof out->error, "time budget of %ld ms used up before attempt %d",
+                    c->cfg.budget_ms, n);
+            break;
+        }
+        int slot = -1;
+        if (bname && c->cfg.bucket_limit > 0 &&
+            slot_acquire(c, bname, deadline, &slot, out->error, sizeof out->error) < 0) {
+            log_warn("http %s %s -> no slot: %s attempt %d/%d bucket=%s", method, logurl,
+                     out->error, n, max, bname);
+            break;
+        }
+        remaining = deadline - now_ms(c);
+        clear_headers(out);
+        strbuf_reset(&out->body);
+        out->status = 0;
+        out->transport_error = 0;
+        out->attempts = n;
+        struct attempt a;
+        int64_t t0 = now_ms(c);
+        perform(c, method, strbuf_cstr(&url), body, headers, remaining > 0 ? remaining : 1, out, &a);
+        int64_t took = now_ms(c) - t0;
+        if (slot >= 0)
+            close(slot); /* releases the flock: the next waiter may go */
+
+        /* Classify this attempt. */
+        char what[HTTP_ERROR_MAX];
+        int retryable = 0, rejected = 0;
+        if (a.cc != CURLE_OK) {
+            out->transport_error = 1;
+            transport_text(&a, c, what, sizeof what);
+            retryable = curl_code_retryable(a.cc) && !a.too_large && !a.oom;
+            rejected = a.not_sent;
+        } else {
+            snprintf(what, sizeof what, "HTTP %ld", out->status);
+            retryable = http_status_retryable(out->status);
+            rejected = out->status == 429 || out->status == 408;
+        }
+        int ok = a.cc == CURLE_OK && out->status >= 200 && out->status <= 299;
+        int allowed = !is_write || write_safe_to_retry == HTTP_WRITE_RETRY_ALL ||
+                      (write_safe_to_retry == HTTP_WRITE_RETRY_REJECTED && rejected);
+
+        /* Decide: done, give up (with why), or wait and retry. */
+        int64_t wait = -1;
+        char why[HTTP_ERROR_MAX] = "";
+        if (ok) {
+            out->error[0] = '\0';
+            rc = 0;
+        } else if (!retryable) {
+            if (out->status >= 300 && out->status <= 399)
+                snprintf(why, sizeof why, "%s (redirects are not followed)", what);
+            else
+                snprintf(why, sizeof why, "%s", what);
+        } else if (!allowed) {
+            snprintf(why, sizeof why, "%s; %s not retried (a write the server may have acted on)",
+                     what, method);
+        } else if (n == max) {
+            snprintf(why, sizeof why, "%s after %d attempts", what, n);
+        } else {
+            const char *ra = a.cc == CURLE_OK ? http_response_header(out, "Retry-After") : NULL;
+            int64_t ra_ms;
+            if (ra && http_parse_retry_after(ra, time(NULL), &ra_ms) == 0) {
+                if (ra_ms > c->cfg.retry_after_max_ms) {
+                    snprintf(why, sizeof why, "%s: server asked to retry after %lld s (Retry-After), "
+                             "more than the %ld s cap", what, (long long)(ra_ms / 1000),
+                             c->cfg.retry_after_max_ms / 1000);
+                } else {
+                    /* A little jitter so many workers told the same time do not stampede. */
+                    int64_t j = c->cfg.backoff_base_ms < 1000 ? c->cfg.backoff_base_ms : 1000;
+                    wait = ra_ms + (j > 0 ? (int64_t)(rand64() % (uint64_t)(j + 1)) : 0);
+                }
+            } else {
+                wait = http_backoff_ms(n, c->cfg.backoff_base_ms, c->cfg.backoff_cap_ms, rand64());
+            }
+            int64_t left = deadline - now_ms(c);
+            if (wait >= 0 && wait >= left) {
+                snprintf(why, sizeof why, "%s: waiting %lld ms to retry would exceed the remaining "
+                         "time budget (%lld ms)", what, (long long)wait, (long long)(left > 0 ? left : 0));
+                wait = -1;
+            }
+        }
+        if (!ok && wait < 0)
+            snprintf(out->error, sizeof out->error, "%s", why);
+
+        /* The one line for this attempt: never header values or bodies, URL redacted. */
+        char tail[HTTP_ERROR_MAX + 32] = "";
+        if (wait >= 0)
+            snprintf(tail, sizeof tail, "; retry in %lld ms", (long long)wait);
+        else if (!ok && strcmp(out->error, what) != 0)
+            snprintf(tail, sizeof tail, "; giving up: %s", out->error);
+        else if (!ok)
+            snprintf(tail, sizeof tail, "; giving up");
+        int te = a.cc != CURLE_OK;
+        log_msg(ok ? LOG_INFO : LOG_WARN, "http %s %s -> %s%s%s %lldms attempt %d/%d bucket=%s%s",
+                method, logurl, te ? "error \"" : "", what, te ? "\"" : "", (long long)took, n, max,
+                bname ? bname : "-", tail);
+        if (wait < 0)
+            break;
+        sleep_ms(c, wait);
+    }
+done:
+    out->total_ms = now_ms(c) - start;
+    if (rc < 0 && !out->error[0])
+        set_err(out->error, sizeof out->error, "request failed");
+    curl_slist_free_all(headers);
+    strbuf_free(&url);
+    strbuf_free(&red);
+    return rc;
+}
