@@ -2,7 +2,7 @@
 last-admin protection, require-2FA."""
 import pytest
 
-from conftest import Client, csrf_from, new_tenant, new_user, signed_in, sql, totp
+from billsync_test import Client, csrf_from, new_tenant, new_user, signed_in, sql, totp
 
 # Every page of the table, with the least role allowed (viewer < billing < admin).
 ROUTES = {

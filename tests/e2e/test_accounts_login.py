@@ -1,5 +1,5 @@
 """Accounts: sign-in, sessions (cookie flags, fixation, expiry), redirects, throttling."""
-from conftest import PASSWORD, Client, new_tenant, new_user, signed_in, sql
+from billsync_test import PASSWORD, Client, new_tenant, new_user, signed_in, sql
 
 
 def test_login_good_sets_a_safe_session_cookie_and_opens_the_dashboard(stack):

@@ -3,7 +3,7 @@ import re
 import statistics
 import time
 
-from conftest import PASSWORD, Client, mail_body, mails_to, new_tenant, new_user, signed_in, sql
+from billsync_test import PASSWORD, Client, csrf_from, mail_body, mails_to, new_tenant, new_user, signed_in, sql
 
 NEW_PASSWORD = "a brand new long passphrase"
 
@@ -37,7 +37,6 @@ def test_forgot_takes_about_the_same_time_either_way(stack):
     def timed(addr):
         c = Client(stack)
         page = c.get("/forgot").text
-        from conftest import csrf_from
         tok = csrf_from(page)
         t0 = time.perf_counter()
         c.post("/forgot", data={"email": addr, "csrf": tok})

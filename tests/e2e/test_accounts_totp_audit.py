@@ -5,7 +5,7 @@ import re
 import time
 import xml.etree.ElementTree as ET
 
-from conftest import Client, csrf_from, new_tenant, new_user, signed_in, sql, totp
+from billsync_test import Client, csrf_from, new_tenant, new_user, signed_in, sql, totp
 
 
 def enrol(c):

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
-from conftest import ROOT, children_of, get, log_lines, log_size, wait_for
+from billsync_test import ROOT, children_of, get, log_lines, log_size, wait_for
 
 
 def test_killed_web_child_is_respawned(stack):

@@ -1,7 +1,7 @@
 """Foundation, web side: health, error pages, escaping, bad input, request log."""
 import json
 
-from conftest import get, log_lines, log_size, post, raw_get
+from billsync_test import get, log_lines, log_size, post, raw_get
 
 
 def test_healthz_ok(stack):
@@ -66,7 +66,7 @@ def test_one_log_line_per_request_without_query_secrets(stack):
     assert len(lines) == 1
     assert "SEKRIT" not in "\n".join(log_lines(stack, "web", before))
     # method, path, status, duration
-    assert " GET /reset 404 " in lines[0] and "ms " in lines[0]
+    assert " GET /reset 400 " in lines[0] and "ms " in lines[0]
 
 
 def test_static_files_served_by_nginx(stack):

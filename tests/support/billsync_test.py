@@ -1,6 +1,5 @@
-"""conftest.py: one throwaway billsync stack (MariaDB, sandboxes, SMTP sink, web pool, worker,
-nginx) per test session, in a temporary directory on free loopback ports, stopped by PID
-even when tests fail."""
+"""billsync_test.py: what the integration and browser tests share: the throwaway stack
+fixture's body, an HTTP client per loopback source address, mail and TOTP helpers."""
 import os
 import re
 import shutil
@@ -8,7 +7,6 @@ import sys
 import tempfile
 import time
 
-import pytest
 import requests
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -16,8 +14,9 @@ sys.path.insert(0, os.path.join(ROOT, "conf"))
 import stack as stackmod  # noqa: E402
 
 
-@pytest.fixture(scope="session")
-def stack():
+def stack_session():
+    """One billsync stack (MariaDB, sandboxes, SMTP sink, web pool, worker, nginx) in a
+    temporary directory on free loopback ports; stopped by PID even when tests fail."""
     base = tempfile.mkdtemp(prefix="billsync-e2e-")
     # Cheap argon2 parameters keep the many sign-ins of the suite fast; production uses
     # the defaults of conf/billsync.conf.example.
@@ -33,13 +32,6 @@ def stack():
             print(f"\nstack kept in {base}")
         else:
             shutil.rmtree(base, ignore_errors=True)
-
-
-@pytest.fixture
-def http(stack):
-    s = requests.Session()
-    s.base = stack.url
-    return s
 
 
 def get(stack, path, **kw):
