@@ -181,7 +181,9 @@ class Stack:
         self._mysql("CREATE DATABASE IF NOT EXISTS billsync CHARACTER SET utf8mb4 "
                     "COLLATE utf8mb4_unicode_ci; "
                     f"CREATE USER IF NOT EXISTS 'billsync'@'localhost' IDENTIFIED BY '{pw}'; "
-                    "GRANT ALL ON billsync.* TO 'billsync'@'localhost';")
+                    "GRANT ALL ON billsync.* TO 'billsync'@'localhost'; "
+                    # scratch databases of the test suite (billsync_migtest...)
+                    "GRANT ALL ON `billsync\\_%`.* TO 'billsync'@'localhost';")
         return pw
 
     # configuration -----------------------------------------------------------------------

@@ -238,3 +238,10 @@ def test_zz_healthz_503_while_db_down_and_recovers_without_restart(stack):
     wait_for(lambda: all(get(stack, "/healthz").status_code == 200 for _ in range(6)), 30,
              "healthz to recover")
     assert stack.pid("web") == web_master and set(children_of(web_master)) == kids
+
+
+def test_shipped_config_example_is_valid(stack):
+    r = subprocess.run([os.path.join(ROOT, "bin", "billsync"), "--config",
+                        os.path.join(ROOT, "conf", "billsync.conf.example"), "keygen", "--help"],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 0, r.stderr
