@@ -26,10 +26,13 @@ SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/unit/%)
 UNIT_COMMON := $(wildcard tests/unit/unit_*.c)
+# Test driver programs (tests/tools/NAME.c -> build/tools/NAME), used by the e2e tests.
+TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
+TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=build/tools/%)
 
 BINS := bin/billsync-web bin/billsync-worker bin/billsync
 
-.PHONY: all deps demo stop test unit e2e browser bench clean check-templates
+.PHONY: all deps demo stop test unit e2e browser bench clean check-templates tools
 all: $(BINS)
 
 Q = $(if $(V),,@)
@@ -63,6 +66,13 @@ build/unit/%: tests/unit/%.c $(UNIT_COMMON) build/libbillsync-asan.a
 	$(Q)$(CC) $(CPPFLAGS) -Itests/unit $(ALL_CFLAGS) -O1 $(SANFLAGS) $(shell pkg-config --cflags cmocka) \
 	  -o $@ $< $(UNIT_COMMON) build/libbillsync-asan.a $(LDLIBS) $(shell pkg-config --libs cmocka)
 
+build/tools/%: tests/tools/%.c build/libbillsync.a
+	@mkdir -p $(@D)
+	@$(if $(V),,echo "  TOOL-CC $<")
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< build/libbillsync.a $(LDLIBS)
+
+tools: $(TOOL_BIN)
+
 -include $(LIB_OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(MAINS:%.c=build/obj/%.d)
 
 deps:
@@ -78,7 +88,7 @@ check-templates:
 	@tests/check-templates.sh
 
 # Integration (real MariaDB, nginx, web pool, worker, sandboxes) and browser tests.
-e2e: all
+e2e: all tools
 	/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/e2e
 
 browser: all
@@ -86,16 +96,17 @@ browser: all
 
 test: deps
 	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory tools
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory check-templates
 	/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/e2e tests/browser tests/sandbox
 
 demo: deps
 	@$(MAKE) --no-print-directory all
-	@conf/stack.sh start
+	@/usr/bin/python3 conf/stack.py start
 
 stop:
-	@conf/stack.sh stop
+	@/usr/bin/python3 conf/stack.py stop
 
 bench: all
 	@tests/bench/run.sh

@@ -92,6 +92,16 @@ class Stack:
             f.write(str(p.pid))
         return p
 
+    def wait_service(self, name, pred, timeout, what):
+        """wait_until, failing at once (with the log's tail) if the process exits."""
+        def ready():
+            p = self.procs.get(name)
+            if p is not None and p.poll() is not None:
+                tail = open(self.path("log", f"{name}.log"), errors="replace").read()[-1500:]
+                raise RuntimeError(f"{what} exited with status {p.returncode}:\n{tail}")
+            return pred()
+        wait_until(ready, timeout, what)
+
     def pid(self, name):
         try:
             with open(self.path("run", f"{name}.pid")) as f:
@@ -169,7 +179,7 @@ class Stack:
             r = subprocess.run(["mariadb-admin", "--no-defaults", "-S", self.db_socket, "-uroot",
                                 "ping"], capture_output=True)
             return r.returncode == 0
-        wait_until(up, 60, "MariaDB to answer")
+        self.wait_service("mariadb", up, 60, "MariaDB")
 
     def ensure_database(self):
         pw_file = self.path("db-password")
@@ -224,7 +234,7 @@ class Stack:
         self._spawn("sandbox", [PY, os.path.join(ROOT, "tests", "sandbox", "sandbox.py"),
                                 "--ready-file", ready, "--seed", "demo",
                                 "--state-file", self.path("sandbox-state.json")])
-        wait_until(lambda: os.path.exists(ready), 30, "the API sandboxes")
+        self.wait_service("sandbox", lambda: os.path.exists(ready), 30, "the API sandboxes")
         with open(ready) as f:
             self.sandbox = json.load(f)
 
@@ -238,14 +248,14 @@ class Stack:
                     return True
             except OSError:
                 return False
-        wait_until(up, 20, "the SMTP sink")
+        self.wait_service("mailsink", up, 20, "the SMTP sink")
 
     def start_web(self):
         sock = self.path("run", "web.sock")
         if os.path.exists(sock):
             os.unlink(sock)
         self._spawn("web", [os.path.join(ROOT, "bin", "billsync-web")])
-        wait_until(lambda: os.path.exists(sock), 20, "billsync-web's socket")
+        self.wait_service("web", lambda: os.path.exists(sock), 20, "billsync-web")
 
     def start_worker(self):
         self._spawn("worker", [os.path.join(ROOT, "bin", "billsync-worker")])
