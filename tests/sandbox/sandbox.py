@@ -1,0 +1,501 @@
+#!/usr/bin/python3
+"""billsync API sandbox: one program simulating every external API on loopback.
+
+Each simulated system (a plugin module listed in ``PLUGINS``) listens on its own
+port; a separate control port exposes JSON endpoints for tests (reset, fault
+rules, statistics, data store, knobs, request log).  See README.md.
+
+Usage:
+  /usr/bin/python3 tests/sandbox/sandbox.py --ready-file PATH [--host 127.0.0.1]
+      [--seed demo|empty] [--state-file FILE] [--port NAME=PORT ...]
+
+When every server listens, PATH receives (atomically) a JSON object
+``{"pid": N, "control": P, "<system>": P, ...}``.  SIGTERM/SIGINT stop it.
+"""
+
+import argparse
+import importlib
+import json
+import os
+import signal
+import socket
+import struct
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import simcore  # noqa: E402  (needs the path above)
+
+# Plugin modules; each defines SIMULATOR.  Add a distributor module here.
+PLUGINS = ("sim_autotask", "sim_connectwise")
+MAX_BODY = 64 * 1024 * 1024
+DEFAULT_TIMEOUT_FAULT_S = 30.0
+
+
+# ---------------------------------------------------------------------------
+# Core: shared lock, faults, stats, request log, persistence
+# ---------------------------------------------------------------------------
+
+class Core:
+    """State shared by every server thread of the sandbox."""
+
+    def __init__(self, state_file=None):
+        self.lock = threading.RLock()
+        self.stopping = threading.Event()
+        self.faults = simcore.FaultEngine()
+        self.stats = simcore.Stats()
+        self.log = simcore.RequestLog()
+        self.state_file = state_file
+        self.sims = {}
+
+    def sleep(self, seconds):
+        """Sleep, but wake up at once when the sandbox shuts down."""
+        if seconds > 0:
+            self.stopping.wait(seconds)
+
+    # -- persistence -----------------------------------------------------
+    def load_or_seed(self, seed):
+        """Load systems found in the state file; seed the others."""
+        saved = read_json_file(self.state_file) if self.state_file else None
+        systems = (saved or {}).get("systems", {})
+        with self.lock:
+            for name, sim in self.sims.items():
+                if name in systems:
+                    sim.load_state(systems[name])
+                else:
+                    sim.seed(seed)
+            self.save()
+
+    def save(self):
+        """Write every system's data store to the state file (atomic)."""
+        if not self.state_file:
+            return
+        with self.lock:
+            data = {"version": 1,
+                    "systems": {n: s.dump_state() for n, s in self.sims.items()}}
+            for sim in self.sims.values():
+                sim.dirty = False
+            write_json_atomic(self.state_file, data)
+
+    def save_if_dirty(self):
+        with self.lock:
+            if any(sim.dirty for sim in self.sims.values()):
+                self.save()
+
+    # -- request pipeline ------------------------------------------------
+    def dispatch(self, sim, req):
+        """Run one request through faults and the simulator.
+
+        Returns ``(response, delivered)``; ``delivered`` False means the
+        connection must be closed without an answer.
+        """
+        started = time.monotonic()
+        with self.lock:
+            latency_ms, rule = self.faults.take(sim.name, req.method, req.path)
+        req.delay_s = latency_ms / 1000.0
+        kind = rule["kind"] if rule else None
+        response, delivered = self._run(sim, req, kind, rule["params"] if rule else {})
+        fired = kind or ("latency" if latency_ms else None)
+        with self.lock:
+            self.stats.record(sim.name, req.method, sim.entity_of(req), fired)
+            self.log.add(sim.name, req, response.status if response else 0,
+                         fired, delivered, started)
+        return response, delivered
+
+    def _run(self, sim, req, kind, params):
+        if kind in ("reset", "timeout"):
+            self.sleep(req.delay_s)
+            if kind == "timeout":
+                self.sleep(float(params.get("seconds", DEFAULT_TIMEOUT_FAULT_S)))
+            return None, False
+        if kind in ("http429", "http500", "thread_limit", "bad_credentials"):
+            self.sleep(req.delay_s)
+            return sim.fault_response(kind, params), True
+        response = self._serve(sim, req)
+        self.save_if_dirty()
+        return response, kind != "commit_drop"
+
+    def _serve(self, sim, req):
+        try:
+            return sim.serve(req)
+        except simcore.HttpError as err:
+            return err.response
+        except Exception as exc:  # a sandbox bug must still answer
+            sys.stderr.write("sandbox: %s %s failed: %r\n" % (req.method, req.path, exc))
+            return sim.fault_response("http500", {"message": "Sandbox error: %s" % exc})
+
+    # -- control operations ----------------------------------------------
+    def reset(self, seed):
+        with self.lock:
+            for sim in self.sims.values():
+                sim.seed(seed)
+                sim.reset_config()
+                sim.reset_stats()
+            self.faults.clear()
+            self.stats.clear()
+            self.log.clear()
+            self.save()
+
+    def stats_snapshot(self):
+        with self.lock:
+            out = {}
+            for name, sim in self.sims.items():
+                entry = self.stats.snapshot(name)
+                entry.update(sim.extra_stats())
+                out[name] = entry
+            return out
+
+
+def read_json_file(path):
+    """Parsed JSON of ``path``, or None when missing or empty."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+    except FileNotFoundError:
+        return None
+    return json.loads(text) if text.strip() else None
+
+
+def write_json_atomic(path, data):
+    """Write JSON to a temporary file beside ``path`` and rename it."""
+    tmp = "%s.tmp.%d" % (path, os.getpid())
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, separators=(",", ":"))
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+# ---------------------------------------------------------------------------
+# HTTP plumbing
+# ---------------------------------------------------------------------------
+
+class QuietServer(ThreadingHTTPServer):
+    """Threaded server with daemon handler threads and quiet socket errors."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128    # bursts of parallel clients must not hit SYN retries
+
+    def handle_error(self, request, client_address):
+        exc = sys.exc_info()[1]
+        if not isinstance(exc, (ConnectionError, TimeoutError, OSError)):
+            super().handle_error(request, client_address)
+
+
+class BaseHandler(BaseHTTPRequestHandler):
+    """Request reading, JSON answers and abortive closes for every port."""
+
+    protocol_version = "HTTP/1.1"
+    server_version = "billsync-sandbox/1"
+    sys_version = ""
+
+    def log_message(self, fmt, *args):
+        """Silence per-request logging (the request log is on the control port)."""
+
+    def read_body(self):
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            return self._read_chunked()
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY:
+            raise ValueError("body too large")
+        return self.rfile.read(length) if length else b""
+
+    def _read_chunked(self):
+        chunks = []
+        while True:
+            size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+            if size == 0:
+                self.rfile.readline()
+                return b"".join(chunks)
+            chunks.append(self.rfile.read(size))
+            self.rfile.readline()
+
+    def send(self, response):
+        payload = response.payload()
+        self.send_response(response.status)
+        names = {name.lower() for name, _ in response.headers}
+        for name, value in response.headers:
+            self.send_header(name, value)
+        if payload and "content-type" not in names:
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+        if response.status != 204:
+            self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        if payload and self.command != "HEAD":
+            self.wfile.write(payload)
+
+    def drop(self):
+        """Close the connection abortively (TCP RST) without any answer."""
+        self.close_connection = True
+        try:
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                       struct.pack("ii", 1, 0))
+            self.rfile.close()
+            self.connection.close()
+        except OSError:
+            pass
+
+
+def make_system_handler(core, sim):
+    """Handler class bound to one simulator."""
+
+    class SystemHandler(BaseHandler):
+        def _serve(self):
+            try:
+                body = self.read_body()
+            except ValueError:
+                self.close_connection = True
+                self.send(simcore.Response(400, b"bad request body",
+                                           [("Content-Type", "text/plain")]))
+                return
+            req = simcore.Request(self.command, self.path, self.headers, body)
+            response, delivered = core.dispatch(sim, req)
+            if delivered:
+                self.send(response)
+            else:
+                self.drop()
+
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve
+
+    return SystemHandler
+
+
+# ---------------------------------------------------------------------------
+# Control API
+# ---------------------------------------------------------------------------
+
+class ControlError(Exception):
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status = status
+
+
+def make_control_handler(core, ports):
+    """Handler class of the control port (JSON in, JSON out)."""
+
+    class ControlHandler(BaseHandler):
+        def _serve(self):
+            try:
+                body = self.read_body()
+                data = json.loads(body) if body.strip() else {}
+                if not isinstance(data, dict):
+                    raise ControlError(400, "body must be a JSON object")
+                status, result = control_route(core, ports, self.command, self.path, data)
+            except ControlError as err:
+                status, result = err.status, {"error": str(err)}
+            except ValueError as err:
+                status, result = 400, {"error": str(err)}
+            self.send(simcore.Response(status, result))
+
+        do_GET = do_POST = do_DELETE = do_PUT = _serve
+
+    return ControlHandler
+
+
+def control_route(core, ports, method, target, data):
+    """Dispatch one control request; returns (status, JSON result)."""
+    req = simcore.Request(method, target, {}, b"")
+    parts = [p for p in req.path.split("/") if p]
+    head = parts[0] if parts else ""
+    handler = CONTROL_ROUTES.get((method, head))
+    if handler is None:
+        raise ControlError(404, "no control endpoint %s %s" % (method, req.path))
+    return handler(core, ports, parts[1:], req, data)
+
+
+def _sim(core, rest):
+    if len(rest) != 1 or rest[0] not in core.sims:
+        raise ControlError(404, "unknown system; known: %s" % ", ".join(core.sims))
+    return core.sims[rest[0]]
+
+
+def c_index(core, ports, rest, req, data):
+    return 200, {"systems": sorted(core.sims), "ports": ports,
+                 "fault_kinds": list(simcore.FAULT_KINDS)}
+
+
+def c_reset(core, ports, rest, req, data):
+    seed = data.get("seed", "empty")
+    if seed not in ("demo", "empty"):
+        raise ControlError(400, "seed must be demo or empty")
+    core.reset(seed)
+    return 200, {"reset": True, "seed": seed}
+
+
+def c_faults_add(core, ports, rest, req, data):
+    with core.lock:
+        return 200, core.faults.add(data, list(core.sims))
+
+
+def c_faults_list(core, ports, rest, req, data):
+    with core.lock:
+        return 200, {"faults": core.faults.rules()}
+
+
+def c_faults_clear(core, ports, rest, req, data):
+    rule_id = int(rest[0]) if rest else None
+    with core.lock:
+        return 200, {"removed": core.faults.clear(rule_id)}
+
+
+def c_stats(core, ports, rest, req, data):
+    return 200, core.stats_snapshot()
+
+
+def c_stats_clear(core, ports, rest, req, data):
+    with core.lock:
+        core.stats.clear()
+        core.log.clear()
+        for sim in core.sims.values():
+            sim.reset_stats()
+    return 200, {"cleared": True}
+
+
+def c_requests(core, ports, rest, req, data):
+    system = req.arg("system")
+    if system is not None and system not in core.sims:
+        raise ControlError(404, "unknown system %r" % system)
+    limit = int(req.arg("limit", "0")) or None
+    with core.lock:
+        return 200, {"requests": core.log.entries(system, limit)}
+
+
+def c_requests_clear(core, ports, rest, req, data):
+    with core.lock:
+        core.log.clear()
+    return 200, {"cleared": True}
+
+
+def c_state_get(core, ports, rest, req, data):
+    sim = _sim(core, rest)
+    with core.lock:  # encode under the lock: the store keeps changing
+        return 200, json.dumps(sim.dump_state()).encode()
+
+
+def c_state_set(core, ports, rest, req, data):
+    sim = _sim(core, rest)
+    mode = data.get("mode", "merge")
+    payload = data.get("data")
+    if mode not in ("merge", "replace") or not isinstance(payload, dict):
+        raise ControlError(400, 'body must be {"mode": "merge"|"replace", "data": {...}}')
+    with core.lock:
+        if mode == "replace":
+            sim.load_state(payload)
+        else:
+            sim.merge_state(payload)
+        core.save()
+        return 200, {"ok": True, "mode": mode}
+
+
+def c_config_get(core, ports, rest, req, data):
+    sim = _sim(core, rest)
+    with core.lock:
+        return 200, dict(sim.config)
+
+
+def c_config_set(core, ports, rest, req, data):
+    sim = _sim(core, rest)
+    with core.lock:
+        return 200, sim.configure(data)
+
+
+def c_health(core, ports, rest, req, data):
+    return 200, {"ok": True, "pid": os.getpid()}
+
+
+CONTROL_ROUTES = {
+    ("GET", ""): c_index,
+    ("GET", "health"): c_health,
+    ("POST", "reset"): c_reset,
+    ("GET", "faults"): c_faults_list,
+    ("POST", "faults"): c_faults_add,
+    ("DELETE", "faults"): c_faults_clear,
+    ("GET", "stats"): c_stats,
+    ("DELETE", "stats"): c_stats_clear,
+    ("GET", "requests"): c_requests,
+    ("DELETE", "requests"): c_requests_clear,
+    ("GET", "state"): c_state_get,
+    ("POST", "state"): c_state_set,
+    ("GET", "config"): c_config_get,
+    ("POST", "config"): c_config_set,
+}
+
+
+# ---------------------------------------------------------------------------
+# Program
+# ---------------------------------------------------------------------------
+
+def parse_args(argv, names):
+    parser = argparse.ArgumentParser(description="billsync API sandbox")
+    parser.add_argument("--ready-file", required=True)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--seed", choices=("demo", "empty"), default="demo")
+    parser.add_argument("--state-file")
+    parser.add_argument("--port", action="append", default=[], metavar="NAME=PORT")
+    args = parser.parse_args(argv)
+    args.ports = {}
+    for item in args.port:
+        name, sep, port = item.partition("=")
+        if not sep or name not in names or not port.isdigit():
+            parser.error("--port expects NAME=PORT with NAME in %s" % ", ".join(names))
+        args.ports[name] = int(port)
+    return args
+
+
+def load_plugins(core):
+    for module_name in PLUGINS:
+        sim = importlib.import_module(module_name).SIMULATOR(core)
+        core.sims[sim.name] = sim
+
+
+def start_servers(core, args):
+    """Bind every port, start serving threads; returns (servers, ports)."""
+    servers, ports = [], {}
+    handlers = [(name, make_system_handler(core, sim)) for name, sim in core.sims.items()]
+    for name, handler in handlers:
+        server = QuietServer((args.host, args.ports.get(name, 0)), handler)
+        core.sims[name].bound(args.host, server.server_address[1])
+        servers.append(server)
+        ports[name] = server.server_address[1]
+    control = QuietServer((args.host, args.ports.get("control", 0)),
+                          make_control_handler(core, ports))
+    servers.append(control)
+    ports["control"] = control.server_address[1]
+    for server in servers:
+        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
+                         daemon=True).start()
+    return servers, ports
+
+
+def main(argv=None):
+    core = Core()
+    load_plugins(core)
+    args = parse_args(argv, list(core.sims) + ["control"])
+    core.state_file = args.state_file
+    core.load_or_seed(args.seed)
+    servers, ports = start_servers(core, args)
+
+    def stop(_signum, _frame):
+        core.stopping.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    write_json_atomic(args.ready_file, dict(pid=os.getpid(), **ports))
+    while not core.stopping.wait(0.2):
+        pass
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+    try:
+        os.unlink(args.ready_file)
+    except OSError:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,283 @@
+"""Tests of the ConnectWise Manage REST 3.0 simulator (psa-apis.md Part B)."""
+
+import re
+
+import requests
+
+from conftest import CW_AUTH, CW_HEADERS
+
+COMPANY, CONTACT = 10, 11
+MONTHLY_PRORATE, MONTHLY_NO_PRORATE, ONE_TIME = 20, 21, 22
+PRODUCT, BUNDLE = 30, 31
+
+
+def seed_tenant(sb):
+    """A company, a catalog item and three agreements with billing start 2025-02-01."""
+    agreement = {"name": "Managed Cloud", "type": {"id": 1}, "company": {"id": COMPANY},
+                 "contact": {"id": CONTACT}, "startDate": "2025-01-01T00:00:00Z",
+                 "endDate": "2027-12-31T00:00:00Z", "billStartDate": "2025-02-01T00:00:00Z",
+                 "billingCycle": {"id": 1}, "prorateFlag": True,
+                 "nextInvoiceDate": "2025-02-01"}
+    sb.merge("connectwise", {"collections": {
+        "finance/agreements/types": [{"id": 1, "name": "Managed Services"}],
+        "finance/billingCycles": [{"id": 1, "name": "Monthly", "billingOptions": "Monthly"},
+                                  {"id": 4, "name": "One-Time",
+                                   "billingOptions": "NotRecurring"}],
+        "company/companies": [{"id": COMPANY, "identifier": "ContosoLtd",
+                               "name": "Contoso Ltd", "city": "Springfield"},
+                              {"id": COMPANY + 100, "identifier": "Fabrikam",
+                               "name": "Fabrikam Inc", "city": "Seattle"}],
+        "company/contacts": [{"id": CONTACT, "firstName": "Bill", "lastName": "Payer",
+                              "company": {"id": COMPANY}}],
+        "procurement/catalog": [
+            {"id": PRODUCT, "identifier": "M365-BS", "description": "M365 Business Standard",
+             "customerDescription": "x", "subcategory": {"id": 1}, "type": {"id": 1},
+             "price": 15.0, "cost": 12.5},
+            {"id": BUNDLE, "identifier": "BUNDLE", "description": "Bundle",
+             "customerDescription": "x", "subcategory": {"id": 1}, "type": {"id": 1},
+             "productClass": "Bundle"}],
+        "finance/agreements": [
+            dict(agreement, id=MONTHLY_PRORATE),
+            dict(agreement, id=MONTHLY_NO_PRORATE, prorateFlag=False,
+                 nextInvoiceDate="2025-06-01"),
+            dict(agreement, id=ONE_TIME, name="Annual", billingCycle={"id": 4},
+                 oneTimeFlag=True)],
+    }})
+
+
+def additions_path(agreement):
+    return "finance/agreements/%d/additions" % agreement
+
+
+def post_addition(sb, agreement=MONTHLY_PRORATE, **fields):
+    body = {"product": {"id": PRODUCT}, "quantity": 24, "billCustomer": "Billable",
+            "effectiveDate": "2025-03-01T00:00:00Z"}
+    body.update(fields)
+    return sb.cw("POST", additions_path(agreement), json=body)
+
+
+def links(resp):
+    """rel -> URL of an RFC 5988 Link header."""
+    return {rel: url for url, rel in re.findall(r'<([^>]+)>;\s*rel="(\w+)"',
+                                                resp.headers.get("Link", ""))}
+
+
+# ---------------------------------------------------------------------------
+# Company info and authentication
+# ---------------------------------------------------------------------------
+
+def test_company_info_gives_codebase(sb):
+    info = requests.get(sb.cw_site + "login/companyinfo/DemoMSP", timeout=5)
+    assert info.status_code == 200
+    assert info.json()["Codebase"] == "v4_6_release/"
+    assert requests.get(sb.cw_site + "login/companyinfo/other", timeout=5).status_code == 404
+
+
+def test_auth_success_and_documented_failures(sb):
+    assert sb.cw("GET", "system/info").status_code == 200
+    no_client = sb.cw("GET", "company/companies", headers={})
+    assert no_client.status_code == 400 and "clientId" in no_client.json()["message"]
+    unknown_client = sb.cw("GET", "company/companies", headers={"clientId": "other"})
+    assert unknown_client.status_code == 400
+    bad_key = sb.cw("GET", "company/companies", auth=("demomsp+demopub", "wrong"))
+    assert bad_key.status_code == 401
+    assert set(bad_key.json()) == {"code", "message", "errors"}
+    wrong_company = sb.cw("GET", "company/companies", auth=("other+demopub", "demopriv"))
+    assert wrong_company.status_code == 401
+    sb.configure("connectwise", auth_failure_status=404)
+    assert sb.cw("GET", "company/companies", auth=None).status_code == 404
+
+
+# ---------------------------------------------------------------------------
+# Paging
+# ---------------------------------------------------------------------------
+
+def seed_additions(sb, count):
+    rows = [{"id": 5000 + i, "agreementId": MONTHLY_PRORATE, "product": {"id": PRODUCT},
+             "quantity": i % 7, "billCustomer": "Billable",
+             "effectiveDate": "2025-03-01T00:00:00Z"} for i in range(count)]
+    sb.merge("connectwise", {"collections": {"finance/additions": rows}})
+
+
+def test_2500_additions_in_three_pages_with_link_headers(sb):
+    seed_tenant(sb)
+    seed_additions(sb, 2500)
+    first = sb.cw("GET", additions_path(MONTHLY_PRORATE), params={"pageSize": 1000})
+    assert first.status_code == 200 and len(first.json()) == 1000
+    assert set(links(first)) == {"next", "last"}
+    assert "page=3" in links(first)["last"]
+    seen = [a["id"] for a in first.json()]
+    second = requests.get(links(first)["next"], headers=CW_HEADERS, auth=CW_AUTH, timeout=5)
+    assert set(links(second)) == {"first", "prev", "next", "last"}
+    third = requests.get(links(second)["next"], headers=CW_HEADERS, auth=CW_AUTH, timeout=5)
+    assert set(links(third)) == {"first", "prev"}
+    seen += [a["id"] for a in second.json() + third.json()]
+    assert len(seen) == 2500 and len(set(seen)) == 2500
+    capped = sb.cw("GET", additions_path(MONTHLY_PRORATE), params={"pageSize": 5000})
+    assert len(capped.json()) == 1000
+    default = sb.cw("GET", additions_path(MONTHLY_PRORATE))
+    assert len(default.json()) == 25
+    count = sb.cw("GET", additions_path(MONTHLY_PRORATE) + "/count",
+                  params={"conditions": "quantity = 0"})
+    assert count.json() == {"count": 358}
+
+
+def test_forward_only_pagination(sb):
+    seed_tenant(sb)
+    seed_additions(sb, 2500)
+    headers = dict(CW_HEADERS, **{"pagination-type": "forward-only"})
+    url, seen = sb.cw_root + additions_path(MONTHLY_PRORATE) + "?pageSize=1000", []
+    while url:
+        resp = requests.get(url, headers=headers, auth=CW_AUTH, timeout=5)
+        seen += [a["id"] for a in resp.json()]
+        url = links(resp).get("next")
+    assert len(seen) == 2500 and seen == sorted(seen)
+    refused = sb.cw("GET", additions_path(MONTHLY_PRORATE), headers=headers,
+                    params={"orderBy": "id desc"})
+    assert refused.status_code == 400
+
+
+# ---------------------------------------------------------------------------
+# Conditions, fields, orderBy
+# ---------------------------------------------------------------------------
+
+def test_conditions_syntax(sb):
+    seed_tenant(sb)
+    post_addition(sb, quantity=5, effectiveDate="2025-02-01T00:00:00Z")
+    post_addition(sb, quantity=9, cancelledDate="2025-04-30T00:00:00Z")
+
+    def company_names(conditions):
+        resp = sb.cw("GET", "company/companies", params={"conditions": conditions})
+        assert resp.status_code == 200, resp.text
+        return [c["name"] for c in resp.json()]
+
+    def additions(conditions):
+        resp = sb.cw("GET", additions_path(MONTHLY_PRORATE), params={"conditions": conditions})
+        assert resp.status_code == 200, resp.text
+        return [a["quantity"] for a in resp.json()]
+
+    assert company_names('identifier = "ContosoLtd"') == ["Contoso Ltd"]
+    assert company_names('name != "Contoso Ltd"') == ["Fabrikam Inc"]
+    assert company_names('name like "fab*"') == ["Fabrikam Inc"]
+    assert company_names('name not like "fab*"') == ["Contoso Ltd"]
+    assert company_names('name contains "oso"') == ["Contoso Ltd"]
+    assert company_names("id in (10, 999)") == ["Contoso Ltd"]
+    assert company_names('(id > 10 and id <= 110) or name = "Contoso Ltd"') == [
+        "Contoso Ltd", "Fabrikam Inc"]
+    assert company_names("id < 10 OR id >= 111") == []
+    assert company_names('status/name = "Active" and deletedFlag = false') == [
+        "Contoso Ltd", "Fabrikam Inc"]
+    assert additions("cancelledDate = null") == [5]
+    assert additions("cancelledDate != null") == [9]
+    assert additions("effectiveDate > [2025-02-15T00:00:00Z]") == [9]
+    assert additions('product/identifier = "M365-BS" and quantity >= 5') == [5, 9]
+    agreements = sb.cw("GET", "finance/agreements", params={"conditions": "company/id = 10"})
+    assert len(agreements.json()) == 3
+    bad = sb.cw("GET", "company/companies", params={"conditions": 'name = "unterminated'})
+    assert bad.status_code == 400 and set(bad.json()) == {"code", "message", "errors"}
+    unknown = sb.cw("GET", "company/companies", params={"conditions": "nosuch = 1"})
+    assert unknown.status_code == 400
+
+
+def test_fields_and_order_by(sb):
+    seed_tenant(sb)
+    resp = sb.cw("GET", "company/companies",
+                 params={"fields": "id,name,status/name", "orderBy": "name desc"})
+    assert resp.json() == [
+        {"id": 110, "name": "Fabrikam Inc", "status": {"name": "Active"}},
+        {"id": 10, "name": "Contoso Ltd", "status": {"name": "Active"}}]
+
+
+# ---------------------------------------------------------------------------
+# Agreements and additions
+# ---------------------------------------------------------------------------
+
+def test_addition_crud_and_json_patch(sb):
+    seed_tenant(sb)
+    created = post_addition(sb, effectiveDate="2025-03-16T00:00:00Z")
+    assert created.status_code == 201, created.text
+    row = created.json()
+    assert row["agreementId"] == MONTHLY_PRORATE and row["unitPrice"] == 15.0
+    assert row["extPrice"] == 360.0 and row["margin"] == 60.0
+    assert row["prorateCurrentPeriodFlag"] is True and row["proratePrice"] == 7.74
+    path = additions_path(MONTHLY_PRORATE) + "/%d" % row["id"]
+    patched = sb.cw("PATCH", path, json=[{"op": "replace", "path": "quantity", "value": 27},
+                                         {"op": "replace", "path": "/cancelledDate",
+                                          "value": "2025-12-31T00:00:00Z"}])
+    assert patched.status_code == 200
+    assert patched.json()["quantity"] == 27
+    assert patched.json()["cancelledDate"] == "2025-12-31T00:00:00Z"
+    nested = sb.cw("PATCH", path, json=[{"op": "replace", "path": "product/identifier",
+                                         "value": "OTHER"}])
+    assert nested.status_code == 200 and nested.json()["product"]["identifier"] == "M365-BS"
+    unknown = sb.cw("PATCH", path, json=[{"op": "replace", "path": "nosuch", "value": 1}])
+    assert unknown.status_code == 400
+    replaced = sb.cw("PUT", path, json={"product": {"identifier": "m365-bs"},
+                                        "billCustomer": "DoNotBill", "quantity": 3,
+                                        "effectiveDate": "2025-03-16T00:00:00Z"})
+    assert replaced.status_code == 200
+    assert replaced.json()["cancelledDate"] is None and replaced.json()["quantity"] == 3
+    assert sb.cw("GET", path).json()["billCustomer"] == "DoNotBill"
+    assert sb.cw("DELETE", path).status_code == 204
+    assert sb.cw("GET", path).status_code == 404
+
+
+def test_addition_before_billing_start_is_rejected(sb):
+    seed_tenant(sb)
+    early = post_addition(sb, effectiveDate="2025-01-15T00:00:00Z")
+    assert early.status_code == 400
+    body = early.json()
+    assert body["code"] == "InvalidObject"
+    assert body["errors"][0]["field"] == "effectiveDate"
+    assert "billing start date" in body["errors"][0]["message"]
+    sb.configure("connectwise", billstart_message="msp360")
+    worded = post_addition(sb, effectiveDate="2025-01-15T00:00:00Z").json()
+    assert "cannot precede the Billing Start Date: 2025-02-01" in worded["errors"][0]["message"]
+    assert post_addition(sb, effectiveDate="2025-02-01T00:00:00Z").status_code == 201
+
+
+def test_invoiced_period_and_other_addition_rules(sb):
+    seed_tenant(sb)
+    invoiced = post_addition(sb, MONTHLY_NO_PRORATE, effectiveDate="2025-05-10T00:00:00Z")
+    assert invoiced.status_code == 400
+    assert "already been invoiced" in invoiced.json()["errors"][0]["message"]
+    later = post_addition(sb, MONTHLY_NO_PRORATE, effectiveDate="2025-06-01T00:00:00Z")
+    assert later.status_code == 201 and later.json()["proratePrice"] == 0
+    one_time = post_addition(sb, ONE_TIME, effectiveDate="2025-03-10T00:00:00Z",
+                             cancelledDate="2025-03-31T00:00:00Z")
+    assert one_time.status_code == 201 and one_time.json()["prorateCurrentPeriodFlag"] is False
+    assert post_addition(sb, product={"id": BUNDLE}).status_code == 400
+    assert post_addition(sb, billCustomer="Sometimes").status_code == 400
+    assert post_addition(sb, product={"id": 999}).status_code == 400
+    assert sb.cw("POST", additions_path(999), json={}).status_code == 404
+
+
+def test_agreement_and_catalog_validation(sb):
+    seed_tenant(sb)
+    created = sb.cw("POST", "finance/agreements", json={
+        "name": "Backup", "type": {"id": 1}, "company": {"id": COMPANY},
+        "contact": {"id": CONTACT}, "startDate": "2025-01-01T00:00:00Z",
+        "billingCycle": {"id": 1}})
+    assert created.status_code == 201
+    assert created.json()["billStartDate"] == "2025-01-01T00:00:00Z"
+    assert created.json()["company"]["identifier"] == "ContosoLtd"
+    no_contact = sb.cw("POST", "finance/agreements", json={
+        "name": "x", "type": {"id": 1}, "company": {"id": COMPANY}})
+    assert no_contact.status_code == 400
+    assert no_contact.json()["errors"][0]["field"] == "contact"
+    duplicate = sb.cw("POST", "procurement/catalog", json={
+        "identifier": "M365-BS", "description": "dup", "customerDescription": "x",
+        "subcategory": {"id": 1}, "type": {"id": 1}})
+    assert duplicate.json()["errors"][0]["code"] == "ObjectExists"
+    assert sb.cw("POST", "finance/agreements/types", json={"name": "x"}).status_code == 405
+
+
+def test_rate_limit_answers_429_with_retry_after(sb):
+    sb.configure("connectwise", rate_limit_per_minute=3)
+    for _ in range(3):
+        assert sb.cw("GET", "system/info").status_code == 200
+    throttled = sb.cw("GET", "system/info")
+    assert throttled.status_code == 429
+    assert int(throttled.headers["Retry-After"]) >= 1
+    assert throttled.json()["message"].startswith("Too many requests")
+    assert sb.stats()["connectwise"]["throttled"] == 1
