@@ -93,6 +93,16 @@ static int has_ctl(const char *s)
     return 0;
 }
 
+/* Append to a curl header list; on failure the list is left as it was (not leaked). */
+static int slist_add(struct curl_slist **list, const char *line)
+{
+    struct curl_slist *l = curl_slist_append(*list, line);
+    if (!l)
+        return -1;
+    *list = l;
+    return 0;
+}
+
 /* ---- pure helpers ------------------------------------------------------------------------ */
 
 int http_status_retryable(long status) { return status == 408 || status == 429 || (status >= 500 && status <= 599); }
@@ -546,7 +556,8 @@ static char *xstrdup(const char *s, int *fail)
 struct http_client *http_client_new(const struct http_config *cfg, char *err, size_t errlen)
 {
     set_err(err, errlen, "%s", "");
-    if (!cfg || !cfg->base_url || !is_http_url(cfg->base_url) || has_ctl(cfg->base_url)) {
+    if (!cfg || !cfg->base_url || !is_http_url(cfg->base_url) || has_ctl(cfg->base_url) ||
+        has_ctl(cfg->user_agent)) {
         set_err(err, errlen, "http: base URL must be an http:// or https:// URL");
         return NULL;
     }
@@ -574,6 +585,8 @@ struct http_client *http_client_new(const struct http_config *cfg, char *err, si
     c->user_agent = xstrdup(cfg->user_agent ? cfg->user_agent : "billsync", &fail);
     c->conn_id = xstrdup(cfg->conn_id ? cfg->conn_id : "0", &fail);
     c->ca_file = xstrdup(cfg->ca_file, &fail);
+    /* Only the copies are used: no pointer into the caller's config outlives this call. */
+    c->cfg.base_url = c->cfg.user_agent = c->cfg.conn_id = c->cfg.slot_dir = c->cfg.ca_file = NULL;
     c->cfg.headers = NULL;
     c->cfg.clock = NULL;
     if (cfg->clock && cfg->clock->now_ms && cfg->clock->sleep_ms)
@@ -583,23 +596,14 @@ struct http_client *http_client_new(const struct http_config *cfg, char *err, si
 
     int has_accept = 0;
     for (const char *const *h = cfg->headers; h && *h && !fail; h++) {
-        struct curl_slist *l = curl_slist_append(c->headers, *h);
-        if (!l)
-            fail = 1;
-        else
-            c->headers = l;
+        fail |= slist_add(&c->headers, *h) < 0;
         has_accept |= strncasecmp(*h, "Accept:", 7) == 0;
     }
-    const char *extra[] = {"Expect:", has_accept ? NULL : "Accept: application/json"};
-    for (size_t i = 0; i < 2 && !fail; i++) {
-        if (!extra[i])
-            continue;
-        struct curl_slist *l = curl_slist_append(c->headers, extra[i]);
-        if (!l)
-            fail = 1;
-        else
-            c->headers = l;
-    }
+    /* No 100-continue round trip; JSON unless the connector asked for something else. */
+    if (!fail)
+        fail |= slist_add(&c->headers, "Expect:") < 0;
+    if (!fail && !has_accept)
+        fail |= slist_add(&c->headers, "Accept: application/json") < 0;
     if (fail || !(c->curl = curl_easy_init())) {
         set_err(err, errlen, "http: out of memory");
         goto bad;
@@ -821,8 +825,13 @@ static void perform(struct http_client *c, const char *method, const char *url, 
     long ctmo = c->cfg.connect_timeout_ms < tmo ? c->cfg.connect_timeout_ms : tmo;
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, a->ebuf);
     curl_easy_setopt(h, CURLOPT_URL, url);
+#if LIBCURL_VERSION_NUM >= 0x075500
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+#else
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
@@ -847,7 +856,8 @@ static void perform(struct http_client *c, const char *method, const char *url, 
     } else {
         if (strcmp(method, "POST") != 0)
             curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
-        if (body || strcmp(method, "DELETE") != 0) {
+        /* POST, PUT and PATCH always carry a body (Content-Length: 0 when none is given). */
+        if (body || !strcmp(method, "POST") || !strcmp(method, "PUT") || !strcmp(method, "PATCH")) {
             curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(body ? strlen(body) : 0));
             curl_easy_setopt(h, CURLOPT_POSTFIELDS, body ? body : "");
         }
@@ -877,8 +887,13 @@ static const char *transport_text(const struct attempt *a, const struct http_cli
         snprintf(buf, n, "response body larger than %zu bytes", c->cfg.max_body_bytes);
     else if (a->oom)
         snprintf(buf, n, "out of memory reading the response");
-    else
-        snprintf(buf, n, "%s", a->ebuf[0] ? a->ebuf : curl_easy_strerror(a->cc));
+    else {
+        /* Cut curl's message to fit (a copy, not snprintf: gcc warns on the truncation). */
+        const char *m = a->ebuf[0] ? a->ebuf : curl_easy_strerror(a->cc);
+        size_t l = strnlen(m, n - 1);
+        memcpy(buf, m, l);
+        buf[l] = '\0';
+    }
     return buf;
 }
 
@@ -909,24 +924,21 @@ int http_request(struct http_client *c, const char *method, const char *path_or_
     }
     snprintf(out->url, sizeof out->url, "%s", strbuf_cstr(&red));
     out->effective_url = strdup(strbuf_cstr(&url));
-    /* Per-request header list: the client's defaults plus this request's Content-Type. */
-    for (struct curl_slist *l = c->headers; l; l = l->next)
-        if (!(headers = curl_slist_append(headers, l->data)))
-            break;
     if (content_type && has_ctl(content_type)) {
         set_err(out->error, sizeof out->error, "content type holds control characters");
         goto done;
     }
-    if (headers && (body || content_type)) {
-        struct strbuf ct = STRBUF_INIT;
-        if (strbuf_appendf(&ct, "Content-Type: %s", content_type ? content_type : "application/json") < 0 ||
-            !(headers = curl_slist_append(headers, strbuf_cstr(&ct)))) {
-            strbuf_free(&ct);
-            headers = NULL;
-        }
-        strbuf_free(&ct);
-    }
-    if (!headers || !out->effective_url) {
+    /* Per-request header list: the client's defaults plus this request's Content-Type. */
+    struct strbuf ct = STRBUF_INIT;
+    int oom = !out->effective_url;
+    if (body || content_type)
+        oom |= strbuf_appendf(&ct, "Content-Type: %s", content_type ? content_type : "application/json") < 0;
+    for (struct curl_slist *l = c->headers; !oom && l; l = l->next)
+        oom |= slist_add(&headers, l->data) < 0;
+    if (!oom && ct.len)
+        oom |= slist_add(&headers, strbuf_cstr(&ct)) < 0;
+    strbuf_free(&ct);
+    if (oom) {
         set_err(out->error, sizeof out->error, "out of memory");
         goto done;
     }
@@ -951,6 +963,13 @@ int http_request(struct http_client *c, const char *method, const char *path_or_
             break;
         }
         remaining = deadline - now_ms(c);
+        if (remaining <= 0) {
+            if (slot >= 0)
+                close(slot);
+            set_err(out->error, sizeof out->error, "time budget of %ld ms used up waiting for a "
+                    "concurrency slot", c->cfg.budget_ms);
+            break;
+        }
         clear_headers(out);
         strbuf_reset(&out->body);
         out->status = 0;
@@ -958,13 +977,13 @@ int http_request(struct http_client *c, const char *method, const char *path_or_
         out->attempts = n;
         struct attempt a;
         int64_t t0 = now_ms(c);
-        perform(c, method, strbuf_cstr(&url), body, headers, remaining > 0 ? remaining : 1, out, &a);
+        perform(c, method, strbuf_cstr(&url), body, headers, remaining, out, &a);
         int64_t took = now_ms(c) - t0;
         if (slot >= 0)
             close(slot); /* releases the flock: the next waiter may go */
 
         /* Classify this attempt. */
-        char what[HTTP_ERROR_MAX];
+        char what[128]; /* short, so every message built around it fits out->error */
         int retryable = 0, rejected = 0;
         if (a.cc != CURLE_OK) {
             out->transport_error = 1;
@@ -995,7 +1014,7 @@ int http_request(struct http_client *c, const char *method, const char *path_or_
             snprintf(why, sizeof why, "%s; %s not retried (a write the server may have acted on)",
                      what, method);
         } else if (n == max) {
-            snprintf(why, sizeof why, "%s after %d attempts", what, n);
+            snprintf(why, sizeof why, "%s (after %d attempts)", what, n);
         } else {
             const char *ra = a.cc == CURLE_OK ? http_response_header(out, "Retry-After") : NULL;
             int64_t ra_ms;
@@ -1026,10 +1045,10 @@ int http_request(struct http_client *c, const char *method, const char *path_or_
         char tail[HTTP_ERROR_MAX + 32] = "";
         if (wait >= 0)
             snprintf(tail, sizeof tail, "; retry in %lld ms", (long long)wait);
-        else if (!ok && strcmp(out->error, what) != 0)
-            snprintf(tail, sizeof tail, "; giving up: %s", out->error);
+        else if (!ok && !retryable)
+            snprintf(tail, sizeof tail, "; not retryable");
         else if (!ok)
-            snprintf(tail, sizeof tail, "; giving up");
+            snprintf(tail, sizeof tail, "; giving up: %s", out->error);
         int te = a.cc != CURLE_OK;
         log_msg(ok ? LOG_INFO : LOG_WARN, "http %s %s -> %s%s%s %lldms attempt %d/%d bucket=%s%s",
                 method, logurl, te ? "error \"" : "", what, te ? "\"" : "", (long long)took, n, max,

@@ -47,7 +47,8 @@ struct http_clock {
 
 struct http_config {
     const char *base_url;        /* prefix for relative paths, e.g. "https://host/apis/3.0/" */
-    const char *const *headers;  /* NULL-terminated "Name: value" lines sent with every request */
+    const char *const *headers;  /* NULL-terminated "Name: value" lines for every request (plus
+                                    "Expect:" and, unless given, "Accept: application/json") */
     const char *user_agent;      /* NULL: "billsync" */
     const char *conn_id;         /* connection id: first half of the concurrency slot key */
     const char *slot_dir;        /* directory for slot files; NULL: /dev/shm/billsync-<uid> */
