@@ -208,6 +208,7 @@ class Stack:
                          "common_passwords": os.path.join(ROOT, "conf", "common-passwords.txt")},
             "smtp": {"url": f"smtp://127.0.0.1:{self.smtp_port}",
                      "from": "billsync <billsync@localhost>"},
+            "net": {"slot_dir": self.path("run", "slots"), "timeout_ms": "15000"},
             "log": {"level": "info"},
         }
         for key, value in self.settings.items():

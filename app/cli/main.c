@@ -3,7 +3,10 @@
 #include "common/crypto.h"
 #include "common/log.h"
 #include "common/program.h"
+#include "common/secret_key.h"
+#include "connectors/check.h"
 #include "db/accounts.h"
+#include "db/connections.h"
 #include "db/jobs.h"
 #include "db/migrate.h"
 
@@ -25,6 +28,7 @@ static const char usage[] =
     "  seed-demo [--password P]           create the demo MSP and its admin (idempotent)\n"
     "  keygen                             create security.key_file if it does not exist\n"
     "  job add KIND [PAYLOAD-JSON]        enqueue a job for the workers\n"
+    "  check-connection ID                test a PSA or distributor connection\n"
     "\n"
     "Settings come from conf/billsync.conf (or --config, or $BILLSYNC_CONFIG) and\n"
     "BILLSYNC_SECTION_KEY environment variables.\n";
@@ -253,6 +257,50 @@ static int cmd_job(int argc, char **argv)
     return rc < 0;
 }
 
+static int cmd_check_connection(int argc, char **argv)
+{
+    static const char help[] =
+        "usage: billsync check-connection ID\n"
+        "Makes one authenticated call through connection ID (see /settings/connections) and\n"
+        "prints what it found or the remote system's own error, with a hint. Exit 0 when it\n"
+        "works. The result is recorded on the connection, as the page's button does.\n";
+    if (wants_help(argc, argv, help))
+        return 0;
+    char *end;
+    long long id = argc == 1 ? strtoll(argv[0], &end, 10) : 0;
+    if (argc != 1 || *end || id <= 0) {
+        fputs(help, stderr);
+        return 2;
+    }
+    db_t *db = open_db();
+    long long tenant = 0;
+    if (db_scalar(db, "SELECT tenant_id FROM connections WHERE id = ?", DB_PARAMS(DB_INT(id)),
+                  &tenant) != 1) {
+        fprintf(stderr, "billsync: check-connection: no connection %lld\n", id);
+        db_close(db);
+        return 1;
+    }
+    struct conn c;
+    char system[32] = "?", err[300], summary[300] = "", msg[1000];
+    struct conn_error ce;
+    memset(&ce, 0, sizeof ce);
+    int ok = 0;
+    if (connection_open(db, secret_key(cfg), tenant, id, cfg->slot_dir, &c, system, err, sizeof err) != 1) {
+        snprintf(msg, sizeof msg, "Failed: %s", err);
+    } else {
+        ok = conn_check(&c, summary, sizeof summary, &ce) == 0;
+        connection_close(&c);
+        if (ok)
+            snprintf(msg, sizeof msg, "Connected: %s.", summary);
+        else
+            snprintf(msg, sizeof msg, "Failed: %s%s%s", ce.message, ce.hint[0] ? " — " : "", ce.hint);
+    }
+    connection_set_status(db, tenant, id, ok, msg);
+    printf("connection %lld (%s): %s\n", id, system, msg);
+    db_close(db);
+    return ok ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     static struct config config;
@@ -277,6 +325,8 @@ int main(int argc, char **argv)
         return cmd_keygen(sub_argc, sub_argv);
     if (!strcmp(cmd, "job"))
         return cmd_job(sub_argc, sub_argv);
+    if (!strcmp(cmd, "check-connection"))
+        return cmd_check_connection(sub_argc, sub_argv);
     fprintf(stderr, "billsync: unknown command '%s' (try --help)\n", cmd);
     return 2;
 }

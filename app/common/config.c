@@ -51,6 +51,8 @@ static const struct setting settings[] = {
     S("smtp", "user", smtp_user, 0, ""),
     S("smtp", "password", smtp_password, 0, ""),
     I("smtp", "timeout_ms", smtp_timeout_ms, 100, 600000, "10000"),
+    S("net", "slot_dir", slot_dir, 1, "var/run/slots"),
+    I("net", "timeout_ms", net_timeout_ms, 100, 600000, "30000"),
     S("log", "level", log_level, 1, "info"),
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])

@@ -39,6 +39,9 @@ struct config {
     char smtp_user[128];
     char smtp_password[128];
     int smtp_timeout_ms;
+    /* [net] */
+    char slot_dir[CONFIG_STR];    /* per-host concurrency slots shared by all processes */
+    int net_timeout_ms;           /* total time one outbound HTTP call may take */
     /* [log] */
     char log_level[16];
 };

@@ -17,6 +17,7 @@ static const struct route routes[] = {
     {"/reset", page_reset, R_PUBLIC | R_POST, ROLE_NONE, NULL},
     {"/invite", page_invite, R_PUBLIC | R_POST, ROLE_NONE, NULL},
     {"/", page_dashboard, 0, ROLE_VIEWER, "Dashboard"},
+    {"/settings/connections", page_connections, R_POST, ROLE_ADMIN, "Configuration"},
     {"/users", page_users, R_POST, ROLE_ADMIN, "Users"},
     {"/audit", page_audit, 0, ROLE_ADMIN, "Audit log"},
     {"/profile", page_profile, R_POST | R_NO_MFA, ROLE_VIEWER, NULL},

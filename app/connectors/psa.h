@@ -1,0 +1,124 @@
+/* psa.h: the PSA connector interface (Autotask, ConnectWise). Canonical records in, canonical
+ * records out; each connector maps them to its API (autotask.c, connectwise.c). Connectors
+ * speak HTTP through app/net and never touch the database. */
+#ifndef BILLSYNC_CONNECTORS_PSA_H
+#define BILLSYNC_CONNECTORS_PSA_H
+
+#include "connectors/conn.h"
+#include "core/cdate.h"
+#include "core/money.h"
+
+#define PSA_ID 32
+#define PSA_NAME 256
+
+struct psa_account {
+    char id[PSA_ID];
+    char name[PSA_NAME];
+    int active;
+};
+
+enum psa_contract_type { PSA_RECURRING, PSA_FIXED_PRICE, PSA_ONE_TIME, PSA_OTHER };
+
+struct psa_contract {
+    char id[PSA_ID];
+    char account_id[PSA_ID];
+    char name[PSA_NAME];
+    enum psa_contract_type type;  /* Autotask Recurring Service / Fixed Price; CW agreement */
+    cdate_t start, end;           /* end {0,0,0} = open-ended */
+    cdate_t billing_start;        /* first day that may be billed (CW billStartDate) */
+    int active;
+    int prorate;                  /* the PSA prorates mid-period changes */
+    int cycle_months;             /* billing period length: 1 monthly, 12 annual, 0 one-time */
+};
+
+/* A catalogue item: Autotask Service, ConnectWise catalog item. */
+struct psa_service {
+    char id[PSA_ID];
+    char name[PSA_NAME];
+    char sku[64];
+    money_t unit_price, unit_cost;
+    int active;
+};
+
+/* A service on a contract and its units in effect on a date (Autotask ContractService +
+ * ContractServiceUnits; ConnectWise agreement addition). */
+struct psa_contract_service {
+    char id[PSA_ID];
+    char contract_id[PSA_ID];
+    char service_id[PSA_ID];
+    char name[PSA_NAME];
+    qty_t units;
+    money_t unit_price, unit_cost;
+};
+
+struct psa_new_contract {
+    const char *account_id, *name;
+    enum psa_contract_type type;
+    cdate_t start, end;
+    int cycle_months;
+};
+
+struct psa_new_service {
+    const char *name, *sku, *description;
+    money_t unit_price, unit_cost;
+};
+
+/* A change of units on a contract service, effective on a date (Autotask
+ * ServiceAdjustment; ConnectWise addition quantity change or a new addition). */
+struct psa_unit_change {
+    const char *contract_id, *service_id, *contract_service_id; /* cs id may be "" */
+    qty_t delta;
+    cdate_t effective;
+    money_t unit_price, unit_cost;
+    const char *description;
+};
+
+/* A one-time charge (annual subscription, usage). key is billsync's idempotency key; it is
+ * written into the charge so find_charge can tell whether it exists already. */
+struct psa_charge {
+    const char *contract_id, *service_id, *name, *description, *key;
+    cdate_t date;
+    qty_t quantity;
+    money_t unit_price, unit_cost;
+};
+
+typedef int (*psa_account_fn)(void *ctx, const struct psa_account *a);
+typedef int (*psa_contract_fn)(void *ctx, const struct psa_contract *c);
+typedef int (*psa_service_fn)(void *ctx, const struct psa_service *s);
+typedef int (*psa_contract_service_fn)(void *ctx, const struct psa_contract_service *cs);
+
+/* Every function returns 0 or -1 with *err filled; list callbacks return non-zero to stop. */
+struct psa_connector {
+    const char *system;           /* "autotask", "connectwise" */
+    const char *label;            /* "Datto Autotask" */
+    /* A cheap authenticated call; *summary says what was found ("214 accounts"). */
+    int (*test)(const struct conn *c, char *summary, size_t n, struct conn_error *err);
+    int (*list_accounts)(const struct conn *c, psa_account_fn fn, void *ctx, struct conn_error *err);
+    int (*list_contracts)(const struct conn *c, psa_contract_fn fn, void *ctx, struct conn_error *err);
+    int (*list_services)(const struct conn *c, psa_service_fn fn, void *ctx, struct conn_error *err);
+    /* Services of one contract (or all when contract_id is "") with units in effect on date. */
+    int (*list_contract_services)(const struct conn *c, const char *contract_id, cdate_t date,
+                                  psa_contract_service_fn fn, void *ctx, struct conn_error *err);
+    /* Units of one service on a contract in effect on date (0 when it is not there). */
+    int (*read_units)(const struct conn *c, const char *contract_id, const char *service_id,
+                      cdate_t date, qty_t *units, struct conn_error *err);
+    int (*create_account)(const struct conn *c, const char *name, char id[PSA_ID],
+                          struct conn_error *err);
+    int (*create_contract)(const struct conn *c, const struct psa_new_contract *nc, char id[PSA_ID],
+                           struct conn_error *err);
+    int (*create_service)(const struct conn *c, const struct psa_new_service *ns, char id[PSA_ID],
+                          struct conn_error *err);
+    /* Posts the change; ref gets the PSA's reference when it gives one. */
+    int (*post_unit_change)(const struct conn *c, const struct psa_unit_change *u, char ref[PSA_ID],
+                            struct conn_error *err);
+    /* 1 found (id set), 0 not found, -1 error. */
+    int (*find_charge)(const struct conn *c, const char *contract_id, const char *key,
+                       char id[PSA_ID], struct conn_error *err);
+    int (*create_charge)(const struct conn *c, const struct psa_charge *ch, char id[PSA_ID],
+                         struct conn_error *err);
+};
+
+/* The connector for a system name, or NULL. */
+const struct psa_connector *psa_connector_for(const char *system);
+
+#endif

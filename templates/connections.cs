@@ -1,0 +1,69 @@
+<?cs include:"layout.cs" ?>
+<?cs call:page_start("Connections") ?>
+<?cs if:Form.system ?>
+<section class="panel" id="connection-form">
+  <h2><?cs if:Form.id != "0" ?>Edit<?cs else ?>Add<?cs /if ?> a <?cs var:Form.label ?> connection</h2>
+  <p class="muted"><?cs var:Form.about ?></p>
+  <?cs if:Errors.form ?><div class="alert" role="alert"><?cs var:Errors.form ?></div><?cs /if ?>
+  <form method="post" action="/settings/connections" autocomplete="off">
+    <input type="hidden" name="csrf" value="<?cs var:CSRF ?>">
+    <input type="hidden" name="action" value="save">
+    <input type="hidden" name="id" value="<?cs var:Form.id ?>">
+    <input type="hidden" name="system" value="<?cs var:Form.system ?>">
+    <?cs call:field("name", "Name", "text", Form.name, Errors.name) ?>
+    <?cs each:f = Fields ?>
+    <div class="field<?cs if:f.error ?> has-error<?cs /if ?>">
+      <label for="f-<?cs var:f.key ?>"><?cs var:f.label ?><?cs if:f.required == "1" ?> <span class="muted">(required)</span><?cs /if ?></label>
+      <?cs if:f.secret == "1" ?>
+      <input id="f-<?cs var:f.key ?>" name="f_<?cs var:f.key ?>" type="password" autocomplete="new-password"
+        placeholder="<?cs if:f.stored == "1" ?>stored; leave empty to keep it<?cs /if ?>">
+      <?cs else ?>
+      <input id="f-<?cs var:f.key ?>" name="f_<?cs var:f.key ?>" type="text" value="<?cs var:f.value ?>">
+      <?cs /if ?>
+      <?cs if:f.hint ?><p class="muted"><?cs var:f.hint ?></p><?cs /if ?>
+      <?cs if:f.error ?><p class="error"><?cs var:f.error ?></p><?cs /if ?>
+    </div>
+    <?cs /each ?>
+    <button type="submit">Save</button>
+    <a class="button secondary" href="/settings/connections">Cancel</a>
+  </form>
+</section>
+<?cs /if ?>
+<section class="panel">
+  <h2>Your connections</h2>
+  <?cs if:!?Conns.0.id ?>
+  <p>No connections yet. Connect your PSA and at least one distributor to start.</p>
+  <?cs else ?>
+  <table>
+    <thead><tr><th>Name</th><th>System</th><th>Side</th><th>Status</th><th>Last test</th><th></th></tr></thead>
+    <tbody>
+    <?cs each:c = Conns ?>
+    <tr>
+      <td><a href="/settings/connections?edit=<?cs var:c.id ?>"><?cs var:c.name ?></a></td>
+      <td><?cs var:c.system ?></td>
+      <td><?cs if:c.kind == "psa" ?>PSA<?cs else ?>distributor<?cs /if ?></td>
+      <td><?cs if:c.status == "ok" ?><span class="badge ok">working</span><?cs elif:c.status == "failed" ?><span class="badge bad">failing</span><?cs else ?><span class="badge">not tested</span><?cs /if ?>
+        <?cs if:c.message ?><div class="muted"><?cs var:c.message ?></div><?cs /if ?></td>
+      <td><?cs var:c.tested ?></td>
+      <td>
+        <form method="post" action="/settings/connections" class="inline">
+          <input type="hidden" name="csrf" value="<?cs var:CSRF ?>">
+          <input type="hidden" name="id" value="<?cs var:c.id ?>">
+          <button type="submit" name="action" value="test" class="secondary">Test connection</button>
+          <button type="submit" name="action" value="delete" class="danger" data-confirm="Delete this connection?">Delete</button>
+        </form>
+      </td>
+    </tr>
+    <?cs /each ?>
+    </tbody>
+  </table>
+  <?cs /if ?>
+</section>
+<section class="panel">
+  <h2>Add a connection</h2>
+  <p>PSA:
+  <?cs each:s = Systems ?><?cs if:s.kind == "psa" ?> <a class="button secondary" href="/settings/connections?new=<?cs var:s.system ?>"><?cs var:s.label ?></a><?cs /if ?><?cs /each ?></p>
+  <p>Distributors:
+  <?cs each:s = Systems ?><?cs if:s.kind == "source" ?> <a class="button secondary" href="/settings/connections?new=<?cs var:s.system ?>"><?cs var:s.label ?></a><?cs /if ?><?cs /each ?></p>
+</section>
+<?cs call:page_end() ?>
