@@ -7,6 +7,7 @@
 #include "connectors/check.h"
 #include "db/accounts.h"
 #include "db/connections.h"
+#include "db/csv_import.h"
 #include "db/jobs.h"
 #include "db/migrate.h"
 
@@ -29,6 +30,8 @@ static const char usage[] =
     "  keygen                             create security.key_file if it does not exist\n"
     "  job add KIND [PAYLOAD-JSON]        enqueue a job for the workers\n"
     "  check-connection ID                test a PSA or distributor connection\n"
+    "  import-csv --connection ID [--format mscsp|generic] FILE\n"
+    "                                     import a distributor billing file\n"
     "\n"
     "Settings come from conf/billsync.conf (or --config, or $BILLSYNC_CONFIG) and\n"
     "BILLSYNC_SECTION_KEY environment variables.\n";
@@ -301,6 +304,41 @@ static int cmd_check_connection(int argc, char **argv)
     return ok ? 0 : 1;
 }
 
+static int cmd_import_csv(int argc, char **argv)
+{
+    static const char help[] =
+        "usage: billsync import-csv --connection ID [--format mscsp|generic] FILE\n"
+        "Imports a Microsoft CSP reconciliation file (mscsp, the default) or a generic\n"
+        "distributor CSV into the snapshot of connection ID. Every row is checked first; a\n"
+        "bad row refuses the whole file, naming the row, and nothing is imported.\n";
+    if (wants_help(argc, argv, help))
+        return 0;
+    const char *conn = opt(argc, argv, "--connection"), *fmt = opt(argc, argv, "--format");
+    const char *file = argc > 0 ? argv[argc - 1] : NULL;
+    enum recon_format format;
+    char *end;
+    long long id = conn ? strtoll(conn, &end, 10) : 0;
+    if (!conn || *end || id <= 0 || !file || file[0] == '-' ||
+        recon_format_parse(fmt ? fmt : "mscsp", &format) < 0) {
+        fputs(help, stderr);
+        return 2;
+    }
+    db_t *db = open_db();
+    long long tenant = 0;
+    if (db_scalar(db, "SELECT tenant_id FROM connections WHERE id = ? AND kind = 'source'",
+                  DB_PARAMS(DB_INT(id)), &tenant) != 1) {
+        fprintf(stderr, "billsync: import-csv: no distributor connection %lld\n", id);
+        db_close(db);
+        return 1;
+    }
+    struct csv_import_result res;
+    const char *base = strrchr(file, '/');
+    int rc = csv_import_file(db, tenant, id, 0, format, file, base ? base + 1 : file, &res);
+    printf("%s\n", res.message);
+    db_close(db);
+    return rc < 0;
+}
+
 int main(int argc, char **argv)
 {
     static struct config config;
@@ -325,6 +363,8 @@ int main(int argc, char **argv)
         return cmd_keygen(sub_argc, sub_argv);
     if (!strcmp(cmd, "job"))
         return cmd_job(sub_argc, sub_argv);
+    if (!strcmp(cmd, "import-csv"))
+        return cmd_import_csv(sub_argc, sub_argv);
     if (!strcmp(cmd, "check-connection"))
         return cmd_check_connection(sub_argc, sub_argv);
     fprintf(stderr, "billsync: unknown command '%s' (try --help)\n", cmd);
