@@ -52,6 +52,18 @@
           <button type="submit" name="action" value="test" class="secondary">Test connection</button>
           <button type="submit" name="action" value="delete" class="danger" data-confirm="Delete this connection?">Delete</button>
         </form>
+        <?cs if:c.csv ?>
+        <form method="post" action="/settings/connections/upload" enctype="multipart/form-data" class="upload">
+          <input type="hidden" name="csrf" value="<?cs var:CSRF ?>">
+          <input type="hidden" name="id" value="<?cs var:c.id ?>">
+          <label>File <input type="file" name="file" accept=".csv,text/csv" required></label>
+          <select name="format" aria-label="File format">
+            <option value="mscsp">Microsoft CSP recon file</option>
+            <option value="generic">Generic distributor CSV</option>
+          </select>
+          <button type="submit">Upload and import</button>
+        </form>
+        <?cs /if ?>
       </td>
     </tr>
     <?cs /each ?>
@@ -59,6 +71,25 @@
   </table>
   <?cs /if ?>
 </section>
+<?cs if:?Imports.0.file ?>
+<section class="panel">
+  <h2>Recent file imports</h2>
+  <table>
+    <thead><tr><th>When</th><th>Connection</th><th>File</th><th>Result</th></tr></thead>
+    <tbody>
+    <?cs each:i = Imports ?>
+    <tr><td><?cs var:i.at ?></td><td><?cs var:i.connection ?></td><td><?cs var:i.file ?></td>
+      <td><?cs if:i.status == "imported" ?><span class="badge ok">imported</span><?cs else ?><span class="badge bad">refused</span><?cs /if ?> <?cs var:i.message ?></td></tr>
+    <?cs /each ?>
+    </tbody>
+  </table>
+  <p class="muted">Generic CSV columns: company_id, company_name, subscription_id, subscription_name, resource_id,
+  product_name, sku, quantity, unit_cost, unit_price, extended_cost, currency, charge_type (recurring, one_time,
+  usage, proration, refund), billing_cycle (monthly, annual, one_time, usage), term_months, period_start,
+  period_end, effective_date, line_id. Required: company_id, company_name, subscription_id, product_name,
+  quantity, unit_cost, period_start, period_end. Dates as 2026-11-01; amounts with a dot, like 12.50.</p>
+</section>
+<?cs /if ?>
 <section class="panel">
   <h2>Add a connection</h2>
   <p>PSA:

@@ -34,7 +34,7 @@ static const struct setting settings[] = {
     I("db", "timeout", db_timeout, 1, 600, "10"),
     S("web", "socket", web_socket, 1, "var/run/web.sock"),
     I("web", "children", web_children, 1, 256, "4"),
-    I("web", "max_body", web_max_body, 1024, 64 * 1024 * 1024, "2097152"),
+    I("web", "max_body", web_max_body, 1024, 1024 * 1024 * 1024, "67108864"),
     S("web", "base_url", base_url, 1, "http://127.0.0.1:8080"),
     S("web", "templates", templates_dir, 1, "templates"),
     I("web", "session_idle", session_idle, 60, 7 * 86400, "1800"),

@@ -70,6 +70,12 @@ static int parse_request(struct web *w, FCGX_Request *fr)
                  "The request is too large (%lld bytes; the limit is %lld bytes).", len, limit);
         return 413;
     }
+    req->content_length = len;
+    const struct route *r = routes_find(req->path);
+    if (r && (r->flags & R_UPLOAD) && strncmp(req->content_type, "multipart/form-data", 19) == 0) {
+        req->upload_stream = fr->in;   /* streamed by the page: never held in memory */
+        return 0;
+    }
     req->body = malloc((size_t)len + 1);
     if (!req->body)
         return 500;
@@ -145,7 +151,7 @@ static void dispatch(struct web *w, int parse_status)
             web_error(w, 405, "This page does not accept form posts.");
             return;
         }
-        if (csrf_check(w) < 0) {
+        if (!(r->flags & R_UPLOAD) && csrf_check(w) < 0) {
             web_error(w, 403, "The form has expired or did not come from this site. Go back, "
                               "reload the page and send it again.");
             return;

@@ -39,8 +39,22 @@ static void list(struct web *w)
         hsetf(w, dbrows_get(&r, i, 4), "Conns.%d.status", i);
         hsetf(w, dbrows_get(&r, i, 5), "Conns.%d.message", i);
         hsetf(w, dbrows_get(&r, i, 6), "Conns.%d.tested", i);
+        if (!strcmp(dbrows_get(&r, i, 2), "csv"))
+            hsetf(w, "1", "Conns.%d.csv", i);
     }
     dbrows_free(&r);
+    if (db_query(w->db,
+                 "SELECT i.file_name, i.status, i.rows_total, i.message,"
+                 " DATE_FORMAT(i.created_at, '%Y-%m-%d %H:%i UTC'), c.name"
+                 " FROM csv_imports i JOIN connections c ON c.id = i.connection_id AND c.tenant_id = i.tenant_id"
+                 " WHERE i.tenant_id = ? ORDER BY i.id DESC LIMIT 10",
+                 DB_PARAMS(DB_INT(w->sess->tenant_id)), &r) == 0) {
+        static const char *const cols[] = {"file", "status", "rows", "message", "at", "connection"};
+        for (int i = 0; i < r.nrows; i++)
+            for (int c = 0; c < 6; c++)
+                hsetf(w, dbrows_get(&r, i, c), "Imports.%d.%s", i, cols[c]);
+        dbrows_free(&r);
+    }
     const struct system_info *si;
     for (int i = 0; (si = system_at(i)); i++) {
         hsetf(w, si->system, "Systems.%d.system", i);

@@ -29,7 +29,9 @@ struct request {
     const char *user_agent;
     int https;
     struct kvlist query, form, cookies;
-    char *body;                   /* raw body (uploads); NUL-terminated */
+    char *body;                   /* raw body; NUL-terminated (not read for uploads) */
+    void *upload_stream;          /* FCGX_Stream of an upload's body, read by the page */
+    long long content_length;
     size_t body_len;
     char error[200];              /* why parsing failed, for the 400 page */
 };

@@ -9,6 +9,7 @@ enum route_flags {
     R_POST = 1 << 1,              /* accepts POST (which must carry the CSRF token) */
     R_PREFIX = 1 << 2,            /* path is a prefix: /review/ matches /review/2026-11 */
     R_NO_MFA = 1 << 3,            /* reachable before the second factor is given */
+    R_UPLOAD = 1 << 4,            /* multipart body streamed by the page; it checks CSRF itself */
 };
 
 typedef void (*page_fn)(struct web *w);

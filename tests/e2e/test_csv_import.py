@@ -117,3 +117,34 @@ def test_a_100000_line_file_imports_in_bounded_memory(stack, tmp_path):
     assert rss_big < rss_small + 8 * 1024, (rss_small, rss_big)
     assert sql(stack, f"SELECT COUNT(*) FROM src_charges WHERE connection_id = {conn}").strip() == "100000"
     assert sql(stack, f"SELECT COUNT(*) FROM src_resources WHERE connection_id = {conn}").strip() == "5000"
+
+
+def test_upload_through_the_connections_page(stack, tmp_path):
+    from billsync_test import csrf_from, signed_in
+    admin = signed_in(stack)
+    conn = csv_connection(stack, admin.tenant)
+    page = admin.get("/settings/connections").text
+    assert 'action="/settings/connections/upload"' in page and 'enctype="multipart/form-data"' in page
+    tok = csrf_from(page)
+    body = "\n".join([MS_HEADER, ms_row(1, "c-9", "Upload <script>Co</script>", "sub-9", "Teams Essentials",
+                                        "cycleCharge", 7, "4.00", "28.00", "2026-10-01", "2026-10-31")]) + "\n"
+    r = admin.post("/settings/connections/upload", data={"csrf": tok, "id": str(conn), "format": "mscsp"},
+                   files={"file": ("october.csv", body, "text/csv")})
+    assert r.status_code == 303
+    page = admin.get("/settings/connections").text
+    assert "Imported 1 rows from october.csv." in page
+    assert sql(stack, f"SELECT quantity FROM src_resources WHERE connection_id = {conn}").strip() == "7000"
+    # a refused file: the reason names the row, nothing more is imported
+    bad = body.replace("cycleCharge,6.00,7", "cycleCharge,6.00,seven")
+    r = admin.post("/settings/connections/upload", data={"csrf": tok, "id": str(conn), "format": "mscsp"},
+                   files={"file": ("bad.csv", bad.replace(",7,", ",seven,"), "text/csv")})
+    assert "Nothing was imported: row 2: the quantity &#39;seven&#39; is not a number." in admin.get("/settings/connections").text
+    # no CSRF token: 403, nothing imported
+    r = admin.post("/settings/connections/upload", data={"id": str(conn)},
+                   files={"file": ("x.csv", body.replace("sub-9", "sub-10"), "text/csv")})
+    assert r.status_code == 403
+    assert sql(stack, f"SELECT COUNT(*) FROM src_charges WHERE connection_id = {conn}").strip() == "1"
+    # garbage instead of multipart data
+    r = admin.post("/settings/connections/upload", data=b"--nope\r\n",
+                   headers={"Content-Type": "multipart/form-data; boundary=zzz"})
+    assert r.status_code == 400
