@@ -117,3 +117,72 @@ int user_count_admins(db_t *db, long long tenant_id, long long *n)
                      "SELECT COUNT(*) FROM users WHERE tenant_id = ? AND role = 'admin' AND disabled = 0",
                      DB_PARAMS(DB_INT(tenant_id)), n) < 0 ? -1 : 0;
 }
+
+int tenant_requires_2fa(db_t *db, long long tenant_id)
+{
+    long long v = 0;
+    return db_scalar(db, "SELECT require_2fa FROM tenants WHERE id = ?", DB_PARAMS(DB_INT(tenant_id)), &v) == 1 && v;
+}
+
+int tenant_set_requires_2fa(db_t *db, long long tenant_id, int on)
+{
+    return db_exec(db, "UPDATE tenants SET require_2fa = ? WHERE id = ?",
+                   DB_PARAMS(DB_INT(on), DB_INT(tenant_id)), NULL, NULL);
+}
+
+int tenant_time_zone(db_t *db, long long tenant_id, char *out, size_t n)
+{
+    struct dbrows r;
+    snprintf(out, n, "UTC");
+    if (db_query(db, "SELECT time_zone FROM tenants WHERE id = ?", DB_PARAMS(DB_INT(tenant_id)), &r) < 0)
+        return -1;
+    if (r.nrows)
+        snprintf(out, n, "%s", dbrows_get(&r, 0, 0));
+    dbrows_free(&r);
+    return 0;
+}
+
+int user_accept_totp_step(db_t *db, long long tenant_id, long long user_id, long long step)
+{
+    uint64_t affected = 0;
+    /* Conditional on the stored step: of two requests racing with one code, one wins. */
+    if (db_exec(db,
+                "UPDATE users SET totp_last_step = ? WHERE tenant_id = ? AND id = ? AND totp_last_step < ?",
+                DB_PARAMS(DB_INT(step), DB_INT(tenant_id), DB_INT(user_id), DB_INT(step)), &affected, NULL) < 0)
+        return -1;
+    return affected == 1;
+}
+
+int user_totp_set_pending(db_t *db, long long tenant_id, long long user_id, const char *sealed)
+{
+    return db_exec(db, "UPDATE users SET totp_secret = ?, totp_last_step = 0 WHERE tenant_id = ? AND id = ?",
+                   DB_PARAMS(DB_STR(sealed), DB_INT(tenant_id), DB_INT(user_id)), NULL, NULL);
+}
+
+int user_totp_enable(db_t *db, long long tenant_id, long long user_id)
+{
+    return db_exec(db, "UPDATE users SET totp_enabled = 1 WHERE tenant_id = ? AND id = ?",
+                   DB_PARAMS(DB_INT(tenant_id), DB_INT(user_id)), NULL, NULL);
+}
+
+int user_totp_disable(db_t *db, long long tenant_id, long long user_id)
+{
+    return db_exec(db,
+                   "UPDATE users SET totp_enabled = 0, totp_secret = NULL, totp_last_step = 0"
+                   " WHERE tenant_id = ? AND id = ?",
+                   DB_PARAMS(DB_INT(tenant_id), DB_INT(user_id)), NULL, NULL);
+}
+
+int users_list(db_t *db, long long tenant_id, struct dbrows *out)
+{
+    return db_query(db,
+                    "SELECT id, email, name, role, disabled, totp_enabled, password_hash IS NULL,"
+                    " DATE_FORMAT(created_at, '%Y-%m-%d') FROM users WHERE tenant_id = ? ORDER BY email",
+                    DB_PARAMS(DB_INT(tenant_id)), out);
+}
+
+int users_emails(db_t *db, long long tenant_id, struct dbrows *out)
+{
+    return db_query(db, "SELECT email FROM users WHERE tenant_id = ? ORDER BY email",
+                    DB_PARAMS(DB_INT(tenant_id)), out);
+}

@@ -35,4 +35,19 @@ int user_set_disabled(db_t *db, long long tenant_id, long long user_id, int disa
 /* Enabled admins of a tenant. */
 int user_count_admins(db_t *db, long long tenant_id, long long *n);
 
+/* The tenant's "require two-factor" setting (0/1; 0 on error), and setting it. */
+int tenant_requires_2fa(db_t *db, long long tenant_id);
+int tenant_set_requires_2fa(db_t *db, long long tenant_id, int on);
+int tenant_time_zone(db_t *db, long long tenant_id, char *out, size_t n);
+/* Records that the TOTP code of time step `step` was used; 1 when it was newer than the last
+ * one (accepted), 0 when not (a replay), -1 error. */
+int user_accept_totp_step(db_t *db, long long tenant_id, long long user_id, long long step);
+int user_totp_set_pending(db_t *db, long long tenant_id, long long user_id, const char *sealed);
+int user_totp_enable(db_t *db, long long tenant_id, long long user_id);
+int user_totp_disable(db_t *db, long long tenant_id, long long user_id);
+/* id, email, name, role, disabled, totp_enabled, invited (no password yet), created date. */
+int users_list(db_t *db, long long tenant_id, struct dbrows *out);
+/* email of every user, for filters. */
+int users_emails(db_t *db, long long tenant_id, struct dbrows *out);
+
 #endif

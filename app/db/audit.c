@@ -12,3 +12,30 @@ int audit_add(db_t *db, long long tenant_id, long long user_id, const char *acto
                              DB_STR(subject ? subject : ""), DB_STR(detail), DB_STR(ip ? ip : "")),
                    NULL, NULL);
 }
+
+/* One filtered query for the page, its count and the export; every filter is a bound value
+ * and an empty one matches everything. */
+#define AUDIT_WHERE \
+    " FROM audit_log WHERE tenant_id = ? AND (? = '' OR actor_email = ?) AND (? = '' OR action = ?)" \
+    " AND at >= ? AND at < ? + INTERVAL 1 DAY"
+#define AUDIT_COLS "SELECT DATE_FORMAT(at, '%Y-%m-%d %H:%i:%s'), actor_email, action, subject, COALESCE(detail, ''), ip"
+#define AUDIT_PARAMS(t, f) DB_INT(t), DB_STR((f)->user), DB_STR((f)->user), DB_STR((f)->action), \
+    DB_STR((f)->action), DB_STR((f)->from), DB_STR((f)->to)
+
+int audit_count(db_t *db, long long tenant_id, const struct audit_filter *f, long long *n)
+{
+    return db_scalar(db, "SELECT COUNT(*)" AUDIT_WHERE, DB_PARAMS(AUDIT_PARAMS(tenant_id, f)), n) < 0 ? -1 : 0;
+}
+
+int audit_page(db_t *db, long long tenant_id, const struct audit_filter *f, int limit, int offset,
+               struct dbrows *out)
+{
+    return db_query(db, AUDIT_COLS AUDIT_WHERE " ORDER BY at DESC, id DESC LIMIT ? OFFSET ?",
+                    DB_PARAMS(AUDIT_PARAMS(tenant_id, f), DB_INT(limit), DB_INT(offset)), out);
+}
+
+int audit_stream(db_t *db, long long tenant_id, const struct audit_filter *f, db_row_fn fn, void *ctx)
+{
+    return db_stream(db, AUDIT_COLS AUDIT_WHERE " ORDER BY at DESC, id DESC",
+                     DB_PARAMS(AUDIT_PARAMS(tenant_id, f)), fn, ctx);
+}

@@ -153,3 +153,22 @@ void connection_close(struct conn *c)
     json_decref(c->settings);
     c->settings = NULL;
 }
+
+int connections_list(db_t *db, long long tenant_id, struct dbrows *out)
+{
+    return db_query(db,
+                    "SELECT id, kind, system, name, status, status_message,"
+                    " COALESCE(DATE_FORMAT(tested_at, '%Y-%m-%d %H:%i UTC'), '')"
+                    " FROM connections WHERE tenant_id = ? ORDER BY kind, name, id",
+                    DB_PARAMS(DB_INT(tenant_id)), out);
+}
+
+int csv_imports_recent(db_t *db, long long tenant_id, struct dbrows *out)
+{
+    return db_query(db,
+                    "SELECT i.file_name, i.status, i.rows_total, i.message,"
+                    " DATE_FORMAT(i.created_at, '%Y-%m-%d %H:%i UTC'), c.name"
+                    " FROM csv_imports i JOIN connections c ON c.id = i.connection_id AND c.tenant_id = i.tenant_id"
+                    " WHERE i.tenant_id = ? ORDER BY i.id DESC LIMIT 10",
+                    DB_PARAMS(DB_INT(tenant_id)), out);
+}

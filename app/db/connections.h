@@ -38,4 +38,9 @@ int connection_open(db_t *db, const unsigned char *key, long long tenant_id, lon
                     const char *slot_dir, struct conn *c, char system[32], char *err, size_t errlen);
 void connection_close(struct conn *c);
 
+/* id, kind, system, name, status, status_message, tested_at */
+int connections_list(db_t *db, long long tenant_id, struct dbrows *out);
+/* file, status, rows, message, at, connection name: the last 10 uploads */
+int csv_imports_recent(db_t *db, long long tenant_id, struct dbrows *out);
+
 #endif

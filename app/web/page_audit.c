@@ -5,6 +5,8 @@
 #include "core/cdate.h"
 #include "core/csvw.h"
 #include "core/strbuf.h"
+#include "db/accounts.h"
+#include "db/audit.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -24,13 +26,11 @@ struct filters {
     char from[11], to[11];        /* YYYY-MM-DD, inclusive; UTC days */
 };
 
-/* The one filtered query, shared by the page and the export; every filter is a bound value
- * and an empty one matches everything. */
-#define AUDIT_WHERE \
-    " FROM audit_log WHERE tenant_id = ? AND (? = '' OR actor_email = ?) AND (? = '' OR action = ?)" \
-    " AND at >= ? AND at < ? + INTERVAL 1 DAY"
-#define AUDIT_PARAMS(w, f) DB_INT((w)->sess->tenant_id), DB_STR((f)->user), DB_STR((f)->user), \
-    DB_STR((f)->action), DB_STR((f)->action), DB_STR((f)->from), DB_STR((f)->to)
+static struct audit_filter as_audit(const struct filters *f)
+{
+    struct audit_filter a = {f->user, f->action, f->from, f->to};
+    return a;
+}
 
 static int read_filters(struct web *w, struct filters *f)
 {
@@ -97,10 +97,8 @@ static void export_csv(struct web *w, const struct filters *f)
     static const char *const head[] = {"time_utc", "user", "action", "subject", "detail", "ip"};
     csvw_row(&c.csv, head, 6);
     resp_stream_begin(&w->resp, "text/csv; charset=utf-8", "audit-log.csv");
-    db_stream(w->db,
-              "SELECT DATE_FORMAT(at, '%Y-%m-%d %H:%i:%s'), actor_email, action, subject,"
-              " COALESCE(detail, ''), ip" AUDIT_WHERE " ORDER BY at DESC, id DESC",
-              DB_PARAMS(AUDIT_PARAMS(w, f)), csv_row, &c);
+    struct audit_filter af = as_audit(f);
+    audit_stream(w->db, w->sess->tenant_id, &af, csv_row, &c);
     if (c.sb.len)
         resp_stream_write(&w->resp, c.sb.p, c.sb.len);
     strbuf_free(&c.sb);
@@ -124,12 +122,9 @@ void page_audit(struct web *w)
     }
     long long total = 0;
     struct dbrows r;
-    if (db_scalar(w->db, "SELECT COUNT(*)" AUDIT_WHERE, DB_PARAMS(AUDIT_PARAMS(w, &f)), &total) < 0 ||
-        db_query(w->db,
-                 "SELECT DATE_FORMAT(at, '%Y-%m-%d %H:%i:%s'), actor_email, action, subject,"
-                 " COALESCE(detail, ''), ip" AUDIT_WHERE " ORDER BY at DESC, id DESC LIMIT ? OFFSET ?",
-                 DB_PARAMS(AUDIT_PARAMS(w, &f), DB_INT(PAGE_SIZE), DB_INT((page - 1) * PAGE_SIZE)),
-                 &r) < 0) {
+    struct audit_filter af = as_audit(&f);
+    if (audit_count(w->db, w->sess->tenant_id, &af, &total) < 0 ||
+        audit_page(w->db, w->sess->tenant_id, &af, PAGE_SIZE, (int)((page - 1) * PAGE_SIZE), &r) < 0) {
         web_error(w, 503, "The audit log could not be read. Try again in a minute.");
         return;
     }
@@ -139,8 +134,7 @@ void page_audit(struct web *w)
             hsetf(w, dbrows_get(&r, i, c), "Rows.%d.%s", i, cols[c]);
     dbrows_free(&r);
     struct dbrows users;
-    if (db_query(w->db, "SELECT email FROM users WHERE tenant_id = ? ORDER BY email",
-                 DB_PARAMS(DB_INT(w->sess->tenant_id)), &users) == 0) {
+    if (users_emails(w->db, w->sess->tenant_id, &users) == 0) {
         for (int i = 0; i < users.nrows; i++)
             hsetf(w, dbrows_get(&users, i, 0), "UserOptions.%d", i);
         dbrows_free(&users);

@@ -22,11 +22,7 @@
 static void list(struct web *w)
 {
     struct dbrows r;
-    if (db_query(w->db,
-                 "SELECT id, kind, system, name, status, status_message,"
-                 " COALESCE(DATE_FORMAT(tested_at, '%Y-%m-%d %H:%i UTC'), '')"
-                 " FROM connections WHERE tenant_id = ? ORDER BY kind, name, id",
-                 DB_PARAMS(DB_INT(w->sess->tenant_id)), &r) < 0) {
+    if (connections_list(w->db, w->sess->tenant_id, &r) < 0) {
         web_error(w, 503, "The connections could not be read. Try again in a minute.");
         return;
     }
@@ -43,12 +39,7 @@ static void list(struct web *w)
             hsetf(w, "1", "Conns.%d.csv", i);
     }
     dbrows_free(&r);
-    if (db_query(w->db,
-                 "SELECT i.file_name, i.status, i.rows_total, i.message,"
-                 " DATE_FORMAT(i.created_at, '%Y-%m-%d %H:%i UTC'), c.name"
-                 " FROM csv_imports i JOIN connections c ON c.id = i.connection_id AND c.tenant_id = i.tenant_id"
-                 " WHERE i.tenant_id = ? ORDER BY i.id DESC LIMIT 10",
-                 DB_PARAMS(DB_INT(w->sess->tenant_id)), &r) == 0) {
+    if (csv_imports_recent(w->db, w->sess->tenant_id, &r) == 0) {
         static const char *const cols[] = {"file", "status", "rows", "message", "at", "connection"};
         for (int i = 0; i < r.nrows; i++)
             for (int c = 0; c < 6; c++)

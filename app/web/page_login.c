@@ -78,13 +78,6 @@ static void wait_message(char *buf, size_t n, long long wait_s)
              min == 1 ? "" : "s");
 }
 
-static int tenant_requires_2fa(struct web *w, long long tenant_id)
-{
-    long long v = 0;
-    return db_scalar(w->db, "SELECT require_2fa FROM tenants WHERE id = ?",
-                     DB_PARAMS(DB_INT(tenant_id)), &v) == 1 && v;
-}
-
 static void login_post(struct web *w)
 {
     char email[255];
@@ -132,7 +125,7 @@ static void login_post(struct web *w)
         if (crypto_password_hash(pw, &cost, hash) == 0)
             user_set_password(w->db, u.tenant_id, u.id, hash);
     }
-    int second_factor = u.totp_enabled || tenant_requires_2fa(w, u.tenant_id);
+    int second_factor = u.totp_enabled || tenant_requires_2fa(w->db, u.tenant_id);
     if (session_create(w, u.tenant_id, u.id, !second_factor) < 0) {
         web_error(w, 503, "Sign-in is not available right now. Try again in a minute.");
         return;
@@ -174,14 +167,7 @@ int page_totp_accept(struct web *w, const struct user *u, const char *code)
     crypto_free_secret(secret, len);
     if (!ok)
         return 0;
-    uint64_t affected = 0;
-    /* Conditional on the stored step: two requests racing with one code, one wins. */
-    if (db_exec(w->db,
-                "UPDATE users SET totp_last_step = ? WHERE tenant_id = ? AND id = ? AND totp_last_step < ?",
-                DB_PARAMS(DB_INT(step), DB_INT(u->tenant_id), DB_INT(u->id), DB_INT(step)),
-                &affected, NULL) < 0)
-        return -1;
-    return affected == 1;
+    return user_accept_totp_step(w->db, u->tenant_id, u->id, step);
 }
 
 void page_login_2fa(struct web *w)

@@ -9,6 +9,7 @@
 #include "db/outbox.h"
 #include "db/tokens.h"
 #include "web/auth.h"
+#include "db/sessions.h"
 #include "web/session.h"
 
 #include <ctype.h>
@@ -102,7 +103,7 @@ static int set_pw_txn(db_t *db, void *vctx)
         return live < 0 ? -1 : 1;
     c->tenant_id = t;
     c->user_id = u;
-    if (user_set_password(db, t, u, c->hash) < 0 || session_end_all_for_user(db, t, u) < 0)
+    if (user_set_password(db, t, u, c->hash) < 0 || sessions_end_user(db, t, u) < 0)
         return -1;
     return 0;
 }

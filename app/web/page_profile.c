@@ -9,19 +9,13 @@
 #include "common/secret_key.h"
 #include "common/totp.h"
 #include "db/accounts.h"
+#include "db/sessions.h"
 #include "web/auth.h"
 #include "web/session.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int tenant_requires_2fa(struct web *w)
-{
-    long long v = 0;
-    return db_scalar(w->db, "SELECT require_2fa FROM tenants WHERE id = ?",
-                     DB_PARAMS(DB_INT(w->sess->tenant_id)), &v) == 1 && v;
-}
 
 /* Loads the signed-in user; a user with 2FA on who has not given the code yet is sent to
  * /login/2fa (the page is reachable before the second factor only for enrolment). */
@@ -73,8 +67,7 @@ static void change_password(struct web *w, const struct user *u)
         return;
     }
     /* Other sessions of this user end; this one goes on. */
-    db_exec(w->db, "DELETE FROM sessions WHERE tenant_id = ? AND user_id = ? AND id_hash <> ?",
-            DB_PARAMS(DB_INT(u->tenant_id), DB_INT(u->id), DB_STR(w->sess->id_hash)), NULL, NULL);
+    sessions_end_others(w->db, u->tenant_id, u->id, w->sess->id_hash);
     auth_audit(w, 0, 0, NULL, "password.changed", u->email, NULL);
     web_flash(w, "Your password was changed. Other sessions were signed out.");
     web_redirect(w, "/profile");
@@ -90,8 +83,7 @@ static void totp_start(struct web *w, const struct user *u)
         return;
     }
     if (!key || totp_secret_new(secret) < 0 || crypto_seal(key, secret, strlen(secret), &sealed) < 0 ||
-        db_exec(w->db, "UPDATE users SET totp_secret = ?, totp_last_step = 0 WHERE tenant_id = ? AND id = ?",
-                DB_PARAMS(DB_STR(sealed), DB_INT(u->tenant_id), DB_INT(u->id)), NULL, NULL) < 0) {
+        user_totp_set_pending(w->db, u->tenant_id, u->id, sealed) < 0) {
         free(sealed);
         web_error(w, 503, "Two-factor sign-in could not be prepared. Try again.");
         return;
@@ -112,8 +104,7 @@ static void totp_confirm(struct web *w, struct user *u)
         hset(w, "Errors.code", "That code is not right. Enter the current code from your app.");
         return;
     }
-    db_exec(w->db, "UPDATE users SET totp_enabled = 1 WHERE tenant_id = ? AND id = ?",
-            DB_PARAMS(DB_INT(u->tenant_id), DB_INT(u->id)), NULL, NULL);
+    user_totp_enable(w->db, u->tenant_id, u->id);
     session_set_mfa_ok(w);
     auth_audit(w, 0, 0, NULL, "2fa.on", u->email, NULL);
     web_flash(w, "Two-factor sign-in is on. You will be asked for a code at each sign-in.");
@@ -126,7 +117,7 @@ static void totp_off(struct web *w, struct user *u)
         web_redirect(w, "/profile");
         return;
     }
-    if (tenant_requires_2fa(w)) {
+    if (tenant_requires_2fa(w->db, w->sess->tenant_id)) {
         hset(w, "Errors.off", "Your company requires two-factor sign-in; it cannot be turned off.");
         return;
     }
@@ -134,10 +125,7 @@ static void totp_off(struct web *w, struct user *u)
         hset(w, "Errors.off", "That code is not right. Enter the current code from your app.");
         return;
     }
-    db_exec(w->db,
-            "UPDATE users SET totp_enabled = 0, totp_secret = NULL, totp_last_step = 0"
-            " WHERE tenant_id = ? AND id = ?",
-            DB_PARAMS(DB_INT(u->tenant_id), DB_INT(u->id)), NULL, NULL);
+    user_totp_disable(w->db, u->tenant_id, u->id);
     auth_audit(w, 0, 0, NULL, "2fa.off", u->email, NULL);
     web_flash(w, "Two-factor sign-in is off.");
     web_redirect(w, "/profile");
@@ -167,7 +155,7 @@ void page_profile(struct web *w)
     hset(w, "Me.email", u.email);
     hset(w, "Me.role", u.role);
     hset_int(w, "Me.totp", u.totp_enabled);
-    int required = tenant_requires_2fa(w);
+    int required = tenant_requires_2fa(w->db, w->sess->tenant_id);
     hset_int(w, "Require2fa", required);
     if (!u.totp_enabled && u.totp_secret[0]) {
         char secret[TOTP_SECRET_B32_LEN + 1], uri[512];

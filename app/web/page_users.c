@@ -10,6 +10,7 @@
 #include "db/outbox.h"
 #include "db/tokens.h"
 #include "web/auth.h"
+#include "db/sessions.h"
 #include "web/session.h"
 
 #include <ctype.h>
@@ -21,10 +22,7 @@
 static void list_users(struct web *w)
 {
     struct dbrows r;
-    if (db_query(w->db,
-                 "SELECT id, email, name, role, disabled, totp_enabled, password_hash IS NULL,"
-                 " DATE_FORMAT(created_at, '%Y-%m-%d') FROM users WHERE tenant_id = ? ORDER BY email",
-                 DB_PARAMS(DB_INT(w->sess->tenant_id)), &r) < 0) {
+    if (users_list(w->db, w->sess->tenant_id, &r) < 0) {
         web_error(w, 503, "The user list could not be read. Try again in a minute.");
         return;
     }
@@ -41,10 +39,7 @@ static void list_users(struct web *w)
             hsetf(w, "1", "Users.%d.me", i);
     }
     dbrows_free(&r);
-    long long req2fa = 0;
-    db_scalar(w->db, "SELECT require_2fa FROM tenants WHERE id = ?",
-              DB_PARAMS(DB_INT(w->sess->tenant_id)), &req2fa);
-    hset_int(w, "Require2fa", req2fa);
+    hset_int(w, "Require2fa", tenant_requires_2fa(w->db, w->sess->tenant_id));
     hset(w, "Page.title", "Users");
     web_render(w, "users.cs");
 }
@@ -162,7 +157,7 @@ static void set_disabled(struct web *w, int disabled)
         return;
     }
     if (user_set_disabled(w->db, u.tenant_id, u.id, disabled) < 0 ||
-        (disabled && session_end_all_for_user(w->db, u.tenant_id, u.id) < 0)) {
+        (disabled && sessions_end_user(w->db, u.tenant_id, u.id) < 0)) {
         web_error(w, 503, "The user could not be changed. Try again.");
         return;
     }
@@ -174,8 +169,7 @@ static void set_disabled(struct web *w, int disabled)
 static void set_require_2fa(struct web *w)
 {
     int on = req_form(&w->req, "require_2fa") != NULL;
-    if (db_exec(w->db, "UPDATE tenants SET require_2fa = ? WHERE id = ?",
-                DB_PARAMS(DB_INT(on), DB_INT(w->sess->tenant_id)), NULL, NULL) < 0) {
+    if (tenant_set_requires_2fa(w->db, w->sess->tenant_id, on) < 0) {
         web_error(w, 503, "The setting could not be saved.");
         return;
     }

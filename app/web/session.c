@@ -4,6 +4,7 @@
 #include "common/config.h"
 #include "common/crypto.h"
 #include "common/log.h"
+#include "db/sessions.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,44 +28,29 @@ int session_load(struct web *w)
     char hash[CRYPTO_TOKEN_HASH_LEN + 1];
     if (crypto_token_hash(tok, hash) < 0)
         return 0;
-    struct dbrows r;
-    if (db_query(w->db,
-                 "SELECT s.tenant_id, s.user_id, u.email, u.role, s.csrf_token, s.mfa_ok, t.name,"
-                 " TIMESTAMPDIFF(SECOND, s.created_at, UTC_TIMESTAMP(6)),"
-                 " TIMESTAMPDIFF(SECOND, s.last_seen_at, UTC_TIMESTAMP(6)), u.disabled"
-                 " FROM sessions s JOIN users u ON u.id = s.user_id AND u.tenant_id = s.tenant_id"
-                 " JOIN tenants t ON t.id = s.tenant_id WHERE s.id_hash = ?",
-                 DB_PARAMS(DB_STR(hash)), &r) < 0)
-        return -1;
-    if (r.nrows == 0) {
-        dbrows_free(&r);
-        return 0;
-    }
-    long long age = dbrows_int(&r, 0, 7, 0), idle = dbrows_int(&r, 0, 8, 0);
-    int disabled = (int)dbrows_int(&r, 0, 9, 1);
-    if (age > w->cfg->session_absolute || idle > w->cfg->session_idle || disabled) {
-        dbrows_free(&r);
-        db_exec(w->db, "DELETE FROM sessions WHERE id_hash = ?", DB_PARAMS(DB_STR(hash)), NULL,
-                NULL);
+    struct session_row row;
+    int found = sessions_find(w->db, hash, &row);
+    if (found <= 0)
+        return found;
+    if (row.age_s > w->cfg->session_absolute || row.idle_s > w->cfg->session_idle || row.disabled) {
+        sessions_delete(w->db, hash);
         set_cookie(w, SESSION_COOKIE, "", 0);
         return 0;
     }
     struct session *s = &w->sess_store;
     memset(s, 0, sizeof *s);
     snprintf(s->id_hash, sizeof s->id_hash, "%s", hash);
-    s->tenant_id = dbrows_int(&r, 0, 0, 0);
-    s->user_id = dbrows_int(&r, 0, 1, 0);
-    snprintf(s->email, sizeof s->email, "%s", dbrows_get(&r, 0, 2));
-    s->role = role_parse(dbrows_get(&r, 0, 3));
-    snprintf(s->csrf, sizeof s->csrf, "%s", dbrows_get(&r, 0, 4));
-    s->mfa_ok = (int)dbrows_int(&r, 0, 5, 0);
-    snprintf(s->tenant_name, sizeof s->tenant_name, "%s", dbrows_get(&r, 0, 6));
-    dbrows_free(&r);
+    s->tenant_id = row.tenant_id;
+    s->user_id = row.user_id;
+    snprintf(s->email, sizeof s->email, "%s", row.email);
+    s->role = role_parse(row.role);
+    snprintf(s->csrf, sizeof s->csrf, "%s", row.csrf);
+    s->mfa_ok = row.mfa_ok;
+    snprintf(s->tenant_name, sizeof s->tenant_name, "%s", row.tenant_name);
     w->sess = s;
     /* Sliding idle expiry; written at most every 15 s to spare the database. */
-    if (idle >= 15)
-        db_exec(w->db, "UPDATE sessions SET last_seen_at = UTC_TIMESTAMP(6) WHERE id_hash = ?",
-                DB_PARAMS(DB_STR(hash)), NULL, NULL);
+    if (row.idle_s >= 15)
+        sessions_touch(w->db, hash);
     return 0;
 }
 
@@ -76,13 +62,8 @@ int session_create(struct web *w, long long tenant_id, long long user_id, int mf
         return -1;
     if (w->sess)
         session_destroy(w);
-    if (db_exec(w->db,
-                "INSERT INTO sessions (id_hash, tenant_id, user_id, csrf_token, mfa_ok, expires_at, ip)"
-                " VALUES (?, ?, ?, ?, ?, UTC_TIMESTAMP(6) + INTERVAL ? SECOND, ?)",
-                DB_PARAMS(DB_STR(hash), DB_INT(tenant_id), DB_INT(user_id), DB_STR(csrf),
-                          DB_INT(mfa_ok), DB_INT(w->cfg->session_absolute),
-                          DB_STR(w->req.remote_addr)),
-                NULL, NULL) < 0)
+    if (sessions_insert(w->db, hash, tenant_id, user_id, csrf, mfa_ok, w->cfg->session_absolute,
+                        w->req.remote_addr) < 0)
         return -1;
     set_cookie(w, SESSION_COOKIE, tok, -1);
     sodium_memzero(tok, sizeof tok);
@@ -92,8 +73,7 @@ int session_create(struct web *w, long long tenant_id, long long user_id, int mf
 void session_destroy(struct web *w)
 {
     if (w->sess)
-        db_exec(w->db, "DELETE FROM sessions WHERE id_hash = ? AND tenant_id = ?",
-                DB_PARAMS(DB_STR(w->sess->id_hash), DB_INT(w->sess->tenant_id)), NULL, NULL);
+        sessions_delete(w->db, w->sess->id_hash);
     set_cookie(w, SESSION_COOKIE, "", 0);
     w->sess = NULL;
 }
@@ -103,14 +83,7 @@ int session_set_mfa_ok(struct web *w)
     if (!w->sess)
         return -1;
     w->sess->mfa_ok = 1;
-    return db_exec(w->db, "UPDATE sessions SET mfa_ok = 1 WHERE id_hash = ? AND tenant_id = ?",
-                   DB_PARAMS(DB_STR(w->sess->id_hash), DB_INT(w->sess->tenant_id)), NULL, NULL);
-}
-
-int session_end_all_for_user(db_t *db, long long tenant_id, long long user_id)
-{
-    return db_exec(db, "DELETE FROM sessions WHERE tenant_id = ? AND user_id = ?",
-                   DB_PARAMS(DB_INT(tenant_id), DB_INT(user_id)), NULL, NULL);
+    return sessions_set_mfa_ok(w->db, w->sess->tenant_id, w->sess->id_hash);
 }
 
 const char *csrf_token(struct web *w)
@@ -143,24 +116,11 @@ int csrf_check(struct web *w)
 
 char *session_take_flash(struct web *w)
 {
-    if (!w->sess)
-        return NULL;
-    struct dbrows r;
-    if (db_query(w->db, "SELECT flash FROM sessions WHERE id_hash = ? AND flash IS NOT NULL",
-                 DB_PARAMS(DB_STR(w->sess->id_hash)), &r) < 0)
-        return NULL;
-    char *msg = r.nrows ? strdup(dbrows_get(&r, 0, 0)) : NULL;
-    dbrows_free(&r);
-    if (msg)
-        db_exec(w->db, "UPDATE sessions SET flash = NULL WHERE id_hash = ?",
-                DB_PARAMS(DB_STR(w->sess->id_hash)), NULL, NULL);
-    return msg;
+    return w->sess ? sessions_take_flash(w->db, w->sess->id_hash) : NULL;
 }
 
 void web_flash(struct web *w, const char *message)
 {
     if (w->sess)
-        db_exec(w->db, "UPDATE sessions SET flash = ? WHERE id_hash = ? AND tenant_id = ?",
-                DB_PARAMS(DB_STR(message), DB_STR(w->sess->id_hash), DB_INT(w->sess->tenant_id)),
-                NULL, NULL);
+        sessions_set_flash(w->db, w->sess->tenant_id, w->sess->id_hash, message);
 }

@@ -14,8 +14,6 @@ int session_load(struct web *w);
 int session_create(struct web *w, long long tenant_id, long long user_id, int mfa_ok);
 void session_destroy(struct web *w);
 int session_set_mfa_ok(struct web *w);
-/* Ends every session of a user (password reset, disable). */
-int session_end_all_for_user(db_t *db, long long tenant_id, long long user_id);
 
 /* The CSRF token forms must carry: the session's, or before sign-in a double-submit token
  * (set as a cookie on first use). */

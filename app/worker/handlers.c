@@ -6,6 +6,7 @@
 #include "common/log.h"
 #include "common/mail.h"
 #include "common/secret_key.h"
+#include "worker/refresh.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -80,6 +81,7 @@ static const struct {
 } table[] = {
     {"selftest", job_selftest},
     {"mail", job_mail},
+    {"refresh", job_refresh},
 };
 
 job_fn handlers_find(const char *kind)

@@ -6,6 +6,7 @@
 #include "common/program.h"
 #include "common/supervisor.h"
 #include "db/jobs.h"
+#include "db/snapshot.h"
 #include "worker/handlers.h"
 
 #include <signal.h>
@@ -67,7 +68,15 @@ static void child_main(void *vctx)
     snprintf(owner, sizeof owner, "%.60s:%d", host, (int)getpid());
     struct job_env env = {cfg, db, cfg->lease_seconds};
     int idle_ms = cfg->poll_ms;
+    time_t last_schedule = 0;
     while (!stopping) {
+        /* Periodic work is queued by whichever worker looks first; the jobs' unique keys
+         * make the others' attempts no-ops. */
+        if (time(NULL) - last_schedule >= 30) {
+            last_schedule = time(NULL);
+            if (refresh_enqueue_due(db) < 0)
+                log_warn("cannot queue due refreshes: %s", db_error(db));
+        }
         struct job job;
         int got = jobs_claim(db, owner, cfg->lease_seconds, &job);
         if (got == 1) {

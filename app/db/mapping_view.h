@@ -1,0 +1,55 @@
+/* mapping_view.h: what the Billing (mapping) page shows: source companies with their
+ * subscriptions and resources, their links, and the PSA objects they can link to. Each
+ * function fills a dbrows with the columns listed. */
+#ifndef BILLSYNC_DB_MAPPING_VIEW_H
+#define BILLSYNC_DB_MAPPING_VIEW_H
+
+#include "db/db.h"
+
+/* The tenant's PSA connection (the first one); 1 found, 0 none. */
+int mv_psa_connection(db_t *db, long long tenant_id, long long *id, char system[32]);
+/* Connections with their refresh state: id, name, system, refresh_status, refresh_message,
+ * refreshed_at. */
+int mv_connections(db_t *db, long long tenant_id, struct dbrows *out);
+/* Companies matching q (name contains; "" all), with unlinked-only unless show_mapped:
+ * id, connection_id, source_id, name, connection name, linked psa_company_id, linked account
+ * name, linked resources, unlinked resources. *total = matching companies. */
+int mv_companies(db_t *db, long long tenant_id, const char *q, int show_mapped, int limit,
+                 int offset, struct dbrows *out, long long *total);
+/* id, source_id, name, billing_cycle, status, linked psa_contract_id, contract name. */
+int mv_subscriptions(db_t *db, long long tenant_id, long long conn, const char *company_src,
+                     struct dbrows *out);
+/* id, source_id, name, sku, quantity, psa_contract_id, psa_service_id, service name, PSA units
+ * (cached). Linked resources only when show_mapped. */
+int mv_resources(db_t *db, long long tenant_id, long long conn, const char *subscription_src,
+                 int show_mapped, struct dbrows *out);
+/* psa_id, name */
+int mv_accounts(db_t *db, long long tenant_id, long long psa_conn, struct dbrows *out);
+/* psa_id, name, end_date, linked elsewhere (0/1). */
+int mv_contracts(db_t *db, long long tenant_id, long long psa_conn, const char *account,
+                 int show_expired, int show_linked, struct dbrows *out);
+/* value ("cs:<id>" or "svc:<id>"), name, sku, units ("" for catalogue items), group
+ * ("contract"|"catalogue") */
+int mv_services(db_t *db, long long tenant_id, long long psa_conn, const char *contract,
+                struct dbrows *out);
+
+/* One source object by its row id, scoped to the tenant: connection_id, source_id, name,
+ * parent source id (company for subscriptions, subscription for resources), quantity
+ * (resources), sku, unit_price. 1 found, 0 not. */
+int mv_src_object(db_t *db, long long tenant_id, int level, long long row_id, struct dbrows *out);
+/* A PSA contract of the connection: company_psa_id, name, start, end, billing_start; 1/0. */
+int mv_contract(db_t *db, long long tenant_id, long long psa_conn, const char *contract, struct dbrows *out);
+
+/* A PSA object's display name for a confirmation (level 0 account, 1 contract, 2 "svc:id"). */
+void mv_target_label(db_t *db, long long tenant_id, long long psa_conn, int level, const char *target,
+                     char *out, size_t n);
+
+/* The cached contract service of (contract, service): units and unit price; 1 found, 0 not. */
+int mv_contract_service(db_t *db, long long tenant_id, long long psa_conn, const char *contract,
+                        const char *service, long long *units, long long *unit_price);
+/* 1 when the PSA object exists in the cache: level 0 account; 2 service (catalogue, or on
+ * contract). */
+int mv_psa_exists(db_t *db, long long tenant_id, long long psa_conn, int level, const char *id,
+                  const char *contract);
+
+#endif

@@ -1,0 +1,36 @@
+/* snapshot.h: writes what a refresh read from a distributor (src_*) or the PSA (psa_*) into
+ * the snapshot tables: upsert by remote id, then mark gone what a complete pull missed. */
+#ifndef BILLSYNC_DB_SNAPSHOT_H
+#define BILLSYNC_DB_SNAPSHOT_H
+
+#include "connectors/psa.h"
+#include "connectors/source.h"
+#include "db/db.h"
+
+struct snap {
+    db_t *db;
+    long long tenant_id, connection_id;
+    char started[32];             /* pull start (UTC, DB clock): rows not seen since are gone */
+    long count;
+};
+
+int snap_begin(struct snap *s, db_t *db, long long tenant_id, long long connection_id);
+int snap_psa_account(void *s, const struct psa_account *a);
+int snap_psa_contract(void *s, const struct psa_contract *c);
+int snap_psa_service(void *s, const struct psa_service *sv);
+int snap_psa_contract_service(void *s, const struct psa_contract_service *cs);
+int snap_src_company(void *s, const struct src_company *c);
+int snap_src_subscription(void *s, const struct src_subscription *sub);
+int snap_src_resource(void *s, const struct src_resource *r);
+/* Marks rows of the connection not seen since snap_begin as gone (never deletes). */
+int snap_finish_psa(struct snap *s);
+int snap_finish_src(struct snap *s);
+
+int refresh_set_status(db_t *db, long long tenant_id, long long connection_id,
+                       const char *status, const char *message);
+/* Queues a refresh of every connection of the tenant (one pending job per connection). */
+int refresh_enqueue_tenant(db_t *db, long long tenant_id);
+/* Queues refreshes of connections not refreshed within the tenants' sync intervals. */
+int refresh_enqueue_due(db_t *db);
+
+#endif

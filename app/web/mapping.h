@@ -1,0 +1,19 @@
+/* mapping.h: shared by the Billing (mapping) page's view and its actions. */
+#ifndef BILLSYNC_WEB_MAPPING_H
+#define BILLSYNC_WEB_MAPPING_H
+
+#include "web/web.h"
+
+struct mapping_filters {
+    const char *q;
+    int show_mapped, show_expired, show_linked;
+    long long page;
+};
+
+int mapping_filters_read(struct web *w, struct mapping_filters *f);
+/* The query string that keeps the filters, for redirects and links (static buffer). */
+const char *mapping_filters_query(const struct mapping_filters *f);
+/* POST /mapping actions; returns 1 when it produced the response. */
+int mapping_action(struct web *w, long long psa_conn, const char *psa_system);
+
+#endif

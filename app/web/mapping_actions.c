@@ -1,0 +1,314 @@
+/* mapping_actions.c: what the Billing page's buttons do: Set and Unset Relation at each level
+ * (with a confirmation step), accept suggestions above a threshold, refresh from sources.
+ * Linking a resource runs the one-time reconciliation: the PSA's units are read and the
+ * difference is planned in the adjustment ledger (seed 001: 8 bought, 1 billed → +7). */
+#include "web/mapping.h"
+
+#include "common/config.h"
+#include "common/secret_key.h"
+#include "common/tzdate.h"
+#include "connectors/psa.h"
+#include "core/prorate.h"
+#include "db/accounts.h"
+#include "db/connections.h"
+#include "db/ledger.h"
+#include "db/links.h"
+#include "db/mapping_view.h"
+#include "db/snapshot.h"
+#include "web/auth.h"
+#include "web/session.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char *const level_names[] = {"company", "subscription", "resource"};
+
+static int parse_level(const char *s)
+{
+    for (int i = 0; i < 3; i++)
+        if (s && !strcmp(s, level_names[i]))
+            return i;
+    return -1;
+}
+
+static cdate_t tenant_today(struct web *w)
+{
+    char zone[64];
+    tenant_time_zone(w->db, w->sess->tenant_id, zone, sizeof zone);
+    return tz_date(zone, time(NULL));
+}
+
+/* The PSA's units of service on contract today: read live, else from the last refresh. */
+static qty_t psa_units_now(struct web *w, long long psa_conn, const char *contract, const char *service,
+                           cdate_t today, int *live)
+{
+    struct conn c;
+    char system[32], err[300];
+    qty_t units = 0;
+    *live = 0;
+    if (connection_open(w->db, secret_key(w->cfg), w->sess->tenant_id, psa_conn, w->cfg->slot_dir, &c,
+                        system, err, sizeof err) == 1) {
+        const struct psa_connector *p = psa_connector_for(system);
+        struct conn_error ce;
+        if (p && p->read_units(&c, contract, service, today, &units, &ce) == 0)
+            *live = 1;
+        connection_close(&c);
+    }
+    if (!*live) {
+        long long cached = 0, price = 0;
+        mv_contract_service(w->db, w->sess->tenant_id, psa_conn, contract, service, &cached, &price);
+        units = cached;
+    }
+    return units;
+}
+
+/* One-time reconciliation after a resource is linked; writes what happened into msg. */
+static void reconcile(struct web *w, long long psa_conn, long long link_id, long long src_conn,
+                      const char *src_id, qty_t desired, money_t src_price, const char *contract,
+                      const char *service, char *msg, size_t n)
+{
+    cdate_t today = tenant_today(w);
+    int live = 0;
+    qty_t before = psa_units_now(w, psa_conn, contract, service, today, &live);
+    char qd[32], qb[32], qc[32];
+    qty_format(desired, qd, sizeof qd);
+    qty_format(before, qb, sizeof qb);
+    if (desired == before) {
+        snprintf(msg, n, "The distributor and the PSA both have %s: nothing to post.", qd);
+        return;
+    }
+    /* Increases from today; decreases from the next billing period (no credit back). */
+    cdate_t eff = today, start, end;
+    if (desired < before)
+        cdate_first_of_next_month(today, &eff);
+    cdate_first_of_month(eff, &start);
+    cdate_last_of_month(eff, &end);
+    money_t price = src_price, amount = 0;
+    long long cs_units = 0, cs_price = 0;
+    if (mv_contract_service(w->db, w->sess->tenant_id, psa_conn, contract, service, &cs_units, &cs_price) == 1 &&
+        cs_price)
+        price = cs_price;
+    prorate_amount(price, desired - before, eff, start, end, &amount);
+    struct plan p = {w->sess->tenant_id, link_id, "link", src_conn, src_id, psa_conn, contract, service,
+                     desired, before, eff, price, amount, "planned"};
+    long long adj = 0;
+    int rc = ledger_plan(w->db, &p, &adj);
+    qty_format(desired - before, qc, sizeof qc);
+    char date[11], money[32];
+    cdate_format(eff, date, sizeof date);
+    money_format(amount, money, sizeof money, 2);
+    snprintf(msg, n, "Reconciliation: the distributor has %s, the PSA %s%s. A change of %s%s from %s "
+                     "(estimated prorated amount %s) is %s.",
+             qd, qb, live ? "" : " (as of the last refresh)", desired > before ? "+" : "", qc, date, money,
+             rc < 0 ? "NOT planned (database error)" : "planned");
+}
+
+/* Validates and applies one Set Relation; msg gets the outcome for the flash. 0 ok, -1 refused. */
+static int set_one(struct web *w, long long psa_conn, int level, long long row, const char *target,
+                   char *msg, size_t n)
+{
+    struct dbrows o;
+    int found = mv_src_object(w->db, w->sess->tenant_id, level, row, &o);
+    if (found != 1) {
+        if (found == 0)
+            dbrows_free(&o);
+        snprintf(msg, n, "That %s is not in your company's data.", level_names[level]);
+        return -1;
+    }
+    long long src_conn = dbrows_int(&o, 0, 0, 0);
+    char src_id[81], name[256], parent[81], sku[81];
+    snprintf(src_id, sizeof src_id, "%s", dbrows_get(&o, 0, 1));
+    snprintf(name, sizeof name, "%s", dbrows_get(&o, 0, 2));
+    snprintf(parent, sizeof parent, "%s", dbrows_get(&o, 0, 3));
+    qty_t qty = dbrows_int(&o, 0, 4, 0);
+    snprintf(sku, sizeof sku, "%s", dbrows_get(&o, 0, 5));
+    money_t src_price = dbrows_int(&o, 0, 6, 0);
+    dbrows_free(&o);
+    struct link_target to;
+    memset(&to, 0, sizeof to);
+    to.psa_connection_id = psa_conn;
+    if (level == LINK_COMPANY) {
+        if (!mv_psa_exists(w->db, w->sess->tenant_id, psa_conn, 0, target, "")) {
+            snprintf(msg, n, "Choose a PSA account for %s.", name);
+            return -1;
+        }
+        snprintf(to.psa_id, sizeof to.psa_id, "%s", target);
+    } else if (level == LINK_SUBSCRIPTION) {
+        struct link_target company;
+        struct dbrows c;
+        if (link_get(w->db, w->sess->tenant_id, LINK_COMPANY, src_conn, parent, &company, NULL) != 1) {
+            snprintf(msg, n, "Link the company of %s to a PSA account first.", name);
+            return -1;
+        }
+        int has = mv_contract(w->db, w->sess->tenant_id, psa_conn, target, &c);
+        if (has != 1) {
+            if (has == 0)
+                dbrows_free(&c);
+            snprintf(msg, n, "Choose a contract for %s.", name);
+            return -1;
+        }
+        int other = strcmp(dbrows_get(&c, 0, 0), company.psa_id) != 0;
+        char cname[256];
+        snprintf(cname, sizeof cname, "%s", dbrows_get(&c, 0, 1));
+        dbrows_free(&c);
+        if (other) {
+            snprintf(msg, n, "The contract \"%s\" belongs to another PSA account than the one %s's company is "
+                             "linked to. Choose one of that account's contracts.", cname, name);
+            return -1;
+        }
+        snprintf(to.psa_id, sizeof to.psa_id, "%s", target);
+    } else {
+        struct link_target sub;
+        if (link_get(w->db, w->sess->tenant_id, LINK_SUBSCRIPTION, src_conn, parent, &sub, NULL) != 1) {
+            snprintf(msg, n, "Link the subscription of %s to a PSA contract first.", name);
+            return -1;
+        }
+        if (strncmp(target, "svc:", 4) ||
+            !mv_psa_exists(w->db, w->sess->tenant_id, psa_conn, 2, target + 4, sub.psa_id)) {
+            snprintf(msg, n, "Choose a PSA service for %s.", name);
+            return -1;
+        }
+        snprintf(to.psa_id, sizeof to.psa_id, "%s", sub.psa_id);
+        snprintf(to.service_id, sizeof to.service_id, "%s", target + 4);
+    }
+    int changed = 0;
+    char before[80];
+    if (link_set(w->db, w->sess->tenant_id, w->sess->user_id, level, src_conn, src_id, &to, &changed, before) < 0) {
+        snprintf(msg, n, "The link could not be saved. Nothing was changed; try again.");
+        return -1;
+    }
+    if (!changed) {
+        snprintf(msg, n, "%s was already linked so.", name);
+        return 0;
+    }
+    char after[80], detail[200];
+    if (to.service_id[0])
+        snprintf(after, sizeof after, "%lld:%s/%s", psa_conn, to.psa_id, to.service_id);
+    else
+        snprintf(after, sizeof after, "%lld:%s", psa_conn, to.psa_id);
+    snprintf(detail, sizeof detail, "%s -> %s", before[0] ? before : "(none)", after);
+    char action[40];
+    snprintf(action, sizeof action, "mapping.%s_linked", level_names[level]);
+    auth_audit(w, 0, 0, NULL, action, name, detail);
+    snprintf(msg, n, "Linked %s.", name);
+    if (level == LINK_RESOURCE) {
+        long long link_id = 0;
+        struct link_target now;
+        link_get(w->db, w->sess->tenant_id, LINK_RESOURCE, src_conn, src_id, &now, &link_id);
+        size_t k = strlen(msg);
+        msg[k++] = ' ';
+        msg[k] = 0;
+        reconcile(w, psa_conn, link_id, src_conn, src_id, qty, src_price, to.psa_id, to.service_id, msg + k, n - k);
+    }
+    return 0;
+}
+
+static int unset_one(struct web *w, int level, long long row, char *msg, size_t n)
+{
+    struct dbrows o;
+    int found = mv_src_object(w->db, w->sess->tenant_id, level, row, &o);
+    if (found != 1) {
+        if (found == 0)
+            dbrows_free(&o);
+        snprintf(msg, n, "That %s is not in your company's data.", level_names[level]);
+        return -1;
+    }
+    long long src_conn = dbrows_int(&o, 0, 0, 0);
+    char src_id[81], name[256];
+    snprintf(src_id, sizeof src_id, "%s", dbrows_get(&o, 0, 1));
+    snprintf(name, sizeof name, "%s", dbrows_get(&o, 0, 2));
+    dbrows_free(&o);
+    int changed = 0;
+    char before[80];
+    if (link_clear(w->db, w->sess->tenant_id, w->sess->user_id, level, src_conn, src_id, &changed, before) < 0) {
+        snprintf(msg, n, "The link could not be cleared. Nothing was changed; try again.");
+        return -1;
+    }
+    if (changed) {
+        char action[40], detail[120];
+        snprintf(action, sizeof action, "mapping.%s_unlinked", level_names[level]);
+        snprintf(detail, sizeof detail, "%s -> (none)", before);
+        auth_audit(w, 0, 0, NULL, action, name, detail);
+    }
+    snprintf(msg, n, changed ? "Cleared the relation of %s. Its history is kept." : "%s was not linked.", name);
+    return 0;
+}
+
+/* The confirmation step: the same form again, described, with confirm=1. */
+static void confirm_page(struct web *w, long long psa_conn, const char *action, int level, long long row,
+                         const char *target)
+{
+    struct dbrows o;
+    if (mv_src_object(w->db, w->sess->tenant_id, level, row, &o) == 1) {
+        hset(w, "Confirm.name", dbrows_get(&o, 0, 2));
+        dbrows_free(&o);
+    }
+    hset(w, "Confirm.action", action);
+    hset(w, "Confirm.level", level_names[level]);
+    hset_int(w, "Confirm.row", row);
+    hset(w, "Confirm.target", target);
+    char label[256];
+    mv_target_label(w->db, w->sess->tenant_id, psa_conn, level, target, label, sizeof label);
+    hset(w, "Confirm.target_label", label);
+    hset(w, "Confirm.back", req_form(&w->req, "back"));
+    hset(w, "Page.title", "Confirm");
+    web_render(w, "mapping_confirm.cs");
+}
+
+static void back(struct web *w, const char *msg)
+{
+    web_flash(w, msg);
+    const char *b = req_form(&w->req, "back");
+    char loc[900];
+    snprintf(loc, sizeof loc, "/mapping%s%s", b && *b && !strpbrk(b, "\r\n/") ? "?" : "",
+             b && *b && !strpbrk(b, "\r\n/") ? b : "");
+    web_redirect(w, loc);
+}
+
+int mapping_action(struct web *w, long long psa_conn, const char *psa_system)
+{
+    (void)psa_system;
+    const char *action = req_form(&w->req, "action");
+    action = action ? action : "";
+    char msg[900];
+    if (!strcmp(action, "refresh")) {
+        if (refresh_enqueue_tenant(w->db, w->sess->tenant_id) < 0)
+            back(w, "The refresh could not be started. Try again.");
+        else
+            back(w, "Refreshing from every connection. This page shows each one's progress.");
+        return 1;
+    }
+    if (!strcmp(action, "set") || !strcmp(action, "unset")) {
+        int level = parse_level(req_form(&w->req, "level"));
+        int bad = 0;
+        long long row = req_int(&w->req, "row", 1, 1LL << 62, 0, &bad);
+        const char *target = req_form(&w->req, "target");
+        if (level < 0 || bad || !row) {
+            web_error(w, 400, "The relation to change is not valid.");
+            return 1;
+        }
+        if (!psa_conn) {
+            back(w, "Connect your PSA first (Configuration).");
+            return 1;
+        }
+        if (!strcmp(action, "set") && (!target || !*target)) {
+            back(w, "Choose what to link it to first.");
+            return 1;
+        }
+        const char *confirm = req_form(&w->req, "confirm");
+        if (!confirm || strcmp(confirm, "1")) {
+            confirm_page(w, psa_conn, action, level, row, target ? target : "");
+            return 1;
+        }
+        if (!strcmp(action, "set"))
+            set_one(w, psa_conn, level, row, target, msg, sizeof msg);
+        else
+            unset_one(w, level, row, msg, sizeof msg);
+        back(w, msg);
+        return 1;
+    }
+    web_error(w, 400, "Unknown action.");
+    return 1;
+}

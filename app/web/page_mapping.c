@@ -1,0 +1,232 @@
+/* page_mapping.c: /mapping, the Billing page of seed 001: distributor companies hold
+ * subscriptions, subscriptions hold resources; each level gets a drop-down of its PSA
+ * counterpart (account, contract of that account, service on that contract or from the
+ * catalogue), a suggestion with its score and reason, and Set / Unset Relation. */
+#include "web/mapping.h"
+
+#include "core/match.h"
+#include "core/money.h"
+#include "db/links.h"
+#include "db/mapping_view.h"
+#include "web/pages.h"
+#include "web/session.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define COMPANIES_PER_PAGE 20
+
+int mapping_filters_read(struct web *w, struct mapping_filters *f)
+{
+    int bad = 0;
+    f->q = req_param(&w->req, "q");
+    f->q = f->q ? f->q : "";
+    f->show_mapped = req_int(&w->req, "mapped", 0, 1, 0, &bad);
+    f->show_expired = req_int(&w->req, "expired", 0, 1, 0, &bad);
+    f->show_linked = req_int(&w->req, "linked", 0, 1, 0, &bad);
+    f->page = req_int(&w->req, "page", 1, 100000, 1, &bad);
+    if (bad || strlen(f->q) > 200) {
+        web_error(w, 400, "A filter of this page is not valid.");
+        return -1;
+    }
+    return 0;
+}
+
+const char *mapping_filters_query(const struct mapping_filters *f)
+{
+    static char buf[800];
+    char *q = NULL;
+    if (neos_url_escape(f->q, &q, NULL) != STATUS_OK)
+        q = NULL;
+    snprintf(buf, sizeof buf, "q=%s&mapped=%d&expired=%d&linked=%d&page=%lld", q ? q : "",
+             f->show_mapped, f->show_expired, f->show_linked, f->page);
+    free(q);
+    return buf;
+}
+
+/* Candidates for match_best from rows (id column, name column, optional sku column). */
+static void suggest(struct web *w, const char *prefix, const char *name, const char *sku,
+                    const struct dbrows *opts, int id_col, int name_col, int sku_col,
+                    const char *remembered_id, enum match_kind kind)
+{
+    if (opts->nrows == 0)
+        return;
+    struct match_candidate *c = calloc((size_t)opts->nrows, sizeof *c);
+    if (!c)
+        return;
+    for (int i = 0; i < opts->nrows; i++) {
+        c[i].id = dbrows_get(opts, i, id_col);
+        c[i].name = dbrows_get(opts, i, name_col);
+        c[i].sku = sku_col >= 0 ? dbrows_get(opts, i, sku_col) : "";
+        c[i].remembered = remembered_id && *remembered_id && !strcmp(c[i].id, remembered_id);
+    }
+    struct match_result m;
+    if (match_best(name, sku, c, (size_t)opts->nrows, kind, &m) == 1) {
+        char key[160];
+        snprintf(key, sizeof key, "%s.sugg.id", prefix);
+        hset(w, key, c[m.index].id);
+        snprintf(key, sizeof key, "%s.sugg.name", prefix);
+        hset(w, key, c[m.index].name);
+        snprintf(key, sizeof key, "%s.sugg.score", prefix);
+        hset_int(w, key, m.score);
+        snprintf(key, sizeof key, "%s.sugg.reason", prefix);
+        hset(w, key, match_reason_text(m.reason));
+    }
+    free(c);
+}
+
+static void remembered(struct web *w, enum link_level level, long long conn, const char *src_id,
+                       char out[33])
+{
+    struct link_target t;
+    out[0] = 0;
+    if (link_remembered(w->db, w->sess->tenant_id, level, conn, src_id, &t) == 1)
+        snprintf(out, 33, "%s", t.psa_id);
+}
+
+static void resources(struct web *w, const char *prefix, long long conn, const char *sub_src,
+                      const char *contract, long long psa_conn, const struct mapping_filters *f)
+{
+    struct dbrows r, svc = {0};
+    if (mv_resources(w->db, w->sess->tenant_id, conn, sub_src, f->show_mapped, &r) < 0)
+        return;
+    if (*contract && mv_services(w->db, w->sess->tenant_id, psa_conn, contract, &svc) == 0) {
+        for (int k = 0; k < svc.nrows; k++) {
+            static const char *const cols[] = {"value", "name", "sku", "units", "group"};
+            for (int c = 0; c < 5; c++)
+                hsetf(w, dbrows_get(&svc, k, c), "%s.Services.%d.%s", prefix, k, cols[c]);
+        }
+    }
+    for (int i = 0; i < r.nrows; i++) {
+        char p[120];
+        snprintf(p, sizeof p, "%s.Res.%d", prefix, i);
+        static const char *const cols[] = {"id", "source_id", "name", "sku", "qty", "contract",
+                                           "service", "service_name", "units"};
+        for (int c = 0; c < 9; c++)
+            hsetf(w, dbrows_get(&r, i, c), "%s.%s", p, cols[c]);
+        char qty[32];
+        qty_format(dbrows_int(&r, i, 4, 0), qty, sizeof qty);
+        hsetf(w, qty, "%s.qty", p);
+        const char *units = dbrows_get(&r, i, 8);
+        if (units && *units) {
+            qty_format(dbrows_int(&r, i, 8, 0), qty, sizeof qty);
+            hsetf(w, qty, "%s.units", p);
+        }
+        if (!*dbrows_get(&r, i, 6) && svc.nrows) {
+            char mem[33], svc_value[40] = "";
+            remembered(w, LINK_RESOURCE, conn, dbrows_get(&r, i, 1), mem);
+            if (*mem)
+                snprintf(svc_value, sizeof svc_value, "svc:%s", mem);
+            suggest(w, p, dbrows_get(&r, i, 2), dbrows_get(&r, i, 3), &svc, 0, 1, 2, svc_value, MATCH_PRODUCT);
+        }
+    }
+    dbrows_free(&r);
+    dbrows_free(&svc);
+}
+
+static void subscriptions(struct web *w, const char *prefix, long long conn, const char *company_src,
+                          const char *account, long long psa_conn, const struct mapping_filters *f)
+{
+    struct dbrows s, contracts = {0};
+    if (mv_subscriptions(w->db, w->sess->tenant_id, conn, company_src, &s) < 0)
+        return;
+    if (*account && mv_contracts(w->db, w->sess->tenant_id, psa_conn, account, f->show_expired,
+                                 f->show_linked, &contracts) == 0) {
+        for (int k = 0; k < contracts.nrows; k++) {
+            hsetf(w, dbrows_get(&contracts, k, 0), "%s.Contracts.%d.id", prefix, k);
+            hsetf(w, dbrows_get(&contracts, k, 1), "%s.Contracts.%d.name", prefix, k);
+            hsetf(w, dbrows_get(&contracts, k, 2), "%s.Contracts.%d.end", prefix, k);
+        }
+    }
+    for (int j = 0; j < s.nrows; j++) {
+        char p[100];
+        snprintf(p, sizeof p, "%s.Subs.%d", prefix, j);
+        static const char *const cols[] = {"id", "source_id", "name", "cycle", "status", "linked_id", "linked_name"};
+        for (int c = 0; c < 7; c++)
+            hsetf(w, dbrows_get(&s, j, c), "%s.%s", p, cols[c]);
+        const char *linked = dbrows_get(&s, j, 5);
+        if (!*linked && contracts.nrows) {
+            char mem[33];
+            remembered(w, LINK_SUBSCRIPTION, conn, dbrows_get(&s, j, 1), mem);
+            suggest(w, p, dbrows_get(&s, j, 2), "", &contracts, 0, 1, -1, mem, MATCH_PRODUCT);
+        }
+        resources(w, p, conn, dbrows_get(&s, j, 1), linked, psa_conn, f);
+    }
+    dbrows_free(&s);
+    dbrows_free(&contracts);
+}
+
+static void view(struct web *w, long long psa_conn, const struct mapping_filters *f)
+{
+    struct dbrows conns, companies, accounts = {0};
+    long long total = 0;
+    if (mv_connections(w->db, w->sess->tenant_id, &conns) < 0 ||
+        mv_companies(w->db, w->sess->tenant_id, f->q, f->show_mapped, COMPANIES_PER_PAGE,
+                     (int)((f->page - 1) * COMPANIES_PER_PAGE), &companies, &total) < 0) {
+        web_error(w, 503, "The mapping could not be read. Try again in a minute.");
+        return;
+    }
+    for (int i = 0; i < conns.nrows; i++) {
+        static const char *const cols[] = {"id", "name", "system", "status", "message", "at"};
+        for (int c = 0; c < 6; c++)
+            hsetf(w, dbrows_get(&conns, i, c), "Conns.%d.%s", i, cols[c]);
+    }
+    dbrows_free(&conns);
+    if (psa_conn && mv_accounts(w->db, w->sess->tenant_id, psa_conn, &accounts) == 0)
+        for (int k = 0; k < accounts.nrows; k++) {
+            hsetf(w, dbrows_get(&accounts, k, 0), "Accounts.%d.id", k);
+            hsetf(w, dbrows_get(&accounts, k, 1), "Accounts.%d.name", k);
+        }
+    for (int i = 0; i < companies.nrows; i++) {
+        char p[40];
+        snprintf(p, sizeof p, "Companies.%d", i);
+        static const char *const cols[] = {"id", "conn", "source_id", "name", "conn_name", "linked_id",
+                                           "linked_name", "linked_n", "unlinked_n"};
+        for (int c = 0; c < 9; c++)
+            hsetf(w, dbrows_get(&companies, i, c), "%s.%s", p, cols[c]);
+        long long conn = dbrows_int(&companies, i, 1, 0);
+        const char *account = dbrows_get(&companies, i, 5);
+        if (!*account && accounts.nrows) {
+            char mem[33];
+            remembered(w, LINK_COMPANY, conn, dbrows_get(&companies, i, 2), mem);
+            suggest(w, p, dbrows_get(&companies, i, 3), "", &accounts, 0, 1, -1, mem, MATCH_COMPANY);
+        }
+        subscriptions(w, p, conn, dbrows_get(&companies, i, 2), account, psa_conn, f);
+    }
+    dbrows_free(&companies);
+    dbrows_free(&accounts);
+    hset(w, "Filter.q", f->q);
+    hset_int(w, "Filter.mapped", f->show_mapped);
+    hset_int(w, "Filter.expired", f->show_expired);
+    hset_int(w, "Filter.linked", f->show_linked);
+    hset_int(w, "Filter.page", f->page);
+    hset_int(w, "Total", total);
+    hset_int(w, "Pages", total ? (total + COMPANIES_PER_PAGE - 1) / COMPANIES_PER_PAGE : 1);
+    hset(w, "FilterQuery", mapping_filters_query(f));
+    hset_int(w, "PsaConnection", psa_conn);
+    hset(w, "Page.title", "Billing");
+    web_render(w, "mapping.cs");
+}
+
+void page_mapping(struct web *w)
+{
+    long long psa_conn = 0;
+    char psa_system[32] = "";
+    if (mv_psa_connection(w->db, w->sess->tenant_id, &psa_conn, psa_system) < 0) {
+        web_error(w, 503, "The mapping could not be read. Try again in a minute.");
+        return;
+    }
+    if (req_is_post(&w->req)) {
+        if (w->sess->role < ROLE_BILLING) {
+            web_error(w, 403, "Your role does not allow changing the mapping.");
+            return;
+        }
+        if (mapping_action(w, psa_conn, psa_system))
+            return;
+    }
+    struct mapping_filters f;
+    if (mapping_filters_read(w, &f) < 0)
+        return;
+    view(w, psa_conn, &f);
+}

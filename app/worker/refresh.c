@@ -1,0 +1,114 @@
+/* refresh.c: the "refresh" job: reads one PSA or distributor connection completely into the
+ * snapshot tables (upsert, then mark gone what the pull did not see) and records how it went
+ * on the connection, for the mapping page. */
+#include "worker/refresh.h"
+
+#include "common/config.h"
+#include "common/log.h"
+#include "common/secret_key.h"
+#include "connectors/psa.h"
+#include "connectors/source.h"
+#include "db/connections.h"
+#include "db/snapshot.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+static int refresh_psa(const struct psa_connector *p, const struct conn *c, struct snap *s,
+                       struct conn_error *ce, long counts[4])
+{
+    time_t now = time(NULL);
+    cdate_t today;
+    cdate_from_unix_utc((int64_t)now, 0, &today);
+    long before = s->count;
+    if (p->list_accounts(c, snap_psa_account, s, ce) < 0)
+        return -1;
+    counts[0] = s->count - before;
+    before = s->count;
+    if (p->list_contracts(c, snap_psa_contract, s, ce) < 0)
+        return -1;
+    counts[1] = s->count - before;
+    before = s->count;
+    if (p->list_services(c, snap_psa_service, s, ce) < 0)
+        return -1;
+    counts[2] = s->count - before;
+    before = s->count;
+    if (p->list_contract_services(c, "", today, snap_psa_contract_service, s, ce) < 0)
+        return -1;
+    counts[3] = s->count - before;
+    return 0;
+}
+
+static int refresh_source(const struct source_connector *sc, const struct conn *c, struct snap *s,
+                          struct conn_error *ce, long counts[4])
+{
+    long before = s->count;
+    if (sc->list_companies(c, snap_src_company, s, ce) < 0)
+        return -1;
+    counts[0] = s->count - before;
+    before = s->count;
+    if (sc->list_subscriptions(c, snap_src_subscription, s, ce) < 0)
+        return -1;
+    counts[1] = s->count - before;
+    before = s->count;
+    if (sc->list_resources(c, snap_src_resource, s, ce) < 0)
+        return -1;
+    counts[2] = s->count - before;
+    return 0;
+}
+
+int job_refresh(struct job_env *env, struct job *job, char *err, size_t errlen)
+{
+    json_error_t jerr;
+    json_t *p = job->payload ? json_loads(job->payload, 0, &jerr) : NULL;
+    long long id = p ? json_integer_value(json_object_get(p, "connection_id")) : 0;
+    json_decref(p);
+    if (id <= 0 || job->tenant_id <= 0) {
+        snprintf(err, errlen, "refresh job without a connection");
+        job->attempts = job->max_attempts;
+        return -1;
+    }
+    struct conn c;
+    char system[32] = "?", msg[900];
+    int found = connection_open(env->db, secret_key(env->cfg), job->tenant_id, id, env->cfg->slot_dir,
+                                &c, system, err, errlen);
+    if (found == 0)
+        return 0;                 /* deleted meanwhile: nothing to do */
+    if (found < 0) {
+        refresh_set_status(env->db, job->tenant_id, id, "failed", err);
+        return -1;
+    }
+    refresh_set_status(env->db, job->tenant_id, id, "running", "reading");
+    const struct psa_connector *pc = psa_connector_for(system);
+    const struct source_connector *sc = source_connector_for(system);
+    struct snap s;
+    struct conn_error ce;
+    memset(&ce, 0, sizeof ce);
+    long counts[4] = {0, 0, 0, 0};
+    int rc = -1;
+    if (snap_begin(&s, env->db, job->tenant_id, id) < 0) {
+        snprintf(msg, sizeof msg, "database error: %s", db_error(env->db));
+    } else if (!pc && !sc) {
+        snprintf(msg, sizeof msg, "this version of billsync has no connector for %s", system);
+    } else if ((pc ? refresh_psa(pc, &c, &s, &ce, counts) : refresh_source(sc, &c, &s, &ce, counts)) < 0) {
+        snprintf(msg, sizeof msg, "%s%s%s", ce.message, ce.hint[0] ? " — " : "", ce.hint);
+    } else if ((pc ? snap_finish_psa(&s) : snap_finish_src(&s)) < 0) {
+        snprintf(msg, sizeof msg, "database error: %s", db_error(env->db));
+    } else {
+        if (pc)
+            snprintf(msg, sizeof msg, "%ld accounts, %ld contracts, %ld services, %ld contract services",
+                     counts[0], counts[1], counts[2], counts[3]);
+        else
+            snprintf(msg, sizeof msg, "%ld companies, %ld subscriptions, %ld resources", counts[0],
+                     counts[1], counts[2]);
+        rc = 0;
+    }
+    connection_close(&c);
+    refresh_set_status(env->db, job->tenant_id, id, rc == 0 ? "ok" : "failed", msg);
+    log_info("refresh connection=%lld system=%s: %s", id, system, msg);
+    if (rc < 0)
+        snprintf(err, errlen, "%s", msg);
+    return rc;
+}

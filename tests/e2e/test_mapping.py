@@ -1,0 +1,115 @@
+"""The Billing (mapping) page against the sandboxes: refresh, suggestions, Set/Unset Relation
+with the confirmation step, the one-time reconciliation planned in the ledger, refusals."""
+import re
+
+from billsync_test import csrf_from, signed_in, sql, wait_for
+
+GENERIC = ("company_id,company_name,subscription_id,subscription_name,product_name,sku,quantity,unit_cost,"
+           "unit_price,extended_cost,currency,charge_type,billing_cycle,term_months,period_start,period_end,"
+           "effective_date,line_id\n")
+
+
+def setup_tenant(stack, rows):
+    admin = signed_in(stack)
+    at = f"http://127.0.0.1:{stack.sandbox['autotask']}/ATServicesRest/"
+    admin.form("/settings/connections?new=autotask", "/settings/connections", {
+        "action": "save", "system": "autotask", "name": "Autotask", "f_username": "api@demo-msp.example",
+        "f_secret": "demo-secret", "f_integration_code": "BILLSYNCDEMO", "f_url": at})
+    admin.form("/settings/connections?new=csv", "/settings/connections", {
+        "action": "save", "system": "csv", "name": "Distributor file", "f_format": "generic"})
+    csv_id = sql(stack, f"SELECT id FROM connections WHERE tenant_id = {admin.tenant} AND system = 'csv'").strip()
+    tok = csrf_from(admin.get("/settings/connections").text)
+    r = admin.post("/settings/connections/upload", data={"csrf": tok, "id": csv_id, "format": "generic"},
+                   files={"file": ("seats.csv", GENERIC + "".join(rows), "text/csv")})
+    assert r.status_code == 303
+    r = admin.form("/mapping", "/mapping", {"action": "refresh"})
+    assert r.status_code == 303
+    wait_for(lambda: sql(stack, f"SELECT refresh_status FROM connections WHERE tenant_id = {admin.tenant}"
+                                " AND system = 'autotask'").strip() in ("ok", "failed"), 60, "the PSA refresh")
+    status, message = sql(stack, f"SELECT refresh_status, refresh_message FROM connections WHERE tenant_id = "
+                                 f"{admin.tenant} AND system = 'autotask'").strip().split("\t")
+    assert status == "ok", message
+    return admin
+
+
+def row_id(stack, table, tenant, source_id):
+    return sql(stack, f"SELECT id FROM {table} WHERE tenant_id = {tenant} AND source_id = '{source_id}'").strip()
+
+
+def set_relation(c, level, row, target):
+    """Set Relation through the confirmation page, as a person does."""
+    tok = csrf_from(c.get("/mapping?mapped=1").text)
+    r = c.post("/mapping", data={"csrf": tok, "action": "set", "level": level, "row": row, "target": target})
+    assert r.status_code == 200 and "Link the " + level in r.text, r.text[:3000]
+    tok = csrf_from(r.text)
+    r = c.post("/mapping", data={"csrf": tok, "action": "set", "level": level, "row": row, "target": target,
+                                 "confirm": "1"})
+    assert r.status_code == 303
+    return c.get("/mapping?mapped=1").text
+
+
+ROWS = [
+    "rw1,Repair & Wear Inc.,rw-exo,Exchange Online (Plan 1) (Monthly Pre-Paid),Exchange Online (Plan 1),EXO1,8,"
+    "3.60,4.00,,USD,recurring,monthly,1,2026-11-01,2026-11-30,,rw-l1\n",
+    "ct1,Contoso Ltd,ct-bb,Microsoft 365 Business Basic,Microsoft 365 Business Basic,CFQ7TTC0LH18,12,5.40,6.00,,"
+    "USD,recurring,monthly,12,2026-11-01,2026-11-30,,ct-l1\n",
+    "zz1,Zebra <script>alert(1)</script> Co,zz-1,Teams Essentials,Teams Essentials,TE1,3,4.00,4.00,,USD,"
+    "recurring,monthly,1,2026-11-01,2026-11-30,,zz-l1\n",
+]
+
+
+def test_map_company_contract_service_and_reconcile(stack):
+    admin = setup_tenant(stack, ROWS)
+    t = admin.tenant
+    page = admin.get("/mapping").text
+    # suggestions with score and reason
+    assert "Repair &amp; Wear Inc." in page and "Suggested: <strong>Repair and Wear</strong>" in page
+    assert "Zebra &lt;script&gt;alert(1)&lt;/script&gt; Co" in page and "<script>alert(1)" not in page
+    rw_account = sql(stack, f"SELECT psa_id FROM psa_companies WHERE tenant_id = {t} AND name = 'Repair and Wear'").strip()
+    page = set_relation(admin, "company", row_id(stack, "src_companies", t, "rw1"), rw_account)
+    assert "Linked Repair &amp; Wear Inc.." in page
+    contract = sql(stack, f"SELECT psa_id FROM psa_contracts WHERE tenant_id = {t} AND company_psa_id = '{rw_account}'"
+                          " AND contract_type = 'recurring' LIMIT 1").strip()
+    set_relation(admin, "subscription", row_id(stack, "src_subscriptions", t, "rw-exo"), contract)
+    service = sql(stack, f"SELECT psa_id FROM psa_services WHERE tenant_id = {t} AND name = 'Exchange Online (Plan 1)'").strip()
+    before = sql(stack, f"SELECT COALESCE(MAX(units), 0) FROM psa_contract_services WHERE tenant_id = {t} AND "
+                        f"contract_psa_id = '{contract}' AND service_psa_id = '{service}'").strip()
+    page = set_relation(admin, "resource", row_id(stack, "src_resources", t, "rw-exo"), "svc:" + service)
+    assert "Reconciliation: the distributor has 8, the PSA" in page
+    change, state, origin = sql(stack, f"SELECT unit_change, state, origin FROM adjustments WHERE tenant_id = {t}").split()
+    assert int(change) == 8000 - int(before) and state == "planned" and origin == "link"
+    # the audit log has who, what, before and after
+    audit = sql(stack, f"SELECT action, detail FROM audit_log WHERE tenant_id = {t} AND action LIKE 'mapping.%' ORDER BY id")
+    assert "mapping.company_linked\t(none) -> " in audit and "mapping.resource_linked" in audit
+
+
+def test_contract_of_another_account_is_refused(stack):
+    admin = setup_tenant(stack, ROWS[1:2])
+    t = admin.tenant
+    contoso = sql(stack, f"SELECT psa_id FROM psa_companies WHERE tenant_id = {t} AND name = 'Contoso Ltd'").strip()
+    set_relation(admin, "company", row_id(stack, "src_companies", t, "ct1"), contoso)
+    foreign = sql(stack, f"SELECT c.psa_id FROM psa_contracts c JOIN psa_companies a ON a.psa_id = c.company_psa_id"
+                         f" AND a.tenant_id = c.tenant_id WHERE c.tenant_id = {t} AND a.name = 'Fabrikam Inc' LIMIT 1").strip()
+    page = set_relation(admin, "subscription", row_id(stack, "src_subscriptions", t, "ct-bb"), foreign)
+    assert "belongs to another PSA account" in page
+    assert sql(stack, f"SELECT COUNT(*) FROM subscription_links WHERE tenant_id = {t}").strip() == "0"
+
+
+def test_unset_keeps_history_and_viewers_cannot_map(stack):
+    admin = setup_tenant(stack, ROWS[1:2])
+    t = admin.tenant
+    contoso = sql(stack, f"SELECT psa_id FROM psa_companies WHERE tenant_id = {t} AND name = 'Contoso Ltd'").strip()
+    row = row_id(stack, "src_companies", t, "ct1")
+    set_relation(admin, "company", row, contoso)
+    tok = csrf_from(admin.get("/mapping?mapped=1").text)
+    r = admin.post("/mapping", data={"csrf": tok, "action": "unset", "level": "company", "row": row})
+    assert "Clear the relation" in r.text
+    r = admin.post("/mapping", data={"csrf": csrf_from(r.text), "action": "unset", "level": "company", "row": row,
+                                     "confirm": "1"})
+    assert "Cleared the relation of Contoso Ltd. Its history is kept." in admin.get("/mapping").text
+    rows = sql(stack, f"SELECT active_key IS NULL, unlinked_at IS NOT NULL FROM company_links WHERE tenant_id = {t}")
+    assert rows.split() == ["1", "1"]
+    # remembered: the suggestion comes back with the reason
+    assert "linked before" in admin.get("/mapping").text.lower()
+    viewer = signed_in(stack, "viewer", tenant=t)
+    assert viewer.get("/mapping").status_code == 403
