@@ -34,6 +34,14 @@
   <button type="submit">Filter</button>
   <a class="button secondary" href="/mapping/relations">Manage Relations</a>
 </form>
+<form method="post" action="/mapping" class="filters panel">
+  <input type="hidden" name="csrf" value="<?cs var:CSRF ?>">
+  <input type="hidden" name="action" value="accept_all">
+  <input type="hidden" name="back" value="<?cs var:FilterQuery ?>">
+  <div class="field"><label for="f-threshold">Accept every suggestion scoring at least</label>
+    <select id="f-threshold" name="threshold"><option value="100">100%</option><option value="95">95%</option><option value="90" selected>90%</option><option value="85">85%</option></select></div>
+  <button type="submit" data-confirm="Link everything suggested at this score or more?">Accept suggestions</button>
+</form>
 <?cs if:PsaConnection == "0" ?>
 <div class="panel">No PSA connection yet. <a href="/settings/connections">Connect your PSA</a>, then refresh.</div>
 <?cs elif:Total == "0" ?>

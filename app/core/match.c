@@ -549,7 +549,8 @@ static double word_sim(const struct tok *a, const struct tok *b)
     size_t diff = a->len > b->len ? a->len - b->len : b->len - a->len;
     if ((double)diff / (double)maxl > 1.0 - TYPO_MIN_SIM)
         return 0.0;
-    double sim = 1.0 - (double)osa_distance(a, b) / (double)maxl;
+    size_t d = osa_distance(a, b);
+    double sim = 1.0 - (double)d / (double)maxl;
     return sim >= TYPO_MIN_SIM ? sim : 0.0;
 }
 

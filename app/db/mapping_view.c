@@ -239,3 +239,36 @@ int mv_psa_exists(db_t *db, long long tenant_id, long long psa_conn, int level, 
                                DB_STR(contract), DB_STR(id)),
                      &one) == 1;
 }
+
+#define CHAIN_FROM \
+    " FROM src_resources r" \
+    " JOIN src_subscriptions s ON s.tenant_id = r.tenant_id AND s.connection_id = r.connection_id" \
+    "  AND s.source_id = r.subscription_source_id AND s.gone = 0" \
+    " JOIN src_companies c ON c.tenant_id = r.tenant_id AND c.connection_id = r.connection_id" \
+    "  AND c.source_id = r.company_source_id AND c.gone = 0" \
+    " LEFT JOIN company_links cl ON cl.tenant_id = r.tenant_id AND cl.src_connection_id = r.connection_id" \
+    "  AND cl.src_company_id = c.source_id AND cl.active_key = 1" \
+    " LEFT JOIN subscription_links sl ON sl.tenant_id = r.tenant_id AND sl.src_connection_id = r.connection_id" \
+    "  AND sl.src_subscription_id = s.source_id AND sl.active_key = 1" \
+    " LEFT JOIN resource_links rl ON rl.tenant_id = r.tenant_id AND rl.src_connection_id = r.connection_id" \
+    "  AND rl.src_resource_id = r.source_id AND rl.active_key = 1" \
+    " LEFT JOIN psa_companies pa ON pa.tenant_id = r.tenant_id AND pa.connection_id = cl.psa_connection_id" \
+    "  AND pa.psa_id = cl.psa_company_id" \
+    " LEFT JOIN psa_contracts pc ON pc.tenant_id = r.tenant_id AND pc.connection_id = sl.psa_connection_id" \
+    "  AND pc.psa_id = sl.psa_contract_id" \
+    " LEFT JOIN psa_services ps ON ps.tenant_id = r.tenant_id AND ps.connection_id = rl.psa_connection_id" \
+    "  AND ps.psa_id = rl.psa_service_id" \
+    " WHERE r.tenant_id = ? AND r.gone = 0 AND (? = 1 OR rl.id IS NULL)"
+
+int mv_chains(db_t *db, long long tenant_id, int show_mapped, int limit, int offset, struct dbrows *out,
+              long long *total)
+{
+    if (db_scalar(db, "SELECT COUNT(*)" CHAIN_FROM, DB_PARAMS(DB_INT(tenant_id), DB_INT(show_mapped)), total) < 0)
+        return -1;
+    return db_query(db,
+                    "SELECT r.id, r.connection_id, r.source_id, r.name, r.sku, r.quantity, s.id, s.source_id, s.name,"
+                    " c.id, c.source_id, c.name, COALESCE(cl.psa_company_id, ''), COALESCE(sl.psa_contract_id, ''),"
+                    " COALESCE(rl.psa_service_id, ''), COALESCE(pa.name, ''), COALESCE(pc.name, ''), COALESCE(ps.name, '')"
+                    CHAIN_FROM " ORDER BY c.name, s.name, r.name, r.id LIMIT ? OFFSET ?",
+                    DB_PARAMS(DB_INT(tenant_id), DB_INT(show_mapped), DB_INT(limit), DB_INT(offset)), out);
+}

@@ -52,4 +52,12 @@ int mv_contract_service(db_t *db, long long tenant_id, long long psa_conn, const
 int mv_psa_exists(db_t *db, long long tenant_id, long long psa_conn, int level, const char *id,
                   const char *contract);
 
+/* Every resource with its chain, for Manage Relations and accept-all: resource row id,
+ * connection_id, resource source_id, name, sku, quantity, subscription row id, subscription
+ * source_id, subscription name, company row id, company source_id, company name, linked
+ * account, linked contract, linked service ("" when not), account name, contract name,
+ * service name. Unlinked resources only unless show_mapped. */
+int mv_chains(db_t *db, long long tenant_id, int show_mapped, int limit, int offset, struct dbrows *out,
+              long long *total);
+
 #endif

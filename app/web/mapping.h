@@ -16,4 +16,12 @@ const char *mapping_filters_query(const struct mapping_filters *f);
 /* POST /mapping actions; returns 1 when it produced the response. */
 int mapping_action(struct web *w, long long psa_conn, const char *psa_system);
 
+/* One Set / Unset Relation (validated); msg says what happened. 0 ok, -1 refused. */
+int mapping_set_one(struct web *w, long long psa_conn, int level, long long row, const char *target,
+                    char *msg, size_t n);
+int mapping_unset_one(struct web *w, int level, long long row, char *msg, size_t n);
+/* Links everything unlinked whose best suggestion scores at least threshold: companies,
+ * then their subscriptions, then their resources (each reconciled once). */
+void mapping_accept_all(struct web *w, long long psa_conn, int threshold, char *msg, size_t n);
+
 #endif

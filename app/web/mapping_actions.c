@@ -106,8 +106,8 @@ static void reconcile(struct web *w, long long psa_conn, long long link_id, long
 }
 
 /* Validates and applies one Set Relation; msg gets the outcome for the flash. 0 ok, -1 refused. */
-static int set_one(struct web *w, long long psa_conn, int level, long long row, const char *target,
-                   char *msg, size_t n)
+int mapping_set_one(struct web *w, long long psa_conn, int level, long long row, const char *target,
+                    char *msg, size_t n)
 {
     struct dbrows o;
     int found = mv_src_object(w->db, w->sess->tenant_id, level, row, &o);
@@ -205,7 +205,7 @@ static int set_one(struct web *w, long long psa_conn, int level, long long row, 
     return 0;
 }
 
-static int unset_one(struct web *w, int level, long long row, char *msg, size_t n)
+int mapping_unset_one(struct web *w, int level, long long row, char *msg, size_t n)
 {
     struct dbrows o;
     int found = mv_src_object(w->db, w->sess->tenant_id, level, row, &o);
@@ -303,9 +303,24 @@ int mapping_action(struct web *w, long long psa_conn, const char *psa_system)
             return 1;
         }
         if (!strcmp(action, "set"))
-            set_one(w, psa_conn, level, row, target, msg, sizeof msg);
+            mapping_set_one(w, psa_conn, level, row, target, msg, sizeof msg);
         else
-            unset_one(w, level, row, msg, sizeof msg);
+            mapping_unset_one(w, level, row, msg, sizeof msg);
+        back(w, msg);
+        return 1;
+    }
+    if (!strcmp(action, "accept_all")) {
+        int bad = 0;
+        long long threshold = req_int(&w->req, "threshold", 50, 100, 90, &bad);
+        if (bad) {
+            web_error(w, 400, "The threshold must be a score from 50 to 100.");
+            return 1;
+        }
+        if (!psa_conn) {
+            back(w, "Connect your PSA first (Configuration).");
+            return 1;
+        }
+        mapping_accept_all(w, psa_conn, (int)threshold, msg, sizeof msg);
         back(w, msg);
         return 1;
     }

@@ -8,6 +8,7 @@
 #include "core/money.h"
 #include "db/links.h"
 #include "db/mapping_view.h"
+#include "web/mapping_suggest.h"
 #include "web/pages.h"
 #include "web/session.h"
 
@@ -45,35 +46,20 @@ const char *mapping_filters_query(const struct mapping_filters *f)
     return buf;
 }
 
-/* Candidates for match_best from rows (id column, name column, optional sku column). */
+/* Puts a suggestion for prefix into the template. */
 static void suggest(struct web *w, const char *prefix, const char *name, const char *sku,
                     const struct dbrows *opts, int id_col, int name_col, int sku_col,
                     const char *remembered_id, enum match_kind kind)
 {
-    if (opts->nrows == 0)
+    struct suggestion sg;
+    if (!suggest_from(opts, id_col, name_col, sku_col, name, sku, remembered_id, kind, &sg))
         return;
-    struct match_candidate *c = calloc((size_t)opts->nrows, sizeof *c);
-    if (!c)
-        return;
-    for (int i = 0; i < opts->nrows; i++) {
-        c[i].id = dbrows_get(opts, i, id_col);
-        c[i].name = dbrows_get(opts, i, name_col);
-        c[i].sku = sku_col >= 0 ? dbrows_get(opts, i, sku_col) : "";
-        c[i].remembered = remembered_id && *remembered_id && !strcmp(c[i].id, remembered_id);
-    }
-    struct match_result m;
-    if (match_best(name, sku, c, (size_t)opts->nrows, kind, &m) == 1) {
-        char key[160];
-        snprintf(key, sizeof key, "%s.sugg.id", prefix);
-        hset(w, key, c[m.index].id);
-        snprintf(key, sizeof key, "%s.sugg.name", prefix);
-        hset(w, key, c[m.index].name);
-        snprintf(key, sizeof key, "%s.sugg.score", prefix);
-        hset_int(w, key, m.score);
-        snprintf(key, sizeof key, "%s.sugg.reason", prefix);
-        hset(w, key, match_reason_text(m.reason));
-    }
-    free(c);
+    hsetf(w, sg.id, "%s.sugg.id", prefix);
+    hsetf(w, sg.name, "%s.sugg.name", prefix);
+    char score[8];
+    snprintf(score, sizeof score, "%d", sg.score);
+    hsetf(w, score, "%s.sugg.score", prefix);
+    hsetf(w, match_reason_text(sg.reason), "%s.sugg.reason", prefix);
 }
 
 static void remembered(struct web *w, enum link_level level, long long conn, const char *src_id,
@@ -82,7 +68,7 @@ static void remembered(struct web *w, enum link_level level, long long conn, con
     struct link_target t;
     out[0] = 0;
     if (link_remembered(w->db, w->sess->tenant_id, level, conn, src_id, &t) == 1)
-        snprintf(out, 33, "%s", t.psa_id);
+        snprintf(out, 33, "%s", level == LINK_RESOURCE ? t.service_id : t.psa_id);
 }
 
 static void resources(struct web *w, const char *prefix, long long conn, const char *sub_src,

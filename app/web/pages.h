@@ -19,6 +19,7 @@ void page_audit(struct web *w);
 void page_connections(struct web *w);
 void page_upload(struct web *w);
 void page_mapping(struct web *w);
+void page_mapping_relations(struct web *w);
 
 struct user;
 /* 1 when code is the user's current TOTP code and was not used before (its step is then

@@ -18,6 +18,7 @@ static const struct route routes[] = {
     {"/invite", page_invite, R_PUBLIC | R_POST, ROLE_NONE, NULL},
     {"/", page_dashboard, 0, ROLE_VIEWER, "Dashboard"},
     {"/mapping", page_mapping, R_POST, ROLE_BILLING, "Billing"},
+    {"/mapping/relations", page_mapping_relations, R_POST, ROLE_BILLING, NULL},
     {"/settings/connections", page_connections, R_POST, ROLE_ADMIN, "Configuration"},
     {"/settings/connections/upload", page_upload, R_POST | R_UPLOAD, ROLE_ADMIN, NULL},
     {"/users", page_users, R_POST, ROLE_ADMIN, "Users"},

@@ -68,6 +68,15 @@ class Sandbox:
         return self.control("GET", "/requests?system=" + system)["requests"]
 
     # -- simulated APIs ----------------------------------------------------
+    def url(self, system, path=""):
+        """``http://127.0.0.1:<port of system><path>``."""
+        return "http://127.0.0.1:%d%s" % (self.ready[system], path)
+
+    def call(self, system, method, path, **kw):
+        """A plain request to one simulated system (no credentials added)."""
+        kw.setdefault("timeout", HTTP_TIMEOUT_S)
+        return requests.request(method, self.url(system, path), **kw)
+
     def at(self, method, path, headers=AT_HEADERS, **kw):
         kw.setdefault("timeout", HTTP_TIMEOUT_S)
         return requests.request(method, self.at_root + path, headers=headers, **kw)

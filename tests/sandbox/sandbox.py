@@ -30,7 +30,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import simcore  # noqa: E402  (needs the path above)
 
 # Plugin modules; each defines SIMULATOR.  Add a distributor module here.
-PLUGINS = ("sim_autotask", "sim_connectwise")
+PLUGINS = ("sim_autotask", "sim_connectwise", "sim_interworks", "sim_ingram",
+           "sim_partnercenter", "sim_pax8", "sim_msp360")
 MAX_BODY = 64 * 1024 * 1024
 DEFAULT_TIMEOUT_FAULT_S = 30.0
 
@@ -111,9 +112,15 @@ class Core:
             if kind == "timeout":
                 self.sleep(float(params.get("seconds", DEFAULT_TIMEOUT_FAULT_S)))
             return None, False
+        if kind == "garbage_body":
+            self.sleep(req.delay_s)
+            return simcore.garbage_response(params), True
         if kind in ("http429", "http500", "thread_limit", "bad_credentials"):
             self.sleep(req.delay_s)
-            return sim.fault_response(kind, params), True
+            return sim.fault_answer(req, kind, params), True
+        if kind == "expired_token":
+            with self.lock:
+                sim.expire_tokens()
         response = self._serve(sim, req)
         self.save_if_dirty()
         return response, kind != "commit_drop"
@@ -327,6 +334,10 @@ def c_reset(core, ports, rest, req, data):
 
 
 def c_faults_add(core, ports, rest, req, data):
+    sim = core.sims.get(data.get("system"))
+    if data.get("kind") == "expired_token" and sim is not None and not sim.HAS_TOKENS:
+        raise ControlError(400, "%s issues no access tokens; expired_token does not apply"
+                           % sim.name)
     with core.lock:
         return 200, core.faults.add(data, list(core.sims))
 

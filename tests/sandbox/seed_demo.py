@@ -2,8 +2,8 @@
 
 The same customers, services and seat counts exist in Autotask and in
 ConnectWise.  ``DEMO_COMPANIES`` and ``DEMO_SEATS`` are the single source of
-truth and are meant to be imported by the distributor simulators later, so
-that their seeds match the PSA data the way real data does:
+truth; the distributor simulators' seed (``seed_sources.py``) imports them, so
+that their data matches the PSA data the way real data does:
 
 * exact names ("Contoso Ltd", "Fabrikam Inc", "Northwind Traders", ...),
 * near names ("Repair and Wear" in the PSA, "Repair & Wear Inc." at the

@@ -17,6 +17,7 @@ import copy
 import datetime as dt
 import json
 import re
+import secrets
 import threading
 import time
 import urllib.parse
@@ -30,9 +31,25 @@ FAULT_KINDS = (
     "thread_limit",     #                       -- the system's concurrency refusal
     "bad_credentials",  #                       -- the system's auth failure
     "commit_drop",      #                       -- perform the request, then close
+    "garbage_body",     # params: body, status  -- answer with a raw body (truncated,
+                        #                          empty, not JSON) instead of the system's
+    "expired_token",    #                       -- invalidate the issued access tokens, then
+                        #                          answer normally (the request's token is dead)
 )
 REQUEST_LOG_SIZE = 5000
 LOGGED_BODY_CHARS = 4000
+
+
+DEFAULT_GARBAGE_BODY = '{"items": [{"id": 1, "na'   # a body cut off mid-record
+
+
+def garbage_response(params):
+    """The answer of a ``garbage_body`` fault: ``params["body"]`` as raw bytes (default: a
+    truncated JSON document) with ``status`` (200), whatever the system's own format is."""
+    body = params.get("body", DEFAULT_GARBAGE_BODY)
+    return Response(int(params.get("status", 200)), str(body).encode("utf-8"),
+                    [("Content-Type", str(params.get("content_type",
+                                                     "application/json; charset=utf-8")))])
 
 
 class HttpError(Exception):
@@ -111,6 +128,7 @@ class Simulator:
     name = "base"
     DEFAULT_CONFIG = {}
     KNOB_CHOICES = {}       # knob -> allowed values, for enumerated knobs
+    HAS_TOKENS = False      # True: issues access tokens (the expired_token fault applies)
 
     def __init__(self, core):
         self.core = core
@@ -219,6 +237,14 @@ class Simulator:
         """The system's own answer for an injected fault kind."""
         raise NotImplementedError
 
+    def fault_answer(self, req, kind, params):
+        """Answer for an injected fault on ``req``; systems whose answer depends on the
+        endpoint (token endpoint vs API) override this."""
+        return self.fault_response(kind, params)
+
+    def expire_tokens(self):
+        """Invalidate every access token issued so far (fault ``expired_token``)."""
+
 
 def _same_kind(default, value):
     """True when ``value`` may replace knob ``default`` (ints accept floats)."""
@@ -227,6 +253,61 @@ def _same_kind(default, value):
     if isinstance(default, (int, float)):
         return isinstance(value, (int, float)) and not isinstance(value, bool)
     return isinstance(value, type(default))
+
+
+class TokenStore:
+    """Bearer / refresh tokens issued by a simulated token endpoint (thread-safe).
+
+    Tokens live in memory only (a restart or a reset forgets them, as a real
+    service's signing-key rotation would).  ``check`` answers ``"ok"``,
+    ``"expired"`` or ``"unknown"``.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._tokens = {}           # token -> {"kind", "subject", "expires"}
+        self._issued = collections.Counter()
+
+    def issue(self, subject, lifetime_s, kind="access", prefix="tok"):
+        token = "%s-%s-%s" % (prefix, kind, secrets.token_hex(16))
+        with self._lock:
+            self._tokens[token] = {"kind": kind, "subject": subject,
+                                   "expires": time.monotonic() + float(lifetime_s)}
+            self._issued[kind] += 1
+        return token
+
+    def check(self, token, kind="access"):
+        """(state, subject) of ``token``: state is ok, expired or unknown."""
+        with self._lock:
+            entry = self._tokens.get(token or "")
+            if entry is None or entry["kind"] != kind:
+                return "unknown", None
+            if time.monotonic() >= entry["expires"]:
+                return "expired", entry["subject"]
+            return "ok", entry["subject"]
+
+    def revoke(self, token):
+        with self._lock:
+            self._tokens.pop(token, None)
+
+    def expire_all(self, kind="access"):
+        """Make every live token of ``kind`` expire now; returns how many."""
+        now, count = time.monotonic(), 0
+        with self._lock:
+            for entry in self._tokens.values():
+                if entry["kind"] == kind and entry["expires"] > now:
+                    entry["expires"] = now
+                    count += 1
+        return count
+
+    def issued(self):
+        with self._lock:
+            return dict(self._issued)
+
+    def clear(self):
+        with self._lock:
+            self._tokens.clear()
+            self._issued.clear()
 
 
 # ---------------------------------------------------------------------------

@@ -136,7 +136,7 @@ def test_invalid_control_requests_are_rejected(sb):
                   {"same_day_adjustment_mode": "bogus"}):
         resp = requests.post(sb.control_url + "/config/autotask", json=knobs, timeout=5)
         assert resp.status_code == 400, knobs
-    assert requests.get(sb.control_url + "/state/pax8", timeout=5).status_code == 404
+    assert requests.get(sb.control_url + "/state/nosuchsystem", timeout=5).status_code == 404
     half_bad = {"mode": "merge", "data": {"entities": {"Companies": [
         {"id": 1, "companyName": "Fine", "companyType": 1},
         {"id": 2, "companyName": "Broken", "companyType": "material"}]}}}
@@ -192,7 +192,8 @@ def test_state_file_survives_restart_and_fixed_ports(tmp_path):
     first = start_sandbox(tmp_path, "--seed", "empty", "--state-file", str(state_file),
                           "--port", "autotask=%d" % port)
     try:
-        assert set(first.ready) == {"pid", "control", "autotask", "connectwise"}
+        assert set(first.ready) == {"pid", "control", "autotask", "connectwise", "interworks",
+                                    "ingram", "partnercenter", "pax8", "msp360"}
         assert first.ready["pid"] == first.proc.pid and first.ready["autotask"] == port
         assert first.at("POST", "Companies", json=NEW_COMPANY).status_code == 200
         saved = json.loads(state_file.read_text())
@@ -237,3 +238,23 @@ def test_demo_state_with_unit_rows_survives_restart(tmp_path):
         assert sorted(map(key, units_after)) == sorted(map(key, units_before))
     finally:
         stop_sandbox(second)
+
+
+@pytest.mark.parametrize("system", ["autotask", "connectwise"])
+def test_garbage_body_fault_answers_the_raw_body_without_acting(sb, system):
+    sb.fault(system=system, kind="garbage_body")
+    resp = probe(sb, system)
+    assert resp.status_code == 200
+    assert resp.content == b'{"items": [{"id": 1, "na'
+    with pytest.raises(ValueError):
+        resp.json()
+    sb.fault(system=system, kind="garbage_body", params={"body": "", "status": 502})
+    resp = probe(sb, system)
+    assert resp.status_code == 502 and resp.content == b""
+    sb.fault(system="autotask", kind="garbage_body", method="POST",
+             params={"body": "<html>oops</html>", "content_type": "text/html"})
+    resp = sb.at("POST", "Companies", json=NEW_COMPANY)
+    assert resp.text == "<html>oops</html>" and resp.headers["Content-Type"] == "text/html"
+    assert sb.state("autotask")["entities"]["Companies"] == []   # nothing was performed
+    assert sb.stats()[system]["faults_fired"]["garbage_body"] >= 2
+    assert probe(sb, system).status_code == NORMAL_STATUS[system]
