@@ -62,7 +62,8 @@
           <option value="">Please select a company/account to map</option>
           <?cs each:a = Accounts ?><option value="<?cs var:a.id ?>"<?cs if:a.id == co.sugg.id ?> selected<?cs /if ?>><?cs var:a.name ?></option><?cs /each ?>
         </select>
-        <button type="submit" name="action" value="set">Set Relation</button></form>
+        <button type="submit" name="action" value="set">Set Relation</button>
+        <button type="submit" name="action" value="create" class="secondary">Create in PSA</button></form>
     <?cs /if ?>
   </div>
   <?cs each:s = co.Subs ?>
@@ -79,7 +80,8 @@
           <option value="">Please select a contract to map</option>
           <?cs each:k = s.Contracts ?><option value="<?cs var:k.id ?>"<?cs if:k.id == s.sugg.id ?> selected<?cs /if ?>><?cs var:k.name ?><?cs if:k.end ?> (ends <?cs var:k.end ?>)<?cs /if ?></option><?cs /each ?>
         </select>
-        <button type="submit" name="action" value="set">Set Relation</button></form>
+        <button type="submit" name="action" value="set">Set Relation</button>
+        <button type="submit" name="action" value="create" class="secondary">Create contract</button></form>
     <?cs else ?><p class="muted">Link the company first.</p><?cs /if ?>
     <?cs each:r = s.Res ?>
     <div class="level-row res">
@@ -96,7 +98,8 @@
             <option value="">Please select a service</option>
             <?cs each:v = s.Services ?><option value="<?cs var:v.value ?>"<?cs if:v.value == r.sugg.id ?> selected<?cs /if ?>><?cs var:v.name ?><?cs if:v.group == "contract" ?> (on the contract, <?cs var:v.units ?> units)<?cs else ?> (catalogue)<?cs /if ?></option><?cs /each ?>
           </select>
-          <button type="submit" name="action" value="set">Set Relation</button></form>
+          <button type="submit" name="action" value="set">Set Relation</button>
+          <button type="submit" name="action" value="create" class="secondary">Create service</button></form>
       <?cs else ?><span class="muted">Link the subscription first.</span><?cs /if ?>
     </div>
     <?cs /each ?>

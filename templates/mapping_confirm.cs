@@ -4,6 +4,8 @@
   <?cs if:Confirm.action == "set" ?>
   <p>Link the <?cs var:Confirm.level ?> <strong><?cs var:Confirm.name ?></strong> to <strong><?cs var:Confirm.target_label ?></strong>?</p>
   <?cs if:Confirm.level == "resource" ?><p class="muted">billsync then compares the seats on both sides once and plans the difference.</p><?cs /if ?>
+  <?cs elif:Confirm.action == "create" ?>
+  <p>Create <strong><?cs var:Confirm.name ?></strong> in the PSA as a new <?cs if:Confirm.level == "company" ?>account<?cs elif:Confirm.level == "subscription" ?>contract<?cs else ?>service<?cs /if ?>, and link it?</p>
   <?cs else ?>
   <p>Clear the relation of the <?cs var:Confirm.level ?> <strong><?cs var:Confirm.name ?></strong>? billsync stops posting its changes; the history is kept.</p>
   <?cs /if ?>
@@ -15,7 +17,7 @@
     <input type="hidden" name="target" value="<?cs var:Confirm.target ?>">
     <input type="hidden" name="back" value="<?cs var:Confirm.back ?>">
     <input type="hidden" name="confirm" value="1">
-    <button type="submit"><?cs if:Confirm.action == "set" ?>Set Relation<?cs else ?>Unset Relation<?cs /if ?></button>
+    <button type="submit"><?cs if:Confirm.action == "set" ?>Set Relation<?cs elif:Confirm.action == "create" ?>Create and link<?cs else ?>Unset Relation<?cs /if ?></button>
   </form>
   <a class="button secondary" href="/mapping?<?cs var:Confirm.back ?>">Cancel</a>
 </section>

@@ -30,20 +30,6 @@ int mv_connections(db_t *db, long long tenant_id, struct dbrows *out)
                     DB_PARAMS(DB_INT(tenant_id)), out);
 }
 
-/* LIKE with the user's text as a literal: escape the wildcards. */
-static void like_pattern(const char *q, char *out, size_t n)
-{
-    size_t k = 0;
-    out[k++] = '%';
-    for (; q && *q && k + 3 < n; q++) {
-        if (*q == '%' || *q == '_' || *q == '\\')
-            out[k++] = '\\';
-        out[k++] = *q;
-    }
-    out[k++] = '%';
-    out[k] = 0;
-}
-
 #define COMPANY_FROM \
     " FROM src_companies c JOIN connections k ON k.id = c.connection_id AND k.tenant_id = c.tenant_id" \
     " LEFT JOIN company_links l ON l.tenant_id = c.tenant_id AND l.src_connection_id = c.connection_id" \
@@ -62,8 +48,8 @@ static void like_pattern(const char *q, char *out, size_t n)
 int mv_companies(db_t *db, long long tenant_id, const char *q, int show_mapped, int limit,
                  int offset, struct dbrows *out, long long *total)
 {
-    char pat[260];
-    like_pattern(q, pat, sizeof pat);
+    char pat[408];                /* 2 * 200 + 3: the longest q the page accepts */
+    db_like_pattern(q, pat, sizeof pat);
     if (db_scalar(db, "SELECT COUNT(*)" COMPANY_FROM,
                   DB_PARAMS(DB_INT(tenant_id), DB_INT(tenant_id), DB_STR(pat), DB_INT(show_mapped)),
                   total) < 0)
@@ -126,7 +112,8 @@ int mv_contracts(db_t *db, long long tenant_id, long long psa_conn, const char *
     return db_query(db,
                     "SELECT p.psa_id, p.name, COALESCE(p.end_date, ''),"
                     " EXISTS (SELECT 1 FROM subscription_links l WHERE l.tenant_id = p.tenant_id"
-                    "  AND l.psa_connection_id = p.connection_id AND l.psa_contract_id = p.psa_id AND l.active_key = 1)"
+                    "  AND l.psa_connection_id = p.connection_id AND l.psa_contract_id = p.psa_id AND l.active_key = 1),"
+                    " p.contract_type"
                     " FROM psa_contracts p WHERE p.tenant_id = ? AND p.connection_id = ? AND p.company_psa_id = ?"
                     " AND p.gone = 0 AND (? = 1 OR p.end_date IS NULL OR p.end_date >= UTC_DATE())"
                     " AND (? = 1 OR NOT EXISTS (SELECT 1 FROM subscription_links l WHERE l.tenant_id = p.tenant_id"
@@ -160,12 +147,14 @@ int mv_services(db_t *db, long long tenant_id, long long psa_conn, const char *c
 int mv_src_object(db_t *db, long long tenant_id, int level, long long row_id, struct dbrows *out)
 {
     static const char *const sql[] = {
-        [LINK_COMPANY] = "SELECT connection_id, source_id, name, '', 0, '', 0 FROM src_companies"
-                         " WHERE tenant_id = ? AND id = ? AND gone = 0",
-        [LINK_SUBSCRIPTION] = "SELECT connection_id, source_id, name, company_source_id, 0, '', 0"
+        [LINK_COMPANY] = "SELECT connection_id, source_id, name, '', 0, '', 0, 0, 'monthly', ''"
+                         " FROM src_companies WHERE tenant_id = ? AND id = ? AND gone = 0",
+        [LINK_SUBSCRIPTION] = "SELECT connection_id, source_id, name, company_source_id, 0, '', 0, 0,"
+                              " billing_cycle, COALESCE(commitment_end, '')"
                               " FROM src_subscriptions WHERE tenant_id = ? AND id = ? AND gone = 0",
         [LINK_RESOURCE] = "SELECT connection_id, source_id, name, subscription_source_id, quantity, sku,"
-                          " unit_price FROM src_resources WHERE tenant_id = ? AND id = ? AND gone = 0",
+                          " unit_price, unit_cost, billing_cycle, COALESCE(commitment_end, '')"
+                          " FROM src_resources WHERE tenant_id = ? AND id = ? AND gone = 0",
     };
     if (level < 0 || level > LINK_RESOURCE)
         return -1;
@@ -268,7 +257,7 @@ int mv_chains(db_t *db, long long tenant_id, int show_mapped, int limit, int off
     return db_query(db,
                     "SELECT r.id, r.connection_id, r.source_id, r.name, r.sku, r.quantity, s.id, s.source_id, s.name,"
                     " c.id, c.source_id, c.name, COALESCE(cl.psa_company_id, ''), COALESCE(sl.psa_contract_id, ''),"
-                    " COALESCE(rl.psa_service_id, ''), COALESCE(pa.name, ''), COALESCE(pc.name, ''), COALESCE(ps.name, '')"
-                    CHAIN_FROM " ORDER BY c.name, s.name, r.name, r.id LIMIT ? OFFSET ?",
+                    " COALESCE(rl.psa_service_id, ''), COALESCE(pa.name, ''), COALESCE(pc.name, ''), COALESCE(ps.name, ''),"
+                    " s.billing_cycle" CHAIN_FROM " ORDER BY c.name, s.name, r.name, r.id LIMIT ? OFFSET ?",
                     DB_PARAMS(DB_INT(tenant_id), DB_INT(show_mapped), DB_INT(limit), DB_INT(offset)), out);
 }

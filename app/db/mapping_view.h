@@ -25,7 +25,7 @@ int mv_resources(db_t *db, long long tenant_id, long long conn, const char *subs
                  int show_mapped, struct dbrows *out);
 /* psa_id, name */
 int mv_accounts(db_t *db, long long tenant_id, long long psa_conn, struct dbrows *out);
-/* psa_id, name, end_date, linked elsewhere (0/1). */
+/* psa_id, name, end_date, linked elsewhere (0/1), contract_type. */
 int mv_contracts(db_t *db, long long tenant_id, long long psa_conn, const char *account,
                  int show_expired, int show_linked, struct dbrows *out);
 /* value ("cs:<id>" or "svc:<id>"), name, sku, units ("" for catalogue items), group
@@ -35,7 +35,7 @@ int mv_services(db_t *db, long long tenant_id, long long psa_conn, const char *c
 
 /* One source object by its row id, scoped to the tenant: connection_id, source_id, name,
  * parent source id (company for subscriptions, subscription for resources), quantity
- * (resources), sku, unit_price. 1 found, 0 not. */
+ * (resources), sku, unit_price, unit_cost, billing_cycle, commitment_end. 1 found, 0 not. */
 int mv_src_object(db_t *db, long long tenant_id, int level, long long row_id, struct dbrows *out);
 /* A PSA contract of the connection: company_psa_id, name, start, end, billing_start; 1/0. */
 int mv_contract(db_t *db, long long tenant_id, long long psa_conn, const char *contract, struct dbrows *out);
@@ -56,7 +56,7 @@ int mv_psa_exists(db_t *db, long long tenant_id, long long psa_conn, int level, 
  * connection_id, resource source_id, name, sku, quantity, subscription row id, subscription
  * source_id, subscription name, company row id, company source_id, company name, linked
  * account, linked contract, linked service ("" when not), account name, contract name,
- * service name. Unlinked resources only unless show_mapped. */
+ * service name, subscription billing cycle. Unlinked resources only unless show_mapped. */
 int mv_chains(db_t *db, long long tenant_id, int show_mapped, int limit, int offset, struct dbrows *out,
               long long *total);
 

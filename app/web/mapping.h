@@ -24,4 +24,7 @@ int mapping_unset_one(struct web *w, int level, long long row, char *msg, size_t
  * then their subscriptions, then their resources (each reconciled once). */
 void mapping_accept_all(struct web *w, long long psa_conn, int threshold, char *msg, size_t n);
 
+/* Creates the PSA counterpart of a distributor object from its data, then links it. */
+int mapping_create(struct web *w, long long psa_conn, int level, long long row, char *msg, size_t n);
+
 #endif

@@ -280,7 +280,7 @@ int mapping_action(struct web *w, long long psa_conn, const char *psa_system)
             back(w, "Refreshing from every connection. This page shows each one's progress.");
         return 1;
     }
-    if (!strcmp(action, "set") || !strcmp(action, "unset")) {
+    if (!strcmp(action, "set") || !strcmp(action, "unset") || !strcmp(action, "create")) {
         int level = parse_level(req_form(&w->req, "level"));
         int bad = 0;
         long long row = req_int(&w->req, "row", 1, 1LL << 62, 0, &bad);
@@ -302,7 +302,9 @@ int mapping_action(struct web *w, long long psa_conn, const char *psa_system)
             confirm_page(w, psa_conn, action, level, row, target ? target : "");
             return 1;
         }
-        if (!strcmp(action, "set"))
+        if (!strcmp(action, "create"))
+            mapping_create(w, psa_conn, level, row, msg, sizeof msg);
+        else if (!strcmp(action, "set"))
             mapping_set_one(w, psa_conn, level, row, target, msg, sizeof msg);
         else
             mapping_unset_one(w, level, row, msg, sizeof msg);

@@ -42,7 +42,8 @@ static int plan_chain(struct web *w, long long psa_conn, const struct dbrows *r,
     snprintf(ch->contract, sizeof ch->contract, "%s", dbrows_get(r, i, 13));
     snprintf(ch->contract_name, sizeof ch->contract_name, "%s", dbrows_get(r, i, 16));
     if (!ch->contract[0]) {
-        if (!suggest_contract(w, psa_conn, conn, dbrows_get(r, i, 7), dbrows_get(r, i, 8), ch->account, &sg) ||
+        if (!suggest_contract(w, psa_conn, conn, dbrows_get(r, i, 7), dbrows_get(r, i, 8), dbrows_get(r, i, 18),
+                              ch->account, &sg) ||
             sg.score < threshold)
             return 0;
         snprintf(ch->contract, sizeof ch->contract, "%s", sg.id);

@@ -29,9 +29,34 @@ int suggest_from(const struct dbrows *opts, int id_col, int name_col, int sku_co
         snprintf(out->name, sizeof out->name, "%s", c[m.index].name);
         out->score = m.score;
         out->reason = m.reason;
+        out->reason_text = match_reason_text(m.reason);
     }
     free(c);
     return found;
+}
+
+int suggest_contract_from(const struct dbrows *opts, const char *name, const char *cycle,
+                          const char *remembered_id, struct suggestion *out)
+{
+    if (suggest_from(opts, 0, 1, -1, name, "", remembered_id, MATCH_PRODUCT, out))
+        return 1;
+    const char *kind = cycle && !strcmp(cycle, "annual") ? "fixed_price" : "recurring";
+    int only = -1;
+    for (int i = 0; i < opts->nrows; i++)
+        if (!strcmp(dbrows_get(opts, i, 4) ? dbrows_get(opts, i, 4) : "", kind)) {
+            if (only >= 0)
+                return 0;          /* more than one: a person chooses */
+            only = i;
+        }
+    if (only < 0)
+        return 0;
+    snprintf(out->id, sizeof out->id, "%s", dbrows_get(opts, only, 0));
+    snprintf(out->name, sizeof out->name, "%s", dbrows_get(opts, only, 1));
+    out->score = SUGGEST_ONLY_CONTRACT_SCORE;
+    out->reason = MATCH_NONE;
+    out->reason_text = strcmp(kind, "recurring") ? "the account's only fixed-price contract"
+                                                 : "the account's only recurring contract";
+    return 1;
 }
 
 static void remembered(struct web *w, enum link_level level, long long conn, const char *src_id,
@@ -57,14 +82,14 @@ int suggest_account(struct web *w, long long psa_conn, long long src_conn, const
 }
 
 int suggest_contract(struct web *w, long long psa_conn, long long src_conn, const char *src_id,
-                     const char *name, const char *account, struct suggestion *out)
+                     const char *name, const char *cycle, const char *account, struct suggestion *out)
 {
     struct dbrows opts;
     char mem[40];
     if (mv_contracts(w->db, w->sess->tenant_id, psa_conn, account, 0, 0, &opts) < 0)
         return 0;
     remembered(w, LINK_SUBSCRIPTION, src_conn, src_id, "", mem);
-    int found = suggest_from(&opts, 0, 1, -1, name, "", mem, MATCH_PRODUCT, out);
+    int found = suggest_contract_from(&opts, name, cycle, mem, out);
     dbrows_free(&opts);
     return found;
 }

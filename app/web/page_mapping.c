@@ -47,19 +47,31 @@ const char *mapping_filters_query(const struct mapping_filters *f)
 }
 
 /* Puts a suggestion for prefix into the template. */
+static void show(struct web *w, const char *prefix, const struct suggestion *sg)
+{
+    hsetf(w, sg->id, "%s.sugg.id", prefix);
+    hsetf(w, sg->name, "%s.sugg.name", prefix);
+    char score[8];
+    snprintf(score, sizeof score, "%d", sg->score);
+    hsetf(w, score, "%s.sugg.score", prefix);
+    hsetf(w, sg->reason_text, "%s.sugg.reason", prefix);
+}
+
 static void suggest(struct web *w, const char *prefix, const char *name, const char *sku,
                     const struct dbrows *opts, int id_col, int name_col, int sku_col,
                     const char *remembered_id, enum match_kind kind)
 {
     struct suggestion sg;
-    if (!suggest_from(opts, id_col, name_col, sku_col, name, sku, remembered_id, kind, &sg))
-        return;
-    hsetf(w, sg.id, "%s.sugg.id", prefix);
-    hsetf(w, sg.name, "%s.sugg.name", prefix);
-    char score[8];
-    snprintf(score, sizeof score, "%d", sg.score);
-    hsetf(w, score, "%s.sugg.score", prefix);
-    hsetf(w, match_reason_text(sg.reason), "%s.sugg.reason", prefix);
+    if (suggest_from(opts, id_col, name_col, sku_col, name, sku, remembered_id, kind, &sg))
+        show(w, prefix, &sg);
+}
+
+static void suggest_contract_here(struct web *w, const char *prefix, const char *name, const char *cycle,
+                                  const struct dbrows *opts, const char *remembered_id)
+{
+    struct suggestion sg;
+    if (suggest_contract_from(opts, name, cycle, remembered_id, &sg))
+        show(w, prefix, &sg);
 }
 
 static void remembered(struct web *w, enum link_level level, long long conn, const char *src_id,
@@ -135,7 +147,7 @@ static void subscriptions(struct web *w, const char *prefix, long long conn, con
         if (!*linked && contracts.nrows) {
             char mem[33];
             remembered(w, LINK_SUBSCRIPTION, conn, dbrows_get(&s, j, 1), mem);
-            suggest(w, p, dbrows_get(&s, j, 2), "", &contracts, 0, 1, -1, mem, MATCH_PRODUCT);
+            suggest_contract_here(w, p, dbrows_get(&s, j, 2), dbrows_get(&s, j, 3), &contracts, mem);
         }
         resources(w, p, conn, dbrows_get(&s, j, 1), linked, psa_conn, f);
     }

@@ -113,3 +113,94 @@ def test_unset_keeps_history_and_viewers_cannot_map(stack):
     assert "linked before" in admin.get("/mapping").text.lower()
     viewer = signed_in(stack, "viewer", tenant=t)
     assert viewer.get("/mapping").status_code == 403
+
+
+def test_accept_suggestions_and_manage_relations(stack):
+    admin = setup_tenant(stack, ROWS)
+    t = admin.tenant
+    r = admin.form("/mapping", "/mapping", {"action": "accept_all", "threshold": "90"})
+    assert r.status_code == 303
+    page = admin.get("/mapping?mapped=1").text
+    assert "Suggestions scoring 90% or more: linked 2 companies, 2 subscriptions and 2 resources." in page, page[:4000]
+    assert sql(stack, f"SELECT COUNT(*) FROM resource_links WHERE tenant_id = {t} AND active_key = 1").strip() == "2"
+    # the two reconciliations are planned once each
+    assert sql(stack, f"SELECT COUNT(*) FROM adjustments WHERE tenant_id = {t} AND origin = 'link'").strip() in ("1", "2")
+    # Manage Relations: clear both, then set them again in one action
+    rel = admin.get("/mapping/relations?mapped=1").text
+    picks = re.findall(r'name="pick" value="(\d+)"', rel)
+    assert len(picks) == 3                       # Zebra's resource has no good suggestion
+    linked = [p for p in picks if sql(stack, f"SELECT COUNT(*) FROM resource_links l JOIN src_resources r ON "
+                                             f"r.source_id = l.src_resource_id AND r.tenant_id = l.tenant_id WHERE r.id = {p}"
+                                             f" AND l.active_key = 1").strip() == "1"]
+    tok = csrf_from(rel)
+    r = admin.post("/mapping/relations?mapped=1", data=[("csrf", tok), ("action", "clear")] + [("pick", p) for p in linked])
+    assert "Cleared 2 relations; their history is kept." in admin.get("/mapping/relations?mapped=1").text
+    tok = csrf_from(admin.get("/mapping/relations").text)
+    r = admin.post("/mapping/relations", data=[("csrf", tok), ("action", "set")] + [("pick", p) for p in picks])
+    page = admin.get("/mapping/relations").text
+    assert "Set Relations: linked 0 companies, 0 subscriptions and 2 resources." in page
+    assert "has no good suggestion" in page
+
+
+def test_create_the_account_contract_and_service_in_the_psa(stack):
+    admin = setup_tenant(stack, ROWS[2:3])
+    t = admin.tenant
+    tok = csrf_from(admin.get("/mapping").text)
+    row = row_id(stack, "src_companies", t, "zz1")
+    r = admin.post("/mapping", data={"csrf": tok, "action": "create", "level": "company", "row": row})
+    assert "Create <strong>Zebra &lt;script&gt;alert(1)&lt;/script&gt; Co</strong> in the PSA" in r.text
+    r = admin.post("/mapping", data={"csrf": csrf_from(r.text), "action": "create", "level": "company", "row": row,
+                                     "confirm": "1"})
+    page = admin.get("/mapping?mapped=1").text
+    assert "Created the account" in page, page[:3000]
+    for level, table, src in (("subscription", "src_subscriptions", "zz-1"), ("resource", "src_resources", "zz-1")):
+        tok = csrf_from(admin.get("/mapping?mapped=1").text)
+        admin.post("/mapping", data={"csrf": tok, "action": "create", "level": level,
+                                     "row": row_id(stack, table, t, src), "confirm": "1"})
+        assert f"Created the {'contract' if level == 'subscription' else 'service'}" in admin.get("/mapping?mapped=1").text
+    assert sql(stack, f"SELECT COUNT(*) FROM resource_links WHERE tenant_id = {t} AND active_key = 1").strip() == "1"
+    import requests
+    state = requests.get(f"http://127.0.0.1:{stack.sandbox['control']}/state/autotask", timeout=10).json()
+    assert any(c["companyName"] == "Zebra <script>alert(1)</script> Co" for c in state["entities"]["Companies"])
+    assert any(s["name"] == "Teams Essentials" for s in state["entities"]["Services"])
+
+
+def test_a_company_with_500_resources(stack):
+    admin = setup_tenant(stack, ROWS[1:2])
+    t = admin.tenant
+    conn = sql(stack, f"SELECT id FROM connections WHERE tenant_id = {t} AND system = 'csv'").strip()
+    values = ",".join(f"({t}, {conn}, 'big-{i}', 'ct-bb', 'ct1', 'Seat pack {i}', 'SKU{i}', {i * 1000})" for i in range(500))
+    sql(stack, "INSERT INTO src_resources (tenant_id, connection_id, source_id, subscription_source_id, "
+               f"company_source_id, name, sku, quantity) VALUES {values}")
+    import time
+    t0 = time.monotonic()
+    page = admin.get("/mapping?mapped=1")
+    assert page.status_code == 200
+    assert page.text.count('aria-label="Service for Seat pack') + page.text.count("Seat pack") >= 500
+    assert time.monotonic() - t0 < 20
+
+
+def test_two_users_editing_the_same_link_end_consistent(stack):
+    import threading
+    admin = setup_tenant(stack, ROWS[1:2])
+    t = admin.tenant
+    other = signed_in(stack, "billing", tenant=t)
+    contoso = sql(stack, f"SELECT psa_id FROM psa_companies WHERE tenant_id = {t} AND name = 'Contoso Ltd'").strip()
+    fabrikam = sql(stack, f"SELECT psa_id FROM psa_companies WHERE tenant_id = {t} AND name = 'Fabrikam Inc'").strip()
+    row = row_id(stack, "src_companies", t, "ct1")
+    toks = {id(c): csrf_from(c.get("/mapping").text) for c in (admin, other)}
+
+    def link(c, target):
+        for _ in range(10):
+            c.post("/mapping", data={"csrf": toks[id(c)], "action": "set", "level": "company", "row": row,
+                                     "target": target, "confirm": "1"})
+    threads = [threading.Thread(target=link, args=(admin, contoso)), threading.Thread(target=link, args=(other, fabrikam))]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    active = sql(stack, f"SELECT psa_company_id FROM company_links WHERE tenant_id = {t} AND active_key = 1").split()
+    assert len(active) == 1 and active[0] in (contoso, fabrikam)
+    history = int(sql(stack, f"SELECT COUNT(*) FROM company_links WHERE tenant_id = {t}"))
+    assert history >= 2 and int(sql(stack, f"SELECT COUNT(*) FROM company_links WHERE tenant_id = {t} "
+                                           "AND active_key IS NULL AND unlinked_at IS NULL")) == 0
