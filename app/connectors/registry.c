@@ -1,11 +1,14 @@
 /* registry.c: system name → connector. A new connector is one line here. */
+#include "connectors/autotask.h"
+#include "connectors/connectwise.h"
 #include "connectors/psa.h"
 #include "connectors/source.h"
 
 #include <string.h>
 
 static const struct psa_connector *const psas[] = {
-    NULL,
+    &autotask_connector,
+    &connectwise_connector,
 };
 
 static const struct source_connector *const sources[] = {

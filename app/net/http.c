@@ -815,7 +815,7 @@ struct attempt {
 
 static void perform(struct http_client *c, const char *method, const char *url, const char *body,
                     struct curl_slist *headers, int64_t remaining, struct http_response *r,
-                    struct attempt *a)
+                    struct attempt *a, int fresh_connection)
 {
     CURL *h = c->curl;
     struct xfer x = {.resp = r, .max_body = c->cfg.max_body_bytes};
@@ -833,6 +833,12 @@ static void perform(struct http_client *c, const char *method, const char *url, 
     curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    /* A write that must not be repeated gets a connection of its own: when a reused
+     * connection dies before any answer, libcurl silently re-sends the request on a new one
+     * ("Connection died, retrying a fresh connect"), repeating a write the server may
+     * already have committed (a "commit then drop"). */
+    if (fresh_connection)
+        curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
@@ -901,6 +907,15 @@ int http_request(struct http_client *c, const char *method, const char *path_or_
                  const char *query, const char *body, const char *content_type,
                  const char *bucket, int write_safe_to_retry, struct http_response *out)
 {
+    return http_request_ex(c, method, path_or_url, query, body, content_type, bucket,
+                           write_safe_to_retry, NULL, out);
+}
+
+int http_request_ex(struct http_client *c, const char *method, const char *path_or_url,
+                    const char *query, const char *body, const char *content_type,
+                    const char *bucket, int write_safe_to_retry, const char *const *extra_headers,
+                    struct http_response *out)
+{
     http_response_free(out);
     int64_t start = now_ms(c), deadline = start + c->cfg.budget_ms;
     struct strbuf url = STRBUF_INIT, red = STRBUF_INIT;
@@ -928,7 +943,13 @@ int http_request(struct http_client *c, const char *method, const char *path_or_
         set_err(out->error, sizeof out->error, "content type holds control characters");
         goto done;
     }
-    /* Per-request header list: the client's defaults plus this request's Content-Type. */
+    for (const char *const *h = extra_headers; h && *h; h++)
+        if (!strchr(*h, ':') || has_ctl(*h)) {
+            set_err(out->error, sizeof out->error,
+                    "extra header %d is not a single \"Name: value\" line", (int)(h - extra_headers));
+            goto done;
+        }
+    /* Per-request header list: the client's defaults, this request's Content-Type and extras. */
     struct strbuf ct = STRBUF_INIT;
     int oom = !out->effective_url;
     if (body || content_type)
@@ -937,6 +958,8 @@ int http_request(struct http_client *c, const char *method, const char *path_or_
         oom |= slist_add(&headers, l->data) < 0;
     if (!oom && ct.len)
         oom |= slist_add(&headers, strbuf_cstr(&ct)) < 0;
+    for (const char *const *h = extra_headers; !oom && h && *h; h++)
+        oom |= slist_add(&headers, *h) < 0;
     strbuf_free(&ct);
     if (oom) {
         set_err(out->error, sizeof out->error, "out of memory");
@@ -977,7 +1000,8 @@ int http_request(struct http_client *c, const char *method, const char *path_or_
         out->attempts = n;
         struct attempt a;
         int64_t t0 = now_ms(c);
-        perform(c, method, strbuf_cstr(&url), body, headers, remaining, out, &a);
+        perform(c, method, strbuf_cstr(&url), body, headers, remaining, out, &a,
+                is_write && write_safe_to_retry != HTTP_WRITE_RETRY_ALL);
         int64_t took = now_ms(c) - t0;
         if (slot >= 0)
             close(slot); /* releases the flock: the next waiter may go */

@@ -1,0 +1,641 @@
+/* connectwise.c: the ConnectWise PSA connector: psa.h's operations as Manage REST 3.0 calls. */
+#include "connectors/connectwise.h"
+
+#include "connectors/connectwise_api.h"
+#include "connectors/psa_util.h"
+#include "net/jsonx.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* ---- small helpers ------------------------------------------------------------------------ */
+
+static void id_text(int64_t v, char id[PSA_ID]) { snprintf(id, PSA_ID, "%lld", (long long)v); }
+
+static void copy_text(char *dst, size_t n, const char *a, const char *b)
+{
+    snprintf(dst, n, "%s", a ? a : b ? b : "");
+}
+
+/* ---- test, accounts, contracts, services ---------------------------------------------------- */
+
+static int cw_test(const struct conn *c, char *summary, size_t n, struct conn_error *err)
+{
+    struct cw_session s;
+    if (cw_open(c, &s, err) < 0)
+        return -1;
+    int64_t count = 0;
+    int rc = cw_count(&s, "company/companies", "deletedFlag = false", &count, err);
+    if (rc == 0)
+        snprintf(summary, n, "%lld companies", (long long)count);
+    cw_close(&s);
+    return rc;
+}
+
+struct list_ctx {
+    const json_t *cycles;
+    psa_account_fn account;
+    psa_contract_fn contract;
+    psa_service_fn service;
+    void *ctx;
+};
+
+static int account_item(void *p, const json_t *item, struct conn_error *err)
+{
+    struct list_ctx *k = p;
+    struct psa_account a = {.active = 1};
+    const char *name = jsonx_str(item, "name"), *status = jsonx_str(item, "status.name");
+    int deleted = 0;
+    psa_json_id(item, "id", a.id);
+    if (!name) {
+        psa_bad_response(err, "ConnectWise company %s has no name", a.id);
+        return -1;
+    }
+    snprintf(a.name, sizeof a.name, "%s", name);
+    jsonx_bool(item, "deletedFlag", &deleted);
+    a.active = !deleted && !(status && strcasestr(status, "inactive"));
+    return k->account(k->ctx, &a) ? 1 : 0;
+}
+
+static int cw_list_accounts(const struct conn *c, psa_account_fn fn, void *ctx, struct conn_error *err)
+{
+    struct cw_session s;
+    if (cw_open(c, &s, err) < 0)
+        return -1;
+    struct list_ctx k = {.account = fn, .ctx = ctx};
+    int rc = cw_list(&s, "company/companies", "deletedFlag = false", "company", account_item, &k, err);
+    cw_close(&s);
+    return rc;
+}
+
+/* Months per billing period of an agreement from its billing cycle (-1 when unknown). */
+static int agreement_months(const json_t *cycles, const json_t *agreement)
+{
+    int64_t want, id;
+    size_t i;
+    json_t *cy;
+    if (jsonx_int(agreement, "billingCycle.id", &want) == 0)
+        json_array_foreach(cycles, i, cy)
+            if (jsonx_int(cy, "id", &id) == 0 && id == want)
+                return cw_cycle_months(jsonx_str(cy, "billingOptions"));
+    return cw_cycle_months(jsonx_str(agreement, "billingCycle.name"));
+}
+
+static void agreement_terms(const json_t *cycles, const json_t *item, struct psa_contract *ct)
+{
+    int months = agreement_months(cycles, item), one_time = 0, flag = 0, cancelled = 0;
+    jsonx_bool(item, "oneTimeFlag", &one_time);
+    one_time |= months == 0;
+    ct->type = one_time ? PSA_ONE_TIME : PSA_RECURRING;
+    ct->cycle_months = one_time ? 0 : months > 0 ? months : 1;
+    jsonx_date(item, "startDate", &ct->start);
+    if (!(jsonx_bool(item, "noEndingDateFlag", &flag) == 0 && flag))
+        jsonx_date(item, "endDate", &ct->end);
+    if (jsonx_date(item, "billStartDate", &ct->billing_start) < 0)
+        ct->billing_start = ct->start;
+    jsonx_bool(item, "prorateFlag", &ct->prorate);
+    const char *status = jsonx_str(item, "agreementStatus");
+    jsonx_bool(item, "cancelledFlag", &cancelled);
+    ct->active = !cancelled && (!status || strcasecmp(status, "Active") == 0);
+}
+
+static int contract_item(void *p, const json_t *item, struct conn_error *err)
+{
+    struct list_ctx *k = p;
+    struct psa_contract ct;
+    memset(&ct, 0, sizeof ct);
+    psa_json_id(item, "id", ct.id);
+    const char *name = jsonx_str(item, "name");
+    if (psa_json_id(item, "company.id", ct.account_id) < 0) {
+        psa_bad_response(err, "ConnectWise agreement %s has no company", ct.id);
+        return -1;
+    }
+    if (!name) {
+        psa_bad_response(err, "ConnectWise agreement %s has no name", ct.id);
+        return -1;
+    }
+    snprintf(ct.name, sizeof ct.name, "%s", name);
+    agreement_terms(k->cycles, item, &ct);
+    return k->contract(k->ctx, &ct) ? 1 : 0;
+}
+
+static int cw_list_contracts(const struct conn *c, psa_contract_fn fn, void *ctx, struct conn_error *err)
+{
+    struct cw_session s;
+    if (cw_open(c, &s, err) < 0)
+        return -1;
+    struct list_ctx k = {.contract = fn, .ctx = ctx};
+    int rc = (k.cycles = cw_billing_cycles(&s, err)) ? 0 : -1;
+    if (rc == 0)
+        rc = cw_list(&s, "finance/agreements", NULL, "agreement", contract_item, &k, err);
+    cw_close(&s);
+    return rc;
+}
+
+static int service_item(void *p, const json_t *item, struct conn_error *err)
+{
+    struct list_ctx *k = p;
+    struct psa_service sv = {.active = 1};
+    const char *cls = jsonx_str(item, "productClass"), *ident = jsonx_str(item, "identifier");
+    const char *name = jsonx_str(item, "description");
+    int inactive = 0;
+    if (cls && strcasecmp(cls, "Bundle") == 0)
+        return 0; /* a bundle cannot be an agreement addition */
+    psa_json_id(item, "id", sv.id);
+    if (!name && !ident) {
+        psa_bad_response(err, "ConnectWise catalog item %s has no description or identifier", sv.id);
+        return -1;
+    }
+    copy_text(sv.name, sizeof sv.name, name, ident);
+    copy_text(sv.sku, sizeof sv.sku, ident, "");
+    jsonx_money(item, "price", &sv.unit_price);
+    jsonx_money(item, "cost", &sv.unit_cost);
+    jsonx_bool(item, "inactiveFlag", &inactive);
+    sv.active = !inactive;
+    return k->service(k->ctx, &sv) ? 1 : 0;
+}
+
+static int cw_list_services(const struct conn *c, psa_service_fn fn, void *ctx, struct conn_error *err)
+{
+    struct cw_session s;
+    if (cw_open(c, &s, err) < 0)
+        return -1;
+    struct list_ctx k = {.service = fn, .ctx = ctx};
+    int rc = cw_list(&s, "procurement/catalog", NULL, "catalog item", service_item, &k, err);
+    cw_close(&s);
+    return rc;
+}
+
+/* ---- additions ----------------------------------------------------------------------------- */
+
+struct cw_add {
+    int64_t id, product;
+    qty_t qty;
+    money_t price, cost;
+    cdate_t eff;
+    int in_effect;
+    char name[PSA_NAME];
+};
+
+struct add_list {
+    struct cw_add *v;
+    size_t n, cap;
+    cdate_t date; /* in_effect is computed for this day */
+};
+
+static int add_item(void *p, const json_t *item, struct conn_error *err)
+{
+    struct add_list *l = p;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        struct cw_add *v = realloc(l->v, cap * sizeof *v);
+        if (!v) {
+            conn_error_set(err, CONN_CONFIG, 0, "out of memory", "");
+            return -1;
+        }
+        l->v = v;
+        l->cap = cap;
+    }
+    struct cw_add *a = &l->v[l->n];
+    memset(a, 0, sizeof *a);
+    jsonx_int(item, "id", &a->id);
+    if (jsonx_int(item, "product.id", &a->product) < 0) {
+        psa_bad_response(err, "ConnectWise addition %lld has no product", (long long)a->id);
+        return -1;
+    }
+    if (jsonx_qty(item, "quantity", &a->qty) < 0) {
+        psa_bad_response(err, "ConnectWise addition %lld has no quantity", (long long)a->id);
+        return -1;
+    }
+    jsonx_money(item, "unitPrice", &a->price);
+    jsonx_money(item, "unitCost", &a->cost);
+    jsonx_date(item, "effectiveDate", &a->eff);
+    a->in_effect = cw_in_effect(item, l->date);
+    const char *d = jsonx_str(item, "description");
+    copy_text(a->name, sizeof a->name, d && *d ? d : jsonx_str(item, "invoiceDescription"),
+              jsonx_str(item, "product.identifier"));
+    l->n++;
+    return 0;
+}
+
+/* Additions of an agreement (of one product when product >= 0), judged for date. */
+static int load_additions(struct cw_session *s, int64_t cid, int64_t product, cdate_t date,
+                          struct add_list *l, struct conn_error *err)
+{
+    char path[80], cond[64] = "";
+    snprintf(path, sizeof path, "finance/agreements/%lld/additions", (long long)cid);
+    if (product >= 0)
+        snprintf(cond, sizeof cond, "product/id = %lld", (long long)product);
+    l->n = 0;
+    l->date = date;
+    return cw_list(s, path, cond, "addition", add_item, l, err);
+}
+
+static qty_t units_in_effect(const struct add_list *l)
+{
+    qty_t sum = 0;
+    for (size_t i = 0; i < l->n; i++)
+        if (l->v[i].in_effect)
+            sum += l->v[i].qty;
+    return sum;
+}
+
+/* The newest in-effect addition (latest effective date, then highest id), or NULL. */
+static const struct cw_add *newest_open(const struct add_list *l)
+{
+    const struct cw_add *best = NULL;
+    for (size_t i = 0; i < l->n; i++) {
+        const struct cw_add *a = &l->v[i];
+        int c = best ? cdate_cmp(a->eff, best->eff) : 1;
+        if (a->in_effect && (c > 0 || (c == 0 && a->id > best->id)))
+            best = a;
+    }
+    return best;
+}
+
+static int cmp_add(const void *x, const void *y)
+{
+    const struct cw_add *a = x, *b = y;
+    if (a->product != b->product)
+        return a->product < b->product ? -1 : 1;
+    int c = cdate_cmp(a->eff, b->eff);
+    return c ? c : (a->id > b->id) - (a->id < b->id);
+}
+
+/* One psa_contract_service per product: units summed over its in-effect additions, id,
+ * prices and name from the newest one. Returns 1 when fn asked to stop. */
+static int emit_products(struct add_list *l, int64_t cid, psa_contract_service_fn fn, void *ctx)
+{
+    qsort(l->v, l->n, sizeof *l->v, cmp_add);
+    for (size_t i = 0, j; i < l->n; i = j) {
+        qty_t units = 0;
+        const struct cw_add *newest = NULL;
+        for (j = i; j < l->n && l->v[j].product == l->v[i].product; j++)
+            if (l->v[j].in_effect) {
+                units += l->v[j].qty;
+                newest = &l->v[j];
+            }
+        if (!newest)
+            continue;
+        struct psa_contract_service cs;
+        memset(&cs, 0, sizeof cs);
+        id_text(newest->id, cs.id);
+        id_text(cid, cs.contract_id);
+        id_text(newest->product, cs.service_id);
+        snprintf(cs.name, sizeof cs.name, "%s", newest->name);
+        cs.units = units;
+        cs.unit_price = newest->price;
+        cs.unit_cost = newest->cost;
+        if (fn(ctx, &cs))
+            return 1;
+    }
+    return 0;
+}
+
+struct id_list {
+    int64_t *v;
+    size_t n, cap;
+};
+
+static int id_item(void *p, const json_t *item, struct conn_error *err)
+{
+    struct id_list *l = p;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        int64_t *v = realloc(l->v, cap * sizeof *v);
+        if (!v) {
+            conn_error_set(err, CONN_CONFIG, 0, "out of memory", "");
+            return -1;
+        }
+        l->v = v;
+        l->cap = cap;
+    }
+    jsonx_int(item, "id", &l->v[l->n++]);
+    return 0;
+}
+
+static int cw_list_contract_services(const struct conn *c, const char *contract_id, cdate_t date,
+                                     psa_contract_service_fn fn, void *ctx, struct conn_error *err)
+{
+    struct id_list ids = {0};
+    int64_t one;
+    if (contract_id && *contract_id && cw_id_arg(contract_id, "agreement", &one, err) < 0)
+        return -1;
+    struct cw_session s;
+    if (cw_open(c, &s, err) < 0)
+        return -1;
+    int rc = 0;
+    if (contract_id && *contract_id) {
+        ids.v = &one;
+        ids.n = 1;
+    } else {
+        rc = cw_list(&s, "finance/agreements", NULL, "agreement", id_item, &ids, err);
+    }
+    struct add_list l = {0};
+    for (size_t i = 0; rc == 0 && i < ids.n; i++) {
+        rc = load_additions(&s, ids.v[i], -1, date, &l, err);
+        if (rc == 0 && emit_products(&l, ids.v[i], fn, ctx))
+            break;
+    }
+    free(l.v);
+    if (ids.v != &one)
+        free(ids.v);
+    cw_close(&s);
+    return rc;
+}
+
+static int cw_read_units(const struct conn *c, const char *contract_id, const char *service_id,
+                         cdate_t date, qty_t *units, struct conn_error *err)
+{
+    int64_t cid, sid;
+    if (cw_id_arg(contract_id, "agreement", &cid, err) < 0 || cw_id_arg(service_id, "catalog item", &sid, err) < 0)
+        return -1;
+    struct cw_session s;
+    if (cw_open(c, &s, err) < 0)
+        return -1;
+    struct add_list l = {0};
+    int rc = load_additions(&s, cid, sid, date, &l, err);
+    *units = rc == 0 ? units_in_effect(&l) : 0;
+    free(l.v);
+    cw_close(&s);
+    return rc;
+}
+
+/* ---- unit changes --------------------------------------------------------------------------- */
+
+struct agreement_info {
+    cdate_t bill_start;           /* billStartDate, else startDate */
+    int prorate;
+    int months;                   /* billing period; 0 one-time */
+};
+
+static int load_agreement(struct cw_session *s, int64_t cid, struct agreement_info *ai,
+                          struct conn_error *err)
+{
+    char path[64];
+    json_t *doc = NULL;
+    snprintf(path, sizeof path, "finance/agreements/%lld", (long long)cid);
+    const json_t *cycles = cw_billing_cycles(s, err);
+    if (!cycles || cw_get(s, path, "the agreement", &doc, err) < 0)
+        return -1;
+    struct psa_contract ct;
+    memset(&ct, 0, sizeof ct);
+    agreement_terms(cycles, doc, &ct);
+    ai->bill_start = ct.billing_start;
+    ai->prorate = ct.prorate;
+    ai->months = ct.cycle_months;
+    json_decref(doc);
+    return 0;
+}
+
+/* Does a billing period start on d? Periods start on the 1st of the billing start's month
+ * and run cycle months (ConnectWise bills calendar-aligned periods). */
+static int period_starts_on(const struct agreement_info *ai, cdate_t d)
+{
+    cdate_period_t p;
+    if (ai->months <= 0)
+        return 1; /* one-time: no periods to split */
+    cdate_t anchor = cdate_valid(ai->bill_start) ? cdate_make(ai->bill_start.y, ai->bill_start.m, 1)
+                                                 : cdate_make(d.y, d.m, 1);
+    return cdate_period_containing(anchor, ai->months, d, &p) == 0 && cdate_cmp(p.start, d) == 0;
+}
+
+static json_t *quantity_patch(qty_t q)
+{
+    json_t *op = json_object();
+    json_object_set_new(op, "op", json_string("replace"));
+    json_object_set_new(op, "path", json_string("quantity"));
+    json_object_set_new(op, "value", psa_json_qty(q));
+    json_t *ops = json_array();
+    json_array_append_new(ops, op);
+    return ops;
+}
+
+static json_t *new_addition(int64_t product, qty_t qty, cdate_t eff, money_t price, money_t cost,
+                            const char *invoice_text)
+{
+    json_t *b = json_object();
+    json_object_set_new(b, "product", cw_ref(product));
+    json_object_set_new(b, "quantity", psa_json_qty(qty));
+    json_object_set_new(b, "billCustomer", json_string("Billable"));
+    json_object_set_new(b, "effectiveDate", cw_date_json(eff));
+    /* 0 means "the catalog price": ConnectWise fills it from the product. */
+    if (price)
+        json_object_set_new(b, "unitPrice", psa_json_money(price));
+    if (cost)
+        json_object_set_new(b, "unitCost", psa_json_money(cost));
+    if (invoice_text && *invoice_text)
+        json_object_set_new(b, "invoiceDescription", json_string(invoice_text));
+    return b;
+}
+
+/*
+ * How a change of units is written (psa-apis.md B8, peers-and-proration.md 5.2):
+ *  - PATCH the quantity of the newest open addition when the change takes effect on a billing
+ *    period start, or the agreement does not prorate (ConnectWise then bills the new quantity
+ *    from the next invoice, which is exactly the change): one line, no prorate noise;
+ *  - otherwise POST a new addition holding the delta, effective on the date, so ConnectWise
+ *    prorates the partial period (a negative delta is a credit line);
+ *  - a date before the agreement's billing start always goes the POST way, so ConnectWise
+ *    applies its own billing-start rule and its message reaches the user.
+ * The PATCH sets an absolute quantity (safe to repeat); the POST is never re-sent blindly.
+ */
+static int write_change(struct cw_session *s, int64_t cid, const struct psa_unit_change *u,
+                        int64_t sid, const struct add_list *l, int64_t *ref_id, struct conn_error *err)
+{
+    struct agreement_info ai;
+    if (load_agreement(s, cid, &ai, err) < 0)
+        return -1;
+    const struct cw_add *open = newest_open(l);
+    int billable = !cdate_valid(ai.bill_start) || cdate_cmp(u->effective, ai.bill_start) >= 0;
+    int patch = open && billable && (!ai.prorate || period_starts_on(&ai, u->effective)) &&
+                open->qty + u->delta >= 0;
+    char path[96];
+    json_t *doc = NULL;
+    int rc;
+    if (patch) {
+        snprintf(path, sizeof path, "finance/agreements/%lld/additions/%lld", (long long)cid,
+                 (long long)open->id);
+        rc = cw_write(s, "PATCH", path, quantity_patch(open->qty + u->delta), "the addition", &doc, err);
+    } else {
+        snprintf(path, sizeof path, "finance/agreements/%lld/additions", (long long)cid);
+        rc = cw_write(s, "POST", path,
+                      new_addition(sid, u->delta, u->effective, u->unit_price, u->unit_cost, u->description),
+                      "the new addition", &doc, err);
+    }
+    if (rc == 0)
+        jsonx_int(doc, "id", ref_id);
+    json_decref(doc);
+    return rc;
+}
+
+static int verify_units(struct cw_session *s, int64_t cid, int64_t sid, cdate_t d, qty_t want,
+                        struct add_list *l, struct conn_error *err)
+{
+    if (load_additions(s, cid, sid, d, l, err) < 0) {
+        err->maybe_committed = 1; /* written, but not verified */
+        return -1;
+    }
+    qty_t got = units_in_effect(l);
+    if (got == want)
+        return 0;
+    char g[MONEY_FMT_MAX], w[MONEY_FMT_MAX], day[CDATE_FMT_LEN];
+    qty_format(got, g, sizeof g);
+    qty_format(want, w, sizeof w);
+    cdate_format(d, day, sizeof day);
+    psa_bad_response(err, "ConnectWise accepted the change, but the agreement's additions show %s "
+                     "units on %s instead of %s", g, day, w);
+    err->maybe_committed = 1;
+    return -1;
+}
+
+static int cw_post_unit_change(const struct conn *c, const struct psa_unit_change *u, char out_ref[PSA_ID],
+                               struct conn_error *err)
+{
+    int64_t cid, sid, ref_id = 0;
+    out_ref[0] = '\0';
+    if (cw_id_arg(u->contract_id, "agreement", &cid, err) < 0 || cw_id_arg(u->service_id, "catalog item", &sid, err) < 0)
+        return -1;
+    if (!cdate_valid(u->effective))
+        return cw_reject(err, "The unit change has no valid effective date.", "");
+    if (u->delta == 0)
+        return 0; /* nothing to post */
+    struct cw_session s;
+    if (cw_open(c, &s, err) < 0)
+        return -1;
+    struct add_list l = {0};
+    int rc = load_additions(&s, cid, sid, u->effective, &l, err);
+    qty_t before = units_in_effect(&l);
+    if (rc == 0 && before + u->delta < 0)
+        rc = cw_reject(err, "The change would take the agreement's additions below zero units.",
+                      "Re-read the agreement: its units changed since the change was planned.");
+    if (rc == 0)
+        rc = write_change(&s, cid, u, sid, &l, &ref_id, err);
+    if (rc == 0 && ref_id > 0)
+        id_text(ref_id, out_ref);
+    if (rc == 0)
+        rc = verify_units(&s, cid, sid, u->effective, before + u->delta, &l, err);
+    free(l.v);
+    cw_close(&s);
+    return rc;
+}
+
+/* ---- one-time charges: additions on a one-time agreement ------------------------------------- */
+
+struct charge_ctx {
+    const char *marker;
+    char *id;
+    int found;
+};
+
+static int charge_item(void *p, const json_t *item, struct conn_error *err)
+{
+    (void)err;
+    struct charge_ctx *k = p;
+    /* "contains" matching may be looser than we want: check the marker exactly. */
+    if (!psa_has_marker(jsonx_str(item, "description"), k->marker))
+        return 0;
+    psa_json_id(item, "id", k->id);
+    k->found = 1;
+    return 1;
+}
+
+static int find_in(struct cw_session *s, int64_t cid, const char *marker, char id[PSA_ID],
+                   struct conn_error *err)
+{
+    char path[80], cond[PSA_MARKER_MAX + 32];
+    struct charge_ctx k = {marker, id, 0};
+    snprintf(path, sizeof path, "finance/agreements/%lld/additions", (long long)cid);
+    snprintf(cond, sizeof cond, "description contains \"%s\"", marker);
+    if (cw_list(s, path, cond, "addition", charge_item, &k, err) < 0)
+        return -1;
+    return k.found;
+}
+
+static int charge_key(const char *key, char *marker, size_t n, struct conn_error *err)
+{
+    if (psa_charge_marker(key, marker, n) == 0)
+        return 0;
+    return cw_reject(err, "The charge key is empty, too long or holds quotes, brackets or backslashes.", "");
+}
+
+static int cw_find_charge(const struct conn *c, const char *contract_id, const char *key, char id[PSA_ID],
+                          struct conn_error *err)
+{
+    int64_t cid;
+    char marker[PSA_MARKER_MAX];
+    id[0] = '\0';
+    if (cw_id_arg(contract_id, "agreement", &cid, err) < 0 || charge_key(key, marker, sizeof marker, err) < 0)
+        return -1;
+    struct cw_session s;
+    if (cw_open(c, &s, err) < 0)
+        return -1;
+    int rc = find_in(&s, cid, marker, id, err);
+    cw_close(&s);
+    return rc;
+}
+
+/* A one-time fee is an addition whose effective and cancelled dates fall in one period: both
+ * are the charge date. The key goes into the (internal) description; the invoice shows the name. */
+static json_t *charge_body(const struct psa_charge *ch, int64_t product, const char *marker)
+{
+    char desc[1200];
+    if (ch->description && *ch->description)
+        snprintf(desc, sizeof desc, "%.1000s %s", ch->description, marker);
+    else
+        snprintf(desc, sizeof desc, "%s", marker);
+    json_t *b = new_addition(product, ch->quantity, ch->date, 0, 0, ch->name);
+    json_object_set_new(b, "unitPrice", psa_json_money(ch->unit_price));
+    json_object_set_new(b, "unitCost", psa_json_money(ch->unit_cost));
+    json_object_set_new(b, "cancelledDate", cw_date_json(ch->date));
+    json_object_set_new(b, "description", json_string(desc));
+    return b;
+}
+
+static int cw_create_charge(const struct conn *c, const struct psa_charge *ch, char id[PSA_ID],
+                            struct conn_error *err)
+{
+    int64_t cid, product;
+    char marker[PSA_MARKER_MAX], path[80];
+    id[0] = '\0';
+    if (cw_id_arg(ch->contract_id, "agreement", &cid, err) < 0 ||
+        cw_id_arg(ch->service_id, "catalog item", &product, err) < 0 ||
+        charge_key(ch->key, marker, sizeof marker, err) < 0)
+        return -1;
+    if (!cdate_valid(ch->date))
+        return cw_reject(err, "The charge has no valid date.", "");
+    struct cw_session s;
+    if (cw_open(c, &s, err) < 0)
+        return -1;
+    json_t *doc = NULL;
+    /* Check before create: an addition with this key means an earlier attempt landed. */
+    int rc = find_in(&s, cid, marker, id, err);
+    if (rc == 0) {
+        snprintf(path, sizeof path, "finance/agreements/%lld/additions", (long long)cid);
+        rc = cw_write(&s, "POST", path, charge_body(ch, product, marker), "the new charge addition", &doc, err);
+        if (rc == 0)
+            psa_json_id(doc, "id", id);
+    }
+    json_decref(doc);
+    cw_close(&s);
+    return rc < 0 ? -1 : 0;
+}
+
+const struct psa_connector connectwise_connector = {
+    .system = "connectwise",
+    .label = "ConnectWise Manage",
+    .test = cw_test,
+    .list_accounts = cw_list_accounts,
+    .list_contracts = cw_list_contracts,
+    .list_services = cw_list_services,
+    .list_contract_services = cw_list_contract_services,
+    .read_units = cw_read_units,
+    .create_account = cw_create_account,
+    .create_contract = cw_create_contract,
+    .create_service = cw_create_service,
+    .post_unit_change = cw_post_unit_change,
+    .find_charge = cw_find_charge,
+    .create_charge = cw_create_charge,
+};

@@ -1,0 +1,147 @@
+/* psa_util.c: helpers the PSA connectors share (see psa_util.h). */
+#include "connectors/psa_util.h"
+
+#include "net/jsonx.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+json_t *psa_json_money(money_t v)
+{
+    if (v % MONEY_SCALE == 0)
+        return json_integer((json_int_t)(v / MONEY_SCALE));
+    return json_real((double)v / MONEY_SCALE);
+}
+
+json_t *psa_json_qty(qty_t q)
+{
+    if (q % QTY_SCALE == 0)
+        return json_integer((json_int_t)(q / QTY_SCALE));
+    return json_real((double)q / QTY_SCALE);
+}
+
+char *psa_json_dump(const json_t *j)
+{
+    /* 15 significant digits print a 4-decimal amount as written (%.15g round-trips it). */
+    return json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(15));
+}
+
+void psa_date_text(cdate_t d, const char *suffix, char *buf, size_t n)
+{
+    char day[CDATE_FMT_LEN];
+    if (cdate_format(d, day, sizeof day) < 0)
+        snprintf(day, sizeof day, "0000-00-00");
+    snprintf(buf, n, "%sT00:00:00%s", day, suffix ? suffix : "");
+}
+
+int psa_json_id(const json_t *obj, const char *key, char id[PSA_ID])
+{
+    int64_t v;
+    if (jsonx_int(obj, key, &v) < 0 || v < 0)
+        return -1;
+    snprintf(id, PSA_ID, "%lld", (long long)v);
+    return 0;
+}
+
+int psa_parse_id(const char *s, int64_t *out)
+{
+    if (!s || !*s || strlen(s) > 18)
+        return -1;
+    int64_t v = 0;
+    for (const char *p = s; *p; p++) {
+        if (!isdigit((unsigned char)*p))
+            return -1;
+        v = v * 10 + (*p - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+int psa_url_escape(struct strbuf *out, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (const unsigned char *p = (const unsigned char *)s; p && *p; p++) {
+        int rc;
+        if (isalnum(*p) || *p == '-' || *p == '_' || *p == '.' || *p == '~')
+            rc = strbuf_append_char(out, (char)*p);
+        else
+            rc = strbuf_appendf(out, "%%%c%c", hex[*p >> 4], hex[*p & 15]);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int psa_charge_marker(const char *key, char *buf, size_t n)
+{
+    size_t len = key ? strlen(key) : 0;
+    if (len == 0 || len > PSA_KEY_MAX)
+        return -1;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)key[i];
+        /* Query languages quote with " (ConnectWise) and escape with \; brackets and
+         * parentheses would end the marker early. */
+        if (ch < 0x20 || ch == 0x7f || strchr("\"\\()[]", ch))
+            return -1;
+    }
+    int w = snprintf(buf, n, "(billsync key: %s)", key);
+    return w < 0 || (size_t)w >= n ? -1 : 0;
+}
+
+int psa_has_marker(const char *text, const char *marker)
+{
+    return text && marker && *marker && strstr(text, marker) != NULL;
+}
+
+void psa_bad_response(struct conn_error *err, const char *fmt, ...)
+{
+    char msg[sizeof err->message];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    conn_error_set(err, CONN_BAD_RESPONSE, 0, msg,
+                   "The PSA sent an answer billsync cannot use; try again later and report it "
+                   "if it persists.");
+}
+
+int psa_parse_body(const struct http_response *r, const char *system_label, const char *what,
+                   json_t **doc, struct conn_error *err)
+{
+    char jerr[200];
+    if (jsonx_parse(r->body.p, r->body.len, doc, jerr, sizeof jerr) == 0)
+        return 0;
+    psa_bad_response(err, "%s answered %s with a body that is %s", system_label, what, jerr);
+    err->http_status = (int)r->status;
+    return -1;
+}
+
+void psa_transport_error(const struct http_response *r, const char *system_label, int is_write,
+                         struct conn_error *err)
+{
+    const char *e = r->error[0] ? r->error : "request failed";
+    int tls = strcasestr(e, "SSL") || strcasestr(e, "certificate") || strcasestr(e, "TLS");
+    char hint[sizeof err->hint];
+    int unknown = is_write && r->transport_error;
+    if (tls)
+        snprintf(hint, sizeof hint, "Check the %s address and its server certificate.", system_label);
+    else if (unknown)
+        snprintf(hint, sizeof hint, "%s did not answer; the change may have been saved, so billsync "
+                 "reads %s again before any retry.", system_label, system_label);
+    else
+        snprintf(hint, sizeof hint, "%s did not answer in time; billsync will retry.", system_label);
+    conn_error_set(err, tls ? CONN_TLS : CONN_NETWORK, (int)r->status, e, hint);
+    err->maybe_committed = unknown;
+}
+
+int psa_write_outcome_unknown(const struct http_response *r, int remote_error_parsed)
+{
+    if (r->status == 0)
+        return r->transport_error;
+    if (r->status == 502 || r->status == 504)
+        return 1;
+    return r->status >= 500 && !remote_error_parsed;
+}

@@ -1,0 +1,56 @@
+/* psa_util.h: what the Autotask and ConnectWise connectors share: exact JSON numbers for
+ * request bodies, ids, dates, URL escaping, the charge key marker and response checks. */
+#ifndef BILLSYNC_CONNECTORS_PSA_UTIL_H
+#define BILLSYNC_CONNECTORS_PSA_UTIL_H
+
+#include "connectors/psa.h"
+#include "core/strbuf.h"
+#include "net/http.h"
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Longest charge key billsync writes into a PSA record. */
+#define PSA_KEY_MAX 120
+/* Big enough for psa_charge_marker's output. */
+#define PSA_MARKER_MAX (PSA_KEY_MAX + 24)
+
+/* JSON numbers from exact values: whole values as integers, others as reals that
+ * psa_json_dump prints back with every decimal (no 0.10000000000000001). */
+json_t *psa_json_money(money_t v);
+json_t *psa_json_qty(qty_t q);
+/* Compact text of a request body, or NULL when out of memory; free() it. */
+char *psa_json_dump(const json_t *j);
+
+/* "YYYY-MM-DDT00:00:00" followed by suffix ("" for Autotask, "Z" for ConnectWise). */
+void psa_date_text(cdate_t d, const char *suffix, char *buf, size_t n);
+/* A non-negative integer id held at key (number or digit string) as text into id. -1 when
+ * absent, not an integer, negative or too long. */
+int psa_json_id(const json_t *obj, const char *key, char id[PSA_ID]);
+/* A non-negative decimal id ("123") as an integer; -1 on anything else. */
+int psa_parse_id(const char *s, int64_t *out);
+/* Percent-encode every byte of s except RFC 3986 unreserved characters. */
+int psa_url_escape(struct strbuf *out, const char *s);
+/* The text written into a one-time charge so find_charge can find it again:
+ * "(billsync key: KEY)". -1 when the key is empty, longer than PSA_KEY_MAX or holds a
+ * character a PSA query cannot carry safely (quotes, backslash, control characters). */
+int psa_charge_marker(const char *key, char *buf, size_t n);
+/* 1 when the text holds the marker exactly, else 0. */
+int psa_has_marker(const char *text, const char *marker);
+
+/* A response body as JSON; on failure err is CONN_BAD_RESPONSE naming what was read. */
+int psa_parse_body(const struct http_response *r, const char *system_label, const char *what,
+                   json_t **doc, struct conn_error *err);
+/* err = CONN_BAD_RESPONSE with a formatted message. */
+void psa_bad_response(struct conn_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* A request that got no usable HTTP answer (transport failure, slot wait, budget): NETWORK or
+ * TLS from the client's error text. is_write: the outcome is unknown when a request was sent. */
+void psa_transport_error(const struct http_response *r, const char *system_label, int is_write,
+                         struct conn_error *err);
+/* Whether a failed write may have been carried out anyway: no answer after sending, a
+ * gateway timeout, or a server error without the PSA's own error body. */
+int psa_write_outcome_unknown(const struct http_response *r, int remote_error_parsed);
+
+#endif
