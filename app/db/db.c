@@ -443,6 +443,37 @@ int db_stream(db_t *db, const char *sql, const struct dbv *p, int np, db_row_fn 
     return rc < 0 ? -1 : 0;
 }
 
+int db_like_pattern(const char *q, char *out, size_t n)
+{
+    size_t k = 0;
+    if (n < 3) {
+        if (n)
+            out[0] = 0;
+        return -1;
+    }
+    out[k++] = '%';
+    int rc = 0;
+    while (q && *q) {
+        unsigned char c = (unsigned char)*q;
+        /* one whole character at a time, so a cut never splits an escape or UTF-8 sequence */
+        size_t len = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+        int esc = c == '%' || c == '_' || c == '\\';
+        size_t have = strnlen(q, len);
+        if (k + (size_t)esc + have + 2 > n) {
+            rc = -1;
+            break;
+        }
+        if (esc)
+            out[k++] = '\\';
+        memcpy(out + k, q, have);
+        k += have;
+        q += have;
+    }
+    out[k++] = '%';
+    out[k] = 0;
+    return rc;
+}
+
 int db_scalar(db_t *db, const char *sql, const struct dbv *p, int np, long long *out)
 {
     struct dbrows r;

@@ -80,6 +80,12 @@ int db_rollback(db_t *db);
 typedef int (*db_txn_fn)(db_t *db, void *ctx);
 int db_txn(db_t *db, db_txn_fn fn, void *ctx);
 
+/* A LIKE pattern matching any value that contains q as literal text: "%" + q + "%" with
+ * %, _ and \ escaped (MariaDB's default LIKE escape is \). out needs 2 * strlen(q) + 3
+ * bytes; returns 0, or -1 when it does not fit (out then holds a shorter, still valid
+ * pattern). NULL q is the empty text (matches everything). */
+int db_like_pattern(const char *q, char *out, size_t n);
+
 /* Plain SQL text with no parameters, for DDL in migrations only (multi-statement allowed). */
 int db_exec_script(db_t *db, const char *sql, size_t len);
 

@@ -1,0 +1,55 @@
+/* page_report_linked.c: /reports/linked (seed 001 "Linked Subscriptions"): each linked
+ * resource next to the PSA contract service it feeds, with the units the PSA had when last
+ * read and the difference still to post (source − PSA). */
+#include "web/pages.h"
+#include "web/reports.h"
+
+#include <stdlib.h>
+
+static const struct report_col cols[] = {
+    {"source", "Source", 0},
+    {"company", "Company", 0},
+    {"subscription", "Subscription", 0},
+    {"resource", "Resource", 0},
+    {"count", "Source count", 1},
+    {"account", "PSA account", 0},
+    {"contract", "Contract", 0},
+    {"service", "Service", 0},
+    {"psa_units", "PSA units", 1},
+    {"diff", "Difference", 1},
+};
+
+static void qty_cell(char *const *in, struct report_cells *out, int i)
+{
+    out->v[i] = "";
+    if (in[i] && qty_format(strtoll(in[i], NULL, 10), out->buf[i], sizeof out->buf[i]) == 0)
+        out->v[i] = out->buf[i];
+}
+
+/* in: source, company, subscription, resource, quantity, account, contract, service,
+ * psa_units (NULL: not in the PSA cache), diff */
+static void cells(char *const *in, struct report_cells *out)
+{
+    for (int i = 0; i < 10; i++)
+        out->v[i] = in[i] ? in[i] : "";
+    qty_cell(in, out, 4);
+    qty_cell(in, out, 8);
+    qty_cell(in, out, 9);
+    long long diff = in[9] ? strtoll(in[9], NULL, 10) : 0;
+    out->cls[9] = diff > 0 ? "diff-up" : diff < 0 ? "diff-down" : NULL;
+}
+
+static const struct report_def def = {
+    .kind = REPORT_LINKED,
+    .path = "/reports/linked",
+    .title = "Linked subscriptions",
+    .tmpl = "report_linked.cs",
+    .csv_name = "linked-subscriptions.csv",
+    .cols = cols,
+    .ncols = (int)(sizeof cols / sizeof cols[0]),
+    .qty_col = 4,
+    .value_col = -1,
+    .cells = cells,
+};
+
+void page_report_linked(struct web *w) { report_serve(w, &def); }

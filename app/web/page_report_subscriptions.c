@@ -1,0 +1,47 @@
+/* page_report_subscriptions.c: /reports/subscriptions (seed 001 "Subscriptions Report"):
+ * every distributor subscription and resource, with what it is linked to in the PSA. */
+#include "web/pages.h"
+#include "web/reports.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const struct report_col cols[] = {
+    {"source", "Source", 0},
+    {"company", "Company", 0},
+    {"company_id", "Company ID", 0},
+    {"subscription_id", "Subscription ID", 0},
+    {"subscription", "Subscription", 0},
+    {"resource_id", "Resource ID", 0},
+    {"resource", "Resource", 0},
+    {"count", "Count", 1},
+    {"status", "Status", 0},
+    {"linked", "Linked to", 0},
+};
+
+/* in: source, company, company_id, subscription_id, subscription, resource_id, resource,
+ * quantity, status, linked_to */
+static void cells(char *const *in, struct report_cells *out)
+{
+    for (int i = 0; i < 10; i++)
+        out->v[i] = in[i] ? in[i] : "";
+    if (qty_format(strtoll(out->v[7], NULL, 10), out->buf[7], sizeof out->buf[7]) == 0)
+        out->v[7] = out->buf[7];
+    if (in[9] && !strcmp(in[9], "not linked"))
+        out->cls[9] = "muted";
+}
+
+static const struct report_def def = {
+    .kind = REPORT_SUBSCRIPTIONS,
+    .path = "/reports/subscriptions",
+    .title = "Subscriptions report",
+    .tmpl = "report_subscriptions.cs",
+    .csv_name = "subscriptions-report.csv",
+    .cols = cols,
+    .ncols = (int)(sizeof cols / sizeof cols[0]),
+    .qty_col = 7,
+    .value_col = -1,
+    .cells = cells,
+};
+
+void page_report_subscriptions(struct web *w) { report_serve(w, &def); }
