@@ -1,6 +1,11 @@
 /* registry.c: system name → connector. A new connector is one line here. */
 #include "connectors/autotask.h"
 #include "connectors/connectwise.h"
+#include "connectors/ingram.h"
+#include "connectors/interworks.h"
+#include "connectors/msp360.h"
+#include "connectors/partnercenter.h"
+#include "connectors/pax8.h"
 #include "connectors/psa.h"
 #include "connectors/source.h"
 
@@ -12,6 +17,11 @@ static const struct psa_connector *const psas[] = {
 };
 
 static const struct source_connector *const sources[] = {
+    &pax8_connector,
+    &partnercenter_connector,
+    &interworks_connector,
+    &ingram_connector,
+    &msp360_connector,
     NULL,
 };
 

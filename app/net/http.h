@@ -110,6 +110,15 @@ int http_request(struct http_client *c, const char *method, const char *path_or_
                  const char *query, const char *body, const char *content_type,
                  const char *bucket, int write_safe_to_retry, struct http_response *out);
 
+/* The same with extra_headers: a NULL-terminated list of "Name: value" lines sent with this
+ * request only, after the client's defaults (e.g. a bearer token that changes, a paging
+ * header such as MS-ContinuationToken). NULL: none. A line without ':' or with control
+ * characters fails the call. Values are never logged. */
+int http_request_ex(struct http_client *c, const char *method, const char *path_or_url,
+                    const char *query, const char *body, const char *content_type,
+                    const char *bucket, int write_safe_to_retry, const char *const *extra_headers,
+                    struct http_response *out);
+
 void http_response_init(struct http_response *r);
 void http_response_free(struct http_response *r);
 /* Case-insensitive header lookup in the final response; NULL when absent. */
