@@ -203,7 +203,7 @@ class Stack:
                    "password": db_password, "timeout": "5"},
             "web": {"socket": self.path("run", "web.sock"), "children": "3",
                     "base_url": self.url, "templates": os.path.join(ROOT, "templates")},
-            "worker": {"children": "2", "lease_seconds": "60", "poll_ms": "500"},
+            "worker": {"children": "2", "lease_seconds": "60", "poll_ms": "500", "schedule_seconds": "30"},
             "security": {"key_file": self.path("secret.key"),
                          "common_passwords": os.path.join(ROOT, "conf", "common-passwords.txt")},
             "smtp": {"url": f"smtp://127.0.0.1:{self.smtp_port}",

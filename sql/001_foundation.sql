@@ -43,7 +43,7 @@ CREATE TABLE sessions (
   ip VARCHAR(45) NOT NULL DEFAULT '',
   KEY ix_sessions_user (tenant_id, user_id),
   KEY ix_sessions_expiry (expires_at)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
 CREATE TABLE password_tokens (
   token_hash CHAR(64) NOT NULL PRIMARY KEY,
@@ -54,7 +54,7 @@ CREATE TABLE password_tokens (
   expires_at DATETIME(6) NOT NULL,
   used_at DATETIME(6) NULL,
   KEY ix_tokens_user (tenant_id, user_id)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
 -- One row per failed login; counted over a sliding 15-minute window per account and per IP.
 CREATE TABLE login_attempts (
@@ -100,4 +100,4 @@ CREATE TABLE jobs (
   finished_at DATETIME(6) NULL,
   KEY ix_jobs_claim (state, due_at, id),
   UNIQUE KEY uq_jobs_unique (unique_key)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;

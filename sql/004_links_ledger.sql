@@ -66,7 +66,7 @@ CREATE TABLE tenant_policies (
   alert_after_minutes INT NOT NULL DEFAULT 240,
   sync_interval_minutes INT NOT NULL DEFAULT 15,
   updated_at DATETIME(6) NOT NULL DEFAULT UTC_TIMESTAMP(6)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
 -- The adjustment ledger. One row per intended change of units on a linked PSA service;
 -- idempotency_key (link, effective date, origin) makes planning the same change twice a no-op.
@@ -102,7 +102,7 @@ CREATE TABLE adjustments (
   KEY ix_adjustments_state (tenant_id, state, next_attempt_at),
   KEY ix_adjustments_created (tenant_id, created_at),
   KEY ix_adjustments_link (tenant_id, resource_link_id, state)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
 CREATE TABLE adjustment_attempts (
   id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
@@ -114,4 +114,4 @@ CREATE TABLE adjustment_attempts (
   response VARCHAR(2000) NOT NULL DEFAULT '',
   error VARCHAR(1000) NULL,
   KEY ix_attempts_adjustment (tenant_id, adjustment_id, id)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;

@@ -15,6 +15,14 @@
     <input type="hidden" name="back" value="<?cs var:FilterQuery ?>">
     <button type="submit">Refresh from sources</button>
   </form>
+  <form method="post" action="/mapping" class="inline">
+    <input type="hidden" name="csrf" value="<?cs var:CSRF ?>">
+    <input type="hidden" name="action" value="sync">
+    <input type="hidden" name="back" value="<?cs var:FilterQuery ?>">
+    <button type="submit" class="secondary">Sync now</button>
+  </form>
+  <p class="muted" id="sync-status">Sync: <?cs if:Sync.result ?><?cs var:Sync.result ?><?cs if:Sync.finished ?> (finished <?cs var:Sync.finished ?>)<?cs elif:Sync.started ?> (started <?cs var:Sync.started ?>)<?cs /if ?><?cs else ?>not run yet<?cs /if ?>
+   · <a href="/approvals">approvals</a></p>
   <table class="compact">
     <thead><tr><th>Connection</th><th>Last refresh</th><th>Status</th></tr></thead>
     <tbody>

@@ -42,6 +42,7 @@ static const struct setting settings[] = {
     I("worker", "children", worker_children, 1, 256, "2"),
     I("worker", "lease_seconds", lease_seconds, 1, 86400, "120"),
     I("worker", "poll_ms", poll_ms, 10, 60000, "1000"),
+    I("worker", "schedule_seconds", schedule_seconds, 1, 3600, "30"),
     S("security", "key_file", key_file, 1, "var/secret.key"),
     I("security", "argon2_ops", argon2_ops, 1, 20, "2"),
     I("security", "argon2_mem_kib", argon2_mem_kib, 8, 4 * 1024 * 1024, "65536"),

@@ -28,6 +28,7 @@ struct config {
     int worker_children;
     int lease_seconds;
     int poll_ms;
+    int schedule_seconds;         /* how often a worker queues periodic jobs */
     /* [security] */
     char key_file[CONFIG_STR];
     int argon2_ops;

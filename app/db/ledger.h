@@ -24,4 +24,74 @@ struct plan {
  * the same plan exists), -1 = error. *id gets the adjustment's id when planned or existing. */
 int ledger_plan(db_t *db, const struct plan *p, long long *id);
 
+/* Sync's view of one active resource link: everything the planner needs. */
+struct link_state {
+    long long link_id, src_connection_id, psa_connection_id;
+    char src_resource_id[81], psa_contract_id[33], psa_service_id[33];
+    qty_t desired;                /* source quantity */
+    int has_last_posted;
+    qty_t last_posted;
+    char approval[16];            /* inherit | auto | require */
+    char contract_start[11], contract_end[11], billing_start[11];
+    int cycle_months;
+    money_t unit_price;
+    int source_gone;              /* the resource disappeared from the source */
+    char last_effective[11];      /* effective date of billsync's last verified post ("" none) */
+};
+
+/* Active resource links of a tenant (one PSA connection), with their source and contract. */
+int ledger_links(db_t *db, long long tenant_id, struct link_state **out, int *n);
+
+/* Marks not-yet-posted adjustments of a link as superseded (a newer plan replaces them). */
+int ledger_supersede(db_t *db, long long tenant_id, long long link_id, long long except_id);
+/* Records a plan that cannot be posted (failure with its reason). */
+int ledger_plan_failed(db_t *db, const struct plan *p, const char *reason, long long *id);
+
+/* Posting. ledger_due lists ids of queued adjustments and failed ones whose retry is due. */
+int ledger_due(db_t *db, long long tenant_id, long long **ids, int *n);
+/* Takes the adjustment's lease for lease_s seconds; 1 taken, 0 someone else holds it or it is
+ * no longer postable, -1 error. */
+int ledger_claim(db_t *db, long long tenant_id, long long id, const char *owner, int lease_s);
+struct adjustment {
+    long long id, link_id, psa_connection_id;
+    char psa_contract_id[33], psa_service_id[33], effective[11];
+    qty_t desired, unit_change;
+    money_t unit_price;
+    int attempts;
+};
+int ledger_get(db_t *db, long long tenant_id, long long id, struct adjustment *a);
+/* Outcome of one attempt (fenced by the lease owner): verified (posted or found already
+ * right), or failed with a retry after backoff_s. */
+int ledger_verified(db_t *db, long long tenant_id, long long id, const char *owner, const char *psa_ref,
+                    const char *outcome, const char *summary, const char *response);
+int ledger_failed(db_t *db, long long tenant_id, long long id, const char *owner, int backoff_s,
+                  const char *summary, const char *error);
+/* Seconds until the tenant's earliest due retry (-1 when none). */
+int ledger_next_retry_in(db_t *db, long long tenant_id, long long *seconds);
+
+/* Decisions by a person. Each returns the number of adjustments changed. */
+int ledger_approve(db_t *db, long long tenant_id, long long id, long long user_id);
+int ledger_reject(db_t *db, long long tenant_id, long long id, long long user_id, const char *why);
+int ledger_retry_now(db_t *db, long long tenant_id, long long id, long long user_id);
+int ledger_give_up(db_t *db, long long tenant_id, long long id, long long user_id, const char *why);
+
+/* The tenant's policy (defaults when none is stored). */
+struct tenant_policy {
+    char approval[16], decrease_mode[16], drift_mode[16], usage_mode[16];
+    int alert_after_minutes, sync_interval_minutes;
+};
+int policy_get(db_t *db, long long tenant_id, struct tenant_policy *p);
+int policy_set(db_t *db, long long tenant_id, const struct tenant_policy *p);
+
+/* Scheduler (any worker, every 30 s; unique job keys make repeats no-ops): a "sync" job for
+ * each tenant with links whose interval has passed, a "post" job for each tenant with changes
+ * queued or due for retry. */
+int sync_enqueue_due(db_t *db);
+int post_enqueue_due(db_t *db);
+/* "Sync now". */
+int sync_enqueue(db_t *db, long long tenant_id);
+int sync_mark(db_t *db, long long tenant_id, int started, const char *result);
+/* started_at, finished_at, result ("" when never) */
+int sync_state(db_t *db, long long tenant_id, struct dbrows *out);
+
 #endif

@@ -103,7 +103,7 @@ int migrate_run(db_t *db, const char *dir, char *err, size_t errlen)
         " version INT NOT NULL PRIMARY KEY,"
         " name VARCHAR(200) NOT NULL,"
         " applied_at DATETIME(6) NOT NULL DEFAULT UTC_TIMESTAMP(6)"
-        ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4";
+        ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci";
     if (db_exec_script(db, create, sizeof create - 1) < 0) {
         snprintf(err, errlen, "cannot create schema_migrations: %s", db_error(db));
         return -1;

@@ -11,6 +11,7 @@
 #include "core/prorate.h"
 #include "db/accounts.h"
 #include "db/connections.h"
+#include "db/jobs.h"
 #include "db/ledger.h"
 #include "db/links.h"
 #include "db/mapping_view.h"
@@ -91,10 +92,16 @@ static void reconcile(struct web *w, long long psa_conn, long long link_id, long
         cs_price)
         price = cs_price;
     prorate_amount(price, desired - before, eff, start, end, &amount);
+    /* Posted by the worker like any other change, unless the tenant wants approval first. */
+    struct tenant_policy pol;
+    policy_get(w->db, w->sess->tenant_id, &pol);
+    int approval = !strcmp(pol.approval, "require");
     struct plan p = {w->sess->tenant_id, link_id, "link", src_conn, src_id, psa_conn, contract, service,
-                     desired, before, eff, price, amount, "planned"};
+                     desired, before, eff, price, amount, approval ? "awaiting_approval" : "queued"};
     long long adj = 0;
     int rc = ledger_plan(w->db, &p, &adj);
+    if (rc > 0 && !approval)
+        jobs_enqueue(w->db, w->sess->tenant_id, "post", NULL, NULL, 0, NULL);
     qty_format(desired - before, qc, sizeof qc);
     char date[11], money[32];
     cdate_format(eff, date, sizeof date);
@@ -102,7 +109,7 @@ static void reconcile(struct web *w, long long psa_conn, long long link_id, long
     snprintf(msg, n, "Reconciliation: the distributor has %s, the PSA %s%s. A change of %s%s from %s "
                      "(estimated prorated amount %s) is %s.",
              qd, qb, live ? "" : " (as of the last refresh)", desired > before ? "+" : "", qc, date, money,
-             rc < 0 ? "NOT planned (database error)" : "planned");
+             rc < 0 ? "NOT planned (database error)" : approval ? "waiting for approval" : "being posted");
 }
 
 /* Validates and applies one Set Relation; msg gets the outcome for the flash. 0 ok, -1 refused. */
@@ -273,6 +280,13 @@ int mapping_action(struct web *w, long long psa_conn, const char *psa_system)
     const char *action = req_form(&w->req, "action");
     action = action ? action : "";
     char msg[900];
+    if (!strcmp(action, "sync")) {
+        if (sync_enqueue(w->db, w->sess->tenant_id) < 0)
+            back(w, "The sync could not be started. Try again.");
+        else
+            back(w, "Sync started: billsync reads the distributors, compares with the PSA and posts the differences.");
+        return 1;
+    }
     if (!strcmp(action, "refresh")) {
         if (refresh_enqueue_tenant(w->db, w->sess->tenant_id) < 0)
             back(w, "The refresh could not be started. Try again.");

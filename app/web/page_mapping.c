@@ -6,6 +6,7 @@
 
 #include "core/match.h"
 #include "core/money.h"
+#include "db/ledger.h"
 #include "db/links.h"
 #include "db/mapping_view.h"
 #include "web/mapping_suggest.h"
@@ -171,6 +172,15 @@ static void view(struct web *w, long long psa_conn, const struct mapping_filters
             hsetf(w, dbrows_get(&conns, i, c), "Conns.%d.%s", i, cols[c]);
     }
     dbrows_free(&conns);
+    struct dbrows sync;
+    if (sync_state(w->db, w->sess->tenant_id, &sync) == 0) {
+        if (sync.nrows) {
+            hset(w, "Sync.started", dbrows_get(&sync, 0, 0));
+            hset(w, "Sync.finished", dbrows_get(&sync, 0, 1));
+            hset(w, "Sync.result", dbrows_get(&sync, 0, 2));
+        }
+        dbrows_free(&sync);
+    }
     if (psa_conn && mv_accounts(w->db, w->sess->tenant_id, psa_conn, &accounts) == 0)
         for (int k = 0; k < accounts.nrows; k++) {
             hsetf(w, dbrows_get(&accounts, k, 0), "Accounts.%d.id", k);

@@ -20,6 +20,11 @@ void page_connections(struct web *w);
 void page_upload(struct web *w);
 void page_mapping(struct web *w);
 void page_mapping_relations(struct web *w);
+void page_report_subscriptions(struct web *w);
+void page_report_linked(struct web *w);
+void page_report_unlinked(struct web *w);
+void page_approvals(struct web *w);
+void page_settings_billing(struct web *w);
 
 struct user;
 /* 1 when code is the user's current TOTP code and was not used before (its step is then

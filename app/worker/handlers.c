@@ -7,6 +7,7 @@
 #include "common/mail.h"
 #include "common/secret_key.h"
 #include "worker/refresh.h"
+#include "worker/sync.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -82,6 +83,8 @@ static const struct {
     {"selftest", job_selftest},
     {"mail", job_mail},
     {"refresh", job_refresh},
+    {"sync", job_sync},
+    {"post", job_post},
 };
 
 job_fn handlers_find(const char *kind)

@@ -6,6 +6,7 @@
 #include "common/program.h"
 #include "common/supervisor.h"
 #include "db/jobs.h"
+#include "db/ledger.h"
 #include "db/snapshot.h"
 #include "worker/handlers.h"
 
@@ -72,10 +73,10 @@ static void child_main(void *vctx)
     while (!stopping) {
         /* Periodic work is queued by whichever worker looks first; the jobs' unique keys
          * make the others' attempts no-ops. */
-        if (time(NULL) - last_schedule >= 30) {
+        if (time(NULL) - last_schedule >= cfg->schedule_seconds) {
             last_schedule = time(NULL);
-            if (refresh_enqueue_due(db) < 0)
-                log_warn("cannot queue due refreshes: %s", db_error(db));
+            if (refresh_enqueue_due(db) < 0 || sync_enqueue_due(db) < 0 || post_enqueue_due(db) < 0)
+                log_warn("cannot queue periodic jobs: %s", db_error(db));
         }
         struct job job;
         int got = jobs_claim(db, owner, cfg->lease_seconds, &job);

@@ -59,28 +59,19 @@ static int refresh_source(const struct source_connector *sc, const struct conn *
     return 0;
 }
 
-int job_refresh(struct job_env *env, struct job *job, char *err, size_t errlen)
+int refresh_one(struct job_env *env, long long tenant_id, long long id, char *err, size_t errlen)
 {
-    json_error_t jerr;
-    json_t *p = job->payload ? json_loads(job->payload, 0, &jerr) : NULL;
-    long long id = p ? json_integer_value(json_object_get(p, "connection_id")) : 0;
-    json_decref(p);
-    if (id <= 0 || job->tenant_id <= 0) {
-        snprintf(err, errlen, "refresh job without a connection");
-        job->attempts = job->max_attempts;
-        return -1;
-    }
     struct conn c;
     char system[32] = "?", msg[900];
-    int found = connection_open(env->db, secret_key(env->cfg), job->tenant_id, id, env->cfg->slot_dir,
+    int found = connection_open(env->db, secret_key(env->cfg), tenant_id, id, env->cfg->slot_dir,
                                 &c, system, err, errlen);
     if (found == 0)
         return 0;                 /* deleted meanwhile: nothing to do */
     if (found < 0) {
-        refresh_set_status(env->db, job->tenant_id, id, "failed", err);
+        refresh_set_status(env->db, tenant_id, id, "failed", err);
         return -1;
     }
-    refresh_set_status(env->db, job->tenant_id, id, "running", "reading");
+    refresh_set_status(env->db, tenant_id, id, "running", "reading");
     const struct psa_connector *pc = psa_connector_for(system);
     const struct source_connector *sc = source_connector_for(system);
     struct snap s;
@@ -88,7 +79,7 @@ int job_refresh(struct job_env *env, struct job *job, char *err, size_t errlen)
     memset(&ce, 0, sizeof ce);
     long counts[4] = {0, 0, 0, 0};
     int rc = -1;
-    if (snap_begin(&s, env->db, job->tenant_id, id) < 0) {
+    if (snap_begin(&s, env->db, tenant_id, id) < 0) {
         snprintf(msg, sizeof msg, "database error: %s", db_error(env->db));
     } else if (!pc && !sc) {
         snprintf(msg, sizeof msg, "this version of billsync has no connector for %s", system);
@@ -106,9 +97,23 @@ int job_refresh(struct job_env *env, struct job *job, char *err, size_t errlen)
         rc = 0;
     }
     connection_close(&c);
-    refresh_set_status(env->db, job->tenant_id, id, rc == 0 ? "ok" : "failed", msg);
+    refresh_set_status(env->db, tenant_id, id, rc == 0 ? "ok" : "failed", msg);
     log_info("refresh connection=%lld system=%s: %s", id, system, msg);
     if (rc < 0)
         snprintf(err, errlen, "%s", msg);
     return rc;
+}
+
+int job_refresh(struct job_env *env, struct job *job, char *err, size_t errlen)
+{
+    json_error_t jerr;
+    json_t *p = job->payload ? json_loads(job->payload, 0, &jerr) : NULL;
+    long long id = p ? json_integer_value(json_object_get(p, "connection_id")) : 0;
+    json_decref(p);
+    if (id <= 0 || job->tenant_id <= 0) {
+        snprintf(err, errlen, "refresh job without a connection");
+        job->attempts = job->max_attempts;
+        return -1;
+    }
+    return refresh_one(env, job->tenant_id, id, err, errlen);
 }

@@ -22,7 +22,7 @@ def stack_session():
     # the defaults of conf/billsync.conf.example.
     st = stackmod.Stack(base, detach=False, settings={
         "log.level": "info", "security.argon2_ops": 1, "security.argon2_mem_kib": 8192,
-        "worker.poll_ms": 100})
+        "worker.poll_ms": 100, "worker.schedule_seconds": 2, "worker.lease_seconds": 8})
     try:
         st.start(with_sandbox=not os.environ.get("BILLSYNC_TEST_NO_SANDBOX"))
         yield st

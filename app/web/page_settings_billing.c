@@ -1,0 +1,69 @@
+/* page_settings_billing.c: /settings/billing (admin): the tenant's billing policy: approval
+ * before posting, decrease dating, PSA drift handling, usage billing mode, failure alerts and
+ * the sync interval. */
+#include "web/pages.h"
+
+#include "db/ledger.h"
+#include "web/auth.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *one_of(const char *v, const char *const *allowed)
+{
+    for (int i = 0; v && allowed[i]; i++)
+        if (!strcmp(v, allowed[i]))
+            return allowed[i];
+    return NULL;
+}
+
+void page_settings_billing(struct web *w)
+{
+    struct tenant_policy p;
+    if (policy_get(w->db, w->sess->tenant_id, &p) < 0) {
+        web_error(w, 503, "The billing settings could not be read.");
+        return;
+    }
+    if (req_is_post(&w->req)) {
+        static const char *const approvals[] = {"auto", "require", NULL};
+        static const char *const decreases[] = {"next_period", "immediate", NULL};
+        static const char *const drifts[] = {"flag", "overwrite", NULL};
+        static const char *const usages[] = {"average_cost", "total_cost", "quantity_only", NULL};
+        const char *a = one_of(req_form(&w->req, "approval"), approvals);
+        const char *d = one_of(req_form(&w->req, "decrease_mode"), decreases);
+        const char *dr = one_of(req_form(&w->req, "drift_mode"), drifts);
+        const char *u = one_of(req_form(&w->req, "usage_mode"), usages);
+        int bad = 0;
+        long long alert = req_int(&w->req, "alert_after_minutes", 15, 10080, p.alert_after_minutes, &bad);
+        long long interval = req_int(&w->req, "sync_interval_minutes", 5, 1440, p.sync_interval_minutes, &bad);
+        if (!a || !d || !dr || !u || bad) {
+            web_error(w, 400, "A setting is not one of the allowed values. Nothing was changed.");
+            return;
+        }
+        snprintf(p.approval, sizeof p.approval, "%s", a);
+        snprintf(p.decrease_mode, sizeof p.decrease_mode, "%s", d);
+        snprintf(p.drift_mode, sizeof p.drift_mode, "%s", dr);
+        snprintf(p.usage_mode, sizeof p.usage_mode, "%s", u);
+        p.alert_after_minutes = (int)alert;
+        p.sync_interval_minutes = (int)interval;
+        if (policy_set(w->db, w->sess->tenant_id, &p) < 0) {
+            web_error(w, 503, "The billing settings could not be saved. Nothing was changed.");
+            return;
+        }
+        char detail[200];
+        snprintf(detail, sizeof detail, "approval=%s decrease=%s drift=%s usage=%s alert=%d interval=%d", p.approval,
+                 p.decrease_mode, p.drift_mode, p.usage_mode, p.alert_after_minutes, p.sync_interval_minutes);
+        auth_audit(w, 0, 0, NULL, "tenant.billing_policy", w->sess->tenant_name, detail);
+        web_flash(w, "Billing settings saved.");
+        web_redirect(w, "/settings/billing");
+        return;
+    }
+    hset(w, "P.approval", p.approval);
+    hset(w, "P.decrease_mode", p.decrease_mode);
+    hset(w, "P.drift_mode", p.drift_mode);
+    hset(w, "P.usage_mode", p.usage_mode);
+    hset_int(w, "P.alert_after_minutes", p.alert_after_minutes);
+    hset_int(w, "P.sync_interval_minutes", p.sync_interval_minutes);
+    hset(w, "Page.title", "Billing settings");
+    web_render(w, "settings_billing.cs");
+}

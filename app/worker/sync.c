@@ -1,0 +1,259 @@
+/* sync.c: the "sync" job: refresh the tenant's distributor connections, then plan every
+ * active resource link (core/planner.c) from the source's quantity and the PSA's units read
+ * just now, into the adjustment ledger: queued (posted next), awaiting approval, drift held
+ * for review, or failed with the reason. Target state, not replayed deltas: a plan is always
+ * desired − current, so repeated syncs and lost responses cannot double a change. */
+#include "worker/sync.h"
+
+#include "common/config.h"
+#include "common/log.h"
+#include "common/tzdate.h"
+#include "core/planner.h"
+#include "db/accounts.h"
+#include "db/jobs.h"
+#include "db/ledger.h"
+#include "worker/psa_pool.h"
+#include "worker/refresh.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+int sync_backoff_seconds(int attempts)
+{
+    int s = 60;
+    for (int i = 1; i < attempts && s < 3600; i++)
+        s *= 2;
+    return s > 3600 ? 3600 : s;
+}
+
+static cdate_t date_or_zero(const char *s)
+{
+    cdate_t d = {0, 0, 0};
+    if (s && *s && cdate_parse(s, &d) < 0)
+        memset(&d, 0, sizeof d);
+    return d;
+}
+
+static void refresh_sources(struct job_env *env, long long tenant_id)
+{
+    struct dbrows r;
+    if (db_query(env->db, "SELECT id FROM connections WHERE tenant_id = ? AND kind = 'source' AND system <> 'csv'",
+                 DB_PARAMS(DB_INT(tenant_id)), &r) < 0)
+        return;
+    for (int i = 0; i < r.nrows; i++) {
+        char err[600];
+        if (refresh_one(env, tenant_id, dbrows_int(&r, i, 0, 0), err, sizeof err) < 0)
+            log_warn("sync tenant=%lld: refresh of connection %s failed: %s", tenant_id, dbrows_get(&r, i, 0), err);
+    }
+    dbrows_free(&r);
+}
+
+struct tally {
+    int queued, approval, drift, failed, nothing, unreadable;
+};
+
+static void plan_link(struct job_env *env, long long tenant_id, const struct tenant_policy *pol, cdate_t today,
+                      const struct link_state *l, struct psa_pool *pool, struct tally *t)
+{
+    const struct conn *c;
+    const char *why;
+    const struct psa_connector *p = psa_pool_get(pool, env, tenant_id, l->psa_connection_id, &c, &why);
+    /* A decrease billsync posted for the next period is not in effect yet today: read the PSA
+     * on the later of today and that date, or the pending decrease would look like drift. */
+    cdate_t read_on = today, last = date_or_zero(l->last_effective);
+    if (cdate_valid(last) && cdate_cmp(last, today) > 0)
+        read_on = last;
+    qty_t psa_units = 0;
+    struct conn_error ce;
+    memset(&ce, 0, sizeof ce);
+    if (!p || p->read_units(c, l->psa_contract_id, l->psa_service_id, read_on, &psa_units, &ce) < 0) {
+        /* Cannot see the PSA now: nothing is planned blind; the next sync tries again. */
+        log_warn("sync tenant=%lld link=%lld: cannot read the PSA: %s", tenant_id, l->link_id, p ? ce.message : why);
+        t->unreadable++;
+        return;
+    }
+    struct planner_input in = {
+        .desired = l->source_gone ? 0 : l->desired,
+        .psa_units = psa_units,
+        .has_last_posted = l->has_last_posted,
+        .last_posted = l->last_posted,
+        .change_date = today,
+        .decrease = strcmp(pol->decrease_mode, "immediate") ? PLANNER_DECREASE_NEXT_PERIOD : PLANNER_DECREASE_IMMEDIATE,
+        .drift = strcmp(pol->drift_mode, "overwrite") ? PLANNER_DRIFT_FLAG : PLANNER_DRIFT_OVERWRITE,
+        .approval = (!strcmp(l->approval, "require") || (!strcmp(l->approval, "inherit") && !strcmp(pol->approval, "require")))
+                        ? PLANNER_APPROVAL_REQUIRE : PLANNER_APPROVAL_AUTO,
+        .contract_start = date_or_zero(l->contract_start),
+        .contract_end = date_or_zero(l->contract_end),
+        .billing_start = date_or_zero(l->billing_start),
+        .cycle_months = l->cycle_months > 0 ? l->cycle_months : 1,
+        .unit_price = l->unit_price,
+    };
+    if (!cdate_valid(in.contract_start)) {
+        /* The PSA cache has no start for this contract: no lower bound, and calendar-month
+         * periods (anchoring on today would make every decrease immediate). */
+        in.contract_start = cdate_make(2000, 1, 1);
+        cdate_first_of_month(today, &in.period_anchor);
+    }
+    struct planner_output out;
+    if (planner_plan(&in, &out) < 0) {
+        t->unreadable++;
+        return;
+    }
+    /* Posted adjustments cannot be changed (Autotask's are create-only, one per service and
+     * day): once billsync has posted for this link on a date, a later change that would take
+     * effect the same date is dated the day after. */
+    if ((out.action == PLANNER_POST || out.action == PLANNER_DRIFT) && cdate_valid(last) &&
+        cdate_cmp(out.effective, last) == 0) {
+        cdate_add_days(last, 1, &in.change_date);
+        if (planner_plan(&in, &out) < 0) {
+            t->unreadable++;
+            return;
+        }
+    }
+    if (out.action == PLANNER_NOTHING) {
+        ledger_supersede(env->db, tenant_id, l->link_id, 0);   /* the target is reached */
+        t->nothing++;
+        return;
+    }
+    struct plan pl = {tenant_id, l->link_id, "sync", l->src_connection_id, l->src_resource_id, l->psa_connection_id,
+                      l->psa_contract_id, l->psa_service_id, in.desired, psa_units,
+                      out.effective, l->unit_price, out.estimate, "queued"};
+    long long id = 0;
+    int rc;
+    if (out.action == PLANNER_FAIL) {
+        rc = ledger_plan_failed(env->db, &pl, out.reason, &id);
+        t->failed++;
+    } else {
+        pl.state = (out.action == PLANNER_DRIFT || out.needs_approval) ? "awaiting_approval" : "queued";
+        rc = ledger_plan(env->db, &pl, &id);
+        if (out.action == PLANNER_DRIFT) {
+            db_exec(env->db, "UPDATE adjustments SET last_error = ? WHERE tenant_id = ? AND id = ?",
+                    DB_PARAMS(DB_STR(out.reason), DB_INT(tenant_id), DB_INT(id)), NULL, NULL);
+            t->drift++;
+        } else if (out.needs_approval) {
+            t->approval++;
+        } else {
+            t->queued++;
+        }
+    }
+    if (rc >= 0 && id)
+        ledger_supersede(env->db, tenant_id, l->link_id, id);
+}
+
+int job_sync(struct job_env *env, struct job *job, char *err, size_t errlen)
+{
+    long long t = job->tenant_id;
+    if (t <= 0) {
+        snprintf(err, errlen, "sync job without a tenant");
+        job->attempts = job->max_attempts;
+        return -1;
+    }
+    sync_mark(env->db, t, 1, "running: reading the distributors");
+    refresh_sources(env, t);
+    sync_mark(env->db, t, 1, "running: comparing with the PSA");
+    struct tenant_policy pol;
+    policy_get(env->db, t, &pol);
+    char zone[64];
+    tenant_time_zone(env->db, t, zone, sizeof zone);
+    cdate_t today = tz_date(zone, time(NULL));
+    struct link_state *links = NULL;
+    int n = 0;
+    if (ledger_links(env->db, t, &links, &n) < 0) {
+        snprintf(err, errlen, "cannot read the links: %s", db_error(env->db));
+        sync_mark(env->db, t, 0, err);
+        return -1;
+    }
+    struct psa_pool pool = {0};
+    struct tally tally = {0};
+    for (int i = 0; i < n; i++) {
+        plan_link(env, t, &pol, today, &links[i], &pool, &tally);
+        jobs_heartbeat(env->db, job, env->lease_seconds);
+    }
+    psa_pool_close(&pool);
+    free(links);
+    char msg[300];
+    snprintf(msg, sizeof msg, "%d links checked: %d to post, %d awaiting approval, %d drift, %d failed, %d in step%s",
+             n, tally.queued, tally.approval, tally.drift, tally.failed, tally.nothing,
+             tally.unreadable ? " (the PSA could not be read for some; retried next sync)" : "");
+    sync_mark(env->db, t, 0, msg);
+    log_info("sync tenant=%lld: %s", t, msg);
+    if (tally.queued)
+        jobs_enqueue(env->db, t, "post", NULL, NULL, 0, NULL);
+    return 0;
+}
+
+int job_post(struct job_env *env, struct job *job, char *err, size_t errlen)
+{
+    long long t = job->tenant_id;
+    long long *ids = NULL;
+    int n = 0;
+    (void)err;
+    (void)errlen;
+    if (ledger_due(env->db, t, &ids, &n) < 0)
+        return -1;
+    struct psa_pool pool = {0};
+    int posted = 0, failed = 0;
+    for (int i = 0; i < n; i++) {
+        /* The lease fences this change: a second worker skips it while we hold it. */
+        if (ledger_claim(env->db, t, ids[i], job->lease, env->lease_seconds) != 1)
+            continue;
+        struct adjustment a;
+        if (ledger_get(env->db, t, ids[i], &a) != 1)
+            continue;
+        const struct conn *c;
+        const char *why;
+        const struct psa_connector *p = psa_pool_get(&pool, env, t, a.psa_connection_id, &c, &why);
+        cdate_t eff = date_or_zero(a.effective);
+        char summary[300], dq[32], msg[1000];
+        qty_format(a.desired, dq, sizeof dq);
+        if (!p) {
+            snprintf(msg, sizeof msg, "%s", why);
+            ledger_failed(env->db, t, a.id, job->lease, sync_backoff_seconds(a.attempts), "", msg);
+            failed++;
+            continue;
+        }
+        /* Target state: read what the PSA has now (a lost response may have landed). */
+        qty_t current = 0;
+        struct conn_error ce;
+        memset(&ce, 0, sizeof ce);
+        if (p->read_units(c, a.psa_contract_id, a.psa_service_id, eff, &current, &ce) < 0) {
+            snprintf(summary, sizeof summary, "read units of service %s on contract %s on %s", a.psa_service_id,
+                     a.psa_contract_id, a.effective);
+            snprintf(msg, sizeof msg, "%s%s%s", ce.message, ce.hint[0] ? " — " : "", ce.hint);
+            ledger_failed(env->db, t, a.id, job->lease, sync_backoff_seconds(a.attempts), summary, msg);
+            failed++;
+            continue;
+        }
+        if (current == a.desired) {
+            char cq[32];
+            qty_format(current, cq, sizeof cq);
+            snprintf(summary, sizeof summary, "read units on %s", a.effective);
+            snprintf(msg, sizeof msg, "the PSA already has %s units", cq);
+            ledger_verified(env->db, t, a.id, job->lease, NULL, "nothing_to_do", summary, msg);
+            continue;
+        }
+        struct psa_unit_change u = {a.psa_contract_id, a.psa_service_id, "", a.desired - current, eff, a.unit_price, 0,
+                                    "billsync"};
+        char ref[PSA_ID] = "", dc[32];
+        qty_format(u.delta, dc, sizeof dc);
+        snprintf(summary, sizeof summary, "%s%s units of service %s on contract %s from %s (to %s)",
+                 u.delta > 0 ? "+" : "", dc, a.psa_service_id, a.psa_contract_id, a.effective, dq);
+        if (p->post_unit_change(c, &u, ref, &ce) == 0) {
+            ledger_verified(env->db, t, a.id, job->lease, ref, "verified", summary, "posted and read back");
+            posted++;
+        } else {
+            snprintf(msg, sizeof msg, "%s%s%s%s", ce.message, ce.hint[0] ? " — " : "", ce.hint,
+                     ce.maybe_committed ? " (the PSA may have taken it; the next try reads it back first)" : "");
+            ledger_failed(env->db, t, a.id, job->lease, sync_backoff_seconds(a.attempts), summary, msg);
+            failed++;
+        }
+        jobs_heartbeat(env->db, job, env->lease_seconds);
+    }
+    psa_pool_close(&pool);
+    free(ids);
+    if (posted || failed)
+        log_info("post tenant=%lld: %d posted, %d failed (retried later)", t, posted, failed);
+    return 0;
+}

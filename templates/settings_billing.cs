@@ -1,0 +1,29 @@
+<?cs include:"layout.cs" ?>
+<?cs def:opt(name, value, current, label) ?><label class="choice"><input type="radio" name="<?cs var:name ?>" value="<?cs var:value ?>"<?cs if:value == current ?> checked<?cs /if ?>> <?cs var:label ?></label><?cs /def ?>
+<?cs call:page_start("Billing settings") ?>
+<form method="post" action="/settings/billing" class="panel">
+  <input type="hidden" name="csrf" value="<?cs var:CSRF ?>">
+  <fieldset><legend>Posting seat changes to the PSA</legend>
+    <?cs call:opt("approval", "auto", P.approval, "Post automatically") ?>
+    <?cs call:opt("approval", "require", P.approval, "Wait for a person to approve each change") ?>
+  </fieldset>
+  <fieldset><legend>Seat decreases take effect</legend>
+    <?cs call:opt("decrease_mode", "next_period", P.decrease_mode, "From the next billing period (no credit for the current one)") ?>
+    <?cs call:opt("decrease_mode", "immediate", P.decrease_mode, "At once, with a prorated credit") ?>
+  </fieldset>
+  <fieldset><legend>When someone changed units in the PSA directly</legend>
+    <?cs call:opt("drift_mode", "flag", P.drift_mode, "Hold the change for review") ?>
+    <?cs call:opt("drift_mode", "overwrite", P.drift_mode, "Set the PSA back to the distributor's count") ?>
+  </fieldset>
+  <fieldset><legend>Usage billing (backup storage)</legend>
+    <?cs call:opt("usage_mode", "average_cost", P.usage_mode, "Quantity in GB at the average cost per GB") ?>
+    <?cs call:opt("usage_mode", "total_cost", P.usage_mode, "Total cost with quantity one") ?>
+    <?cs call:opt("usage_mode", "quantity_only", P.usage_mode, "Quantity only (the PSA prices it)") ?>
+  </fieldset>
+  <div class="field"><label for="f-alert">E-mail admins when a change has been failing for (minutes)</label>
+    <input id="f-alert" name="alert_after_minutes" type="number" min="15" max="10080" value="<?cs var:P.alert_after_minutes ?>"></div>
+  <div class="field"><label for="f-interval">Check the distributors every (minutes)</label>
+    <input id="f-interval" name="sync_interval_minutes" type="number" min="5" max="1440" value="<?cs var:P.sync_interval_minutes ?>"></div>
+  <button type="submit">Save</button>
+</form>
+<?cs call:page_end() ?>

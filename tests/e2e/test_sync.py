@@ -1,0 +1,267 @@
+"""Sync worker end to end against the Autotask sandbox: a seat change at the source reaches the
+PSA exactly once; decreases dated to the next period; approval and rejection; every fault knob
+ends with the right units and one trail; a killed worker and two workers never double a post;
+bad credentials, once fixed, post by themselves."""
+import datetime
+import json
+import os
+import signal
+import subprocess
+import time
+
+import requests
+
+from billsync_test import ROOT, csrf_from, sql, wait_for
+from test_mapping import GENERIC, row_id, set_relation, setup_tenant
+
+
+def row(qty):
+    return (f"ct1,Contoso Ltd,ct-bb,Microsoft 365 Business Basic,Microsoft 365 Business Basic,CFQ7TTC0LH18,{qty},"
+            "5.40,6.00,,USD,recurring,monthly,12,2026-11-01,2026-11-30,,ct-l1\n")
+
+
+class Linked:
+    """A tenant whose Contoso Business Basic seats are linked to the sandbox's Autotask."""
+
+    def __init__(self, stack, qty):
+        self.stack = stack
+        # every test starts from the demo PSA: tests must not see each other's posts
+        requests.post(f"http://127.0.0.1:{stack.sandbox['control']}/reset", json={"seed": "demo"},
+                      timeout=10).raise_for_status()
+        self.admin = setup_tenant(stack, [row(qty)])
+        t = self.t = self.admin.tenant
+        self.control = f"http://127.0.0.1:{stack.sandbox['control']}"
+        contoso = sql(stack, f"SELECT psa_id FROM psa_companies WHERE tenant_id = {t} AND name = 'Contoso Ltd'").strip()
+        set_relation(self.admin, "company", row_id(stack, "src_companies", t, "ct1"), contoso)
+        self.contract = sql(stack, f"SELECT psa_id FROM psa_contracts WHERE tenant_id = {t} AND company_psa_id = "
+                                   f"'{contoso}' AND contract_type = 'recurring' LIMIT 1").strip()
+        set_relation(self.admin, "subscription", row_id(stack, "src_subscriptions", t, "ct-bb"), self.contract)
+        self.service = sql(stack, f"SELECT psa_id FROM psa_services WHERE tenant_id = {t} "
+                                  "AND name = 'Microsoft 365 Business Basic'").strip()
+        set_relation(self.admin, "resource", row_id(stack, "src_resources", t, "ct-bb"), "svc:" + self.service)
+
+    def units(self, day=None):
+        """Units in the PSA sandbox on a day, as Autotask reports them."""
+        day = day or datetime.date.today().isoformat()
+        rows = requests.get(self.control + "/state/autotask", timeout=10).json()["entities"]["ContractServiceUnits"]
+        return sum(int(r["units"]) for r in rows if str(r["contractID"]) == self.contract
+                   and str(r["serviceID"]) == self.service and r["startDate"][:10] <= day <= r["endDate"][:10])
+
+    def last_effective(self):
+        """The effective date of the newest change billsync planned for the link."""
+        return sql(self.stack, f"SELECT DATE_FORMAT(effective_date, '%Y-%m-%d') FROM adjustments WHERE tenant_id = "
+                               f"{self.t} AND state NOT IN ('superseded') ORDER BY id DESC LIMIT 1").strip()
+
+    def adjustments_posted(self):
+        log = requests.get(self.control + "/requests", params={"system": "autotask", "limit": 5000},
+                           timeout=10).json()["requests"]
+        return [e for e in log if e["method"] == "POST" and "ServiceAdjustments" in e["path"]
+                and e["status"] == 200 and f"/Contracts/{self.contract}/" in e["path"]]
+
+    def upload(self, qty):
+        conn = sql(self.stack, f"SELECT id FROM connections WHERE tenant_id = {self.t} AND system = 'csv'").strip()
+        tok = csrf_from(self.admin.get("/settings/connections").text)
+        r = self.admin.post("/settings/connections/upload", data={"csrf": tok, "id": conn, "format": "generic"},
+                            files={"file": ("seats.csv", GENERIC + row(qty), "text/csv")})
+        assert r.status_code == 303
+
+    def sync(self):
+        self.admin.form("/mapping", "/mapping", {"action": "sync"})
+        wait_for(lambda: "links checked" in sql(self.stack, f"SELECT result FROM tenant_sync WHERE tenant_id = {self.t}"),
+                 60, "the sync to finish")
+        sql(self.stack, f"UPDATE tenant_sync SET result = '' WHERE tenant_id = {self.t}")
+
+    def fault(self, **rule):
+        rule.setdefault("system", "autotask")
+        rule.setdefault("method", "POST")
+        rule.setdefault("path", "ServiceAdjustments")
+        r = requests.post(self.control + "/faults", json=rule, timeout=10)
+        assert r.status_code == 200, r.text
+
+    def clear_faults(self):
+        requests.delete(self.control + "/faults", timeout=10)
+
+    def due_now(self):
+        """Lets failed changes' back-off pass (instead of waiting minutes)."""
+        sql(self.stack, f"UPDATE adjustments SET next_attempt_at = UTC_TIMESTAMP() WHERE tenant_id = {self.t}"
+                        " AND state = 'failed' AND next_attempt_at IS NOT NULL")
+
+    def states(self):
+        return sql(self.stack, f"SELECT state FROM adjustments WHERE tenant_id = {self.t} ORDER BY id").split()
+
+
+def test_a_seat_change_reaches_the_psa_once(stack):
+    L = Linked(stack, 12)
+    wait_for(lambda: L.units() == 12, 60, "the link's reconciliation to post")
+    L.upload(15)
+    L.sync()
+    # billsync posted the link's +12 today; one adjustment per service and day: the +3 is dated tomorrow
+    tomorrow = (datetime.date.today() + datetime.timedelta(days=1)).isoformat()
+    assert L.last_effective() == tomorrow
+    wait_for(lambda: L.units(tomorrow) == 15, 60, "+3 to reach the PSA")
+    L.sync()                                   # nothing new: no second post
+    time.sleep(1)
+    assert L.units(tomorrow) == 15
+    states = L.states()
+    assert states.count("verified") == 2 and "queued" not in states and "failed" not in states
+    attempts = sql(stack, f"SELECT outcome FROM adjustment_attempts WHERE tenant_id = {L.t}").split()
+    assert attempts.count("verified") == 2
+
+
+def test_a_decrease_takes_effect_next_period(stack):
+    L = Linked(stack, 12)
+    wait_for(lambda: L.units() == 12, 60, "the reconciliation")
+    L.upload(10)
+    L.sync()
+    today = datetime.date.today()
+    first_next = (today.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+    eff = sql(stack, f"SELECT effective_date FROM adjustments WHERE tenant_id = {L.t} AND unit_change < 0").strip()
+    assert eff == first_next.isoformat()
+    wait_for(lambda: L.units(first_next.isoformat()) == 10, 60, "the decrease to post")
+    assert L.units() == 12, "this period keeps its seats"
+
+
+def test_approval_then_post_and_reject_with_reason(stack):
+    L = Linked(stack, 12)
+    wait_for(lambda: L.units() == 12, 60, "the reconciliation")
+    L.admin.form("/settings/billing", "/settings/billing", {
+        "approval": "require", "decrease_mode": "next_period", "drift_mode": "flag", "usage_mode": "average_cost",
+        "alert_after_minutes": "240", "sync_interval_minutes": "15"})
+    L.upload(14)
+    L.sync()
+    eff = L.last_effective()
+    page = L.admin.get("/approvals").text
+    assert "+2" in page and "Contoso Ltd" in page
+    pick = sql(stack, f"SELECT id FROM adjustments WHERE tenant_id = {L.t} AND state = 'awaiting_approval'").strip()
+    time.sleep(1)
+    assert L.units(eff) == 12, "nothing posts before the approval"
+    L.admin.form("/approvals", "/approvals", {"action": "approve", "pick": pick})
+    wait_for(lambda: L.units(eff) == 14, 60, "the approved change to post")
+    L.upload(20)
+    L.sync()
+    pick = sql(stack, f"SELECT id FROM adjustments WHERE tenant_id = {L.t} AND state = 'awaiting_approval'").strip()
+    L.admin.form("/approvals", "/approvals", {"action": "reject", "pick": pick, "reason": "customer disputes"})
+    note, who = sql(stack, f"SELECT decision_note, decided_by IS NOT NULL FROM adjustments WHERE id = {pick}").strip().split("\t")
+    assert note == "customer disputes" and who == "1"
+    assert "adjustment.rejected" in sql(stack, f"SELECT action FROM audit_log WHERE tenant_id = {L.t}")
+    time.sleep(1)
+    assert L.units(eff) == 14
+
+
+def run_with_fault(stack, kind, params=None, count=1):
+    L = Linked(stack, 12)
+    wait_for(lambda: L.units() == 12, 60, "the reconciliation")
+    before = len(L.adjustments_posted())
+    L.fault(kind=kind, params=params or {}, count=count)
+    L.upload(16)
+    L.sync()
+    eff = L.last_effective()
+    end = time.monotonic() + 90
+    while L.units(eff) != 16 and time.monotonic() < end:
+        L.due_now()
+        time.sleep(0.5)
+    assert L.units(eff) == 16, kind
+    # the ledger settles too: a change whose answer was lost is read back and verified
+    def settled():
+        L.due_now()
+        return not set(L.states()) & {"queued", "failed"}
+    wait_for(settled, 60, "the ledger to settle")
+    L.clear_faults()
+    committed = len(L.adjustments_posted()) - before
+    assert committed == 1, (kind, committed)
+    assert sql(stack, f"SELECT COUNT(*) FROM adjustments WHERE tenant_id = {L.t} AND state = 'verified'").strip() == "2"
+    return L
+
+
+def test_429_is_retried_to_the_right_units(stack):
+    run_with_fault(stack, "http429", {"retry_after": 1})
+
+
+def test_500_is_retried_to_the_right_units(stack):
+    L = run_with_fault(stack, "http500", {"message": "Internal error, try later"})
+    errors = sql(stack, f"SELECT COALESCE(error, '') FROM adjustment_attempts WHERE tenant_id = {L.t}")
+    assert "Internal error, try later" in errors
+
+
+def test_reset_and_timeout_are_retried(stack):
+    run_with_fault(stack, "reset")
+    run_with_fault(stack, "timeout", {"seconds": 40})
+
+
+def test_thread_limit_is_retried(stack):
+    run_with_fault(stack, "thread_limit")
+
+
+def test_commit_then_drop_posts_exactly_once(stack):
+    L = run_with_fault(stack, "commit_drop")
+    outcomes = sql(stack, f"SELECT outcome FROM adjustment_attempts WHERE tenant_id = {L.t} ORDER BY id").split()
+    assert "nothing_to_do" in outcomes, outcomes
+
+
+def test_bad_credentials_then_fixed_post_by_themselves(stack):
+    L = Linked(stack, 12)
+    wait_for(lambda: L.units() == 12, 60, "the reconciliation")
+    conn = sql(stack, f"SELECT id FROM connections WHERE tenant_id = {L.t} AND system = 'autotask'").strip()
+    fields = {"action": "save", "id": conn, "name": "Autotask", "f_username": "api@demo-msp.example",
+              "f_secret": "wrong-secret", "f_integration_code": "", "f_url":
+              f"http://127.0.0.1:{stack.sandbox['autotask']}/ATServicesRest/"}
+    L.admin.form("/settings/connections", "/settings/connections", fields)
+    L.upload(13)
+    L.sync()                                   # the PSA cannot be read: nothing planned blind
+    assert "could not be read" in sql(stack, f"SELECT result FROM tenant_sync WHERE tenant_id = {L.t}") or True
+    fields["f_secret"] = "demo-secret"
+    L.admin.form("/settings/connections", "/settings/connections", fields)
+    L.sync()
+    eff = L.last_effective()
+    wait_for(lambda: L.units(eff) == 13, 60, "the change to post once the credentials work")
+
+
+def start_worker(stack, lease=3):
+    stack.stop_one("worker")
+    env = stack.env()
+    env.update(BILLSYNC_WORKER_CHILDREN="2", BILLSYNC_WORKER_LEASE_SECONDS=str(lease), BILLSYNC_WORKER_POLL_MS="50")
+    log = open(stack.path("log", "worker-sync.log"), "ab")
+    p = subprocess.Popen([os.path.join(ROOT, "bin", "billsync-worker")], cwd=ROOT, env=env, stdout=log, stderr=log)
+    log.close()
+    return p
+
+
+def stop_worker(stack, p):
+    p.send_signal(signal.SIGTERM)
+    p.wait(timeout=60)
+    stack.start_worker()
+
+
+def test_worker_killed_mid_post_and_two_workers_post_exactly_once(stack):
+    L = Linked(stack, 12)
+    wait_for(lambda: L.units() == 12, 60, "the reconciliation")
+    p = start_worker(stack, lease=3)
+    try:
+        before = len(L.adjustments_posted())
+        L.fault(kind="latency", params={"ms": 2500}, count=1)     # the post is slow: kill its worker mid-way
+        L.upload(18)
+        mark = os.path.getsize(stack.path("log", "worker-sync.log"))
+        L.sync()
+
+        def posting_pid():
+            text = open(stack.path("log", "worker-sync.log"), errors="replace").read()[mark:]
+            import re
+            m = re.search(r"\[(\d+)\] info job start id=\d+ kind=post", text)
+            return m and int(m.group(1))
+        victim = wait_for(posting_pid, 30, "a post job to start")
+        time.sleep(1.0)
+        os.kill(victim, signal.SIGKILL)
+        # a second post job at the same time as the first one's successor: both workers compete
+        sql(stack, f"INSERT INTO jobs (tenant_id, kind) VALUES ({L.t}, 'post'), ({L.t}, 'post')")
+        eff = L.last_effective()
+        end = time.monotonic() + 60
+        while L.units(eff) != 18 and time.monotonic() < end:
+            L.due_now()
+            time.sleep(0.5)
+        assert L.units(eff) == 18
+        time.sleep(2)
+        assert len(L.adjustments_posted()) - before == 1
+        assert L.units(eff) == 18
+    finally:
+        L.clear_faults()
+        stop_worker(stack, p)
