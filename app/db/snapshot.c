@@ -150,6 +150,39 @@ int snap_src_resource(void *vs, const struct src_resource *r)
                    NULL, NULL);
 }
 
+int snap_src_charge(void *vs, const struct src_charge *ch)
+{
+    CTX;
+    char ps[11], pe[11], ef[11], month[11];
+    cdate_t m = cdate_make(ch->period_start.y, ch->period_start.m, 1);
+    s->count++;
+    return db_exec(s->db,
+                   "INSERT INTO src_charges (tenant_id, connection_id, line_id, period_month, company_source_id,"
+                   " company_name, subscription_source_id, subscription_name, resource_source_id, description, sku,"
+                   " charge_type, period_start, period_end, effective_date, quantity, unit_cost, unit_price,"
+                   " extended_cost, extended_price, currency, term_months, frequency)"
+                   " SELECT ?, ?, ?, ?, ?, COALESCE((SELECT name FROM src_companies c WHERE c.tenant_id = ?"
+                   "  AND c.connection_id = ? AND c.source_id = ?), ''), ?, COALESCE((SELECT name FROM"
+                   "  src_subscriptions x WHERE x.tenant_id = ? AND x.connection_id = ? AND x.source_id = ?), ''),"
+                   " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
+                   " ON DUPLICATE KEY UPDATE period_month = VALUES(period_month), charge_type = VALUES(charge_type),"
+                   " period_start = VALUES(period_start), period_end = VALUES(period_end),"
+                   " effective_date = VALUES(effective_date), quantity = VALUES(quantity),"
+                   " unit_cost = VALUES(unit_cost), unit_price = VALUES(unit_price),"
+                   " extended_cost = VALUES(extended_cost), extended_price = VALUES(extended_price),"
+                   " imported_at = UTC_TIMESTAMP(6)",
+                   DB_PARAMS(T_C, DB_STR(ch->id), DB_STR(date_or_null(m, month)), DB_STR(ch->company_id), T_C,
+                             DB_STR(ch->company_id), DB_STR(ch->subscription_id), T_C, DB_STR(ch->subscription_id),
+                             DB_STR(ch->resource_id), DB_STR(ch->description), DB_STR(ch->sku),
+                             DB_STR(src_charge_type_name(ch->type)), DB_STR(date_or_null(ch->period_start, ps)),
+                             DB_STR(date_or_null(ch->period_end, pe)), DB_STR(date_or_null(ch->effective, ef)),
+                             DB_INT(ch->quantity), DB_INT(ch->unit_cost), DB_INT(ch->unit_price),
+                             DB_INT(ch->extended_cost), DB_INT(ch->extended_price),
+                             DB_STR(ch->currency[0] ? ch->currency : "USD"), DB_INT(ch->term_months),
+                             DB_STR(src_cycle_name(ch->frequency))),
+                   NULL, NULL);
+}
+
 int snap_finish_psa(struct snap *s)
 {
     int rc = 0;

@@ -22,6 +22,8 @@ int snap_psa_contract_service(void *s, const struct psa_contract_service *cs);
 int snap_src_company(void *s, const struct src_company *c);
 int snap_src_subscription(void *s, const struct src_subscription *sub);
 int snap_src_resource(void *s, const struct src_resource *r);
+/* One billing line of a month (src_charges upsert by line id). company_name may be "". */
+int snap_src_charge(void *s, const struct src_charge *ch);
 /* Marks rows of the connection not seen since snap_begin as gone (never deletes). */
 int snap_finish_psa(struct snap *s);
 int snap_finish_src(struct snap *s);

@@ -6,6 +6,7 @@
 #include "common/log.h"
 #include "common/mail.h"
 #include "common/secret_key.h"
+#include "worker/charges.h"
 #include "worker/refresh.h"
 #include "worker/sync.h"
 
@@ -85,6 +86,7 @@ static const struct {
     {"refresh", job_refresh},
     {"sync", job_sync},
     {"post", job_post},
+    {"usage", job_usage},
 };
 
 job_fn handlers_find(const char *kind)

@@ -117,3 +117,30 @@ int job_refresh(struct job_env *env, struct job *job, char *err, size_t errlen)
     }
     return refresh_one(env, job->tenant_id, id, err, errlen);
 }
+
+int refresh_charges(struct job_env *env, long long tenant_id, long long id, cdate_t month, char *msg, size_t n)
+{
+    struct conn c;
+    char system[32] = "?";
+    int found = connection_open(env->db, secret_key(env->cfg), tenant_id, id, env->cfg->slot_dir, &c, system, msg, n);
+    if (found <= 0)
+        return found == 0 ? 0 : -1;
+    const struct source_connector *sc = source_connector_for(system);
+    int rc = 0;
+    if (sc) {
+        struct snap s;
+        struct conn_error ce;
+        memset(&ce, 0, sizeof ce);
+        if (snap_begin(&s, env->db, tenant_id, id) < 0 || sc->list_charges(&c, month, snap_src_charge, &s, &ce) < 0) {
+            snprintf(msg, n, "%s%s%s", ce.message[0] ? ce.message : db_error(env->db), ce.hint[0] ? " — " : "",
+                     ce.hint);
+            rc = -1;
+        } else {
+            snprintf(msg, n, "%ld billing lines", s.count);
+        }
+    } else {
+        snprintf(msg, n, "billing lines of %s connections are uploaded, not read", system);
+    }
+    connection_close(&c);
+    return rc;
+}

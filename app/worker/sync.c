@@ -12,6 +12,7 @@
 #include "db/accounts.h"
 #include "db/jobs.h"
 #include "db/ledger.h"
+#include "worker/charges.h"
 #include "worker/psa_pool.h"
 #include "worker/refresh.h"
 
@@ -171,11 +172,22 @@ int job_sync(struct job_env *env, struct job *job, char *err, size_t errlen)
         plan_link(env, t, &pol, today, &links[i], &pool, &tally);
         jobs_heartbeat(env->db, job, env->lease_seconds);
     }
+    /* One-time charges: annual lines whenever seen; usage of last month on days 1-3. */
+    int charged = 0, charge_failed = 0;
+    charges_post_annual(env, t, &pool, &charged, &charge_failed);
+    if (today.d <= 3) {
+        cdate_t first, last_month;
+        cdate_first_of_month(today, &first);
+        cdate_add_days(first, -1, &last_month);
+        charges_post_usage(env, t, last_month, &pool, &charged, &charge_failed);
+    }
+    alerts_send(env, t);
     psa_pool_close(&pool);
     free(links);
     char msg[300];
-    snprintf(msg, sizeof msg, "%d links checked: %d to post, %d awaiting approval, %d drift, %d failed, %d in step%s",
-             n, tally.queued, tally.approval, tally.drift, tally.failed, tally.nothing,
+    snprintf(msg, sizeof msg, "%d links checked: %d to post, %d awaiting approval, %d drift, %d failed, %d in step;"
+             " %d charges created%s%s", n, tally.queued, tally.approval, tally.drift, tally.failed, tally.nothing,
+             charged, charge_failed ? " (some charges failed; retried next sync)" : "",
              tally.unreadable ? " (the PSA could not be read for some; retried next sync)" : "");
     sync_mark(env->db, t, 0, msg);
     log_info("sync tenant=%lld: %s", t, msg);

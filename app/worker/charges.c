@@ -1,0 +1,220 @@
+/* charges.c: one-time charges in the PSA and the failure alert digest (see charges.h).
+ * Money comes from the distributor's billing lines, never from quantity × list price; a
+ * charge is keyed (kind, source, subscription or resource, period) so it is created once:
+ * locally by charges_posted's UNIQUE key, and in the PSA by the key written into the charge,
+ * which find_charge looks for before creating (a lost answer is found, not repeated). */
+#include "worker/charges.h"
+
+#include "common/config.h"
+#include "common/log.h"
+#include "common/mail.h"
+#include "common/tzdate.h"
+#include "core/money.h"
+#include "db/accounts.h"
+#include "db/charges.h"
+#include "db/ledger.h"
+#include "db/outbox.h"
+#include "common/secret_key.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+/* Creates the charge unless the PSA has it already; 0 ok (id set), -1 err. */
+static int ensure_charge(const struct psa_connector *p, const struct conn *c, const struct psa_charge *ch,
+                         char id[PSA_ID], struct conn_error *ce)
+{
+    int found = p->find_charge(c, ch->contract_id, ch->key, id, ce);
+    if (found == 1)
+        return 0;
+    if (found < 0)
+        return -1;
+    return p->create_charge(c, ch, id, ce);
+}
+
+static cdate_t not_before(cdate_t d, const char *billing_start)
+{
+    cdate_t b;
+    if (billing_start && *billing_start && cdate_parse(billing_start, &b) == 0 && cdate_cmp(d, b) < 0)
+        return b;
+    return d;
+}
+
+int charges_post_annual(struct job_env *env, long long t, struct psa_pool *pool, int *posted, int *failed)
+{
+    struct dbrows r;
+    if (charges_annual_due(env->db, t, &r) < 0)
+        return -1;
+    for (int i = 0; i < r.nrows; i++) {
+        char key[191];
+        snprintf(key, sizeof key, "annual:%s:%s:%s:%s", dbrows_get(&r, i, 1), dbrows_get(&r, i, 2),
+                 dbrows_get(&r, i, 5), dbrows_get(&r, i, 0));
+        const struct conn *c;
+        const char *why;
+        long long psa_conn = dbrows_int(&r, i, 12, 0);
+        const struct psa_connector *p = psa_pool_get(pool, env, t, psa_conn, &c, &why);
+        qty_t qty = dbrows_int(&r, i, 7, 0);
+        money_t ext_cost = dbrows_int(&r, i, 10, 0), ext_price = dbrows_int(&r, i, 11, 0);
+        money_t unit_price = dbrows_int(&r, i, 9, 0), unit_cost = dbrows_int(&r, i, 8, 0);
+        /* Per-unit amounts from the line's own totals: a mid-term seat add is already prorated
+         * to the term end by the distributor. The sell price is scaled the same way. */
+        money_t charge_cost = unit_cost, charge_price = unit_price;
+        if (qty > 0 && ext_cost)
+            money_div_qty(ext_cost, qty, &charge_cost);
+        if (qty > 0 && ext_price)
+            money_div_qty(ext_price, qty, &charge_price);
+        else if (unit_cost && charge_cost != unit_cost)
+            money_mul_div(unit_price, charge_cost, unit_cost, &charge_price);
+        if (!charge_price)
+            charge_price = charge_cost;
+        cdate_t start;
+        cdate_parse(dbrows_get(&r, i, 5), &start);
+        cdate_t date = not_before(start, dbrows_get(&r, i, 14));
+        char name[300], date_s[11];
+        snprintf(name, sizeof name, "%s (%s to %s)", dbrows_get(&r, i, 3), dbrows_get(&r, i, 5), dbrows_get(&r, i, 6));
+        cdate_format(date, date_s, sizeof date_s);
+        struct psa_charge ch = {dbrows_get(&r, i, 13), "", name, name, key, date, qty, charge_price, charge_cost};
+        char id[PSA_ID] = "", err[900] = "";
+        struct conn_error ce;
+        memset(&ce, 0, sizeof ce);
+        if (!p)
+            snprintf(err, sizeof err, "%s", why);
+        else if (ensure_charge(p, c, &ch, id, &ce) < 0)
+            snprintf(err, sizeof err, "%s%s%s", ce.message, ce.hint[0] ? " — " : "", ce.hint);
+        charges_record(env->db, t, "annual", key, dbrows_int(&r, i, 1, 0), psa_conn, ch.contract_id, id, name, date_s,
+                       qty, charge_price, charge_cost, err[0] ? err : NULL);
+        if (err[0]) {
+            (*failed)++;
+            log_warn("annual charge %s: %s", key, err);
+        } else {
+            (*posted)++;
+        }
+    }
+    dbrows_free(&r);
+    return 0;
+}
+
+int charges_post_usage(struct job_env *env, long long t, cdate_t month, struct psa_pool *pool, int *posted,
+                       int *failed)
+{
+    struct tenant_policy pol;
+    policy_get(env->db, t, &pol);
+    char first[11], label[8];
+    cdate_t m = cdate_make(month.y, month.m, 1), next;
+    cdate_format(m, first, sizeof first);
+    snprintf(label, sizeof label, "%.7s", first);
+    cdate_first_of_next_month(m, &next);
+    struct dbrows r;
+    if (charges_usage_due(env->db, t, first, &r) < 0)
+        return -1;
+    for (int i = 0; i < r.nrows; i++) {
+        char key[191];
+        snprintf(key, sizeof key, "usage:%s:%s:%s", dbrows_get(&r, i, 0), dbrows_get(&r, i, 1), label);
+        if (charges_done(env->db, t, key) == 1)
+            continue;
+        qty_t qty = dbrows_int(&r, i, 4, 0);
+        money_t total = dbrows_int(&r, i, 5, 0), unit = 0;
+        /* The tenant's usage mode (seed 004): average cost per GB, total with quantity one, or
+         * quantity only (the PSA prices it). */
+        qty_t post_qty = qty;
+        if (!strcmp(pol.usage_mode, "total_cost")) {
+            post_qty = 1000;
+            unit = total;
+        } else if (!strcmp(pol.usage_mode, "average_cost")) {
+            if (qty > 0)
+                money_div_qty(total, qty, &unit);
+        }
+        const struct conn *c;
+        const char *why;
+        long long psa_conn = dbrows_int(&r, i, 6, 0);
+        const struct psa_connector *p = psa_pool_get(pool, env, t, psa_conn, &c, &why);
+        char name[300], date_s[11], gb[32];
+        qty_format(qty, gb, sizeof gb);
+        snprintf(name, sizeof name, "%s, %s: %s GB", dbrows_get(&r, i, 2), label, gb);
+        cdate_t date = not_before(next, dbrows_get(&r, i, 9));   /* never before the billing start */
+        cdate_format(date, date_s, sizeof date_s);
+        struct psa_charge ch = {dbrows_get(&r, i, 7), dbrows_get(&r, i, 8), name, name, key, date, post_qty, unit, unit};
+        char id[PSA_ID] = "", err[900] = "";
+        struct conn_error ce;
+        memset(&ce, 0, sizeof ce);
+        if (!p)
+            snprintf(err, sizeof err, "%s", why);
+        else if (ensure_charge(p, c, &ch, id, &ce) < 0)
+            snprintf(err, sizeof err, "%s%s%s", ce.message, ce.hint[0] ? " — " : "", ce.hint);
+        charges_record(env->db, t, "usage", key, dbrows_int(&r, i, 0, 0), psa_conn, ch.contract_id, id, name, date_s,
+                       post_qty, unit, unit, err[0] ? err : NULL);
+        if (err[0])
+            (*failed)++;
+        else
+            (*posted)++;
+    }
+    dbrows_free(&r);
+    return 0;
+}
+
+int alerts_send(struct job_env *env, long long t)
+{
+    struct tenant_policy pol;
+    policy_get(env->db, t, &pol);
+    struct dbrows due, admins;
+    if (alerts_due(env->db, t, pol.alert_after_minutes, &due) < 0)
+        return -1;
+    if (due.nrows == 0) {
+        dbrows_free(&due);
+        return 0;
+    }
+    char body[8000];
+    int k = snprintf(body, sizeof body,
+                     "billsync could not post these seat changes to your PSA for more than %d minutes.\n"
+                     "It keeps retrying; the failure log shows each error and lets you retry or give up.\n\n",
+                     pol.alert_after_minutes);
+    for (int i = 0; i < due.nrows && k < (int)sizeof body - 400; i++) {
+        char q[32];
+        qty_format(dbrows_int(&due, i, 3, 0), q, sizeof q);
+        k += snprintf(body + k, sizeof body - (size_t)k, "- %s / %s: %s%s from %s (failing since %s): %.200s\n",
+                      dbrows_get(&due, i, 1), dbrows_get(&due, i, 2), dbrows_int(&due, i, 3, 0) > 0 ? "+" : "", q,
+                      dbrows_get(&due, i, 4), dbrows_get(&due, i, 6), dbrows_get(&due, i, 5));
+    }
+    if (k < (int)sizeof body - 100)
+        snprintf(body + k, sizeof body - (size_t)k, "\nFailure log: %s/reports/failures\n", env->cfg->base_url);
+    int sent = 0;
+    if (alerts_admins(env->db, t, &admins) == 0) {
+        for (int i = 0; i < admins.nrows; i++)
+            if (outbox_enqueue(env->db, secret_key(env->cfg), t, dbrows_get(&admins, i, 0),
+                               "billsync: seat changes are failing to post", body) == 0)
+                sent++;
+        dbrows_free(&admins);
+    }
+    if (sent)
+        for (int i = 0; i < due.nrows; i++)
+            alerts_mark(env->db, t, dbrows_int(&due, i, 0, 0));
+    dbrows_free(&due);
+    return 0;
+}
+
+int job_usage(struct job_env *env, struct job *job, char *err, size_t errlen)
+{
+    cdate_t month;
+    json_error_t jerr;
+    json_t *p = job->payload ? json_loads(job->payload, 0, &jerr) : NULL;
+    const char *m = p ? json_string_value(json_object_get(p, "month")) : NULL;
+    char day[16];
+    snprintf(day, sizeof day, "%.7s-01", m ? m : "");
+    json_decref(p);
+    if (!m || cdate_parse(day, &month) < 0) {
+        char zone[64];
+        tenant_time_zone(env->db, job->tenant_id, zone, sizeof zone);
+        cdate_t today = tz_date(zone, time(NULL)), first;
+        cdate_first_of_month(today, &first);
+        cdate_add_days(first, -1, &month);
+    }
+    struct psa_pool pool = {0};
+    int posted = 0, failed = 0;
+    int rc = charges_post_usage(env, job->tenant_id, month, &pool, &posted, &failed);
+    psa_pool_close(&pool);
+    if (rc < 0)
+        snprintf(err, errlen, "usage: %s", db_error(env->db));
+    log_info("usage tenant=%lld: %d charges posted, %d failed", job->tenant_id, posted, failed);
+    return rc;
+}

@@ -1,0 +1,129 @@
+"""Annual subscriptions become one one-time charge per period (seed 002), usage is billed per
+month in the tenant's mode (seed 004), and failing changes are mailed to admins once."""
+import datetime
+import time
+
+import requests
+
+from billsync_test import csrf_from, mails_to, sql, wait_for
+from test_mapping import GENERIC, row_id, set_relation, setup_tenant
+from test_sync import Linked
+
+E3 = ("ct1,Contoso Ltd,ct-e3,Microsoft 365 E3 (annual),Microsoft 365 E3,CFQ7TTC0LFLX,{qty},32.40,36.00,{ext},USD,"
+      "{type},annual,12,{start},{end},{start},{line}\n")
+BACKUP = ("ct1,Contoso Ltd,bk-1,Backup storage,Backup storage (per GB),BK-GB,{gb},0.0350,0.05,{ext},USD,usage,usage,0,"
+          "{start},{end},{end},bk-{month}\n")
+
+
+def charges(stack, contract):
+    ents = requests.get(f"http://127.0.0.1:{stack.sandbox['control']}/state/autotask", timeout=10).json()["entities"]
+    return [c for c in ents["ContractCharges"] if str(c["contractID"]) == str(contract)
+            and "billsync key" in (c.get("description") or "")]
+
+
+def upload(admin, stack, rows):
+    conn = sql(stack, f"SELECT id FROM connections WHERE tenant_id = {admin.tenant} AND system = 'csv'").strip()
+    tok = csrf_from(admin.get("/settings/connections").text)
+    r = admin.post("/settings/connections/upload", data={"csrf": tok, "id": conn, "format": "generic"},
+                   files={"file": ("lines.csv", GENERIC + "".join(rows), "text/csv")})
+    assert r.status_code == 303
+
+
+def sync(admin, stack):
+    admin.form("/mapping", "/mapping", {"action": "sync"})
+    wait_for(lambda: "links checked" in sql(stack, f"SELECT result FROM tenant_sync WHERE tenant_id = {admin.tenant}"),
+             60, "the sync")
+    sql(stack, f"UPDATE tenant_sync SET result = '' WHERE tenant_id = {admin.tenant}")
+
+
+def reset(stack):
+    requests.post(f"http://127.0.0.1:{stack.sandbox['control']}/reset", json={"seed": "demo"}, timeout=10)
+
+
+def test_annual_charge_once_per_period_and_mid_term_add_prorated(stack):
+    reset(stack)
+    start = datetime.date.today().replace(day=1)
+    end = start.replace(year=start.year + 1) - datetime.timedelta(days=1)
+    admin = setup_tenant(stack, [E3.format(qty=3, ext="1166.40", type="one_time", start=start, end=end, line="e3-1")])
+    t = admin.tenant
+    contoso = sql(stack, f"SELECT psa_id FROM psa_companies WHERE tenant_id = {t} AND name = 'Contoso Ltd'").strip()
+    set_relation(admin, "company", row_id(stack, "src_companies", t, "ct1"), contoso)
+    fixed = sql(stack, f"SELECT psa_id FROM psa_contracts WHERE tenant_id = {t} AND company_psa_id = '{contoso}' "
+                       "AND contract_type = 'fixed_price' LIMIT 1").strip()
+    assert fixed, "the demo PSA has a fixed-price contract for Contoso"
+    page = admin.get("/mapping?mapped=1").text
+    assert "the account&#39;s only fixed-price contract" in page    # annual → fixed price suggestion
+    set_relation(admin, "subscription", row_id(stack, "src_subscriptions", t, "ct-e3"), fixed)
+    for _ in range(3):                                   # repeated runs: still one charge
+        sync(admin, stack)
+    got = charges(stack, fixed)
+    assert len(got) == 1
+    assert float(got[0]["unitQuantity"]) == 3 and abs(float(got[0]["unitCost"]) - 388.80) < 0.005
+    # a seat added mid-term: the distributor's prorated line becomes one more charge, to the term end
+    mid = start + datetime.timedelta(days=10)
+    upload(admin, stack, [E3.format(qty=3, ext="1166.40", type="one_time", start=start, end=end, line="e3-1"),
+                          E3.format(qty=2, ext="755.58", type="proration", start=mid, end=end, line="e3-2")])
+    sync(admin, stack)
+    sync(admin, stack)
+    got = charges(stack, fixed)
+    assert len(got) == 2
+    add = [c for c in got if float(c["unitQuantity"]) == 2][0]
+    assert abs(float(add["unitCost"]) - 377.79) < 0.005          # 755.58 / 2, as billed
+    assert sql(stack, f"SELECT COUNT(*) FROM charges_posted WHERE tenant_id = {t} AND state = 'posted'").strip() == "2"
+
+
+def test_usage_in_each_mode(stack):
+    reset(stack)
+    months = [("2026-08-01", "2026-08-31"), ("2026-09-01", "2026-09-30"), ("2026-10-01", "2026-10-31")]
+    rows = [BACKUP.format(gb=gb, ext=ext, start=s, end=e, month=s[:7])
+            for (s, e), (gb, ext) in zip(months, [("512.5", "17.9375"), ("600", "21.00"), ("100", "3.50")])]
+    admin = setup_tenant(stack, rows)
+    t = admin.tenant
+    contoso = sql(stack, f"SELECT psa_id FROM psa_companies WHERE tenant_id = {t} AND name = 'Contoso Ltd'").strip()
+    set_relation(admin, "company", row_id(stack, "src_companies", t, "ct1"), contoso)
+    contract = sql(stack, f"SELECT psa_id FROM psa_contracts WHERE tenant_id = {t} AND company_psa_id = '{contoso}' "
+                          "AND contract_type = 'recurring' LIMIT 1").strip()
+    set_relation(admin, "subscription", row_id(stack, "src_subscriptions", t, "bk-1"), contract)
+    service = sql(stack, f"SELECT psa_id FROM psa_services WHERE tenant_id = {t} AND name = 'Backup storage (per GB)'").strip()
+    set_relation(admin, "resource", row_id(stack, "src_resources", t, "bk-1"), "svc:" + service)
+    expected = {}
+    for mode, (month, _) in zip(("average_cost", "total_cost", "quantity_only"), months):
+        admin.form("/settings/billing", "/settings/billing", {
+            "approval": "auto", "decrease_mode": "next_period", "drift_mode": "flag", "usage_mode": mode,
+            "alert_after_minutes": "240", "sync_interval_minutes": "15"})
+        sql(stack, f"INSERT INTO jobs (tenant_id, kind, payload) VALUES ({t}, 'usage', '{{\"month\":\"{month[:7]}\"}}')")
+        wait_for(lambda: sql(stack, f"SELECT COUNT(*) FROM charges_posted WHERE tenant_id = {t} AND kind = 'usage'"
+                                    f" AND charge_key LIKE '%{month[:7]}'").strip() == "1", 30, f"usage of {month}")
+        expected[mode] = month
+    got = {c["name"].split(": ")[0].split(", ")[-1]: c for c in charges(stack, contract)}
+    avg, total, qonly = got["2026-08"], got["2026-09"], got["2026-10"]
+    assert float(avg["unitQuantity"]) == 512.5 and abs(float(avg["unitCost"]) - 0.035) < 1e-6
+    assert float(total["unitQuantity"]) == 1 and abs(float(total["unitCost"]) - 21.00) < 1e-6
+    assert float(qonly["unitQuantity"]) == 100 and float(qonly["unitCost"] or 0) == 0
+    # usage is never dated before the month after the usage (nor the contract's billing start)
+    assert avg["datePurchased"][:10] == "2026-09-01"
+    # running a month again creates nothing new
+    sql(stack, f"INSERT INTO jobs (tenant_id, kind, payload) VALUES ({t}, 'usage', '{{\"month\":\"2026-08\"}}')")
+    time.sleep(2)
+    assert len(charges(stack, contract)) == 3
+
+
+def test_failure_alert_mail_is_sent_once(stack):
+    L = Linked(stack, 12)
+    wait_for(lambda: L.units() == 12, 60, "the reconciliation")
+    L.fault(kind="http500", params={"message": "Autotask is down"}, count=-1)
+    L.upload(14)
+    L.sync()
+    wait_for(lambda: "failed" in L.states(), 30, "the post to fail")
+    sql(stack, f"UPDATE adjustment_attempts SET at = at - INTERVAL 5 HOUR WHERE tenant_id = {L.t}")
+    L.sync()
+    msgs = mails_to(stack, L.admin.email, wait=15)
+    alerts = [m for m in msgs if m["Subject"] == "billsync: seat changes are failing to post"]
+    assert len(alerts) == 1
+    body = alerts[0].get_payload(decode=True).decode()
+    assert "Contoso Ltd" in body and "Autotask is down" in body
+    L.sync()
+    time.sleep(2)
+    again = [m for m in mails_to(stack, L.admin.email, wait=0) if m["Subject"] == "billsync: seat changes are failing to post"]
+    assert len(again) == 1, "the same failure is not mailed twice"
+    L.clear_faults()
