@@ -130,17 +130,16 @@ static void subscriptions(struct web *w, const char *prefix, long long conn, con
     struct dbrows s, contracts = {0};
     if (mv_subscriptions(w->db, w->sess->tenant_id, conn, company_src, &s) < 0)
         return;
-    if (*account && mv_contracts(w->db, w->sess->tenant_id, psa_conn, account, f->show_expired,
-                                 f->show_linked, &contracts) == 0) {
-        for (int k = 0; k < contracts.nrows; k++) {
-            hsetf(w, dbrows_get(&contracts, k, 0), "%s.Contracts.%d.id", prefix, k);
-            hsetf(w, dbrows_get(&contracts, k, 1), "%s.Contracts.%d.name", prefix, k);
-            hsetf(w, dbrows_get(&contracts, k, 2), "%s.Contracts.%d.end", prefix, k);
-        }
-    }
+    if (*account)
+        mv_contracts(w->db, w->sess->tenant_id, psa_conn, account, f->show_expired, f->show_linked, &contracts);
     for (int j = 0; j < s.nrows; j++) {
         char p[100];
         snprintf(p, sizeof p, "%s.Subs.%d", prefix, j);
+        for (int k = 0; k < contracts.nrows; k++) {
+            hsetf(w, dbrows_get(&contracts, k, 0), "%s.Contracts.%d.id", p, k);
+            hsetf(w, dbrows_get(&contracts, k, 1), "%s.Contracts.%d.name", p, k);
+            hsetf(w, dbrows_get(&contracts, k, 2), "%s.Contracts.%d.end", p, k);
+        }
         static const char *const cols[] = {"id", "source_id", "name", "cycle", "status", "linked_id", "linked_name"};
         for (int c = 0; c < 7; c++)
             hsetf(w, dbrows_get(&s, j, c), "%s.%s", p, cols[c]);
