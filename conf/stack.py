@@ -317,10 +317,13 @@ http {{
         self.write_config(pw)
         self.billsync("keygen")
         self.billsync("migrate")
-        if self.seed_demo:
-            self.billsync("seed-demo")
         if with_sandbox and os.path.exists(os.path.join(ROOT, "tests", "sandbox", "sandbox.py")):
             self.start_sandbox()
+        if self.seed_demo:
+            args = ["seed-demo"]
+            if with_sandbox and self.detach:      # the demo: connections to the sandboxes too
+                args += ["--sandbox", self.path("run", "sandbox.json")]
+            self.billsync(*args)
         self.start_smtp()
         self.start_web()
         self.start_worker()

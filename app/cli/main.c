@@ -8,6 +8,10 @@
 #include "db/accounts.h"
 #include "db/connections.h"
 #include "db/csv_import.h"
+#include "db/snapshot.h"
+#include "connectors/systems.h"
+
+#include <jansson.h>
 #include "db/jobs.h"
 #include "db/migrate.h"
 
@@ -182,11 +186,107 @@ static int cmd_user(int argc, char **argv)
     return rc;
 }
 
+/* Creates or updates (by name) one demo connection; the settings are split into plain and
+ * sealed secret fields by the systems catalogue, as the connections page does. */
+static int demo_connection(db_t *db, long long tid, const char *system, const char *name, json_t *all)
+{
+    const struct system_info *si = system_find(system);
+    const unsigned char *key = secret_key(cfg);
+    if (!si || !key)
+        return -1;
+    json_t *plain = json_object(), *secret = json_object();
+    const char *k;
+    json_t *v;
+    json_object_foreach(all, k, v)
+    {
+        int is_secret = 0;
+        for (int i = 0; i < SYSTEM_MAX_FIELDS && si->fields[i].key; i++)
+            if (!strcmp(si->fields[i].key, k))
+                is_secret = si->fields[i].secret;
+        json_object_set(is_secret ? secret : plain, k, v);
+    }
+    char *ptext = json_dumps(plain, JSON_COMPACT | JSON_SORT_KEYS), *stext = json_dumps(secret, JSON_COMPACT);
+    char *sealed = NULL;
+    int rc = (ptext && stext && crypto_seal(key, stext, strlen(stext), &sealed) == 0) ? 0 : -1;
+    long long id = 0;
+    if (rc == 0 && db_scalar(db, "SELECT id FROM connections WHERE tenant_id = ? AND name = ?",
+                             DB_PARAMS(DB_INT(tid), DB_STR(name)), &id) < 0)
+        rc = -1;
+    if (rc == 0)
+        rc = connection_save(db, tid, &id, si->kind == SYS_PSA ? "psa" : "source", system, name, ptext, sealed);
+    free(ptext);
+    free(stext);
+    free(sealed);
+    json_decref(plain);
+    json_decref(secret);
+    return rc;
+}
+
+/* The demo MSP's connections, pointing at the local API sandboxes (credentials from
+ * tests/sandbox/README.md). Ports change at each start, so the URLs are updated each time. */
+static int seed_demo_connections(db_t *db, long long tid, const char *ready_file)
+{
+    json_error_t jerr;
+    json_t *ports = json_load_file(ready_file, 0, &jerr);
+    if (!ports) {
+        fprintf(stderr, "billsync: seed-demo: cannot read %s: %s\n", ready_file, jerr.text);
+        return -1;
+    }
+    char base[8][80];
+    static const char *const names[] = {"autotask", "pax8", "partnercenter", "msp360", "interworks", "ingram"};
+    for (int i = 0; i < 6; i++)
+        snprintf(base[i], sizeof base[i], "http://127.0.0.1:%lld",
+                 (long long)json_integer_value(json_object_get(ports, names[i])));
+    json_decref(ports);
+    char u[6][160];
+    snprintf(u[0], sizeof u[0], "%s/ATServicesRest/", base[0]);
+    snprintf(u[1], sizeof u[1], "%s/v1", base[1]);
+    snprintf(u[2], sizeof u[2], "%s/v1/token", base[1]);
+    snprintf(u[3], sizeof u[3], "%s/8b2e4a54-0c5f-4d6e-9a8f-3d1c2b7e6f50/oauth2/token", base[2]);
+    snprintf(u[4], sizeof u[4], "%s/marketplace/us", base[5]);
+    struct {
+        const char *system, *name;
+        json_t *settings;
+    } demo[] = {
+        {"autotask", "Autotask (demo sandbox)",
+         json_pack("{s:s, s:s, s:s, s:s}", "url", u[0], "username", "api@demo-msp.example", "secret", "demo-secret",
+                   "integration_code", "BILLSYNCDEMO")},
+        {"pax8", "Pax8 (demo sandbox)",
+         json_pack("{s:s, s:s, s:s, s:s}", "url", u[1], "token_url", u[2], "client_id", "pax8-demo-client-id",
+                   "client_secret", "pax8-demo-client-secret")},
+        {"partnercenter", "Microsoft CSP (demo sandbox)",
+         json_pack("{s:s, s:s, s:s, s:s, s:s}", "url", base[2], "token_url", u[3], "tenant_id",
+                   "8b2e4a54-0c5f-4d6e-9a8f-3d1c2b7e6f50", "client_id", "2a7c3e9d-5b1f-4c8a-a6e2-0d9f8b7c6a51",
+                   "client_secret", "pc-demo-client-secret")},
+        {"msp360", "MSP360 backup (demo sandbox)",
+         json_pack("{s:s, s:s, s:s}", "url", base[3], "username", "demomspapi", "password", "msp360-demo-password")},
+        {"interworks", "interworks.cloud (demo sandbox)",
+         json_pack("{s:s, s:s, s:s, s:s, s:s}", "url", base[4], "client_key", "iw-demo-client-key", "client_secret",
+                   "iw-demo-client-secret", "username", "api.user@demo-msp.example", "password", "iw-demo-password")},
+        {"ingram", "Ingram Micro (demo sandbox)",
+         json_pack("{s:s, s:s, s:s, s:s, s:s}", "url", u[4], "username", "demo-msp-api", "password", "im-demo-password",
+                   "subscription_key", "166a6ba878d74805ae3fc7e54fd33b16", "marketplace", "us")},
+    };
+    int rc = 0;
+    for (size_t i = 0; i < sizeof demo / sizeof demo[0]; i++) {
+        if (!demo[i].settings || demo_connection(db, tid, demo[i].system, demo[i].name, demo[i].settings) < 0) {
+            fprintf(stderr, "billsync: seed-demo: connection %s: %s\n", demo[i].name, db_error(db));
+            rc = -1;
+        }
+        json_decref(demo[i].settings);
+    }
+    if (rc == 0)
+        refresh_enqueue_tenant(db, tid);
+    return rc;
+}
+
 static int cmd_seed_demo(int argc, char **argv)
 {
     static const char help[] =
-        "usage: billsync seed-demo [--password P]\n"
-        "Creates the demo MSP \"Demo MSP\" and its admin admin@demo-msp.example (idempotent).\n";
+        "usage: billsync seed-demo [--password P] [--sandbox READY-FILE]\n"
+        "Creates the demo MSP \"Demo MSP\" and its admin admin@demo-msp.example (idempotent).\n"
+        "With --sandbox (the API sandbox's ready file), also its PSA and distributor connections\n"
+        "to the local sandboxes, refreshed in the background.\n";
     if (wants_help(argc, argv, help))
         return 0;
     const char *pw = opt(argc, argv, "--password");
@@ -212,8 +312,11 @@ static int cmd_seed_demo(int argc, char **argv)
         fprintf(stderr, "billsync: seed-demo: %s\n", db_error(db));
         goto out;
     }
-    printf("demo tenant %lld ready; admin login admin@demo-msp.example%s\n", tid,
-           found ? " (existing password kept)" : "");
+    const char *sandbox = opt(argc, argv, "--sandbox");
+    if (sandbox && seed_demo_connections(db, tid, sandbox) < 0)
+        goto out;
+    printf("demo tenant %lld ready; admin login admin@demo-msp.example%s%s\n", tid,
+           found ? " (existing password kept)" : "", sandbox ? "; connections to the sandboxes set up" : "");
     rc = 0;
 out:
     db_close(db);
