@@ -99,6 +99,14 @@
         → <?cs var:r.service_name ?> <?cs if:r.units ?><span class="badge<?cs if:r.units != r.qty ?> warn<?cs /if ?>">PSA: <?cs var:r.units ?></span><?cs /if ?>
         <form method="post" action="/mapping" class="inline"><?cs call:setform("resource", r.id, r.name) ?>
           <button type="submit" name="action" value="unset" class="secondary">Unset Relation</button></form>
+        <form method="post" action="/mapping" class="inline"><?cs call:setform("resource", r.id, r.name) ?>
+          <input type="hidden" name="action" value="approval">
+          <select name="approval" aria-label="Approval for <?cs var:r.name ?>">
+            <option value="inherit"<?cs if:r.approval == "inherit" ?> selected<?cs /if ?>>approval: company policy</option>
+            <option value="auto"<?cs if:r.approval == "auto" ?> selected<?cs /if ?>>approval: post automatically</option>
+            <option value="require"<?cs if:r.approval == "require" ?> selected<?cs /if ?>>approval: always ask</option>
+          </select>
+          <button type="submit" class="secondary">Save</button></form>
       <?cs elif:s.linked_id ?>
         <?cs call:sugg(r) ?>
         <form method="post" action="/mapping" class="inline"><?cs call:setform("resource", r.id, r.name) ?>

@@ -162,3 +162,16 @@ int link_clear(db_t *db, long long tenant_id, long long user_id, enum link_level
     struct change c = {tenant_id, user_id, src_connection_id, level, src_id, NULL, 0, ""};
     return change(db, &c, changed, before);
 }
+
+int link_set_approval(db_t *db, long long tenant_id, long long src_connection_id, const char *src_resource_id,
+                      const char *approval)
+{
+    uint64_t affected = 0;
+    if (db_exec(db,
+                "UPDATE resource_links SET approval = ? WHERE tenant_id = ? AND src_connection_id = ?"
+                " AND src_resource_id = ? AND active_key = 1",
+                DB_PARAMS(DB_STR(approval), DB_INT(tenant_id), DB_INT(src_connection_id), DB_STR(src_resource_id)),
+                &affected, NULL) < 0)
+        return -1;
+    return affected > 0;
+}

@@ -29,4 +29,9 @@ int link_get(db_t *db, long long tenant_id, enum link_level level, long long src
 int link_remembered(db_t *db, long long tenant_id, enum link_level level, long long src_connection_id,
                     const char *src_id, struct link_target *out);
 
+/* Per-link approval override: inherit (the tenant's policy), auto or require. 1 changed,
+ * 0 no active link, -1 error. */
+int link_set_approval(db_t *db, long long tenant_id, long long src_connection_id, const char *src_resource_id,
+                      const char *approval);
+
 #endif

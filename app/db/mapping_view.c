@@ -84,7 +84,7 @@ int mv_resources(db_t *db, long long tenant_id, long long conn, const char *subs
     return db_query(db,
                     "SELECT r.id, r.source_id, r.name, r.sku, r.quantity, COALESCE(l.psa_contract_id, ''),"
                     " COALESCE(l.psa_service_id, ''), COALESCE(sv.name, l.psa_service_id, ''),"
-                    " COALESCE(cs.units, '') FROM src_resources r"
+                    " COALESCE(cs.units, ''), COALESCE(l.approval, 'inherit') FROM src_resources r"
                     " LEFT JOIN resource_links l ON l.tenant_id = r.tenant_id AND l.src_connection_id = r.connection_id"
                     "  AND l.src_resource_id = r.source_id AND l.active_key = 1"
                     " LEFT JOIN psa_services sv ON sv.tenant_id = r.tenant_id AND sv.connection_id = l.psa_connection_id"

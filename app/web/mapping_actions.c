@@ -325,6 +325,28 @@ int mapping_action(struct web *w, long long psa_conn, const char *psa_system)
         back(w, msg);
         return 1;
     }
+    if (!strcmp(action, "approval")) {
+        int bad = 0;
+        long long row = req_int(&w->req, "row", 1, 1LL << 62, 0, &bad);
+        const char *mode = req_form(&w->req, "approval");
+        struct dbrows o;
+        if (bad || !mode || (strcmp(mode, "inherit") && strcmp(mode, "auto") && strcmp(mode, "require"))) {
+            web_error(w, 400, "Choose inherit, auto or require.");
+            return 1;
+        }
+        if (mv_src_object(w->db, w->sess->tenant_id, LINK_RESOURCE, row, &o) != 1) {
+            web_error(w, 404, "That resource is not in your company's data.");
+            return 1;
+        }
+        int changed = link_set_approval(w->db, w->sess->tenant_id, dbrows_int(&o, 0, 0, 0), dbrows_get(&o, 0, 1), mode);
+        if (changed == 1)
+            auth_audit(w, 0, 0, NULL, "mapping.approval_override", dbrows_get(&o, 0, 2), mode);
+        snprintf(msg, sizeof msg, changed == 1 ? "Approval for %s: %s." : "%s is not linked.", dbrows_get(&o, 0, 2),
+                 mode);
+        dbrows_free(&o);
+        back(w, msg);
+        return 1;
+    }
     if (!strcmp(action, "accept_all")) {
         int bad = 0;
         long long threshold = req_int(&w->req, "threshold", 50, 100, 90, &bad);

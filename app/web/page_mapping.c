@@ -101,8 +101,8 @@ static void resources(struct web *w, const char *prefix, long long conn, const c
         char p[120];
         snprintf(p, sizeof p, "%s.Res.%d", prefix, i);
         static const char *const cols[] = {"id", "source_id", "name", "sku", "qty", "contract",
-                                           "service", "service_name", "units"};
-        for (int c = 0; c < 9; c++)
+                                           "service", "service_name", "units", "approval"};
+        for (int c = 0; c < 10; c++)
             hsetf(w, dbrows_get(&r, i, c), "%s.%s", p, cols[c]);
         char qty[32];
         qty_format(dbrows_int(&r, i, 4, 0), qty, sizeof qty);

@@ -265,3 +265,16 @@ def test_worker_killed_mid_post_and_two_workers_post_exactly_once(stack):
     finally:
         L.clear_faults()
         stop_worker(stack, p)
+
+
+def test_per_link_approval_override(stack):
+    L = Linked(stack, 12)
+    wait_for(lambda: L.units() == 12, 60, "the reconciliation")
+    row = row_id(stack, "src_resources", L.t, "ct-bb")
+    L.admin.form("/mapping?mapped=1", "/mapping", {"action": "approval", "row": row, "approval": "require"})
+    assert "Approval for Microsoft 365 Business Basic: require." in L.admin.get("/mapping?mapped=1").text
+    L.upload(13)
+    L.sync()                                   # the tenant posts automatically, this link asks first
+    assert "awaiting_approval" in L.states()
+    assert L.units(L.last_effective()) == 12
+    assert "mapping.approval_override" in sql(stack, f"SELECT action FROM audit_log WHERE tenant_id = {L.t}")
