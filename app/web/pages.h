@@ -5,6 +5,7 @@
 #include "web/web.h"
 
 void page_healthz(struct web *w);
+void page_metrics(struct web *w);
 void page_dashboard(struct web *w);
 void page_login(struct web *w);
 void page_login_2fa(struct web *w);
@@ -23,6 +24,8 @@ void page_mapping_relations(struct web *w);
 void page_report_subscriptions(struct web *w);
 void page_report_linked(struct web *w);
 void page_report_unlinked(struct web *w);
+void page_report_adjustments(struct web *w);
+void page_report_failures(struct web *w);
 void page_approvals(struct web *w);
 void page_settings_billing(struct web *w);
 

@@ -10,6 +10,7 @@
  * appears in the navigation only when it exists and the user's role may open it. */
 static const struct route routes[] = {
     {"/healthz", page_healthz, R_PUBLIC, ROLE_NONE, NULL},
+    {"/metrics", page_metrics, R_PUBLIC, ROLE_NONE, NULL},
     {"/login", page_login, R_PUBLIC | R_POST, ROLE_NONE, NULL},
     {"/login/2fa", page_login_2fa, R_POST | R_NO_MFA, ROLE_VIEWER, NULL},
     {"/logout", page_logout, R_POST | R_NO_MFA, ROLE_VIEWER, NULL},
@@ -20,6 +21,8 @@ static const struct route routes[] = {
     {"/reports/subscriptions", page_report_subscriptions, 0, ROLE_VIEWER, "Reports"},
     {"/reports/linked", page_report_linked, 0, ROLE_VIEWER, NULL},
     {"/reports/unlinked", page_report_unlinked, 0, ROLE_VIEWER, NULL},
+    {"/reports/adjustments", page_report_adjustments, 0, ROLE_VIEWER, "Adjustments"},
+    {"/reports/failures", page_report_failures, R_POST, ROLE_VIEWER, NULL},
     {"/mapping", page_mapping, R_POST, ROLE_BILLING, "Billing"},
     {"/mapping/relations", page_mapping_relations, R_POST, ROLE_BILLING, NULL},
     {"/approvals", page_approvals, R_POST, ROLE_BILLING, "Approvals"},

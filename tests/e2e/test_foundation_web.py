@@ -87,3 +87,13 @@ def test_healthz_body_is_json_even_for_head(stack):
     assert r.status_code == 200
     assert r.text == ""
     json.loads(get(stack, "/healthz").text)
+
+
+def test_metrics_for_the_local_host_only(stack):
+    from billsync_test import Client, sql
+    sql(stack, "INSERT INTO jobs (kind, payload) VALUES ('selftest', '{}')")
+    r = get(stack, "/metrics")
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/plain")
+    assert "billsync_db_up 1" in r.text and "# TYPE billsync_jobs gauge" in r.text
+    assert 'billsync_jobs{kind="selftest",state="' in r.text
+    assert Client(stack, ip="127.0.0.9").get("/metrics").status_code == 403
