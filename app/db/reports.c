@@ -1,8 +1,11 @@
-/* reports.c: the subscription reports (see reports.h). One FROM/WHERE for every query of a
- * report (its page, count, totals, chart and export), so they always select the same rows.
- * Sort columns cannot be bound: the key is looked up in a fixed table of SQL expressions and
- * an unknown key never reaches the SQL text. */
+/* reports.c: the report queries (see reports.h). Each family of reports (subscriptions,
+ * adjustments) has one FROM/WHERE for every query of a report (its page, count, totals,
+ * charts and export), so they always select the same rows; a kind adds a condition and its
+ * columns. Sort columns cannot be bound: the key is looked up in a fixed table of SQL
+ * expressions and an unknown key never reaches the SQL text. */
 #include "db/reports.h"
+
+#include "core/cdate.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -26,8 +29,10 @@
 /* Exact (DECIMAL) product for ordering; the shown value is money_mul_qty of the same two. */
 #define VALUE "(CAST(r.quantity AS DECIMAL(40,0)) * r.unit_cost)"
 
+/* Subscriptions ----------------------------------------------------------------------------- */
+
 /* The left joins on unique keys that a query does not use are eliminated by the optimizer. */
-#define REPORT_FROM \
+#define SUBS_FROM \
     " FROM src_resources r" \
     " JOIN connections k ON k.tenant_id = r.tenant_id AND k.id = r.connection_id" \
     " LEFT JOIN src_subscriptions s ON s.tenant_id = r.tenant_id AND s.connection_id = r.connection_id" \
@@ -43,34 +48,175 @@
     " LEFT JOIN psa_services sv ON sv.tenant_id = r.tenant_id AND sv.connection_id = rl.psa_connection_id" \
     "  AND sv.psa_id = rl.psa_service_id"
 
-/* Parameters: tenant, source ×2, company, product ×2, status ×2, q ×3 (see bind_filter()). */
-#define REPORT_WHERE \
+/* Parameters: tenant, source ×2, company, product ×2, status ×2, q ×3 (see bind_subs()). */
+#define SUBS_WHERE \
     " WHERE r.tenant_id = ? AND r.gone = 0 AND COALESCE(s.gone, 0) = 0 AND COALESCE(c.gone, 0) = 0" \
     " AND (? = 0 OR r.connection_id = ?)" \
     " AND " COMPANY " LIKE ?" \
     " AND (r.name LIKE ? OR r.sku LIKE ?)" \
     " AND (? = '' OR " STATUS " = ?)" \
     " AND (" COMPANY " LIKE ? OR " SUBSCRIPTION " LIKE ? OR r.name LIKE ?)"
-#define NPARAMS 11
+#define SUBS_NPARAMS 11
 
-static const char *const kind_where[] = {
-    [REPORT_SUBSCRIPTIONS] = "",
-    [REPORT_LINKED] = " AND rl.id IS NOT NULL",
-    [REPORT_UNLINKED] = " AND rl.id IS NULL",
+/* Adjustments ------------------------------------------------------------------------------- */
+
+#define ADJ_COMPANY "COALESCE(c.name, r.company_source_id, '')"
+#define ADJ_SUBSCRIPTION "COALESCE(s.name, r.subscription_source_id, '')"
+#define ADJ_RESOURCE "COALESCE(r.name, j.src_resource_id)"
+#define ADJ_ACCOUNT "COALESCE(pa.name, p.company_psa_id, '')"
+#define ADJ_CONTRACT "COALESCE(p.name, j.psa_contract_id)"
+#define ADJ_SERVICE "COALESCE(sv.name, j.psa_service_id)"
+#define ADJ_ERROR "COALESCE(j.last_error, '')"
+/* An ENUM sorts by its position in the list; people expect the name's order. */
+#define ADJ_STATE "CAST(j.state AS CHAR)"
+
+#define ADJ_FROM \
+    " FROM adjustments j" \
+    " LEFT JOIN src_resources r ON r.tenant_id = j.tenant_id AND r.connection_id = j.src_connection_id" \
+    "  AND r.source_id = j.src_resource_id" \
+    " LEFT JOIN src_subscriptions s ON s.tenant_id = j.tenant_id AND s.connection_id = j.src_connection_id" \
+    "  AND s.source_id = r.subscription_source_id" \
+    " LEFT JOIN src_companies c ON c.tenant_id = j.tenant_id AND c.connection_id = j.src_connection_id" \
+    "  AND c.source_id = r.company_source_id" \
+    " LEFT JOIN psa_contracts p ON p.tenant_id = j.tenant_id AND p.connection_id = j.psa_connection_id" \
+    "  AND p.psa_id = j.psa_contract_id" \
+    " LEFT JOIN psa_companies pa ON pa.tenant_id = j.tenant_id AND pa.connection_id = j.psa_connection_id" \
+    "  AND pa.psa_id = p.company_psa_id" \
+    " LEFT JOIN psa_services sv ON sv.tenant_id = j.tenant_id AND sv.connection_id = j.psa_connection_id" \
+    "  AND sv.psa_id = j.psa_service_id"
+
+/* Parameters: tenant, from, to, company, subscription, resource, q ×7 (see bind_adj()). The
+ * range is on the indexed (tenant_id, created_at). */
+#define ADJ_WHERE \
+    " WHERE j.tenant_id = ? AND j.created_at >= CAST(? AS DATETIME(6)) AND j.created_at <= CAST(? AS DATETIME(6))" \
+    " AND " ADJ_COMPANY " LIKE ? AND " ADJ_SUBSCRIPTION " LIKE ? AND " ADJ_RESOURCE " LIKE ?" \
+    " AND (" ADJ_COMPANY " LIKE ? OR " ADJ_SUBSCRIPTION " LIKE ? OR " ADJ_RESOURCE " LIKE ?" \
+    "  OR " ADJ_ACCOUNT " LIKE ? OR " ADJ_CONTRACT " LIKE ? OR " ADJ_SERVICE " LIKE ? OR " ADJ_ERROR " LIKE ?)"
+#define ADJ_NPARAMS 13
+
+#define ADJ_COLS \
+    "j.id, DATE_FORMAT(j.created_at, '%Y-%m-%d %H:%i UTC'), " ADJ_COMPANY ", " ADJ_SUBSCRIPTION ", " \
+    ADJ_RESOURCE ", " ADJ_ACCOUNT ", " ADJ_CONTRACT ", " ADJ_SERVICE ", j.unit_change," \
+    " DATE_FORMAT(j.effective_date, '%Y-%m-%d'), j.prorated_amount, " ADJ_STATE ", j.attempts, " ADJ_ERROR "," \
+    " DATE_FORMAT(j.next_attempt_at, '%Y-%m-%d %H:%i UTC')"
+
+/* The machinery ----------------------------------------------------------------------------- */
+
+#define MAX_PARAMS 16
+#define PATTERN (2 * REPORT_TEXT_MAX + 3)
+
+/* Bound values of a family's WHERE, plus room for LIMIT and OFFSET. */
+struct bound {
+    char company[PATTERN], product[PATTERN], q[PATTERN], subscription[PATTERN], resource[PATTERN];
+    char from[32], to[32];
+    struct dbv v[MAX_PARAMS + 2];
+    int n;
 };
 
-static const char *const kind_cols[] = {
-    [REPORT_SUBSCRIPTIONS] = "k.name, " COMPANY ", r.company_source_id, r.subscription_source_id, "
-                             SUBSCRIPTION ", r.source_id, r.name, r.quantity, " STATUS ", " LINKED,
-    [REPORT_LINKED] = "k.name, " COMPANY ", " SUBSCRIPTION ", r.name, r.quantity, COALESCE(" ACCOUNT_N
-                      ", ''), " CONTRACT ", " SERVICE ", " PSA_UNITS ", " DIFF,
-    [REPORT_UNLINKED] = "k.name, " COMPANY ", " SUBSCRIPTION ", r.name, r.quantity, r.unit_cost, r.currency",
+static int bind_subs(struct bound *b, long long tenant_id, const struct report_filter *f)
+{
+    const char *status = f->status ? f->status : "";
+    if (db_like_pattern(f->company, b->company, sizeof b->company) < 0 ||
+        db_like_pattern(f->product, b->product, sizeof b->product) < 0 ||
+        db_like_pattern(f->q, b->q, sizeof b->q) < 0)
+        return -1;                /* longer than REPORT_TEXT_MAX: refuse rather than widen */
+    struct dbv v[SUBS_NPARAMS] = {
+        DB_INT(tenant_id), DB_INT(f->source), DB_INT(f->source), DB_STR(b->company),
+        DB_STR(b->product), DB_STR(b->product), DB_STR(status), DB_STR(status),
+        DB_STR(b->q), DB_STR(b->q), DB_STR(b->q),
+    };
+    memcpy(b->v, v, sizeof v);
+    b->n = SUBS_NPARAMS;
+    return 0;
+}
+
+/* A day as the first or last instant of it; an open end as the first or last day there is. */
+static int bind_day(const char *day, int end, char *out, size_t n)
+{
+    cdate_t d = end ? cdate_make(9999, 12, 31) : cdate_make(1, 1, 1);
+    char s[CDATE_FMT_LEN];
+    if (day && *day && (strlen(day) != 10 || cdate_parse(day, &d) < 0))
+        return -1;
+    if (cdate_format(d, s, sizeof s) < 0)
+        return -1;
+    snprintf(out, n, "%s %s", s, end ? "23:59:59.999999" : "00:00:00");
+    return 0;
+}
+
+static int bind_adj(struct bound *b, long long tenant_id, const struct report_filter *f)
+{
+    if (db_like_pattern(f->company, b->company, sizeof b->company) < 0 ||
+        db_like_pattern(f->subscription, b->subscription, sizeof b->subscription) < 0 ||
+        db_like_pattern(f->resource, b->resource, sizeof b->resource) < 0 ||
+        db_like_pattern(f->q, b->q, sizeof b->q) < 0 ||
+        bind_day(f->from, 0, b->from, sizeof b->from) < 0 || bind_day(f->to, 1, b->to, sizeof b->to) < 0)
+        return -1;
+    struct dbv v[ADJ_NPARAMS] = {
+        DB_INT(tenant_id), DB_STR(b->from), DB_STR(b->to), DB_STR(b->company), DB_STR(b->subscription),
+        DB_STR(b->resource), DB_STR(b->q), DB_STR(b->q), DB_STR(b->q), DB_STR(b->q), DB_STR(b->q),
+        DB_STR(b->q), DB_STR(b->q),
+    };
+    memcpy(b->v, v, sizeof v);
+    b->n = ADJ_NPARAMS;
+    return 0;
+}
+
+/* A family: the rows and filters its reports share. */
+struct family {
+    const char *from_where;       /* FROM ... WHERE ... (the filter's placeholders) */
+    int (*bind)(struct bound *b, long long tenant_id, const struct report_filter *f);
+    const char *id;               /* the row id: the last sort key, so orders are total */
+    const char *qty;              /* summed in report_count */
+    const char *amounts;          /* report_amounts: quantity, unit amount, currency */
+    const char *company;          /* report_top_companies groups by it */
+    const char *day;              /* report_per_day groups by it; NULL: no dates */
 };
+
+static const struct family subs_family = {
+    .from_where = SUBS_FROM SUBS_WHERE,
+    .bind = bind_subs,
+    .id = "r.id",
+    .qty = "r.quantity",
+    .amounts = "r.quantity, r.unit_cost, r.currency",
+    .company = COMPANY,
+    .day = NULL,
+};
+
+static const struct family adj_family = {
+    .from_where = ADJ_FROM ADJ_WHERE,
+    .bind = bind_adj,
+    .id = "j.id",
+    .qty = "j.unit_change",
+    .amounts = "1000, j.prorated_amount, ''",
+    .company = ADJ_COMPANY,
+    .day = "DATE_FORMAT(j.created_at, '%Y-%m-%d')",
+};
+
+static const struct {
+    const struct family *family;
+    const char *where;            /* the kind's own condition */
+    const char *cols;             /* its columns (reports.h) */
+} kinds[] = {
+    [REPORT_SUBSCRIPTIONS] = {&subs_family, "",
+                              "k.name, " COMPANY ", r.company_source_id, r.subscription_source_id, "
+                              SUBSCRIPTION ", r.source_id, r.name, r.quantity, " STATUS ", " LINKED},
+    [REPORT_LINKED] = {&subs_family, " AND rl.id IS NOT NULL",
+                       "k.name, " COMPANY ", " SUBSCRIPTION ", r.name, r.quantity, COALESCE(" ACCOUNT_N
+                       ", ''), " CONTRACT ", " SERVICE ", " PSA_UNITS ", " DIFF},
+    [REPORT_UNLINKED] = {&subs_family, " AND rl.id IS NULL",
+                         "k.name, " COMPANY ", " SUBSCRIPTION ", r.name, r.quantity, r.unit_cost, r.currency"},
+    [REPORT_ADJUSTMENTS] = {&adj_family, " AND j.state IN ('verified', 'failed')", ADJ_COLS},
+    [REPORT_FAILURES] = {&adj_family, " AND j.state = 'failed'", ADJ_COLS},
+};
+#define NKINDS (sizeof kinds / sizeof kinds[0])
 
 #define K_SUBS (1u << REPORT_SUBSCRIPTIONS)
 #define K_LINKED (1u << REPORT_LINKED)
 #define K_UNLINKED (1u << REPORT_UNLINKED)
 #define K_ALL (K_SUBS | K_LINKED | K_UNLINKED)
+#define K_ADJ (1u << REPORT_ADJUSTMENTS)
+#define K_FAIL (1u << REPORT_FAILURES)
+#define K_ADJ_ALL (K_ADJ | K_FAIL)
 
 /* The sort whitelist: key → SQL expression, and the reports that have the column. */
 static const struct {
@@ -95,12 +241,26 @@ static const struct {
     {"unit_cost", "r.unit_cost", K_UNLINKED},
     {"value", VALUE, K_UNLINKED},
     {"currency", "r.currency", K_UNLINKED},
+    {"date", "j.created_at", K_ADJ_ALL},
+    {"company", ADJ_COMPANY, K_ADJ_ALL},
+    {"subscription", ADJ_SUBSCRIPTION, K_ADJ_ALL},
+    {"resource", ADJ_RESOURCE, K_ADJ_ALL},
+    {"account", ADJ_ACCOUNT, K_ADJ_ALL},
+    {"contract", ADJ_CONTRACT, K_ADJ_ALL},
+    {"service", ADJ_SERVICE, K_ADJ_ALL},
+    {"change", "j.unit_change", K_ADJ_ALL},
+    {"effective", "j.effective_date", K_ADJ_ALL},
+    {"amount", "j.prorated_amount", K_ADJ_ALL},
+    {"state", ADJ_STATE, K_ADJ_ALL},
+    {"attempts", "j.attempts", K_ADJ_ALL},
+    {"error", ADJ_ERROR, K_FAIL},
+    {"next_try", "j.next_attempt_at", K_FAIL},
 };
 #define NSORTS (sizeof sorts / sizeof sorts[0])
 
 static int kind_ok(enum report_kind kind)
 {
-    return kind >= REPORT_SUBSCRIPTIONS && kind <= REPORT_UNLINKED;
+    return kind >= REPORT_SUBSCRIPTIONS && (size_t)kind < NKINDS && kinds[kind].family;
 }
 
 static const char *sort_expr(enum report_kind kind, const char *key)
@@ -115,32 +275,17 @@ static const char *sort_expr(enum report_kind kind, const char *key)
 
 int report_sort_known(enum report_kind kind, const char *key) { return sort_expr(kind, key) != NULL; }
 
-/* Bound values of REPORT_WHERE, plus room for LIMIT and OFFSET. */
-struct bound {
-    char company[2 * REPORT_TEXT_MAX + 3], product[2 * REPORT_TEXT_MAX + 3], q[2 * REPORT_TEXT_MAX + 3];
-    struct dbv v[NPARAMS + 2];
-};
+int report_has_dates(enum report_kind kind) { return kind_ok(kind) && kinds[kind].family->day != NULL; }
 
-static int bind_filter(struct bound *b, long long tenant_id, const struct report_filter *f)
+static int bind_filter(struct bound *b, long long tenant_id, enum report_kind kind, const struct report_filter *f)
 {
-    const char *status = f->status ? f->status : "";
-    if (db_like_pattern(f->company, b->company, sizeof b->company) < 0 ||
-        db_like_pattern(f->product, b->product, sizeof b->product) < 0 ||
-        db_like_pattern(f->q, b->q, sizeof b->q) < 0)
-        return -1;                /* longer than REPORT_TEXT_MAX: refuse rather than widen */
-    struct dbv v[NPARAMS] = {
-        DB_INT(tenant_id), DB_INT(f->source), DB_INT(f->source), DB_STR(b->company),
-        DB_STR(b->product), DB_STR(b->product), DB_STR(status), DB_STR(status),
-        DB_STR(b->q), DB_STR(b->q), DB_STR(b->q),
-    };
-    memcpy(b->v, v, sizeof v);
-    return 0;
+    return kind_ok(kind) ? kinds[kind].family->bind(b, tenant_id, f) : -1;
 }
 
 /* SELECT <cols> FROM ... WHERE ...<tail>; -1 when it does not fit (a programming error). */
 static int build(char *sql, size_t n, enum report_kind kind, const char *cols, const char *tail)
 {
-    int k = snprintf(sql, n, "SELECT %s" REPORT_FROM REPORT_WHERE "%s%s", cols, kind_where[kind], tail);
+    int k = snprintf(sql, n, "SELECT %s%s%s%s", cols, kinds[kind].family->from_where, kinds[kind].where, tail);
     return k < 0 || (size_t)k >= n ? -1 : 0;
 }
 
@@ -149,12 +294,13 @@ static int build(char *sql, size_t n, enum report_kind kind, const char *cols, c
 int report_count(db_t *db, long long tenant_id, enum report_kind kind, const struct report_filter *f,
                  long long *rows, long long *qty_sum)
 {
-    char sql[SQL_MAX];
+    char sql[SQL_MAX], cols[200];
     struct bound b;
     struct dbrows r;
-    if (!kind_ok(kind) || bind_filter(&b, tenant_id, f) < 0 ||
-        build(sql, sizeof sql, kind, "COUNT(*), COALESCE(SUM(r.quantity), 0)", "") < 0 ||
-        db_query(db, sql, b.v, NPARAMS, &r) < 0)
+    if (bind_filter(&b, tenant_id, kind, f) < 0)
+        return -1;
+    snprintf(cols, sizeof cols, "COUNT(*), COALESCE(SUM(%s), 0)", kinds[kind].family->qty);
+    if (build(sql, sizeof sql, kind, cols, "") < 0 || db_query(db, sql, b.v, b.n, &r) < 0)
         return -1;
     *rows = dbrows_int(&r, 0, 0, 0);
     *qty_sum = dbrows_int(&r, 0, 1, 0);
@@ -168,10 +314,11 @@ static int ordered(char *sql, size_t n, enum report_kind kind, const char *sort,
     char tail[1200];
     if (!expr)
         return -1;
-    int k = snprintf(tail, sizeof tail, " ORDER BY %s%s, r.id LIMIT ? OFFSET ?", expr, desc ? " DESC" : "");
+    int k = snprintf(tail, sizeof tail, " ORDER BY %s%s, %s LIMIT ? OFFSET ?", expr, desc ? " DESC" : "",
+                     kinds[kind].family->id);
     if (k < 0 || (size_t)k >= sizeof tail)
         return -1;
-    return build(sql, n, kind, kind_cols[kind], tail);
+    return build(sql, n, kind, kinds[kind].cols, tail);
 }
 
 int report_rows(db_t *db, long long tenant_id, enum report_kind kind, const struct report_filter *f,
@@ -179,11 +326,11 @@ int report_rows(db_t *db, long long tenant_id, enum report_kind kind, const stru
 {
     char sql[SQL_MAX];
     struct bound b;
-    if (!kind_ok(kind) || bind_filter(&b, tenant_id, f) < 0 || ordered(sql, sizeof sql, kind, sort, desc) < 0)
+    if (bind_filter(&b, tenant_id, kind, f) < 0 || ordered(sql, sizeof sql, kind, sort, desc) < 0)
         return -1;
-    b.v[NPARAMS] = DB_INT(limit);
-    b.v[NPARAMS + 1] = DB_INT(offset);
-    return db_query(db, sql, b.v, NPARAMS + 2, out);
+    b.v[b.n] = DB_INT(limit);
+    b.v[b.n + 1] = DB_INT(offset);
+    return db_query(db, sql, b.v, b.n + 2, out);
 }
 
 int report_stream(db_t *db, long long tenant_id, enum report_kind kind, const struct report_filter *f,
@@ -191,12 +338,12 @@ int report_stream(db_t *db, long long tenant_id, enum report_kind kind, const st
 {
     char sql[SQL_MAX];
     struct bound b;
-    if (!kind_ok(kind) || bind_filter(&b, tenant_id, f) < 0 || ordered(sql, sizeof sql, kind, sort, desc) < 0)
+    if (bind_filter(&b, tenant_id, kind, f) < 0 || ordered(sql, sizeof sql, kind, sort, desc) < 0)
         return -1;
     /* The page's own statement with no effective limit: one prepared statement serves both. */
-    b.v[NPARAMS] = DB_INT(LLONG_MAX);
-    b.v[NPARAMS + 1] = DB_INT(0);
-    return db_stream(db, sql, b.v, NPARAMS + 2, fn, ctx);
+    b.v[b.n] = DB_INT(LLONG_MAX);
+    b.v[b.n + 1] = DB_INT(0);
+    return db_stream(db, sql, b.v, b.n + 2, fn, ctx);
 }
 
 int report_amounts(db_t *db, long long tenant_id, enum report_kind kind, const struct report_filter *f,
@@ -204,23 +351,38 @@ int report_amounts(db_t *db, long long tenant_id, enum report_kind kind, const s
 {
     char sql[SQL_MAX];
     struct bound b;
-    if (!kind_ok(kind) || bind_filter(&b, tenant_id, f) < 0 ||
-        build(sql, sizeof sql, kind, "r.quantity, r.unit_cost, r.currency", "") < 0)
+    if (bind_filter(&b, tenant_id, kind, f) < 0 || build(sql, sizeof sql, kind, kinds[kind].family->amounts, "") < 0)
         return -1;
-    return db_stream(db, sql, b.v, NPARAMS, fn, ctx);
+    return db_stream(db, sql, b.v, b.n, fn, ctx);
 }
 
 int report_top_companies(db_t *db, long long tenant_id, enum report_kind kind,
                          const struct report_filter *f, int limit, struct dbrows *out)
 {
-    char sql[SQL_MAX];
+    char sql[SQL_MAX], cols[400], tail[400];
     struct bound b;
-    if (!kind_ok(kind) || bind_filter(&b, tenant_id, f) < 0 ||
-        build(sql, sizeof sql, kind, COMPANY " AS company, SUM(r.quantity) AS total",
-              " GROUP BY " COMPANY " ORDER BY total DESC, company LIMIT ?") < 0)
+    if (bind_filter(&b, tenant_id, kind, f) < 0)
         return -1;
-    b.v[NPARAMS] = DB_INT(limit);
-    return db_query(db, sql, b.v, NPARAMS + 1, out);
+    const struct family *fam = kinds[kind].family;
+    snprintf(cols, sizeof cols, "%s AS company, SUM(%s) AS total", fam->company, fam->qty);
+    snprintf(tail, sizeof tail, " GROUP BY %s ORDER BY total DESC, company LIMIT ?", fam->company);
+    if (build(sql, sizeof sql, kind, cols, tail) < 0)
+        return -1;
+    b.v[b.n] = DB_INT(limit);
+    return db_query(db, sql, b.v, b.n + 1, out);
+}
+
+int report_per_day(db_t *db, long long tenant_id, enum report_kind kind, const struct report_filter *f,
+                   struct dbrows *out)
+{
+    char sql[SQL_MAX], cols[400];
+    struct bound b;
+    if (!report_has_dates(kind) || bind_filter(&b, tenant_id, kind, f) < 0)
+        return -1;
+    snprintf(cols, sizeof cols, "%s AS day, COUNT(*)", kinds[kind].family->day);
+    if (build(sql, sizeof sql, kind, cols, " GROUP BY day ORDER BY day") < 0)
+        return -1;
+    return db_query(db, sql, b.v, b.n, out);
 }
 
 int report_sources(db_t *db, long long tenant_id, struct dbrows *out)

@@ -1,9 +1,14 @@
-/* reports.h: the subscription reports (seed 001 "Subscriptions Report", "Linked / Unlinked
- * subscriptions"): every non-gone source resource of a tenant with its company, subscription
- * and link, filtered, sorted by a whitelisted column, paged, totalled, charted and streamed.
+/* reports.h: the report queries, filtered, sorted by a whitelisted column, paged, totalled,
+ * charted and streamed. Two families share the machinery:
  *
- * One row per source resource. A resource is "linked" when it has an active resource link.
- * Its status is its own, or its subscription's when the subscription is not active. */
+ * Subscription reports (seed 001 "Subscriptions Report", "Linked / Unlinked subscriptions"):
+ * one row per non-gone source resource of a tenant with its company, subscription and link.
+ * A resource is "linked" when it has an active resource link. Its status is its own, or its
+ * subscription's when the subscription is not active.
+ *
+ * Adjustment reports (seed 001 "Adjustments": adjustment log, failure log): one row per
+ * ledger adjustment with the names of the source and PSA objects it concerns, within a range
+ * of creation dates (UTC). */
 #ifndef BILLSYNC_DB_REPORTS_H
 #define BILLSYNC_DB_REPORTS_H
 
@@ -13,6 +18,8 @@ enum report_kind {
     REPORT_SUBSCRIPTIONS,         /* every resource */
     REPORT_LINKED,                /* resources with an active resource link */
     REPORT_UNLINKED,              /* resources without one */
+    REPORT_ADJUSTMENTS,           /* adjustments billsync posted or attempted: verified, failed */
+    REPORT_FAILURES,              /* adjustments that failed (retrying, or stuck until a person acts) */
 };
 
 /* Filters; every one is a bound value and an empty one (or 0) matches everything. Text
@@ -22,7 +29,12 @@ struct report_filter {
     const char *company;          /* company name */
     const char *product;          /* resource (product) name or SKU */
     const char *status;           /* active | suspended | cancelled | pending */
-    const char *q;                /* company, subscription or resource name */
+    const char *q;                /* company, subscription or resource name (adjustments: also
+                                     the PSA account, contract and service names and the error) */
+    const char *subscription;     /* adjustments: subscription name */
+    const char *resource;         /* adjustments: resource name */
+    const char *from, *to;        /* adjustments: "YYYY-MM-DD", inclusive, on created_at (UTC);
+                                     NULL or "" leaves that end open */
 };
 
 /* Longest text filter accepted (bytes); the LIKE patterns are sized for it. */
@@ -38,11 +50,18 @@ struct report_filter {
  *                         contract service), diff (quantity - psa_units, a missing one as 0)
  *   REPORT_UNLINKED:      source, company, subscription, resource, quantity, unit_cost,
  *                         currency
+ *   REPORT_ADJUSTMENTS, REPORT_FAILURES: id, created ("YYYY-MM-DD HH:MM UTC"), company,
+ *                         subscription, resource, account, contract, service, unit_change,
+ *                         effective ("YYYY-MM-DD"), prorated_amount, state, attempts,
+ *                         last_error ("" when none), next_try ("YYYY-MM-DD HH:MM UTC"; NULL when
+ *                         it will not retry by itself)
  * Sort keys (report_sort_known): the column names above, with "count" for quantity,
- * "linked" for linked_to, and for REPORT_UNLINKED also "value" (quantity × unit cost). */
+ * "linked" for linked_to, and for REPORT_UNLINKED also "value" (quantity × unit cost); for
+ * the adjustment reports date, company, subscription, resource, account, contract, service,
+ * change, effective, amount, state, attempts, and for REPORT_FAILURES also error, next_try. */
 int report_sort_known(enum report_kind kind, const char *key);
 
-/* Rows matching f and the sum of their quantities (1/1000). */
+/* Rows matching f and the sum of their quantities (1/1000; adjustments: of unit changes). */
 int report_count(db_t *db, long long tenant_id, enum report_kind kind, const struct report_filter *f,
                  long long *rows, long long *qty_sum);
 /* One page, ordered by sort (a known key) then by row id. */
@@ -52,12 +71,19 @@ int report_rows(db_t *db, long long tenant_id, enum report_kind kind, const stru
 int report_stream(db_t *db, long long tenant_id, enum report_kind kind, const struct report_filter *f,
                   const char *sort, int desc, db_row_fn fn, void *ctx);
 /* quantity, unit_cost, currency of every matching row (unordered; for money totals, which
- * are computed in C with core/money.h, never in SQL). */
+ * are computed in C with core/money.h, never in SQL). Adjustments: 1000 (one unit), the
+ * prorated amount, "" (the estimate is in the PSA's currency). */
 int report_amounts(db_t *db, long long tenant_id, enum report_kind kind, const struct report_filter *f,
                    db_row_fn fn, void *ctx);
 /* The top `limit` companies (by name) by total quantity: company, quantity sum. */
 int report_top_companies(db_t *db, long long tenant_id, enum report_kind kind,
                          const struct report_filter *f, int limit, struct dbrows *out);
+/* Matching rows per day of the report's date (adjustments: created_at, UTC): day
+ * ("YYYY-MM-DD"), count, ascending. -1 for a report without dates. */
+int report_per_day(db_t *db, long long tenant_id, enum report_kind kind, const struct report_filter *f,
+                   struct dbrows *out);
+/* 1 when the report has a date range (and report_per_day). */
+int report_has_dates(enum report_kind kind);
 /* The tenant's source connections for the filter: id, name. */
 int report_sources(db_t *db, long long tenant_id, struct dbrows *out);
 

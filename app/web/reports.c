@@ -1,21 +1,26 @@
-/* reports.c: the plumbing the subscription reports share (see reports.h). Filters and sort
- * come from the query string and are checked against fixed lists; every link on the page
- * (sort headings, pager, chart bars, export) is the same report URL with one thing changed,
- * built here and escaped by the template. */
+/* reports.c: the plumbing the report pages share (see reports.h). Filters and sort come
+ * from the query string and are checked against fixed lists; every link on the page (sort
+ * headings, pager, chart bars, export, the row actions' form) is the same report URL with
+ * one thing changed, built here and escaped by the template. */
 #include "web/reports.h"
 
 #include "common/log.h"
+#include "core/cdate.h"
 #include "core/csvw.h"
 #include "core/strbuf.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static const char *const statuses[] = {"active", "suspended", "cancelled", "pending"};
 #define NSTATUSES (sizeof statuses / sizeof statuses[0])
 
 #define DEFAULT_SORT "company"
+
+#define DEFAULT_DAYS 30
 
 struct report_req {
     struct report_filter f;
@@ -23,12 +28,74 @@ struct report_req {
     int desc;
     long long page;
     int csv;
+    char from[CDATE_FMT_LEN], to[CDATE_FMT_LEN];   /* REPORT_F_DATES: the range in effect */
 };
+
+static unsigned filters_of(const struct report_def *def)
+{
+    return def->filters ? def->filters : REPORT_F_SUBSCRIPTIONS;
+}
 
 void report_money(money_t v, char *buf, size_t n)
 {
     if (money_format(v, buf, n, v % 100 == 0 ? 2 : 4) < 0)
         snprintf(buf, n, "?");
+}
+
+static void money_text(money_t v, int decimals, char *buf, size_t n)
+{
+    if (decimals <= 0)
+        report_money(v, buf, n);
+    else if (money_format(v, buf, n, decimals) < 0)
+        snprintf(buf, n, "?");
+}
+
+static void qty_text(qty_t q, int sign, char *buf, size_t n)
+{
+    char t[MONEY_FMT_MAX];
+    if (qty_format(q, t, sizeof t) < 0)
+        snprintf(buf, n, "?");
+    else
+        snprintf(buf, n, "%s%s", sign && q > 0 ? "+" : "", t);
+}
+
+void report_cell_text(struct report_cells *out, int col, const char *in, const char *if_null)
+{
+    out->v[col] = in ? in : if_null ? if_null : "";
+}
+
+void report_cell_qty(struct report_cells *out, int col, const char *in, int sign)
+{
+    out->v[col] = "";
+    if (in) {
+        qty_text(strtoll(in, NULL, 10), sign, out->buf[col], sizeof out->buf[col]);
+        out->v[col] = out->buf[col];
+    }
+}
+
+void report_cell_money(struct report_cells *out, int col, const char *in, int decimals)
+{
+    out->v[col] = "";
+    if (in) {
+        money_text(strtoll(in, NULL, 10), decimals, out->buf[col], sizeof out->buf[col]);
+        out->v[col] = out->buf[col];
+    }
+}
+
+/* A date parameter: exactly YYYY-MM-DD and a real day. */
+static int parse_day(const char *s, cdate_t *d)
+{
+    if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+        return -1;
+    for (int i = 0; i < 10; i++)
+        if (i != 4 && i != 7 && !isdigit((unsigned char)s[i]))
+            return -1;
+    return cdate_parse(s, d);
+}
+
+static int today_utc(cdate_t *d)
+{
+    return cdate_from_unix_utc((int64_t)time(NULL), 0, d);
 }
 
 static const char *param(struct web *w, const char *key)
@@ -41,28 +108,42 @@ static const char *param(struct web *w, const char *key)
 static int read_req(struct web *w, const struct report_def *def, const struct dbrows *sources,
                     struct report_req *r)
 {
+    unsigned fl = filters_of(def);
     int bad = 0;
     memset(r, 0, sizeof *r);
-    r->f.source = req_int(&w->req, "source", 1, 9223372036854775807LL, 0, &bad);
-    if (!bad && r->f.source) {
-        int known = 0;
-        for (int i = 0; i < sources->nrows; i++)
-            known |= dbrows_int(sources, i, 0, -1) == r->f.source;
-        bad = !known;
+    if (fl & REPORT_F_SOURCE) {
+        r->f.source = req_int(&w->req, "source", 1, 9223372036854775807LL, 0, &bad);
+        if (!bad && r->f.source) {
+            int known = 0;
+            for (int i = 0; sources && i < sources->nrows; i++)
+                known |= dbrows_int(sources, i, 0, -1) == r->f.source;
+            bad = !known;
+        }
+        if (bad) {
+            web_error(w, 400, "The source filter names no distributor connection of yours.");
+            return -1;
+        }
     }
-    if (bad) {
-        web_error(w, 400, "The source filter names no distributor connection of yours.");
-        return -1;
+    const struct {
+        unsigned flag;
+        const char *key;
+        const char **dst;
+    } texts[] = {
+        {REPORT_F_COMPANY, "company", &r->f.company},
+        {REPORT_F_SUBSCRIPTION, "subscription", &r->f.subscription},
+        {REPORT_F_RESOURCE, "resource", &r->f.resource},
+        {REPORT_F_PRODUCT, "product", &r->f.product},
+        {REPORT_F_Q, "q", &r->f.q},
+    };
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        const char *v = (fl & texts[i].flag) ? param(w, texts[i].key) : "";
+        if (strlen(v) > REPORT_TEXT_MAX) {
+            web_error(w, 400, "A text filter is too long (200 characters at most).");
+            return -1;
+        }
+        *texts[i].dst = v;
     }
-    r->f.company = param(w, "company");
-    r->f.product = param(w, "product");
-    r->f.q = param(w, "q");
-    if (strlen(r->f.company) > REPORT_TEXT_MAX || strlen(r->f.product) > REPORT_TEXT_MAX ||
-        strlen(r->f.q) > REPORT_TEXT_MAX) {
-        web_error(w, 400, "A text filter is too long (200 characters at most).");
-        return -1;
-    }
-    r->f.status = param(w, "status");
+    r->f.status = (fl & REPORT_F_STATUS) ? param(w, "status") : "";
     if (*r->f.status) {
         int known = 0;
         for (size_t i = 0; i < NSTATUSES; i++)
@@ -72,9 +153,31 @@ static int read_req(struct web *w, const struct report_def *def, const struct db
             return -1;
         }
     }
+    r->f.from = r->f.to = "";
+    if (fl & REPORT_F_DATES) {
+        const char *from = param(w, "from"), *to = param(w, "to");
+        cdate_t f, t;
+        if (*to ? parse_day(to, &t) < 0 : today_utc(&t) < 0) {
+            web_error(w, 400, "The end date must be a day written YYYY-MM-DD.");
+            return -1;
+        }
+        int days = def->default_days > 0 ? def->default_days : DEFAULT_DAYS;
+        if (*from ? parse_day(from, &f) < 0 : cdate_add_days(t, -(days - 1), &f) < 0) {
+            web_error(w, 400, "The start date must be a day written YYYY-MM-DD.");
+            return -1;
+        }
+        if (cdate_cmp(f, t) > 0) {
+            web_error(w, 400, "The start date is after the end date.");
+            return -1;
+        }
+        cdate_format(f, r->from, sizeof r->from);
+        cdate_format(t, r->to, sizeof r->to);
+        r->f.from = r->from;
+        r->f.to = r->to;
+    }
     r->sort = param(w, "sort");
     if (!*r->sort)
-        r->sort = DEFAULT_SORT;
+        r->sort = def->default_sort ? def->default_sort : DEFAULT_SORT;
     if (!report_sort_known(def->kind, r->sort)) {
         web_error(w, 400, "This report cannot be sorted by that column.");
         return -1;
@@ -84,7 +187,7 @@ static int read_req(struct web *w, const struct report_def *def, const struct db
         web_error(w, 400, "The sort direction must be asc or desc.");
         return -1;
     }
-    r->desc = !strcmp(dir, "desc");
+    r->desc = *dir ? !strcmp(dir, "desc") : def->default_desc;
     r->page = req_int(&w->req, "page", 1, REPORT_MAX_PAGE, 1, &bad);
     if (bad) {
         web_error(w, 400, "The page number is not valid.");
@@ -116,10 +219,11 @@ static void url_add(struct strbuf *sb, int *first, const char *key, const char *
     free(enc);
 }
 
-/* The report's URL with the request's filters, company replaced when given, and the given
- * sort, page (1 is left out) and format. */
-static void report_url(struct strbuf *sb, const struct report_def *def, const struct report_req *r,
-                       const char *company, const char *sort, int desc, long long page, int csv)
+/* The report's URL with the request's filters, company replaced when given, the date range
+ * replaced by one day when day is given, and the given sort, page (1 is left out) and format. */
+static void report_url_day(struct strbuf *sb, const struct report_def *def, const struct report_req *r,
+                           const char *company, const char *day, const char *sort, int desc, long long page,
+                           int csv)
 {
     int first = 1;
     char num[24];
@@ -130,9 +234,13 @@ static void report_url(struct strbuf *sb, const struct report_def *def, const st
         url_add(sb, &first, "source", num);
     }
     url_add(sb, &first, "company", company ? company : r->f.company);
+    url_add(sb, &first, "subscription", r->f.subscription);
+    url_add(sb, &first, "resource", r->f.resource);
     url_add(sb, &first, "product", r->f.product);
     url_add(sb, &first, "status", r->f.status);
     url_add(sb, &first, "q", r->f.q);
+    url_add(sb, &first, "from", day ? day : r->f.from);
+    url_add(sb, &first, "to", day ? day : r->f.to);
     url_add(sb, &first, "sort", sort);
     url_add(sb, &first, "dir", desc ? "desc" : "asc");
     if (page > 1) {
@@ -141,6 +249,12 @@ static void report_url(struct strbuf *sb, const struct report_def *def, const st
     }
     if (csv)
         url_add(sb, &first, "format", "csv");
+}
+
+static void report_url(struct strbuf *sb, const struct report_def *def, const struct report_req *r,
+                       const char *company, const char *sort, int desc, long long page, int csv)
+{
+    report_url_day(sb, def, r, company, NULL, sort, desc, page, csv);
 }
 
 /* CSV export ---------------------------------------------------------------------------------- */
@@ -254,14 +368,14 @@ static int value_totals(struct web *w, const struct report_def *def, const struc
     size_t k = 0;
     for (int i = 0; i < t.n && k < n; i++) {
         char amount[MONEY_FMT_MAX];
-        report_money(t.sum[i], amount, sizeof amount);
-        int m = snprintf(out + k, n - k, "%s%s %s", i ? "; " : "", amount, t.cur[i]);
+        money_text(t.sum[i], def->money_decimals, amount, sizeof amount);
+        int m = snprintf(out + k, n - k, "%s%s%s%s", i ? "; " : "", amount, *t.cur[i] ? " " : "", t.cur[i]);
         if (m < 0)
             break;
         k += (size_t)m;
     }
     if (t.n == 0)
-        snprintf(out, n, "0.00");
+        money_text(0, def->money_decimals, out, n);
     return 0;
 }
 
@@ -303,7 +417,8 @@ static void svg_text(const char *in, size_t max_chars, char *out, size_t n)
     out[k] = 0;
 }
 
-static void chart(struct web *w, const struct report_def *def, const struct report_req *r, struct strbuf *url)
+static void chart_companies(struct web *w, const struct report_def *def, const struct report_req *r,
+                            struct strbuf *url)
 {
     struct dbrows top;
     if (report_top_companies(w->db, w->sess->tenant_id, def->kind, &r->f, REPORT_CHART_BARS, &top) < 0) {
@@ -350,6 +465,196 @@ static void chart(struct web *w, const struct report_def *def, const struct repo
     dbrows_free(&top);
 }
 
+
+/* The chart: rows per day over the date range ------------------------------------------------ */
+
+#define DAYS_W 760
+#define DAYS_LEFT 44              /* room for the scale's numbers */
+#define DAYS_RIGHT 12
+#define DAYS_TOP 12
+#define DAYS_PLOT_H 160
+#define DAYS_BOTTOM 26            /* the day labels */
+#define DAYS_TICKS 8              /* at most this many day labels */
+
+static void chart_days(struct web *w, const struct report_def *def, const struct report_req *r,
+                       struct strbuf *url)
+{
+    cdate_t from, to;
+    int64_t ndays = 0;
+    if (cdate_parse(r->from, &from) < 0 || cdate_parse(r->to, &to) < 0 || cdate_span_days(from, to, &ndays) < 0)
+        return;
+    hset(w, "Chart.days", "1");
+    if (ndays > REPORT_CHART_MAX_DAYS) {
+        hset_int(w, "Chart.too_long", REPORT_CHART_MAX_DAYS);
+        return;
+    }
+    struct dbrows per;
+    if (report_per_day(w->db, w->sess->tenant_id, def->kind, &r->f, &per) < 0) {
+        log_error("report chart %s: %s", def->path, db_error(w->db));
+        return;
+    }
+    long long max = 0;
+    for (int i = 0; i < per.nrows; i++)
+        if (dbrows_int(&per, i, 1, 0) > max)
+            max = dbrows_int(&per, i, 1, 0);
+    int plot_w = DAYS_W - DAYS_LEFT - DAYS_RIGHT;
+    int slot = (int)(plot_w / ndays);
+    if (slot < 2)
+        slot = 2;
+    int bar_w = slot > 4 ? slot - 2 : slot - 1;
+    int base = DAYS_TOP + DAYS_PLOT_H;
+    int n = 0;
+    char num[32];
+    for (int i = 0; i < per.nrows; i++) {
+        const char *day = dbrows_get(&per, i, 0);
+        long long v = dbrows_int(&per, i, 1, 0);
+        cdate_t d;
+        int64_t idx;
+        if (!day || cdate_parse(day, &d) < 0 || cdate_diff_days(from, d, &idx) < 0 || idx < 0 || idx >= ndays)
+            continue;
+        long long h = max > 0 ? v * DAYS_PLOT_H / max : 0;
+        if (v > 0 && h < 1)
+            h = 1;
+        hsetf(w, day, "Chart.Bars.%d.day", n);
+        snprintf(num, sizeof num, "%lld", v);
+        hsetf(w, num, "Chart.Bars.%d.value", n);
+        snprintf(num, sizeof num, "%lld", (long long)(DAYS_LEFT + idx * slot + (slot - bar_w) / 2));
+        hsetf(w, num, "Chart.Bars.%d.x", n);
+        snprintf(num, sizeof num, "%lld", base - h);
+        hsetf(w, num, "Chart.Bars.%d.y", n);
+        snprintf(num, sizeof num, "%lld", h);
+        hsetf(w, num, "Chart.Bars.%d.h", n);
+        report_url_day(url, def, r, NULL, day, r->sort, r->desc, 1, 0);
+        hsetf(w, strbuf_cstr(url), "Chart.Bars.%d.href", n);
+        n++;
+    }
+    dbrows_free(&per);
+    /* day labels: the first day, then evenly spaced */
+    int step = (int)((ndays + DAYS_TICKS - 1) / DAYS_TICKS);
+    if (step < 1)
+        step = 1;
+    int t = 0;
+    for (int64_t i = 0; i < ndays; i += step) {
+        cdate_t d;
+        char label[CDATE_FMT_LEN];
+        if (cdate_add_days(from, i, &d) < 0 || cdate_format(d, label, sizeof label) < 0)
+            break;
+        hsetf(w, label + 5, "Chart.Ticks.%d.label", t);   /* MM-DD */
+        hsetf(w, label, "Chart.Ticks.%d.day", t);
+        snprintf(num, sizeof num, "%lld", (long long)(DAYS_LEFT + i * slot + slot / 2));
+        hsetf(w, num, "Chart.Ticks.%d.x", t);
+        t++;
+    }
+    int width = DAYS_LEFT + (int)ndays * slot + DAYS_RIGHT;
+    if (width < DAYS_W)
+        width = DAYS_W;
+    hset_int(w, "Chart.n", n);
+    hset_int(w, "Chart.max", max);
+    hset_int(w, "Chart.width", width);
+    hset_int(w, "Chart.height", base + DAYS_BOTTOM);
+    hset_int(w, "Chart.bar_w", bar_w);
+    hset_int(w, "Chart.base", base);
+    hset_int(w, "Chart.top", DAYS_TOP);
+    hset_int(w, "Chart.left", DAYS_LEFT);
+    hset_int(w, "Chart.axis_end", DAYS_LEFT + (int)ndays * slot);
+    hset_int(w, "Chart.scale_x", DAYS_LEFT - 6);
+    hset_int(w, "Chart.max_y", DAYS_TOP + 4);
+    hset_int(w, "Chart.tick_y", base + 17);
+}
+
+/* Row actions ----------------------------------------------------------------------------------- */
+
+static int may_act(const struct web *w, const struct report_def *def)
+{
+    return def->nactions > 0 && w->sess && w->sess->role >= def->action_role;
+}
+
+/* Back to the report the form was on: its query string, when it holds only URL characters. */
+static void redirect_back(struct web *w, const struct report_def *def)
+{
+    const char *qs = w->req.query_string ? w->req.query_string : "";
+    int ok = strlen(qs) < 3000;
+    for (const char *p = qs; ok && *p; p++)
+        ok = isalnum((unsigned char)*p) || strchr("%&=+-._~", *p);
+    struct strbuf sb;
+    strbuf_init(&sb);
+    strbuf_append(&sb, def->path);
+    if (ok && *qs) {
+        strbuf_append(&sb, "?");
+        strbuf_append(&sb, qs);
+    }
+    web_redirect(w, strbuf_cstr(&sb));
+    strbuf_free(&sb);
+}
+
+static void act(struct web *w, const struct report_def *def)
+{
+    if (!def->nactions) {
+        web_error(w, 405, "This page does not accept form posts.");
+        return;
+    }
+    if (!may_act(w, def)) {
+        web_error(w, 403, "Your role may read this report but not act on it. Ask a billing user or an "
+                          "administrator of your company.");
+        return;
+    }
+    const char *name = req_form(&w->req, "action");
+    const struct report_action *a = NULL;
+    for (int i = 0; name && i < def->nactions; i++)
+        if (!strcmp(name, def->actions[i].name))
+            a = &def->actions[i];
+    if (!a) {
+        web_error(w, 400, "Choose one of the actions of this report.");
+        return;
+    }
+    char reason[REPORT_REASON_MAX + 1] = "";
+    if (a->needs_reason) {
+        const char *why = req_form(&w->req, "reason");
+        while (why && isspace((unsigned char)*why))
+            why++;
+        size_t len = why ? strlen(why) : 0;
+        while (len && isspace((unsigned char)why[len - 1]))
+            len--;
+        if (!len || len > REPORT_REASON_MAX) {
+            web_error(w, 400, "Say why (at most 500 characters). Nothing was changed.");
+            return;
+        }
+        memcpy(reason, why, len);
+        reason[len] = 0;
+    }
+    long long ids[REPORT_MAX_PICKS];
+    int n = 0;
+    for (int k = 0; k < w->req.form.n; k++) {
+        if (strcmp(w->req.form.items[k].key, "pick"))
+            continue;
+        char *end;
+        long long id = strtoll(w->req.form.items[k].val, &end, 10);
+        if (*end || id <= 0 || end == w->req.form.items[k].val)
+            continue;
+        int dup = 0;
+        for (int i = 0; i < n && !dup; i++)
+            dup = ids[i] == id;
+        if (dup)
+            continue;
+        if (n == REPORT_MAX_PICKS) {
+            web_error(w, 400, "Too many rows at once: choose at most 500. Nothing was changed.");
+            return;
+        }
+        ids[n++] = id;
+    }
+    int done = 0;
+    for (int i = 0; i < n; i++) {
+        int rc = a->apply(w, ids[i], a->needs_reason ? reason : NULL);
+        if (rc < 0)
+            log_error("report action %s %s %lld: %s", def->path, a->name, ids[i], db_error(w->db));
+        else
+            done += rc > 0;
+    }
+    if (a->after)
+        a->after(w, done, n);
+    redirect_back(w, def);
+}
+
 /* The page ------------------------------------------------------------------------------------ */
 
 static void page(struct web *w, const struct report_def *def, struct report_req *r, const struct dbrows *sources)
@@ -388,9 +693,12 @@ static void page(struct web *w, const struct report_def *def, struct report_req 
         hsetf(w, strbuf_cstr(&url), "Cols.%d.href", i);
     }
     struct report_cells cells;
+    int acting = may_act(w, def);
     for (int i = 0; i < rows.nrows; i++) {
         memset(&cells, 0, sizeof cells);
         def->cells(&rows.cell[(size_t)i * (size_t)rows.ncols], &cells);
+        if (cells.id)
+            hsetf(w, cells.id, "Rows.%d.id", i);
         for (int c = 0; c < def->ncols; c++) {
             hsetf(w, cells.v[c] ? cells.v[c] : "", "Rows.%d.C.%d", i, c);
             const char *cls = def->cols[c].num ? "num" : NULL;
@@ -410,8 +718,7 @@ static void page(struct web *w, const struct report_def *def, struct report_req 
     for (int c = 1; c < def->ncols; c++) {
         const char *v = "";
         if (c == def->qty_col) {
-            if (qty_format(qty_sum, buf, sizeof buf) < 0)
-                snprintf(buf, sizeof buf, "?");
+            qty_text(qty_sum, def->qty_signed, buf, sizeof buf);
             v = buf;
         } else if (c == def->value_col)
             v = value_total;
@@ -431,12 +738,28 @@ static void page(struct web *w, const struct report_def *def, struct report_req 
     }
     for (size_t i = 0; i < NSTATUSES; i++)
         hsetf(w, statuses[i], "StatusOptions.%zu", i);
+    static const struct {
+        unsigned flag;
+        const char *name;
+    } shown[] = {
+        {REPORT_F_SOURCE, "Filters.source"}, {REPORT_F_COMPANY, "Filters.company"},
+        {REPORT_F_SUBSCRIPTION, "Filters.subscription"}, {REPORT_F_RESOURCE, "Filters.resource"},
+        {REPORT_F_PRODUCT, "Filters.product"}, {REPORT_F_STATUS, "Filters.status"},
+        {REPORT_F_Q, "Filters.q"}, {REPORT_F_DATES, "Filters.dates"},
+    };
+    for (size_t i = 0; i < sizeof shown / sizeof shown[0]; i++)
+        if (filters_of(def) & shown[i].flag)
+            hset(w, shown[i].name, "1");
     if (r->f.source)
         hset_int(w, "Filter.source", r->f.source);
     hset(w, "Filter.company", r->f.company);
+    hset(w, "Filter.subscription", r->f.subscription);
+    hset(w, "Filter.resource", r->f.resource);
     hset(w, "Filter.product", r->f.product);
     hset(w, "Filter.status", r->f.status);
     hset(w, "Filter.q", r->f.q);
+    hset(w, "Filter.from", r->f.from);
+    hset(w, "Filter.to", r->f.to);
     hset(w, "Filter.sort", r->sort);
     hset(w, "Filter.dir", r->desc ? "desc" : "asc");
     hset_int(w, "Total", total);
@@ -456,7 +779,29 @@ static void page(struct web *w, const struct report_def *def, struct report_req 
     }
     report_url(&url, def, r, NULL, r->sort, r->desc, 1, 1);
     hset(w, "Export.href", strbuf_cstr(&url));
-    chart(w, def, r, &url);
+    if (acting) {
+        report_url(&url, def, r, NULL, r->sort, r->desc, r->page, 0);
+        hset(w, "Report.self", strbuf_cstr(&url));
+        hset(w, "Report.actions", "1");
+        hset(w, "Report.row_noun", def->row_noun ? def->row_noun : "row");
+        int reason = 0;
+        for (int i = 0; i < def->nactions; i++) {
+            hsetf(w, def->actions[i].name, "Actions.%d.name", i);
+            hsetf(w, def->actions[i].label, "Actions.%d.label", i);
+            if (def->actions[i].needs_reason)
+                hsetf(w, "1", "Actions.%d.reason", i);
+            if (def->actions[i].danger)
+                hsetf(w, "1", "Actions.%d.danger", i);
+            reason |= def->actions[i].needs_reason;
+        }
+        if (reason)
+            hset(w, "Report.reason", "1");
+    }
+    if (def->chart == REPORT_CHART_DAYS)
+        chart_days(w, def, r, &url);
+    else
+        chart_companies(w, def, r, &url);
+    hset(w, "Chart.title", def->chart_title ? def->chart_title : "Licences per customer (top 10 by count)");
     strbuf_free(&url);
     hset(w, "Report.path", def->path);
     hset(w, "Report.title", def->title);
@@ -468,7 +813,12 @@ void report_serve(struct web *w, const struct report_def *def)
 {
     struct dbrows sources;
     struct report_req r;
-    if (report_sources(w->db, w->sess->tenant_id, &sources) < 0) {
+    if (req_is_post(&w->req)) {
+        act(w, def);
+        return;
+    }
+    memset(&sources, 0, sizeof sources);
+    if ((filters_of(def) & REPORT_F_SOURCE) && report_sources(w->db, w->sess->tenant_id, &sources) < 0) {
         web_error(w, 503, "The report could not be read. Try again in a minute.");
         return;
     }

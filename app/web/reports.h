@@ -1,7 +1,16 @@
-/* reports.h: what the three subscription report pages share: filters and sort read from
- * the query string (checked against fixed lists), paging, the totals row, the licences-per-
- * customer bar chart and the CSV export (the same URL with format=csv). A report page only
- * describes its columns and turns one database row into display values. */
+/* reports.h: what the report pages share: filters and sort read from the query string
+ * (checked against fixed lists), an optional date range (defaulting to the last N days),
+ * paging, the totals row, a chart (licences per customer, or rows per day over the date
+ * range), the CSV export (the same URL with format=csv) and optional row actions (checkbox
+ * per row, POSTed with the CSRF token; a role is needed to see and use them). A report page
+ * only describes its columns and turns one database row into display values.
+ *
+ * Query parameters (all optional; an unknown value is a 400 page):
+ *   source, company, product, status, q       REPORT_F_SOURCE ... REPORT_F_Q
+ *   subscription, resource                     REPORT_F_SUBSCRIPTION, REPORT_F_RESOURCE
+ *   from, to   YYYY-MM-DD, inclusive (UTC)     REPORT_F_DATES; defaults: to = today (UTC),
+ *                                              from = to - (default_days - 1)
+ *   sort (the report's keys), dir=asc|desc, page (1-based, 50 rows), format=html|csv */
 #ifndef BILLSYNC_WEB_REPORTS_H
 #define BILLSYNC_WEB_REPORTS_H
 
@@ -9,10 +18,44 @@
 #include "db/reports.h"
 #include "web/web.h"
 
-#define REPORT_MAX_COLS 12
+#define REPORT_MAX_COLS 16
 #define REPORT_PAGE_SIZE 50
 #define REPORT_MAX_PAGE 100000
 #define REPORT_CHART_BARS 10
+#define REPORT_CHART_MAX_DAYS 366     /* a longer date range is listed but not charted */
+#define REPORT_REASON_MAX 500         /* bytes of a row action's reason */
+#define REPORT_MAX_PICKS 500          /* rows one action may name */
+
+/* Filters a report offers (its form fields and the query parameters it reads). */
+enum report_filters {
+    REPORT_F_SOURCE = 1 << 0,
+    REPORT_F_COMPANY = 1 << 1,
+    REPORT_F_PRODUCT = 1 << 2,
+    REPORT_F_STATUS = 1 << 3,
+    REPORT_F_Q = 1 << 4,
+    REPORT_F_SUBSCRIPTION = 1 << 5,
+    REPORT_F_RESOURCE = 1 << 6,
+    REPORT_F_DATES = 1 << 7,
+};
+/* The subscription reports' set (what filters = 0 means). */
+#define REPORT_F_SUBSCRIPTIONS (REPORT_F_SOURCE | REPORT_F_COMPANY | REPORT_F_PRODUCT | REPORT_F_STATUS | REPORT_F_Q)
+
+enum report_chart {
+    REPORT_CHART_COMPANIES = 0,   /* horizontal bars: the top companies by quantity */
+    REPORT_CHART_DAYS,            /* vertical bars: rows per day of the date range */
+};
+
+/* A row action: a button per row and one for the checked rows. */
+struct report_action {
+    const char *name;             /* the form's action value */
+    const char *label;            /* the button */
+    int needs_reason;             /* a non-blank reason (at most REPORT_REASON_MAX bytes) */
+    int danger;                   /* shown as a destructive button */
+    /* Applies it to one row of the tenant: 1 done, 0 not applicable (any more), -1 error. */
+    int (*apply)(struct web *w, long long id, const char *reason);
+    /* After all rows: `done` of `asked` were changed. Sets the flash (and, say, queues work). */
+    void (*after)(struct web *w, int done, int asked);
+};
 
 struct report_col {
     const char *key;              /* sort key (db/reports.h) */
@@ -23,6 +66,7 @@ struct report_col {
 /* One row's values as shown (the CSV holds the same text). v[i] points into the database
  * row or into buf[i]; cls[i] is an optional CSS class for the cell. */
 struct report_cells {
+    const char *id;               /* the row's id, for row actions */
     const char *v[REPORT_MAX_COLS];
     const char *cls[REPORT_MAX_COLS];
     char buf[REPORT_MAX_COLS][MONEY_FMT_MAX];
@@ -40,12 +84,34 @@ struct report_def {
     int value_col;                /* the monthly value column (money totals per currency), or -1 */
     /* in: the database row (columns of db/reports.h for kind); NULL cells are SQL NULL. */
     void (*cells)(char *const *in, struct report_cells *out);
+    /* Everything below is optional: zero gives the subscription reports' behaviour. */
+    unsigned filters;             /* REPORT_F_*; 0 = REPORT_F_SUBSCRIPTIONS */
+    const char *default_sort;     /* NULL = "company" */
+    int default_desc;
+    int default_days;             /* REPORT_F_DATES: the default range's length (0 = 30) */
+    enum report_chart chart;
+    const char *chart_title;      /* NULL = "Licences per customer (top 10 by count)" */
+    int qty_signed;               /* the quantity total with a sign: "+3", "-2" */
+    int money_decimals;           /* the value total: 0 = report_money, else this many */
+    const struct report_action *actions;
+    int nactions;
+    enum role action_role;        /* who sees and may use the actions (others get 403) */
+    const char *row_noun;         /* "adjustment": labels of the checkboxes */
 };
 
-/* Serves the report: 400 on an unknown filter or sort, the HTML page, or the CSV export. */
+/* Serves the report: 400 on an unknown filter or sort, the HTML page, or the CSV export;
+ * a POST runs a row action (403 below action_role, 400 on an unknown action or a missing
+ * reason, then a flash and a redirect back to the same report URL). */
 void report_serve(struct web *w, const struct report_def *def);
 
 /* Money as shown in reports: two decimals when exact, else all four ("3.60", "0.0125"). */
 void report_money(money_t v, char *buf, size_t n);
+
+/* Cell helpers for a page's cells(): in is the database value (NULL for SQL NULL). */
+void report_cell_text(struct report_cells *out, int col, const char *in, const char *if_null);
+/* A quantity (1/1000) in its shortest form, "+3" / "-2" / "0" when sign is set. */
+void report_cell_qty(struct report_cells *out, int col, const char *in, int sign);
+/* Money (1/10000) with that many decimals (half away from zero); 0 = report_money. */
+void report_cell_money(struct report_cells *out, int col, const char *in, int decimals);
 
 #endif

@@ -1,0 +1,65 @@
+/* page_report_adjustments.c: /reports/adjustments, the adjustment log (seed 001
+ * "Successful Adjustments Log", figures 3-6 to 3-9): every change of units billsync posted to
+ * the PSA or tried to (verified and failed adjustments), created within the date range (the
+ * last 30 days unless chosen), with the names of what it concerns, the estimated prorated
+ * amount, its state and attempts; totals, a per-day chart and the CSV export. Failures have
+ * their own report with the actions (/reports/failures). */
+#include "web/pages.h"
+#include "web/reports.h"
+
+#include <stdlib.h>
+
+static const struct report_col cols[] = {
+    {"date", "Adjustment date", 0},
+    {"company", "Company", 0},
+    {"subscription", "Subscription", 0},
+    {"resource", "Resource", 0},
+    {"account", "PSA customer", 0},
+    {"contract", "Contract", 0},
+    {"service", "Service", 0},
+    {"change", "Unit change", 1},
+    {"effective", "Effective date", 0},
+    {"amount", "Estimated amount", 1},
+    {"state", "State", 0},
+    {"attempts", "Attempts", 1},
+};
+
+/* in: id, created, company, subscription, resource, account, contract, service, unit_change,
+ * effective, prorated_amount, state, attempts, last_error, next_try (db/reports.h) */
+static void cells(char *const *in, struct report_cells *out)
+{
+    out->id = in[0];
+    for (int i = 0; i < 7; i++)
+        report_cell_text(out, i, in[i + 1], "");
+    report_cell_qty(out, 7, in[8], 1);
+    long long change = in[8] ? strtoll(in[8], NULL, 10) : 0;
+    out->cls[7] = change > 0 ? "diff-up" : change < 0 ? "diff-down" : NULL;
+    report_cell_text(out, 8, in[9], "");
+    report_cell_money(out, 9, in[10], 2);
+    report_cell_text(out, 10, in[11], "");
+    out->cls[10] = in[11] && in[11][0] == 'f' ? "state-failed" : NULL;
+    report_cell_text(out, 11, in[12], "0");
+}
+
+static const struct report_def def = {
+    .kind = REPORT_ADJUSTMENTS,
+    .path = "/reports/adjustments",
+    .title = "Adjustment log",
+    .tmpl = "report_adjustments.cs",
+    .csv_name = "adjustment-log.csv",
+    .cols = cols,
+    .ncols = (int)(sizeof cols / sizeof cols[0]),
+    .qty_col = 7,
+    .value_col = 9,
+    .cells = cells,
+    .filters = REPORT_F_DATES | REPORT_F_COMPANY | REPORT_F_SUBSCRIPTION | REPORT_F_RESOURCE | REPORT_F_Q,
+    .default_sort = "date",
+    .default_desc = 1,
+    .default_days = 30,
+    .chart = REPORT_CHART_DAYS,
+    .chart_title = "Adjustments per day",
+    .qty_signed = 1,
+    .money_decimals = 2,
+};
+
+void page_report_adjustments(struct web *w) { report_serve(w, &def); }

@@ -1,0 +1,136 @@
+/* page_report_failures.c: /reports/failures, the failure log (seed 001 "Failing Adjustments
+ * Log", figures 3-10 to 3-13): adjustments that could not be posted, with the PSA's (or the
+ * planner's) error, the attempts so far and when the next one is due ("—" when it will not
+ * retry by itself, e.g. a date outside the contract). Anyone may read and export it; a billing
+ * user may retry a failure now (the worker posts it at once) or give it up with a reason
+ * (it leaves the ledger's work as rejected). Both are audited. */
+#include "web/pages.h"
+#include "web/reports.h"
+
+#include "db/jobs.h"
+#include "db/ledger.h"
+#include "web/auth.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+static const struct report_col cols[] = {
+    {"date", "Adjustment date", 0},
+    {"company", "Company", 0},
+    {"subscription", "Subscription", 0},
+    {"resource", "Resource", 0},
+    {"account", "PSA customer", 0},
+    {"contract", "Contract", 0},
+    {"service", "Service", 0},
+    {"change", "Unit change", 1},
+    {"effective", "Effective date", 0},
+    {"amount", "Estimated amount", 1},
+    {"state", "State", 0},
+    {"attempts", "Attempts", 1},
+    {"error", "Error", 0},
+    {"next_try", "Next try", 0},
+};
+
+/* in: id, created, company, subscription, resource, account, contract, service, unit_change,
+ * effective, prorated_amount, state, attempts, last_error, next_try (db/reports.h) */
+static void cells(char *const *in, struct report_cells *out)
+{
+    out->id = in[0];
+    for (int i = 0; i < 7; i++)
+        report_cell_text(out, i, in[i + 1], "");
+    report_cell_qty(out, 7, in[8], 1);
+    long long change = in[8] ? strtoll(in[8], NULL, 10) : 0;
+    out->cls[7] = change > 0 ? "diff-up" : change < 0 ? "diff-down" : NULL;
+    report_cell_text(out, 8, in[9], "");
+    report_cell_money(out, 9, in[10], 2);
+    report_cell_text(out, 10, in[11], "");
+    out->cls[10] = "state-failed";
+    report_cell_text(out, 11, in[12], "0");
+    report_cell_text(out, 12, in[13], "");
+    out->cls[12] = "error-text";
+    report_cell_text(out, 13, in[14], "\xE2\x80\x94");   /* — : no retry scheduled */
+}
+
+static void audit(struct web *w, const char *action, long long id, const char *detail)
+{
+    char subject[40];
+    snprintf(subject, sizeof subject, "adjustment %lld", id);
+    auth_audit(w, 0, 0, NULL, action, subject, detail);
+}
+
+static int retry(struct web *w, long long id, const char *reason)
+{
+    (void)reason;
+    int n = ledger_retry_now(w->db, w->sess->tenant_id, id, w->sess->user_id);
+    if (n == 1)
+        audit(w, "adjustment.retry", id, NULL);
+    return n;
+}
+
+static void retried(struct web *w, int done, int asked)
+{
+    char msg[160];
+    if (done && jobs_enqueue(w->db, w->sess->tenant_id, "post", NULL, NULL, 0, NULL) < 0)
+        snprintf(msg, sizeof msg, "Marked %d adjustment%s for a retry; the worker will post %s within minutes.",
+                 done, done == 1 ? "" : "s", done == 1 ? "it" : "them");
+    else if (done)
+        snprintf(msg, sizeof msg, "Retrying %d adjustment%s now.", done, done == 1 ? "" : "s");
+    else if (asked)
+        snprintf(msg, sizeof msg, "Nothing was retried: the chosen adjustments are no longer failed.");
+    else
+        snprintf(msg, sizeof msg, "Choose at least one failed adjustment.");
+    web_flash(w, msg);
+}
+
+static int give_up(struct web *w, long long id, const char *reason)
+{
+    int n = ledger_give_up(w->db, w->sess->tenant_id, id, w->sess->user_id, reason);
+    if (n == 1)
+        audit(w, "adjustment.given_up", id, reason);
+    return n;
+}
+
+static void given_up(struct web *w, int done, int asked)
+{
+    char msg[160];
+    if (done)
+        snprintf(msg, sizeof msg, "Gave up %d adjustment%s: billsync will not post %s.", done,
+                 done == 1 ? "" : "s", done == 1 ? "it" : "them");
+    else if (asked)
+        snprintf(msg, sizeof msg, "Nothing was given up: the chosen adjustments are no longer failed.");
+    else
+        snprintf(msg, sizeof msg, "Choose at least one failed adjustment.");
+    web_flash(w, msg);
+}
+
+static const struct report_action actions[] = {
+    {"retry", "Retry now", 0, 0, retry, retried},
+    {"give_up", "Give up", 1, 1, give_up, given_up},
+};
+
+static const struct report_def def = {
+    .kind = REPORT_FAILURES,
+    .path = "/reports/failures",
+    .title = "Failure log",
+    .tmpl = "report_failures.cs",
+    .csv_name = "failure-log.csv",
+    .cols = cols,
+    .ncols = (int)(sizeof cols / sizeof cols[0]),
+    .qty_col = 7,
+    .value_col = 9,
+    .cells = cells,
+    .filters = REPORT_F_DATES | REPORT_F_COMPANY | REPORT_F_SUBSCRIPTION | REPORT_F_RESOURCE | REPORT_F_Q,
+    .default_sort = "date",
+    .default_desc = 1,
+    .default_days = 30,
+    .chart = REPORT_CHART_DAYS,
+    .chart_title = "Failures per day",
+    .qty_signed = 1,
+    .money_decimals = 2,
+    .actions = actions,
+    .nactions = (int)(sizeof actions / sizeof actions[0]),
+    .action_role = ROLE_BILLING,
+    .row_noun = "adjustment",
+};
+
+void page_report_failures(struct web *w) { report_serve(w, &def); }
