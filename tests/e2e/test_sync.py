@@ -278,3 +278,58 @@ def test_per_link_approval_override(stack):
     assert "awaiting_approval" in L.states()
     assert L.units(L.last_effective()) == 12
     assert "mapping.approval_override" in sql(stack, f"SELECT action FROM audit_log WHERE tenant_id = {L.t}")
+
+
+def test_expired_token_at_the_distributor_mid_sync(stack):
+    """A Pax8 seat change reaches Autotask although Pax8's token expires during the sync's pull."""
+    from billsync_test import signed_in
+    ctl = f"http://127.0.0.1:{stack.sandbox['control']}"
+    requests.post(ctl + "/reset", json={"seed": "demo"}, timeout=10).raise_for_status()
+    admin = signed_in(stack)
+    t = admin.tenant
+    at, px = stack.sandbox["autotask"], stack.sandbox["pax8"]
+    admin.form("/settings/connections?new=autotask", "/settings/connections", {
+        "action": "save", "system": "autotask", "name": "Autotask", "f_username": "api@demo-msp.example",
+        "f_secret": "demo-secret", "f_integration_code": "BILLSYNCDEMO", "f_url": f"http://127.0.0.1:{at}/ATServicesRest/"})
+    admin.form("/settings/connections?new=pax8", "/settings/connections", {
+        "action": "save", "system": "pax8", "name": "Pax8", "f_url": f"http://127.0.0.1:{px}/v1",
+        "f_token_url": f"http://127.0.0.1:{px}/v1/token", "f_client_id": "pax8-demo-client-id",
+        "f_client_secret": "pax8-demo-client-secret"})
+    admin.form("/mapping", "/mapping", {"action": "refresh"})
+    wait_for(lambda: sql(stack, f"SELECT COUNT(*) FROM connections WHERE tenant_id = {t} AND refresh_status = 'ok'")
+             .strip() == "2", 60, "both refreshes")
+    account = sql(stack, f"SELECT psa_id FROM psa_companies WHERE tenant_id = {t} AND name = 'Lucerne Publishing'").strip()
+    company = sql(stack, f"SELECT id FROM src_companies WHERE tenant_id = {t} AND name = 'Lucerne Publishing'").strip()
+    set_relation(admin, "company", company, account)
+    contract = sql(stack, f"SELECT psa_id FROM psa_contracts WHERE tenant_id = {t} AND company_psa_id = '{account}' "
+                          "AND contract_type = 'recurring' LIMIT 1").strip()
+    sub_row, sub_id = sql(stack, f"SELECT id, source_id FROM src_subscriptions WHERE tenant_id = {t} AND name = "
+                                 "'Microsoft 365 Business Standard' AND company_source_id = (SELECT source_id FROM "
+                                 f"src_companies WHERE id = {company})").strip().split("\t")
+    set_relation(admin, "subscription", sub_row, contract)
+    service = sql(stack, f"SELECT psa_id FROM psa_services WHERE tenant_id = {t} AND name = 'Microsoft 365 Business Standard'").strip()
+    res_row = sql(stack, f"SELECT id FROM src_resources WHERE tenant_id = {t} AND source_id = '{sub_id}'").strip()
+    set_relation(admin, "resource", res_row, "svc:" + service)
+
+    def units(day):
+        rows = requests.get(ctl + "/state/autotask", timeout=10).json()["entities"]["ContractServiceUnits"]
+        return sum(int(r["units"]) for r in rows if str(r["contractID"]) == contract and str(r["serviceID"]) == service
+                   and r["startDate"][:10] <= day <= r["endDate"][:10])
+    today = datetime.date.today().isoformat()
+    wait_for(lambda: units(today) == 7, 60, "the reconciliation to 7 seats")
+    state = requests.get(ctl + "/state/pax8", timeout=10).json()
+    sub = [s for s in state["tables"]["subscriptions"] if s["id"] == sub_id][0]
+    sub["quantity"] = 10
+    requests.post(ctl + "/state/pax8", json={"mode": "merge", "data": {"tables": {"subscriptions": [sub]}}},
+                  timeout=10).raise_for_status()
+    requests.post(ctl + "/faults", json={"system": "pax8", "kind": "expired_token", "path": "subscriptions",
+                                        "count": 1}, timeout=10).raise_for_status()
+    admin.form("/mapping", "/mapping", {"action": "sync"})
+    wait_for(lambda: "links checked" in sql(stack, f"SELECT result FROM tenant_sync WHERE tenant_id = {t}"), 60, "sync")
+    fired = requests.get(ctl + "/stats", timeout=10).json()["pax8"]["faults_fired"]
+    assert fired.get("expired_token") == 1
+    eff = sql(stack, f"SELECT DATE_FORMAT(effective_date, '%Y-%m-%d') FROM adjustments WHERE tenant_id = {t} "
+                     "ORDER BY id DESC LIMIT 1").strip()
+    wait_for(lambda: units(eff) == 10, 60, "+3 to reach the PSA")
+    rows = sql(stack, f"SELECT unit_change, state FROM adjustments WHERE tenant_id = {t} AND unit_change <> 0").split("\n")
+    assert [r for r in rows if r] == ["3000\tverified"]
