@@ -59,10 +59,12 @@ def mysql(stack, sql):
 
 
 def enqueue_selftests(stack, n, payload):
+    # The scheduler inserts its own jobs meanwhile: pick ours out by kind and payload.
     before = int(mysql(stack, "SELECT COALESCE(MAX(id), 0) FROM jobs"))
     rows = ",".join(f"('selftest', '{payload}')" for _ in range(n))
     mysql(stack, f"INSERT INTO jobs (kind, payload) VALUES {rows}")
-    return [int(x) for x in mysql(stack, f"SELECT id FROM jobs WHERE id > {before} ORDER BY id").split()]
+    return [int(x) for x in mysql(stack, f"SELECT id FROM jobs WHERE id > {before} AND kind = 'selftest' AND "
+                                         f"payload = '{payload}' ORDER BY id").split()]
 
 
 def start_test_worker(stack, lease):
