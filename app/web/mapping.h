@@ -2,6 +2,7 @@
 #ifndef BILLSYNC_WEB_MAPPING_H
 #define BILLSYNC_WEB_MAPPING_H
 
+#include "core/money.h"
 #include "web/web.h"
 
 struct mapping_filters {
@@ -25,6 +26,10 @@ int mapping_unset_one(struct web *w, int level, long long row, char *msg, size_t
 void mapping_accept_all(struct web *w, long long psa_conn, int threshold, char *msg, size_t n);
 
 /* Creates the PSA counterpart of a distributor object from its data, then links it. */
+/* The PSA's units of service on contract on day: read live (*live = 1), else from the last
+ * refresh. */
+qty_t mapping_psa_units(struct web *w, long long psa_conn, const char *contract, const char *service, cdate_t day,
+                        int *live);
 int mapping_create(struct web *w, long long psa_conn, int level, long long row, char *msg, size_t n);
 
 #endif

@@ -6,7 +6,6 @@
 
 #include "common/config.h"
 #include "common/secret_key.h"
-#include "common/tzdate.h"
 #include "connectors/psa.h"
 #include "core/prorate.h"
 #include "db/accounts.h"
@@ -22,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 static const char *const level_names[] = {"company", "subscription", "resource"};
 
@@ -34,16 +32,8 @@ static int parse_level(const char *s)
     return -1;
 }
 
-static cdate_t tenant_today(struct web *w)
-{
-    char zone[64];
-    tenant_time_zone(w->db, w->sess->tenant_id, zone, sizeof zone);
-    return tz_date(zone, time(NULL));
-}
-
-/* The PSA's units of service on contract today: read live, else from the last refresh. */
-static qty_t psa_units_now(struct web *w, long long psa_conn, const char *contract, const char *service,
-                           cdate_t today, int *live)
+qty_t mapping_psa_units(struct web *w, long long psa_conn, const char *contract, const char *service, cdate_t day,
+                        int *live)
 {
     struct conn c;
     char system[32], err[300];
@@ -53,7 +43,7 @@ static qty_t psa_units_now(struct web *w, long long psa_conn, const char *contra
                         system, err, sizeof err) == 1) {
         const struct psa_connector *p = psa_connector_for(system);
         struct conn_error ce;
-        if (p && p->read_units(&c, contract, service, today, &units, &ce) == 0)
+        if (p && p->read_units(&c, contract, service, day, &units, &ce) == 0)
             *live = 1;
         connection_close(&c);
     }
@@ -70,9 +60,9 @@ static void reconcile(struct web *w, long long psa_conn, long long link_id, long
                       const char *src_id, qty_t desired, money_t src_price, const char *contract,
                       const char *service, char *msg, size_t n)
 {
-    cdate_t today = tenant_today(w);
+    cdate_t today = web_today(w);
     int live = 0;
-    qty_t before = psa_units_now(w, psa_conn, contract, service, today, &live);
+    qty_t before = mapping_psa_units(w, psa_conn, contract, service, today, &live);
     char qd[32], qb[32], qc[32];
     qty_format(desired, qd, sizeof qd);
     qty_format(before, qb, sizeof qb);

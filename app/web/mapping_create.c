@@ -5,7 +5,6 @@
 
 #include "common/config.h"
 #include "common/secret_key.h"
-#include "common/tzdate.h"
 #include "connectors/psa.h"
 #include "db/accounts.h"
 #include "db/connections.h"
@@ -16,7 +15,6 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 struct src_obj {
     long long conn;
@@ -67,9 +65,7 @@ int mapping_create(struct web *w, long long psa_conn, int level, long long row, 
     char id[PSA_ID] = "", target[40] = "";
     int rc = -1;
     struct snap cache = {.db = w->db, .tenant_id = w->sess->tenant_id, .connection_id = psa_conn};
-    char zone[64];
-    tenant_time_zone(w->db, w->sess->tenant_id, zone, sizeof zone);
-    cdate_t today = tz_date(zone, time(NULL));
+    cdate_t today = web_today(w);
     if (!p) {
         conn_error_set(&ce, CONN_CONFIG, 0, "This PSA has no connector in this version.", "");
     } else if (level == LINK_COMPANY) {

@@ -1,8 +1,349 @@
-/* page_dashboard.c: GET /: the home page. */
+/* page_dashboard.c: GET /: the home page (seed 001 "The Home Page"): tiles and charts, each
+ * a link to the report behind it, and the health of every connection with the last sync.
+ * A tenant with no connection yet sees a getting-started checklist instead (connect a
+ * source, connect a PSA, map, sync), which stays on top, its steps ticked, until all are done.
+ *
+ * Figures (db/dashboard.h says which rows each one counts):
+ *   Linked / Unlinked resources     rows of /reports/linked, /reports/unlinked
+ *   Unbilled seats                  Σ quantity of unlinked active resources
+ *                                   (/reports/unlinked?status=active)
+ *   Billing leakage                 their monthly value at cost, per currency: per resource
+ *                                   money_mul_qty(unit_cost, quantity), i.e. unit_cost (1/10000)
+ *                                   × quantity (1/1000) / 1000 rounded half-even to 1/10000,
+ *                                   then the rounded values summed exactly (int64, overflow
+ *                                   shown as "too large"); the unlinked report's "Monthly
+ *                                   value at cost" column, summed
+ *   Failed adjustments              /reports/failures, over a date range reaching the oldest
+ *   Awaiting approval               /approvals
+ *   PSA drift                       links whose PSA units differ from billsync's last verified
+ *                                   post (/reports/linked sorted by the difference)
+ * Charts (server-rendered SVG, templates/chart_bars.cs): licences per customer and seats per
+ * product (top 10 by quantity over the subscription report's rows; a bar links to the report
+ * filtered by that company or product), adjustments per day over the last 30 days (UTC, the
+ * adjustment log's rows; a bar links to the log of that day). */
 #include "web/pages.h"
+
+#include "common/log.h"
+#include "core/cdate.h"
+#include "core/money.h"
+#include "core/strbuf.h"
+#include "db/dashboard.h"
+#include "db/ledger.h"
+#include "web/reports.h"
+#include "web/svg_chart.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define TOP_BARS 10
+#define DAYS 30
+
+static void today_utc(cdate_t *d)
+{
+    if (cdate_from_unix_utc((int64_t)time(NULL), 0, d) < 0)
+        *d = cdate_make(1970, 1, 1);
+}
+
+/* Tiles ---------------------------------------------------------------------------------------- */
+
+/* Tiles.N: w->hdf holds them; *n counts them. */
+static void tile(struct web *w, int *n, const char *key, const char *label, const char *value, const char *href,
+                 const char *note, const char *level)
+{
+    int i = (*n)++;
+    hsetf(w, key, "Tiles.%d.key", i);
+    hsetf(w, label, "Tiles.%d.label", i);
+    hsetf(w, value, "Tiles.%d.value", i);
+    hsetf(w, href, "Tiles.%d.href", i);
+    hsetf(w, note, "Tiles.%d.note", i);
+    hsetf(w, level, "Tiles.%d.level", i);
+}
+
+static void tile_count(struct web *w, int *nt, const char *key, const char *label, long long n, const char *href,
+                       const char *note, int alert)
+{
+    char v[24];
+    snprintf(v, sizeof v, "%lld", n);
+    tile(w, nt, key, label, v, href, note, n > 0 && alert ? "bad" : "ok");
+}
+
+#define MAX_CUR 8
+
+/* The leakage, per currency: exact sums of per-row rounded values. */
+struct leak {
+    int n, overflow, more;
+    char cur[MAX_CUR][4];
+    money_t sum[MAX_CUR];
+};
+
+static int leak_row(void *ctx, int ncols, char **cells, size_t *lens)
+{
+    struct leak *l = ctx;
+    (void)lens;
+    if (ncols < 3)
+        return 1;
+    qty_t q = cells[0] ? strtoll(cells[0], NULL, 10) : 0;
+    money_t cost = cells[1] ? strtoll(cells[1], NULL, 10) : 0, v;
+    const char *cur = cells[2] ? cells[2] : "";
+    if (money_mul_qty(cost, q, &v) < 0) {
+        l->overflow = 1;
+        return 0;
+    }
+    int i = 0;
+    while (i < l->n && strcmp(l->cur[i], cur))
+        i++;
+    if (i == l->n) {
+        if (l->n == MAX_CUR) {
+            l->more = 1;
+            return 0;
+        }
+        snprintf(l->cur[i], sizeof l->cur[i], "%s", cur);
+        l->sum[i] = 0;
+        l->n++;
+    }
+    if (money_add(l->sum[i], v, &l->sum[i]) < 0)
+        l->overflow = 1;
+    return 0;
+}
+
+static int leakage_tile(struct web *w, int *nt, long long rows)
+{
+    struct leak l;
+    memset(&l, 0, sizeof l);
+    if (dash_unbilled_rows(w->db, w->sess->tenant_id, leak_row, &l) < 0)
+        return -1;
+    /* currencies in a stable order */
+    for (int i = 1; i < l.n; i++)
+        for (int j = i; j > 0 && strcmp(l.cur[j - 1], l.cur[j]) > 0; j--) {
+            char c[4];
+            money_t s = l.sum[j];
+            memcpy(c, l.cur[j], sizeof c);
+            memcpy(l.cur[j], l.cur[j - 1], sizeof c);
+            memcpy(l.cur[j - 1], c, sizeof c);
+            l.sum[j] = l.sum[j - 1];
+            l.sum[j - 1] = s;
+        }
+    int t = *nt;
+    char note[120];
+    snprintf(note, sizeof note, "a month, at cost, of %lld unlinked active resource%s", rows, rows == 1 ? "" : "s");
+    tile(w, nt, "leakage", "Billing leakage", "", "/reports/unlinked?status=active&sort=value&dir=desc", note,
+         l.n && !l.overflow ? "bad" : "ok");
+    if (l.overflow || l.more) {
+        hsetf(w, l.overflow ? "too large to show" : "too many currencies", "Tiles.%d.value", t);
+        hsetf(w, "bad", "Tiles.%d.level", t);
+        return 0;
+    }
+    if (l.n == 0) {
+        hsetf(w, "0.00", "Tiles.%d.value", t);
+        return 0;
+    }
+    for (int i = 0; i < l.n; i++) {
+        char shown[MONEY_FMT_MAX], exact[MONEY_FMT_MAX];
+        report_money(l.sum[i], shown, sizeof shown);
+        if (money_format(l.sum[i], exact, sizeof exact, MONEY_DECIMALS) < 0)
+            snprintf(exact, sizeof exact, "?");
+        hsetf(w, shown, "Tiles.%d.Amounts.%d.text", t, i);
+        hsetf(w, exact, "Tiles.%d.Amounts.%d.value", t, i);
+        hsetf(w, l.cur[i], "Tiles.%d.Amounts.%d.currency", t, i);
+    }
+    return 0;
+}
+
+/* Charts --------------------------------------------------------------------------------------- */
+
+/* A bar of "licences per customer" or "seats per product" links to the subscription report
+ * filtered by it; a day of the adjustments chart to the adjustment log of that day. */
+static void company_href(struct strbuf *url, const char *company, void *ctx)
+{
+    (void)ctx;
+    strbuf_append(url, "/reports/subscriptions");
+    url_add_param(url, "company", company);
+}
+
+static void product_href(struct strbuf *url, const char *product, void *ctx)
+{
+    (void)ctx;
+    strbuf_append(url, "/reports/subscriptions");
+    url_add_param(url, "product", product);
+}
+
+static void day_href(struct strbuf *url, const char *day, void *ctx)
+{
+    (void)ctx;
+    strbuf_append(url, "/reports/adjustments");
+    url_add_param(url, "from", day);
+    url_add_param(url, "to", day);
+}
+
+/* Adjustments per day over the last DAYS days (UTC), under Days. */
+static int day_bars(struct web *w)
+{
+    cdate_t to, from;
+    char sfrom[CDATE_FMT_LEN], sto[CDATE_FMT_LEN];
+    today_utc(&to);
+    if (cdate_add_days(to, -(DAYS - 1), &from) < 0 || cdate_format(from, sfrom, sizeof sfrom) < 0 ||
+        cdate_format(to, sto, sizeof sto) < 0)
+        return -1;
+    hset(w, "Days.from", sfrom);
+    hset(w, "Days.to", sto);
+    struct dbrows per;
+    if (dash_adjustments_per_day(w->db, w->sess->tenant_id, sfrom, sto, &per) < 0)
+        return -1;
+    long long total = 0;
+    for (int i = 0; i < per.nrows; i++)
+        total += dbrows_int(&per, i, 1, 0);
+    chart_days(w, "Days", from, DAYS, &per, day_href, NULL);
+    hset_int(w, "Days.total", total);
+    dbrows_free(&per);
+    return 0;
+}
+
+static int charts(struct web *w)
+{
+    struct dbrows top;
+    if (dash_top_companies(w->db, w->sess->tenant_id, TOP_BARS, &top) < 0)
+        return -1;
+    chart_hbars(w, "Customers", &top, company_href, NULL);
+    dbrows_free(&top);
+    if (dash_top_products(w->db, w->sess->tenant_id, TOP_BARS, &top) < 0)
+        return -1;
+    chart_hbars(w, "Products", &top, product_href, NULL);
+    dbrows_free(&top);
+    return day_bars(w);
+}
+
+/* Connections and sync ------------------------------------------------------------------------ */
+
+/* One word for a connection's health: the test of its credentials and its last refresh. */
+static void health(const char *status, const char *refresh, const char **key, const char **label)
+{
+    if (!strcmp(status, "failed") || !strcmp(refresh, "failed")) {
+        *key = "bad";
+        *label = !strcmp(status, "failed") ? "connection failing" : "last refresh failed";
+    } else if (!strcmp(refresh, "running")) {
+        *key = "warn";
+        *label = "refreshing now";
+    } else if (!strcmp(refresh, "ok")) {
+        *key = "ok";
+        *label = "healthy";
+    } else if (!strcmp(status, "ok")) {
+        *key = "warn";
+        *label = "not refreshed yet";
+    } else {
+        *key = "warn";
+        *label = "not tested yet";
+    }
+}
+
+static int connections(struct web *w)
+{
+    struct dbrows r;
+    if (dash_connections(w->db, w->sess->tenant_id, &r) < 0)
+        return -1;
+    static const char *const cols[] = {"id", "kind", "system", "name", "status", "status_message", "tested_at",
+                                       "refresh_status", "refresh_message", "refreshed_at"};
+    for (int i = 0; i < r.nrows; i++) {
+        for (int c = 0; c < 10; c++)
+            hsetf(w, dbrows_get(&r, i, c), "Conns.%d.%s", i, cols[c]);
+        const char *key, *label, *st = dbrows_get(&r, i, 4), *rs = dbrows_get(&r, i, 7);
+        health(st ? st : "", rs ? rs : "", &key, &label);
+        hsetf(w, key, "Conns.%d.health", i);
+        hsetf(w, label, "Conns.%d.health_label", i);
+        hsetf(w, !strcmp(dbrows_get(&r, i, 1) ? dbrows_get(&r, i, 1) : "", "psa") ? "PSA" : "Source",
+              "Conns.%d.kind_label", i);
+    }
+    dbrows_free(&r);
+    if (sync_state(w->db, w->sess->tenant_id, &r) < 0)
+        return -1;
+    if (r.nrows) {
+        hset(w, "Sync.started", dbrows_get(&r, 0, 0));
+        hset(w, "Sync.finished", dbrows_get(&r, 0, 1));
+        hset(w, "Sync.result", dbrows_get(&r, 0, 2));
+    }
+    dbrows_free(&r);
+    return 0;
+}
+
+/* The page ------------------------------------------------------------------------------------ */
+
+static void setup_step(struct web *w, int i, const char *key, const char *label, const char *href, int done,
+                       const char *hint)
+{
+    hsetf(w, key, "Setup.Steps.%d.key", i);
+    hsetf(w, label, "Setup.Steps.%d.label", i);
+    hsetf(w, href, "Setup.Steps.%d.href", i);
+    hsetf(w, done ? "1" : "0", "Setup.Steps.%d.done", i);
+    hsetf(w, hint, "Setup.Steps.%d.hint", i);
+}
 
 void page_dashboard(struct web *w)
 {
+    struct dash_counts c;
     hset(w, "Page.title", "Dashboard");
+    int nt = 0;
+    if (dash_counts(w->db, w->sess->tenant_id, &c) < 0) {
+        log_error("dashboard: %s", db_error(w->db));
+        web_error(w, 503, "The dashboard could not be read. Try again in a minute.");
+        return;
+    }
+    int empty = c.sources + c.psas == 0;
+    int steps_done = (c.sources > 0) + (c.psas > 0) + (c.active_links > 0) + c.sync_finished;
+    setup_step(w, 0, "source", "Connect a distributor", "/settings/connections", c.sources > 0,
+               "interworks.cloud, Ingram Micro, Partner Center, Pax8, MSP360 or a CSV file");
+    setup_step(w, 1, "psa", "Connect your PSA", "/settings/connections", c.psas > 0, "Autotask or ConnectWise Manage");
+    setup_step(w, 2, "map", "Map customers, subscriptions and resources", "/mapping", c.active_links > 0,
+               "link each distributor object to its PSA account, contract and service");
+    setup_step(w, 3, "sync", "Run the first sync", "/mapping", c.sync_finished,
+               "Sync now on the Billing page, or wait for the scheduler");
+    hset_int(w, "Setup.done", steps_done);
+    if (steps_done < 4)
+        hset(w, "Setup.show", "1");
+    if (empty) {
+        hset(w, "Dash.empty", "1");
+        web_render(w, "dashboard.cs");
+        return;
+    }
+
+    long long all = c.linked + c.unlinked;
+    char note[120], qty[MONEY_FMT_MAX];
+    snprintf(note, sizeof note, "%lld%% of %lld resource%s", all ? c.linked * 100 / all : 0, all, all == 1 ? "" : "s");
+    tile_count(w, &nt, "linked", "Linked resources", c.linked, "/reports/linked", note, 0);
+    snprintf(note, sizeof note, "no PSA service yet: not billed");
+    tile_count(w, &nt, "unlinked", "Unlinked resources", c.unlinked, "/reports/unlinked", note, 1);
+    if (qty_format(c.unbilled_qty, qty, sizeof qty) < 0)
+        snprintf(qty, sizeof qty, "?");
+    snprintf(note, sizeof note, "on %lld unlinked active resource%s", c.unlinked_active,
+             c.unlinked_active == 1 ? "" : "s");
+    tile(w, &nt, "seats", "Unbilled seats", qty, "/reports/unlinked?status=active", note, c.unbilled_qty ? "bad" : "ok");
+    if (leakage_tile(w, &nt, c.unlinked_active) < 0) {
+        log_error("dashboard: %s", db_error(w->db));
+        web_error(w, 503, "The dashboard could not be read. Try again in a minute.");
+        return;
+    }
+    struct strbuf url;
+    strbuf_init(&url);
+    strbuf_append(&url, "/reports/failures");
+    if (c.failed && *c.oldest_failed) {
+        /* The failure log shows the last 30 days unless asked: ask for all of them. */
+        cdate_t t;
+        char to[CDATE_FMT_LEN];
+        today_utc(&t);
+        cdate_format(t, to, sizeof to);
+        url_add_param(&url, "from", strcmp(c.oldest_failed, to) < 0 ? c.oldest_failed : to);
+        url_add_param(&url, "to", to);
+    }
+    tile_count(w, &nt, "failed", "Failed adjustments", c.failed, strbuf_cstr(&url), "changes the PSA refused", 1);
+    strbuf_free(&url);
+    tile_count(w, &nt, "approvals", "Awaiting approval", c.awaiting, "/approvals", "changes waiting for a person", 1);
+    tile_count(w, &nt, "drift", "PSA drift", c.drift, "/reports/linked?sort=diff&dir=desc",
+               "links edited in the PSA since billsync posted", 1);
+
+    if (charts(w) < 0 || connections(w) < 0) {
+        log_error("dashboard: %s", db_error(w->db));
+        web_error(w, 503, "The dashboard could not be read. Try again in a minute.");
+        return;
+    }
     web_render(w, "dashboard.cs");
 }

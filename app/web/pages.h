@@ -27,6 +27,8 @@ void page_report_unlinked(struct web *w);
 void page_report_adjustments(struct web *w);
 void page_report_failures(struct web *w);
 void page_approvals(struct web *w);
+void page_checklist(struct web *w);
+void page_review(struct web *w);
 void page_settings_billing(struct web *w);
 
 struct user;

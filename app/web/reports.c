@@ -8,6 +8,7 @@
 #include "core/cdate.h"
 #include "core/csvw.h"
 #include "core/strbuf.h"
+#include "web/svg_chart.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -204,19 +205,10 @@ static int read_req(struct web *w, const struct report_def *def, const struct db
 
 /* URL building ------------------------------------------------------------------------------ */
 
-static void url_add(struct strbuf *sb, int *first, const char *key, const char *val)
+static void url_add(struct strbuf *sb, const char *key, const char *val)
 {
-    if (!val || !*val)
-        return;
-    char *enc = NULL;
-    NEOERR *err = neos_url_escape(val, &enc, NULL);
-    if (err) {
-        nerr_ignore(&err);
-        return;
-    }
-    strbuf_appendf(sb, "%c%s=%s", *first ? '?' : '&', key, enc);
-    *first = 0;
-    free(enc);
+    if (val && *val)
+        url_add_param(sb, key, val);
 }
 
 /* The report's URL with the request's filters, company replaced when given, the date range
@@ -225,30 +217,29 @@ static void report_url_day(struct strbuf *sb, const struct report_def *def, cons
                            const char *company, const char *day, const char *sort, int desc, long long page,
                            int csv)
 {
-    int first = 1;
     char num[24];
     strbuf_reset(sb);
     strbuf_append(sb, def->path);
     if (r->f.source) {
         snprintf(num, sizeof num, "%lld", r->f.source);
-        url_add(sb, &first, "source", num);
+        url_add(sb, "source", num);
     }
-    url_add(sb, &first, "company", company ? company : r->f.company);
-    url_add(sb, &first, "subscription", r->f.subscription);
-    url_add(sb, &first, "resource", r->f.resource);
-    url_add(sb, &first, "product", r->f.product);
-    url_add(sb, &first, "status", r->f.status);
-    url_add(sb, &first, "q", r->f.q);
-    url_add(sb, &first, "from", day ? day : r->f.from);
-    url_add(sb, &first, "to", day ? day : r->f.to);
-    url_add(sb, &first, "sort", sort);
-    url_add(sb, &first, "dir", desc ? "desc" : "asc");
+    url_add(sb, "company", company ? company : r->f.company);
+    url_add(sb, "subscription", r->f.subscription);
+    url_add(sb, "resource", r->f.resource);
+    url_add(sb, "product", r->f.product);
+    url_add(sb, "status", r->f.status);
+    url_add(sb, "q", r->f.q);
+    url_add(sb, "from", day ? day : r->f.from);
+    url_add(sb, "to", day ? day : r->f.to);
+    url_add(sb, "sort", sort);
+    url_add(sb, "dir", desc ? "desc" : "asc");
     if (page > 1) {
         snprintf(num, sizeof num, "%lld", page);
-        url_add(sb, &first, "page", num);
+        url_add(sb, "page", num);
     }
     if (csv)
-        url_add(sb, &first, "format", "csv");
+        url_add(sb, "format", "csv");
 }
 
 static void report_url(struct strbuf *sb, const struct report_def *def, const struct report_req *r,
@@ -379,105 +370,38 @@ static int value_totals(struct web *w, const struct report_def *def, const struc
     return 0;
 }
 
-/* The chart: licences per customer ---------------------------------------------------------- */
+/* The charts (web/svg_chart.h): a bar links to this report narrowed to its company or day. */
 
-#define CHART_W 760
-#define CHART_LABEL_W 230         /* company names, right-aligned against the bars */
-#define CHART_BAR_MAX 420
-#define CHART_ROW_H 28
-#define CHART_BAR_H 20
-#define CHART_PAD 10
-#define CHART_LABEL_CHARS 30
+struct chart_ctx {
+    const struct report_def *def;
+    const struct report_req *r;
+};
 
-/* Text for SVG: C0 controls (not allowed in XML) become spaces; at most max_chars code
- * points, the last replaced by an ellipsis when cut. Escaping is the template's. */
-static void svg_text(const char *in, size_t max_chars, char *out, size_t n)
+static void company_href(struct strbuf *url, const char *company, void *ctx)
 {
-    size_t k = 0, chars = 0;
-    const unsigned char *s = (const unsigned char *)in;
-    while (*s && k + 5 < n) {
-        size_t len = *s < 0x80 ? 1 : *s >= 0xF0 ? 4 : *s >= 0xE0 ? 3 : 2;
-        if (strnlen((const char *)s, len) < len)
-            break;
-        if (max_chars && chars + 1 == max_chars && s[len]) {
-            memcpy(out + k, "\xE2\x80\xA6", 3);   /* … */
-            k += 3;
-            break;
-        }
-        if (len == 1 && (*s < 0x20 || *s == 0x7F))
-            out[k++] = ' ';
-        else if (k + len < n) {
-            memcpy(out + k, s, len);
-            k += len;
-        } else
-            break;
-        s += len;
-        chars++;
-    }
-    out[k] = 0;
+    const struct chart_ctx *c = ctx;
+    report_url(url, c->def, c->r, company, c->r->sort, c->r->desc, 1, 0);
 }
 
-static void chart_companies(struct web *w, const struct report_def *def, const struct report_req *r,
-                            struct strbuf *url)
+static void day_href(struct strbuf *url, const char *day, void *ctx)
+{
+    const struct chart_ctx *c = ctx;
+    report_url_day(url, c->def, c->r, NULL, day, c->r->sort, c->r->desc, 1, 0);
+}
+
+static void chart_companies(struct web *w, const struct report_def *def, const struct report_req *r)
 {
     struct dbrows top;
     if (report_top_companies(w->db, w->sess->tenant_id, def->kind, &r->f, REPORT_CHART_BARS, &top) < 0) {
         log_error("report chart %s: %s", def->path, db_error(w->db));
         return;
     }
-    long long max = 0;
-    for (int i = 0; i < top.nrows; i++)
-        if (dbrows_int(&top, i, 1, 0) > max)
-            max = dbrows_int(&top, i, 1, 0);
-    for (int i = 0; i < top.nrows; i++) {
-        const char *name = dbrows_get(&top, i, 0);
-        long long v = dbrows_int(&top, i, 1, 0);
-        long long bw = v > 0 && max > 0 ? (long long)((__int128)v * CHART_BAR_MAX / max) : 0;
-        if (v > 0 && bw < 1)
-            bw = 1;
-        char text[4 * CHART_LABEL_CHARS + 8], full[1100], qty[MONEY_FMT_MAX];
-        svg_text(name ? name : "", CHART_LABEL_CHARS, text, sizeof text);
-        svg_text(name ? name : "", 0, full, sizeof full);
-        if (qty_format(v, qty, sizeof qty) < 0)
-            snprintf(qty, sizeof qty, "?");
-        int y = CHART_PAD + i * CHART_ROW_H;
-        hsetf(w, full, "Chart.Bars.%d.name", i);
-        hsetf(w, text, "Chart.Bars.%d.label", i);
-        hsetf(w, qty, "Chart.Bars.%d.value", i);
-        report_url(url, def, r, name ? name : "", r->sort, r->desc, 1, 0);
-        hsetf(w, strbuf_cstr(url), "Chart.Bars.%d.href", i);
-        char num[24];
-        snprintf(num, sizeof num, "%d", y);
-        hsetf(w, num, "Chart.Bars.%d.y", i);
-        snprintf(num, sizeof num, "%d", y + CHART_BAR_H / 2 + 5);
-        hsetf(w, num, "Chart.Bars.%d.ty", i);
-        snprintf(num, sizeof num, "%lld", bw);
-        hsetf(w, num, "Chart.Bars.%d.w", i);
-        snprintf(num, sizeof num, "%lld", CHART_LABEL_W + bw + 6);
-        hsetf(w, num, "Chart.Bars.%d.vx", i);
-    }
-    hset_int(w, "Chart.n", top.nrows);
-    hset_int(w, "Chart.width", CHART_W);
-    hset_int(w, "Chart.height", 2 * CHART_PAD + top.nrows * CHART_ROW_H);
-    hset_int(w, "Chart.bar_x", CHART_LABEL_W);
-    hset_int(w, "Chart.label_x", CHART_LABEL_W - 8);
-    hset_int(w, "Chart.bar_h", CHART_BAR_H);
+    struct chart_ctx ctx = {def, r};
+    chart_hbars(w, "Chart", &top, company_href, &ctx);
     dbrows_free(&top);
 }
 
-
-/* The chart: rows per day over the date range ------------------------------------------------ */
-
-#define DAYS_W 760
-#define DAYS_LEFT 44              /* room for the scale's numbers */
-#define DAYS_RIGHT 12
-#define DAYS_TOP 12
-#define DAYS_PLOT_H 160
-#define DAYS_BOTTOM 26            /* the day labels */
-#define DAYS_TICKS 8              /* at most this many day labels */
-
-static void chart_days(struct web *w, const struct report_def *def, const struct report_req *r,
-                       struct strbuf *url)
+static void chart_per_day(struct web *w, const struct report_def *def, const struct report_req *r)
 {
     cdate_t from, to;
     int64_t ndays = 0;
@@ -493,73 +417,9 @@ static void chart_days(struct web *w, const struct report_def *def, const struct
         log_error("report chart %s: %s", def->path, db_error(w->db));
         return;
     }
-    long long max = 0;
-    for (int i = 0; i < per.nrows; i++)
-        if (dbrows_int(&per, i, 1, 0) > max)
-            max = dbrows_int(&per, i, 1, 0);
-    int plot_w = DAYS_W - DAYS_LEFT - DAYS_RIGHT;
-    int slot = (int)(plot_w / ndays);
-    if (slot < 2)
-        slot = 2;
-    int bar_w = slot > 4 ? slot - 2 : slot - 1;
-    int base = DAYS_TOP + DAYS_PLOT_H;
-    int n = 0;
-    char num[32];
-    for (int i = 0; i < per.nrows; i++) {
-        const char *day = dbrows_get(&per, i, 0);
-        long long v = dbrows_int(&per, i, 1, 0);
-        cdate_t d;
-        int64_t idx;
-        if (!day || cdate_parse(day, &d) < 0 || cdate_diff_days(from, d, &idx) < 0 || idx < 0 || idx >= ndays)
-            continue;
-        long long h = max > 0 ? v * DAYS_PLOT_H / max : 0;
-        if (v > 0 && h < 1)
-            h = 1;
-        hsetf(w, day, "Chart.Bars.%d.day", n);
-        snprintf(num, sizeof num, "%lld", v);
-        hsetf(w, num, "Chart.Bars.%d.value", n);
-        snprintf(num, sizeof num, "%lld", (long long)(DAYS_LEFT + idx * slot + (slot - bar_w) / 2));
-        hsetf(w, num, "Chart.Bars.%d.x", n);
-        snprintf(num, sizeof num, "%lld", base - h);
-        hsetf(w, num, "Chart.Bars.%d.y", n);
-        snprintf(num, sizeof num, "%lld", h);
-        hsetf(w, num, "Chart.Bars.%d.h", n);
-        report_url_day(url, def, r, NULL, day, r->sort, r->desc, 1, 0);
-        hsetf(w, strbuf_cstr(url), "Chart.Bars.%d.href", n);
-        n++;
-    }
+    struct chart_ctx ctx = {def, r};
+    chart_days(w, "Chart", from, ndays, &per, day_href, &ctx);
     dbrows_free(&per);
-    /* day labels: the first day, then evenly spaced */
-    int step = (int)((ndays + DAYS_TICKS - 1) / DAYS_TICKS);
-    if (step < 1)
-        step = 1;
-    int t = 0;
-    for (int64_t i = 0; i < ndays; i += step) {
-        cdate_t d;
-        char label[CDATE_FMT_LEN];
-        if (cdate_add_days(from, i, &d) < 0 || cdate_format(d, label, sizeof label) < 0)
-            break;
-        hsetf(w, label + 5, "Chart.Ticks.%d.label", t);   /* MM-DD */
-        hsetf(w, label, "Chart.Ticks.%d.day", t);
-        snprintf(num, sizeof num, "%lld", (long long)(DAYS_LEFT + i * slot + slot / 2));
-        hsetf(w, num, "Chart.Ticks.%d.x", t);
-        t++;
-    }
-    int width = DAYS_LEFT + (int)ndays * slot + DAYS_RIGHT;
-    if (width < DAYS_W)
-        width = DAYS_W;
-    hset_int(w, "Chart.n", n);
-    hset_int(w, "Chart.max", max);
-    hset_int(w, "Chart.width", width);
-    hset_int(w, "Chart.height", base + DAYS_BOTTOM);
-    hset_int(w, "Chart.bar_w", bar_w);
-    hset_int(w, "Chart.base", base);
-    hset_int(w, "Chart.top", DAYS_TOP);
-    hset_int(w, "Chart.left", DAYS_LEFT);
-    hset_int(w, "Chart.axis_end", DAYS_LEFT + (int)ndays * slot);
-    hset_int(w, "Chart.scale_x", DAYS_LEFT - 6);
-    hset_int(w, "Chart.max_y", DAYS_TOP + 4);
-    hset_int(w, "Chart.tick_y", base + 17);
 }
 
 /* Row actions ----------------------------------------------------------------------------------- */
@@ -798,9 +658,9 @@ static void page(struct web *w, const struct report_def *def, struct report_req 
             hset(w, "Report.reason", "1");
     }
     if (def->chart == REPORT_CHART_DAYS)
-        chart_days(w, def, r, &url);
+        chart_per_day(w, def, r);
     else
-        chart_companies(w, def, r, &url);
+        chart_companies(w, def, r);
     hset(w, "Chart.title", def->chart_title ? def->chart_title : "Licences per customer (top 10 by count)");
     strbuf_free(&url);
     hset(w, "Report.path", def->path);

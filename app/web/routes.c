@@ -26,6 +26,8 @@ static const struct route routes[] = {
     {"/mapping", page_mapping, R_POST, ROLE_BILLING, "Billing"},
     {"/mapping/relations", page_mapping_relations, R_POST, ROLE_BILLING, NULL},
     {"/approvals", page_approvals, R_POST, ROLE_BILLING, "Approvals"},
+    {"/checklist", page_checklist, 0, ROLE_VIEWER, NULL},
+    {"/review", page_review, R_POST | R_PREFIX, ROLE_BILLING, "Review"},
     {"/settings/billing", page_settings_billing, R_POST, ROLE_ADMIN, NULL},
     {"/settings/connections", page_connections, R_POST, ROLE_ADMIN, "Configuration"},
     {"/settings/connections/upload", page_upload, R_POST | R_UPLOAD, ROLE_ADMIN, NULL},

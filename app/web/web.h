@@ -3,6 +3,7 @@
 #ifndef BILLSYNC_WEB_WEB_H
 #define BILLSYNC_WEB_WEB_H
 
+#include "core/cdate.h"
 #include "db/db.h"
 #include "web/request.h"
 #include "web/response.h"
@@ -48,6 +49,9 @@ void hset(struct web *w, const char *name, const char *value);
 void hset_int(struct web *w, const char *name, long long v);
 void hsetf(struct web *w, const char *value, const char *name_fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* Today's civil date in the signed-in tenant's time zone (web/tenant_today.c). */
+cdate_t web_today(struct web *w);
 
 enum role role_parse(const char *s);
 const char *role_name(enum role r);

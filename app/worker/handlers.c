@@ -8,6 +8,7 @@
 #include "common/secret_key.h"
 #include "worker/charges.h"
 #include "worker/refresh.h"
+#include "worker/review_jobs.h"
 #include "worker/sync.h"
 
 #include <jansson.h>
@@ -86,6 +87,7 @@ static const struct {
     {"refresh", job_refresh},
     {"sync", job_sync},
     {"post", job_post},
+    {"pull_charges", job_pull_charges},
     {"usage", job_usage},
 };
 

@@ -1,0 +1,155 @@
+/* dashboard.c: the home page's and the checklist's figures (see dashboard.h). The resource
+ * figures use the subscription reports' FROM/WHERE (db/reports.c), so a tile's number is the
+ * row count of the report it links to. */
+#include "db/dashboard.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* The subscription reports' rows (db/reports.c SUBS_FROM + the fixed part of SUBS_WHERE). */
+#define RES_FROM \
+    " FROM src_resources r" \
+    " JOIN connections k ON k.tenant_id = r.tenant_id AND k.id = r.connection_id" \
+    " LEFT JOIN src_subscriptions s ON s.tenant_id = r.tenant_id AND s.connection_id = r.connection_id" \
+    "  AND s.source_id = r.subscription_source_id" \
+    " LEFT JOIN src_companies c ON c.tenant_id = r.tenant_id AND c.connection_id = r.connection_id" \
+    "  AND c.source_id = r.company_source_id" \
+    " LEFT JOIN resource_links rl ON rl.tenant_id = r.tenant_id AND rl.src_connection_id = r.connection_id" \
+    "  AND rl.src_resource_id = r.source_id AND rl.active_key = 1" \
+    " WHERE r.tenant_id = ? AND r.gone = 0 AND COALESCE(s.gone, 0) = 0 AND COALESCE(c.gone, 0) = 0"
+/* The reports' status filter "active": the resource's own status unless its subscription is
+ * not active. */
+#define RES_ACTIVE "(r.status = 'active' AND COALESCE(s.status, 'active') = 'active')"
+#define RES_COMPANY "COALESCE(c.name, r.company_source_id)"
+
+/* Units billsync last left in the PSA for link l, and the PSA cache's units for it now. */
+#define LAST_POSTED \
+    "COALESCE((SELECT a.desired_units FROM adjustments a WHERE a.tenant_id = l.tenant_id" \
+    " AND a.resource_link_id = l.id AND a.state = 'verified' ORDER BY a.posted_at DESC, a.id DESC LIMIT 1)," \
+    " l.last_posted_units)"
+#define CACHED_UNITS \
+    "(SELECT SUM(cs.units) FROM psa_contract_services cs WHERE cs.tenant_id = l.tenant_id" \
+    " AND cs.connection_id = l.psa_connection_id AND cs.contract_psa_id = l.psa_contract_id" \
+    " AND cs.service_psa_id = l.psa_service_id AND cs.gone = 0)"
+
+int dash_counts(db_t *db, long long tenant_id, struct dash_counts *out)
+{
+    struct dbrows r;
+    long long v = 0;
+    memset(out, 0, sizeof *out);
+
+    if (db_query(db,
+                 "SELECT COALESCE(SUM(rl.id IS NOT NULL), 0), COALESCE(SUM(rl.id IS NULL), 0),"
+                 " COALESCE(SUM(rl.id IS NULL AND " RES_ACTIVE "), 0),"
+                 " COALESCE(SUM(CASE WHEN rl.id IS NULL AND " RES_ACTIVE " THEN r.quantity ELSE 0 END), 0)" RES_FROM,
+                 DB_PARAMS(DB_INT(tenant_id)), &r) < 0)
+        return -1;
+    out->linked = dbrows_int(&r, 0, 0, 0);
+    out->unlinked = dbrows_int(&r, 0, 1, 0);
+    out->unlinked_active = dbrows_int(&r, 0, 2, 0);
+    out->unbilled_qty = dbrows_int(&r, 0, 3, 0);
+    dbrows_free(&r);
+
+    if (db_query(db,
+                 "SELECT COALESCE(SUM(state = 'failed'), 0), COALESCE(SUM(state = 'awaiting_approval'), 0),"
+                 " COALESCE(DATE_FORMAT(MIN(CASE WHEN state = 'failed' THEN created_at END), '%Y-%m-%d'), '')"
+                 " FROM adjustments WHERE tenant_id = ? AND state IN ('failed', 'awaiting_approval')",
+                 DB_PARAMS(DB_INT(tenant_id)), &r) < 0)
+        return -1;
+    out->failed = dbrows_int(&r, 0, 0, 0);
+    out->awaiting = dbrows_int(&r, 0, 1, 0);
+    snprintf(out->oldest_failed, sizeof out->oldest_failed, "%s", dbrows_get(&r, 0, 2) ? dbrows_get(&r, 0, 2) : "");
+    dbrows_free(&r);
+
+    if (db_scalar(db,
+                  "SELECT COUNT(*) FROM (SELECT " LAST_POSTED " AS posted, " CACHED_UNITS " AS cached"
+                  " FROM resource_links l WHERE l.tenant_id = ? AND l.active_key = 1) d"
+                  " WHERE d.posted IS NOT NULL AND d.cached IS NOT NULL AND d.posted <> d.cached",
+                  DB_PARAMS(DB_INT(tenant_id)), &out->drift) < 0)
+        return -1;
+
+    if (db_query(db,
+                 "SELECT COALESCE(SUM(kind = 'source'), 0), COALESCE(SUM(kind = 'psa'), 0)"
+                 " FROM connections WHERE tenant_id = ?",
+                 DB_PARAMS(DB_INT(tenant_id)), &r) < 0)
+        return -1;
+    out->sources = dbrows_int(&r, 0, 0, 0);
+    out->psas = dbrows_int(&r, 0, 1, 0);
+    dbrows_free(&r);
+
+    if (db_scalar(db,
+                  "SELECT (SELECT COUNT(*) FROM company_links WHERE tenant_id = ? AND active_key = 1)"
+                  " + (SELECT COUNT(*) FROM subscription_links WHERE tenant_id = ? AND active_key = 1)"
+                  " + (SELECT COUNT(*) FROM resource_links WHERE tenant_id = ? AND active_key = 1)",
+                  DB_PARAMS(DB_INT(tenant_id), DB_INT(tenant_id), DB_INT(tenant_id)), &out->active_links) < 0)
+        return -1;
+
+    if (db_scalar(db, "SELECT COUNT(*) FROM tenant_sync WHERE tenant_id = ? AND finished_at IS NOT NULL",
+                  DB_PARAMS(DB_INT(tenant_id)), &v) < 0)
+        return -1;
+    out->sync_finished = v > 0;
+    return 0;
+}
+
+int dash_unbilled_rows(db_t *db, long long tenant_id, db_row_fn fn, void *ctx)
+{
+    return db_stream(db, "SELECT r.quantity, r.unit_cost, r.currency" RES_FROM " AND rl.id IS NULL AND " RES_ACTIVE,
+                     DB_PARAMS(DB_INT(tenant_id)), fn, ctx);
+}
+
+int dash_top_companies(db_t *db, long long tenant_id, int limit, struct dbrows *out)
+{
+    return db_query(db,
+                    "SELECT " RES_COMPANY " AS company, SUM(r.quantity) AS total" RES_FROM
+                    " GROUP BY " RES_COMPANY " HAVING total > 0 ORDER BY total DESC, company LIMIT ?",
+                    DB_PARAMS(DB_INT(tenant_id), DB_INT(limit)), out);
+}
+
+int dash_top_products(db_t *db, long long tenant_id, int limit, struct dbrows *out)
+{
+    return db_query(db,
+                    "SELECT r.name AS product, SUM(r.quantity) AS total" RES_FROM
+                    " GROUP BY r.name HAVING total > 0 ORDER BY total DESC, product LIMIT ?",
+                    DB_PARAMS(DB_INT(tenant_id), DB_INT(limit)), out);
+}
+
+int dash_adjustments_per_day(db_t *db, long long tenant_id, const char *from, const char *to,
+                             struct dbrows *out)
+{
+    /* The range on the indexed (tenant_id, created_at), as the adjustment log binds it. */
+    return db_query(db,
+                    "SELECT DATE_FORMAT(created_at, '%Y-%m-%d') AS day, COUNT(*) FROM adjustments"
+                    " WHERE tenant_id = ? AND created_at >= CAST(? AS DATETIME(6))"
+                    " AND created_at < CAST(? AS DATE) + INTERVAL 1 DAY AND state IN ('verified', 'failed')"
+                    " GROUP BY day ORDER BY day",
+                    DB_PARAMS(DB_INT(tenant_id), DB_STR(from), DB_STR(to)), out);
+}
+
+int dash_connections(db_t *db, long long tenant_id, struct dbrows *out)
+{
+    return db_query(db,
+                    "SELECT id, kind, system, name, status, status_message,"
+                    " COALESCE(DATE_FORMAT(tested_at, '%Y-%m-%d %H:%i UTC'), ''), refresh_status, refresh_message,"
+                    " COALESCE(DATE_FORMAT(refreshed_at, '%Y-%m-%d %H:%i UTC'), '')"
+                    " FROM connections WHERE tenant_id = ? ORDER BY kind, name, id",
+                    DB_PARAMS(DB_INT(tenant_id)), out);
+}
+
+/* A review is approved once its status is approved (or applied, which follows approval). */
+int dash_review_state(db_t *db, long long tenant_id, const char *month)
+{
+    char first[16];
+    snprintf(first, sizeof first, "%.7s-01", month);
+    struct dbrows r;
+    if (db_query(db,
+                 "SELECT CAST(status AS CHAR) FROM billing_reviews WHERE tenant_id = ? AND month = CAST(? AS DATE)",
+                 DB_PARAMS(DB_INT(tenant_id), DB_STR(first)), &r) < 0)
+        return -1;
+    int state = DASH_REVIEW_NONE;
+    if (r.nrows) {
+        const char *st = dbrows_get(&r, 0, 0);
+        state = st && (!strcmp(st, "approved") || !strcmp(st, "applied")) ? DASH_REVIEW_APPROVED : DASH_REVIEW_OPEN;
+    }
+    dbrows_free(&r);
+    return state;
+}

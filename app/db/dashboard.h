@@ -1,0 +1,63 @@
+/* dashboard.h: the figures of the home page (/) and the pre-invoicing checklist (/checklist),
+ * each read so that it matches the report a person reaches by clicking it:
+ *
+ *   "resources"       the rows of the subscription reports (db/reports.h): non-gone source
+ *                     resources of a connection of the tenant whose subscription and company
+ *                     are not gone; "linked" = an active resource link (active_key = 1);
+ *                     "active" = the resource is active and its subscription (if known) too,
+ *                     the reports' status filter `status=active`.
+ *   failed            adjustments in state failed (/reports/failures).
+ *   awaiting          adjustments in state awaiting_approval (/approvals).
+ *   drift             active resource links whose last verified post left units in the PSA
+ *                     that differ from the units the PSA cache holds now: the desired_units of
+ *                     the link's latest verified adjustment (by posted_at, then id; when the
+ *                     ledger has none, resource_links.last_posted_units, which ledger_verified
+ *                     keeps equal to it) compared with the sum of the non-gone cached
+ *                     psa_contract_services units of the link's contract and service. A link
+ *                     billsync never posted to, or whose service is absent from the cache, is
+ *                     not counted (nothing to compare).
+ *
+ * Every query is scoped by tenant with bound parameters. */
+#ifndef BILLSYNC_DB_DASHBOARD_H
+#define BILLSYNC_DB_DASHBOARD_H
+
+#include "db/db.h"
+
+struct dash_counts {
+    long long linked, unlinked;   /* resources: rows of /reports/linked and /reports/unlinked */
+    long long unlinked_active;    /* unlinked and active: rows of /reports/unlinked?status=active */
+    long long unbilled_qty;       /* their summed quantity (1/1000) */
+    long long failed, awaiting, drift;
+    char oldest_failed[11];       /* UTC day the oldest failed adjustment was created, "" when none */
+    long long sources, psas;      /* connections of each kind */
+    long long active_links;       /* active company, subscription and resource links together */
+    int sync_finished;            /* tenant_sync has a finished run */
+};
+
+int dash_counts(db_t *db, long long tenant_id, struct dash_counts *out);
+
+/* quantity (1/1000), unit_cost (1/10000), currency of every unlinked active resource (the
+ * rows behind unbilled_qty), streamed unordered: the leakage is summed in C (core/money.h). */
+int dash_unbilled_rows(db_t *db, long long tenant_id, db_row_fn fn, void *ctx);
+
+/* The top `limit` companies (by shown name) by summed quantity over the subscription report's
+ * rows, positive sums only: company, quantity. Largest first, then by name. */
+int dash_top_companies(db_t *db, long long tenant_id, int limit, struct dbrows *out);
+/* The same for products (the resource name, what the report's product filter matches). */
+int dash_top_products(db_t *db, long long tenant_id, int limit, struct dbrows *out);
+
+/* The adjustment log's rows (states verified and failed) per UTC creation day within
+ * [from, to] ("YYYY-MM-DD", inclusive): day, count, ascending. */
+int dash_adjustments_per_day(db_t *db, long long tenant_id, const char *from, const char *to,
+                             struct dbrows *out);
+
+/* id, kind, system, name, status, status_message, tested_at, refresh_status, refresh_message,
+ * refreshed_at (times "YYYY-MM-DD HH:MM UTC" or ""), ordered by kind, name, id. */
+int dash_connections(db_t *db, long long tenant_id, struct dbrows *out);
+
+/* The billing review of month ("YYYY-MM"): DASH_REVIEW_NONE when there is none, _OPEN when
+ * it exists but is not approved (draft), _APPROVED (approved or applied). -1 on error. */
+enum { DASH_REVIEW_NONE = 0, DASH_REVIEW_OPEN = 1, DASH_REVIEW_APPROVED = 2 };
+int dash_review_state(db_t *db, long long tenant_id, const char *month);
+
+#endif
