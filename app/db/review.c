@@ -103,7 +103,12 @@ static const char lines_sql[] =
     " COALESCE(bl.decision, 'none'), COALESCE(bl.note, ''), COALESCE(u.email, ''),"
     " COALESCE(DATE_FORMAT(bl.decided_at, '%Y-%m-%d %H:%i'), ''), COALESCE(bl.adjustment_id, 0),"
     " COALESCE(a.state, ''), COALESCE(a.desired_units, 0), COALESCE(DATE_FORMAT(a.effective_date, '%Y-%m-%d'), ''),"
-    " COALESCE(a.last_error, ''), k.name"
+    " COALESCE(a.last_error, ''), k.name,"
+    /* the one-time charge of an annual or usage line, keyed as worker/charges.c keys it */
+    " COALESCE((SELECT p.state FROM charges_posted p WHERE p.tenant_id = c.tenant_id AND p.charge_key ="
+    "   IF(c.charge_type = 'usage', CONCAT('usage:', c.connection_id, ':', c.resource_source_id, ':',"
+    "   DATE_FORMAT(c.period_month, '%Y-%m')), CONCAT('annual:', c.connection_id, ':', c.subscription_source_id, ':',"
+    "   DATE_FORMAT(c.period_start, '%Y-%m-%d'), ':', c.line_id))), '')"
     " FROM src_charges c"
     " JOIN connections k ON k.tenant_id = c.tenant_id AND k.id = c.connection_id"
     " LEFT JOIN src_companies sc ON sc.tenant_id = c.tenant_id AND sc.connection_id = c.connection_id"

@@ -39,7 +39,9 @@ enum review_line_col {
     RL_LINK_ID, RL_LINK_PSA_CONN, RL_LINK_CONTRACT, RL_LINK_SERVICE, RL_LINK_CONTRACT_NAME,
     RL_CS_FOUND, RL_CS_UNITS, RL_PSA_PRICE, RL_SERVICE_NAME,   /* the contract service (cache) */
     RL_DECISION, RL_NOTE, RL_DECIDED_BY, RL_DECIDED_AT, RL_ADJ_ID, RL_ADJ_STATE, RL_ADJ_DESIRED,
-    RL_ADJ_EFFECTIVE, RL_ADJ_ERROR, RL_CONN_NAME, RL_NCOLS
+    RL_ADJ_EFFECTIVE, RL_ADJ_ERROR, RL_CONN_NAME,
+    RL_CHARGE_STATE,                                /* annual/usage line's charge: posted, failed, "" */
+    RL_NCOLS
 };
 /* Lines of month ("YYYY-MM-01") in a stable order, limit/offset (limit <= 0: all). */
 int review_lines(db_t *db, long long tenant_id, const char *month, long long review_id, int limit, long long offset,

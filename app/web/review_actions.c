@@ -139,6 +139,74 @@ static void link_or_create(struct web *w, long long psa_conn, const struct dbrow
     }
 }
 
+/* Apply: the approved lines' quantity updates go to the ledger (approved, or planned now),
+ * and their annual or usage charges are created by a worker job; what is in the PSA already
+ * is counted, never sent again. -1 when the review cannot be read. */
+static int apply(struct web *w, long long psa_conn, const struct review_month *m, long long review_id, char *msg,
+                 size_t n)
+{
+    long long tenant = w->sess->tenant_id;
+    struct dbrows r;
+    if (review_lines(w->db, tenant, m->first, review_id, 0, 0, &r) < 0)
+        return -1;
+    int sent = 0, already = 0, failed = 0, approved = 0, charges = 0;
+    for (int i = 0; i < r.nrows; i++) {
+        if (strcmp(dbrows_get(&r, i, RL_DECISION), "approve"))
+            continue;
+        approved++;
+        struct review_line L;
+        review_classify(w, psa_conn, &r, i, 0, &L);
+        long long adj = dbrows_int(&r, i, RL_ADJ_ID, 0);
+        const char *st = dbrows_get(&r, i, RL_ADJ_STATE);
+        if (L.charge) {
+            if (L.charge_posted)
+                already++;
+            else
+                charges++;
+        } else if (adj && !strcmp(st, "awaiting_approval")) {
+            if (ledger_approve(w->db, tenant, adj, w->sess->user_id) == 1)
+                sent++;
+        } else if (adj && strcmp(st, "superseded") && strcmp(st, "rejected")) {
+            already++;            /* queued, posted, verified or failed (retried by itself) */
+        } else if (L.can_update) {
+            char one[300];
+            int rc = plan_line(w, m, review_id, &r, i, &L, "queued", &adj, one, sizeof one);
+            if (rc > 0)
+                sent++;
+            else if (rc < 0)
+                failed++;
+            else
+                already++;
+        }
+    }
+    dbrows_free(&r);
+    if (sent)
+        jobs_enqueue(w->db, tenant, "post", NULL, NULL, 0, NULL);
+    if (charges) {
+        char payload[40], key[80];
+        snprintf(payload, sizeof payload, "{\"month\":\"%s\"}", m->ym);
+        snprintf(key, sizeof key, "review_charges:%lld:%s", tenant, m->ym);
+        if (jobs_enqueue(w->db, tenant, "review_charges", payload, key, 0, NULL) < 0)
+            failed++;
+    }
+    if (approved)
+        review_set_status(w->db, tenant, review_id, "applied", w->sess->user_id);
+    char detail[160];
+    snprintf(detail, sizeof detail, "%d sent, %d charges, %d already applied, %d failed", sent, charges, already,
+             failed);
+    auth_audit(w, 0, 0, NULL, "review.applied", m->ym, detail);
+    if (!approved) {
+        snprintf(msg, n, "Approve lines first: Apply sends the approved lines' quantity updates and charges.");
+        return 0;
+    }
+    char extra[80] = "";
+    if (charges)
+        snprintf(extra, sizeof extra, "; %d annual or usage charge%s being created", charges, charges == 1 ? "" : "s");
+    snprintf(msg, n, "Applied: %d quantity update%s sent to the PSA, %d already applied%s%s.", sent,
+             sent == 1 ? "" : "s", already, extra, failed ? " (some could not be planned; try again)" : "");
+    return 0;
+}
+
 void review_act(struct web *w, long long psa_conn, const struct review_month *m)
 {
     const char *action = req_form(&w->req, "action");
@@ -226,49 +294,10 @@ void review_act(struct web *w, long long psa_conn, const struct review_month *m)
                                                                       "updates to the PSA.",
                      done, done == 1 ? "" : "s");
     } else if (!strcmp(action, "apply")) {
-        struct dbrows r;
-        if (review_lines(w->db, tenant, m->first, review_id, 0, 0, &r) < 0) {
+        if (apply(w, psa_conn, m, review_id, msg, sizeof msg) < 0) {
             web_error(w, 503, "The review could not be read. Try again in a minute.");
             return;
         }
-        int sent = 0, already = 0, failed = 0, approved = 0;
-        for (int i = 0; i < r.nrows; i++) {
-            if (strcmp(dbrows_get(&r, i, RL_DECISION), "approve"))
-                continue;
-            approved++;
-            struct review_line L;
-            review_classify(w, psa_conn, &r, i, 0, &L);
-            long long adj = dbrows_int(&r, i, RL_ADJ_ID, 0);
-            const char *st = dbrows_get(&r, i, RL_ADJ_STATE);
-            if (adj && !strcmp(st, "awaiting_approval")) {
-                if (ledger_approve(w->db, tenant, adj, w->sess->user_id) == 1)
-                    sent++;
-            } else if (adj && strcmp(st, "superseded") && strcmp(st, "rejected")) {
-                already++;        /* queued, posted, verified or failed (retried by itself) */
-            } else if (L.can_update) {
-                char one[300];
-                int rc = plan_line(w, m, review_id, &r, i, &L, "queued", &adj, one, sizeof one);
-                if (rc > 0)
-                    sent++;
-                else if (rc < 0)
-                    failed++;
-                else
-                    already++;
-            }
-        }
-        dbrows_free(&r);
-        if (sent)
-            jobs_enqueue(w->db, tenant, "post", NULL, NULL, 0, NULL);
-        if (approved)
-            review_set_status(w->db, tenant, review_id, "applied", w->sess->user_id);
-        char detail[120];
-        snprintf(detail, sizeof detail, "%d sent, %d already applied, %d failed", sent, already, failed);
-        auth_audit(w, 0, 0, NULL, "review.applied", m->ym, detail);
-        if (!approved)
-            snprintf(msg, sizeof msg, "Approve lines first: Apply sends the approved lines' quantity updates.");
-        else
-            snprintf(msg, sizeof msg, "Applied: %d quantity update%s sent to the PSA, %d already applied%s.", sent,
-                     sent == 1 ? "" : "s", already, failed ? " (some could not be planned; try again)" : "");
     } else {
         web_error(w, 400, "Unknown action.");
         return;

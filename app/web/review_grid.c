@@ -3,8 +3,10 @@
  * Validation, per line:
  *   - the line's resource is linked and its service is on the linked contract (PSA cache):
  *       recurring lines compare the billed quantity with the PSA units → quantity mismatch,
- *       then the unit prices when both are known → price mismatch, else matched; other
- *       charge types (proration, refund, usage, one-time) are matched on the link alone;
+ *       then the unit prices when both are known → price mismatch, else matched; usage
+ *       lines (one charge a month) and other charge types are matched on the link alone;
+ *   - an annual line whose subscription is linked to a contract is matched: it becomes one
+ *     charge on that contract (worker/charges.c), whatever the resource's link;
  *   - linked, but the service is not on the contract → missing in PSA;
  *   - not linked, but the PSA has (linked or suggested) the customer → missing in PSA: the
  *     contract or the service still has to be linked or created;
@@ -84,8 +86,10 @@ static void fill_cells(const struct dbrows *r, int i, struct review_line *L)
     set(L, RC_DECIDED_BY, cell(r, i, RL_DECIDED_BY));
     set(L, RC_DECIDED_AT, cell(r, i, RL_DECIDED_AT));
     set(L, RC_NOTE, cell(r, i, RL_NOTE));
-    const char *st = cell(r, i, RL_ADJ_STATE);
-    if (!strcmp(st, "failed") && *cell(r, i, RL_ADJ_ERROR))
+    const char *st = cell(r, i, RL_ADJ_STATE), *charge = cell(r, i, RL_CHARGE_STATE);
+    if (!*st && *charge)
+        snprintf(L->cell[RC_RESULT], sizeof L->cell[RC_RESULT], "charge %s", charge);
+    else if (!strcmp(st, "failed") && *cell(r, i, RL_ADJ_ERROR))
         snprintf(L->cell[RC_RESULT], sizeof L->cell[RC_RESULT], "failed: %s", cell(r, i, RL_ADJ_ERROR));
     else
         set(L, RC_RESULT, review_result_label(st));
@@ -164,7 +168,16 @@ void review_classify(struct web *w, long long psa_conn, const struct dbrows *r, 
     L->recurring = !strcmp(cell(r, i, RL_CHARGE_TYPE), "recurring");
     fill_cells(r, i, L);
     char q[MONEY_FMT_MAX], p[MONEY_FMT_MAX];
-    if (!L->link_id) {
+    const char *type = cell(r, i, RL_CHARGE_TYPE);
+    int annual = !strcmp(cell(r, i, RL_CYCLE), "annual") && strcmp(type, "usage") && strcmp(type, "refund");
+    L->charge_posted = !strcmp(cell(r, i, RL_CHARGE_STATE), "posted");
+    if (annual && *cell(r, i, RL_SUB_CONTRACT)) {
+        /* An annual line is one charge on the subscription's contract: no service needed. */
+        L->charge = 1;
+        L->status = RS_MATCHED;
+        snprintf(L->detail, sizeof L->detail, "annual: one charge on the contract %s for the term",
+                 cell(r, i, RL_SUB_CONTRACT_NAME));
+    } else if (!L->link_id) {
         unlinked(w, psa_conn, r, i, suggest, L);
     } else if (!dbrows_int(r, i, RL_CS_FOUND, 0)) {
         L->status = RS_MISSING;
@@ -192,8 +205,10 @@ void review_classify(struct web *w, long long psa_conn, const struct dbrows *r, 
             snprintf(L->detail, sizeof L->detail, "unit price %s at the distributor, %s in the PSA", q, p);
         } else {
             L->status = RS_MATCHED;
+            L->charge = !strcmp(type, "usage");
             snprintf(L->detail, sizeof L->detail, "%s", L->recurring ? "quantity and price agree"
-                                                                      : "not a recurring line: the link is checked");
+                                                        : L->charge ? "usage: one charge for the month on the service"
+                                                                    : "not a recurring line: the link is checked");
         }
     }
     set(L, RC_STATUS, review_status_label(L->status));

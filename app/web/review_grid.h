@@ -27,6 +27,8 @@ struct review_line {
     char cell[RC_NCELLS][300];
     qty_t qty;
     int recurring, linked_service;
+    int charge;                   /* an annual or usage line billed as a one-time charge, linked */
+    int charge_posted;            /* ... and the PSA has that charge */
     int can_update;               /* a linked line whose PSA units differ: plan a change */
     int link_level, create_level; /* first level to link as suggested / to create (-1 none) */
     struct suggestion sug[3];     /* company, subscription, resource suggestion (id "" none) */

@@ -88,6 +88,7 @@ static const struct {
     {"sync", job_sync},
     {"post", job_post},
     {"pull_charges", job_pull_charges},
+    {"review_charges", job_review_charges},
     {"usage", job_usage},
 };
 

@@ -6,28 +6,56 @@
 #include "common/log.h"
 #include "core/cdate.h"
 #include "db/review.h"
+#include "worker/charges.h"
+#include "worker/psa_pool.h"
 #include "worker/refresh.h"
 
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
-int job_pull_charges(struct job_env *env, struct job *job, char *err, size_t errlen)
+/* The job's tenant and {"month":"YYYY-MM"}; a job without them fails for good. 0 ok. */
+static int job_month(struct job *job, const char *kind, cdate_t *month, char *err, size_t errlen)
 {
-    long long t = job->tenant_id;
     json_error_t jerr;
     json_t *p = job->payload ? json_loads(job->payload, 0, &jerr) : NULL;
     const char *m = p ? json_string_value(json_object_get(p, "month")) : NULL;
-    cdate_t month;
-    char first[16] = "", date[11];
+    char first[16] = "";
     if (m && strlen(m) == 7)
         snprintf(first, sizeof first, "%s-01", m);
     json_decref(p);
-    if (t <= 0 || cdate_parse(first, &month) < 0) {
-        snprintf(err, errlen, "pull_charges needs a tenant and a month YYYY-MM");
+    if (job->tenant_id <= 0 || cdate_parse(first, month) < 0) {
+        snprintf(err, errlen, "%s needs a tenant and a month YYYY-MM", kind);
         job->attempts = job->max_attempts;
         return -1;
     }
+    return 0;
+}
+
+int job_review_charges(struct job_env *env, struct job *job, char *err, size_t errlen)
+{
+    cdate_t month;
+    if (job_month(job, "review_charges", &month, err, errlen) < 0)
+        return -1;
+    struct psa_pool pool = {0};
+    int posted = 0, failed = 0;
+    int rc = charges_post_annual(env, job->tenant_id, &pool, &posted, &failed);
+    if (rc == 0)
+        rc = charges_post_usage(env, job->tenant_id, month, &pool, &posted, &failed);
+    psa_pool_close(&pool);
+    if (rc < 0)
+        snprintf(err, errlen, "review charges: %s", db_error(env->db));
+    log_info("review_charges tenant=%lld: %d charges created, %d failed", job->tenant_id, posted, failed);
+    return rc;
+}
+
+int job_pull_charges(struct job_env *env, struct job *job, char *err, size_t errlen)
+{
+    long long t = job->tenant_id;
+    cdate_t month;
+    char date[11];
+    if (job_month(job, "pull_charges", &month, err, errlen) < 0)
+        return -1;
     cdate_format(month, date, sizeof date);
     review_pull_mark(env->db, t, date, "running", "Reading the distributors' billing lines…");
     struct dbrows r;

@@ -21,10 +21,11 @@ FIRST = TODAY.replace(day=1)
 LAST = (FIRST + datetime.timedelta(days=32)).replace(day=1) - datetime.timedelta(days=1)
 
 
-def line(company_id, company, sub, product, sku, qty, cost, price, line_id, charge="recurring"):
+def line(company_id, company, sub, product, sku, qty, cost, price, line_id, charge="recurring", cycle="monthly",
+         end=LAST):
     ext = f"{qty * float(cost):.2f}"
     return (f"{company_id},{company},{sub},{product},{product},{sku},{qty},{cost},{price},{ext},USD,{charge},"
-            f"monthly,12,{FIRST},{LAST},,{line_id}\n")
+            f"{cycle},12,{FIRST},{end},,{line_id}\n")
 
 
 ROWS = [
@@ -38,10 +39,13 @@ ROWS = [
     line("fb1", "Fabrikam Inc", "fb-bp", "Microsoft 365 Business Premium", "M365-BP", 40, "22.00", "30.00", "l-price"),
     # missing in PSA: a PSA customer exists (suggested), nothing is linked yet
     line("ww1", "Wide World Importers", "ww-e3", "Microsoft 365 E3", "M365-E3", 31, "36.00", "43.20", "l-missing"),
+    # annual: 2 E5 seats for the year, one charge on Contoso's fixed-price contract
+    line("ct1", "Contoso Ltd", "ct-e5", "Microsoft 365 E5 (annual)", "M365-E5", 2, "648.00", "684.00", "l-annual",
+         charge="one_time", cycle="annual", end=FIRST.replace(year=FIRST.year + 1) - datetime.timedelta(days=1)),
     # unmapped: nothing in the PSA looks like it
     line("zq1", "Quixotic Zebu Partners", "zq-1", "Teams Essentials", "TE1", 3, "4.00", "4.00", "l-unmapped"),
 ]
-EXPECTED = {"l-matched": "matched", "l-qty": "quantity mismatch", "l-qty2": "quantity mismatch",
+EXPECTED = {"l-matched": "matched", "l-annual": "matched", "l-qty": "quantity mismatch", "l-qty2": "quantity mismatch",
             "l-price": "price mismatch", "l-missing": "missing in PSA", "l-unmapped": "unmapped"}
 
 
@@ -75,6 +79,11 @@ class Review:
                            "psa_connection_id, psa_contract_id, psa_service_id) VALUES "
                            f"({t}, {self.csv_conn}, '{sub}', {self.psa_conn}, '{contract}', '{service}')")
                 self.targets[sub] = (contract, service)
+        # the annual subscription is linked to Contoso's fixed-price contract (a charge, no service)
+        contoso = self.q(f"SELECT psa_id FROM psa_companies WHERE tenant_id = {t} AND name = 'Contoso Ltd'")
+        self.fixed = self.q(f"SELECT psa_id FROM psa_contracts WHERE tenant_id = {t} AND company_psa_id = "
+                            f"'{contoso}' AND contract_type = 'fixed_price' LIMIT 1")
+        self.link("subscription_links", "src_subscription_id", "ct-e5", "psa_contract_id", self.fixed)
         self.url = f"/review/{MONTH}"
 
     def q(self, query):
@@ -92,6 +101,11 @@ class Review:
         rows = requests.get(self.control + "/state/autotask", timeout=10).json()["entities"]["ContractServiceUnits"]
         return sum(int(r["units"]) for r in rows if str(r["contractID"]) == contract
                    and str(r["serviceID"]) == service and r["startDate"][:10] <= day <= r["endDate"][:10])
+
+    def charges(self):
+        ents = requests.get(self.control + "/state/autotask", timeout=10).json()["entities"]
+        return [c for c in ents["ContractCharges"] if str(c["contractID"]) == self.fixed
+                and "billsync key" in (c.get("description") or "")]
 
     def posts(self):
         contracts = {c for c, _ in self.targets.values()}
@@ -145,7 +159,7 @@ def test_review_end_to_end(stack):
     wait_for(lambda: R.q(f"SELECT pull_state FROM billing_reviews WHERE tenant_id = {R.t}") in ("done", "failed"),
              60, "the retrieval job")
     page = R.page()
-    assert "Retrieval: <strong>done</strong>" in page and "Distributor file: 6 billing lines" in page
+    assert "Retrieval: <strong>done</strong>" in page and "Distributor file: 7 billing lines" in page
 
     # every line status
     g = grid(page)
@@ -156,7 +170,8 @@ def test_review_end_to_end(stack):
                         FIRST.isoformat()]
     assert "suggested: Wide World Importers" in page
     assert sql(stack, f"SELECT status FROM billing_review_lines WHERE tenant_id = {R.t} ORDER BY line_id").split() \
-        == ["matched", "missing", "price_mismatch", "quantity_mismatch", "quantity_mismatch", "unmapped"]
+        == ["matched", "matched", "missing", "price_mismatch", "quantity_mismatch", "quantity_mismatch", "unmapped"]
+    assert "annual: one charge on the contract" in page
 
     # update quantity with the line's button: planned in the ledger, waiting for approval (policy)
     page = R.act([("action", "update"), ("line", R.key("l-qty2"))])
@@ -174,22 +189,28 @@ def test_review_end_to_end(stack):
     price = grid(page)[R.key("l-price")]
     assert price[14] == "ignore" and price[15] == a.email and price[17] == "price agreed with the customer"
 
-    # approve the two mismatches, then apply: the PSA ends with the billed quantities
+    # approve the two mismatches and the annual line, then apply: the PSA ends with the billed
+    # quantities and one charge for the year
     before = len(R.posts())
-    R.act([("action", "approve"), ("pick", R.key("l-qty")), ("pick", R.key("l-qty2"))])
+    assert R.charges() == []
+    R.act([("action", "approve"), ("pick", R.key("l-qty")), ("pick", R.key("l-qty2")), ("pick", R.key("l-annual"))])
     page = R.act([("action", "apply")])
-    assert "Applied: 2 quantity updates sent to the PSA" in page
+    assert "Applied: 2 quantity updates sent to the PSA, 0 already applied; 1 annual or usage charge being created" \
+        in page
     wait_for(lambda: R.units("ct-bs") == 27 and R.units("nw-exo") == 6, 60, "the approved changes to post")
     wait_for(lambda: sorted(sql(stack, f"SELECT state FROM adjustments WHERE tenant_id = {R.t}").split())
              == ["verified", "verified"], 60, "the ledger to verify both")
     assert len(R.posts()) - before == 2
     assert R.units("ct-exo") == 10 and R.units("fb-bp") == 40, "other lines are untouched"
+    wait_for(lambda: len(R.charges()) == 1, 60, "the annual charge")
+    charge = R.charges()[0]
+    assert float(charge["unitQuantity"]) == 2 and abs(float(charge["unitCost"]) - 648.00) < 0.005
 
     # applying again posts nothing
     page = R.act([("action", "apply")])
-    assert "Applied: 0 quantity updates sent to the PSA, 2 already applied" in page
+    assert "Applied: 0 quantity updates sent to the PSA, 3 already applied." in page
     time.sleep(3)
-    assert len(R.posts()) - before == 2
+    assert len(R.posts()) - before == 2 and len(R.charges()) == 1
     assert R.units("ct-bs") == 27 and R.units("nw-exo") == 6
     assert sql(stack, f"SELECT COUNT(*) FROM adjustments WHERE tenant_id = {R.t}").strip() == "2"
 
@@ -197,6 +218,7 @@ def test_review_end_to_end(stack):
     page = R.page()
     g = grid(page)
     assert g[R.key("l-qty")][18] == "verified" and g[R.key("l-qty2")][18] == "verified"
+    assert g[R.key("l-annual")][18] == "charge posted"
     assert g[R.key("l-qty")][13] == "matched" and g[R.key("l-qty")][9] == "27"
     assert g[R.key("l-qty")][14] == "approve" and g[R.key("l-qty")][15] == a.email
     assert f'Approved by <span class="review-approved-by">{a.email}</span>' in page
@@ -210,7 +232,7 @@ def test_review_end_to_end(stack):
                             "Billing period", "Billing cycle", "Commitment (months)", "Quantity", "Units",
                             "Unit cost", "Cost", "Effective date", "Status", "Decision", "Decided by",
                             "Decided at", "Note", "Result"]
-    assert len(rows) == 7
+    assert len(rows) == 8
     assert sorted(row[:19] for row in rows[1:]) == sorted(g.values())
 
     # reopened by another billing user: the saved decisions and who approved
