@@ -140,12 +140,20 @@ static const char lines_sql[] =
 int review_lines(db_t *db, long long tenant_id, const char *month, long long review_id, int limit, long long offset,
                  struct dbrows *out)
 {
-    char sql[sizeof lines_sql + 200];
-    snprintf(sql, sizeof sql, "%s ORDER BY c.company_name, c.subscription_name, c.description, c.connection_id,"
-                              " c.line_id LIMIT ? OFFSET ?", lines_sql);
+    /* The page's line ids first (a sort of src_charges alone), then the joins and subqueries
+     * for those lines only: a 200-line page of a 5,000-line month stays fast. */
+    static const char from[] = " FROM src_charges c";
+    const char *split = strstr(lines_sql, from);
+    char sql[sizeof lines_sql + 600];
+    snprintf(sql, sizeof sql,
+             "%.*s FROM (SELECT id FROM src_charges WHERE tenant_id = ? AND period_month = ?"
+             " ORDER BY company_name, subscription_name, description, connection_id, line_id LIMIT ? OFFSET ?) pick"
+             " JOIN src_charges c ON c.id = pick.id%s"
+             " ORDER BY c.company_name, c.subscription_name, c.description, c.connection_id, c.line_id",
+             (int)(split - lines_sql), lines_sql, split + sizeof from - 1);
     return db_query(db, sql,
-                    DB_PARAMS(DB_INT(review_id), DB_INT(tenant_id), DB_STR(month),
-                              DB_INT(limit > 0 ? limit : 1000000000), DB_INT(offset)),
+                    DB_PARAMS(DB_INT(tenant_id), DB_STR(month), DB_INT(limit > 0 ? limit : 1000000000),
+                              DB_INT(offset), DB_INT(review_id), DB_INT(tenant_id), DB_STR(month)),
                     out);
 }
 

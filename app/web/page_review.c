@@ -151,6 +151,8 @@ static void view(struct web *w, long long psa_conn, const struct review_month *m
         "customer", "subscription", "contract", "product", "plan", "period", "cycle", "term", "qty", "units",
         "unit_cost", "cost", "effective", "status", "decision", "decided_by", "decided_at", "note", "result"};
     int tally[5] = {0};
+    /* The shown statuses are saved with the review: one transaction, not a commit per line. */
+    int tx = db_begin(w->db) == 0;
     for (int i = 0; i < r.nrows; i++) {
         struct review_line L;
         review_classify(w, psa_conn, &r, i, 1, &L);
@@ -172,6 +174,8 @@ static void view(struct web *w, long long psa_conn, const struct review_month *m
             hsetf(w, "1", "Lines.%d.can_create", i);
         hsetf(w, dbrows_get(&r, i, RL_CONN_NAME), "Lines.%d.source", i);
     }
+    if (tx && db_commit(w->db) < 0)
+        log_error("review statuses: %s", db_error(w->db));
     for (int s = 0; s < 5; s++) {
         hsetf(w, review_status_label((enum review_status)s), "Tally.%d.label", s);
         hsetf(w, review_status_name((enum review_status)s), "Tally.%d.class", s);

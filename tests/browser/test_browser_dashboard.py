@@ -2,40 +2,14 @@
 clickable), the pre-invoicing checklist, and a new tenant's getting-started state, in headless
 Chromium driven by Selenium, with screenshots kept for a person to look at."""
 import datetime as dt
-import os
-import tempfile
 
-import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
 from billsync_test import PASSWORD, new_tenant, new_user, sql
-
-
-@pytest.fixture(scope="module")
-def browser():
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = "/usr/bin/chromium"
-    profile = tempfile.mkdtemp(prefix="billsync-chromium-")
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-                 "--window-size=1280,900", f"--user-data-dir={profile}"):
-        opts.add_argument(flag)
-    d = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
-    d.set_page_load_timeout(30)
-    yield d
-    d.quit()
-
-
-def shot(d, name):
-    """Keeps a screenshot for a person to look at (artefact, not an assertion)."""
-    out = os.environ.get("BILLSYNC_SCREENSHOTS", os.path.join(tempfile.gettempdir(), "billsync-shots"))
-    os.makedirs(out, exist_ok=True)
-    d.save_screenshot(os.path.join(out, name + ".png"))
+from test_browser_accounts import browser, shot, wait_text  # noqa: F401  (fixture)
+from test_browser_accounts import sign_in as sign_in_with
 
 
 def full_shot(d, name):
@@ -46,16 +20,9 @@ def full_shot(d, name):
     d.set_window_size(1280, 900)
 
 
-def wait_text(d, text, timeout=10):
-    WebDriverWait(d, timeout).until(EC.text_to_be_present_in_element((By.TAG_NAME, "body"), text))
-
-
 def sign_in(d, url, email):
     d.delete_all_cookies()
-    d.get(url + "/login")
-    d.find_element(By.NAME, "email").send_keys(email)
-    d.find_element(By.NAME, "password").send_keys(PASSWORD)
-    d.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    sign_in_with(d, url, email, PASSWORD)
     wait_text(d, "Welcome to billsync")
 
 

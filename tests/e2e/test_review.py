@@ -309,3 +309,29 @@ def test_retrieve_reads_the_api_distributors_of_the_month(stack):
     assert f"Pax8: {n} billing lines" in page and len(grid(page)) == n
     # no PSA connection: nothing can be linked, every line is unmapped
     assert {v[13] for v in grid(page).values()} == {"unmapped"}
+
+
+def test_a_long_month_pages_in_order_and_exports_whole(stack):
+    admin = signed_in(stack, "billing")
+    t = admin.tenant
+    sql(stack, f"INSERT INTO connections (tenant_id, kind, system, name, settings) VALUES ({t}, 'source', 'csv',"
+               " 'Big file', '{}')")
+    conn = sql(stack, f"SELECT id FROM connections WHERE tenant_id = {t}").strip()
+    values = ",".join(f"({t}, {conn}, 'n{i:03d}', '{FIRST}', 'c{i % 37}', 'Customer {i % 37:02d}', 's{i}', 'r{i}',"
+                      f" 'Seat pack {i:03d}', 'recurring', '{FIRST}', '{LAST}', {(i + 1) * 1000})" for i in range(450))
+    sql(stack, "INSERT INTO src_charges (tenant_id, connection_id, line_id, period_month, company_source_id,"
+               " company_name, subscription_source_id, resource_source_id, description, charge_type, period_start,"
+               f" period_end, quantity) VALUES {values}")
+    url = f"/review/{MONTH}"
+    seen = []
+    for page in (1, 2, 3):
+        body = admin.get(f"{url}?page={page}").text
+        keys = [html.unescape(k) for k in re.findall(r'name="pick" value="([^"]+)"', body)]
+        assert len(keys) == (200 if page < 3 else 50), page
+        assert f"Page {page} of 3 (450 lines)" in body
+        seen += [(g[0], g[3], k) for k, g in grid(body).items()]
+    # every line once, in the grid's order: customer, then product
+    assert len({k for _, _, k in seen}) == 450
+    assert [(c, p) for c, p, _ in seen] == sorted((c, p) for c, p, _ in seen)
+    rows = list(csv.reader(io.StringIO(admin.get(url + "?format=csv").content.decode("utf-8-sig"))))
+    assert len(rows) == 451 and [(r[0], r[3]) for r in rows[1:]] == [(c, p) for c, p, _ in seen]
