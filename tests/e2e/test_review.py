@@ -105,14 +105,23 @@ class Review:
     def charges(self):
         ents = requests.get(self.control + "/state/autotask", timeout=10).json()["entities"]
         return [c for c in ents["ContractCharges"] if str(c["contractID"]) == self.fixed
-                and "billsync key" in (c.get("description") or "")]
+                and "billsync key" in (c.get("description") or "") and "E5 (annual)" in (c.get("name") or "")]
 
     def posts(self):
-        contracts = {c for c, _ in self.targets.values()}
+        """The ServiceAdjustments posted to this test's (contract, service) pairs. Earlier tests'
+        tenants share the sandbox and their workers keep syncing; their posts are not ours."""
+        import json
+        pairs = {(str(c), str(v)) for c, v in self.targets.values()}
         log = requests.get(self.control + "/requests", params={"system": "autotask", "limit": 5000},
                            timeout=10).json()["requests"]
-        return [e for e in log if e["method"] == "POST" and "ServiceAdjustments" in e["path"]
-                and e["status"] == 200 and any(f"/Contracts/{c}/" in e["path"] for c in contracts)]
+        out = []
+        for e in log:
+            if e["method"] != "POST" or "ServiceAdjustments" not in e["path"] or e["status"] != 200:
+                continue
+            body = json.loads(e.get("body") or "{}")
+            if (str(body.get("contractID")), str(body.get("serviceID"))) in pairs:
+                out.append(e)
+        return out
 
     def page(self, client=None):
         r = (client or self.admin).get(self.url)
