@@ -5,7 +5,7 @@ import time
 
 import requests
 
-from billsync_test import csrf_from, mails_to, sql, wait_for
+from billsync_test import csrf_from, mails_to, reset_sandbox, sql, wait_for
 from test_mapping import GENERIC, row_id, set_relation, setup_tenant
 from test_sync import Linked
 
@@ -37,7 +37,7 @@ def sync(admin, stack):
 
 
 def reset(stack):
-    requests.post(f"http://127.0.0.1:{stack.sandbox['control']}/reset", json={"seed": "demo"}, timeout=10)
+    reset_sandbox(stack)
 
 
 def test_annual_charge_once_per_period_and_mid_term_add_prorated(stack):

@@ -12,7 +12,7 @@ import time
 
 import requests
 
-from billsync_test import csrf_from, signed_in, sql, wait_for
+from billsync_test import csrf_from, reset_sandbox, signed_in, sql, wait_for
 from test_mapping import GENERIC, setup_tenant
 
 TODAY = datetime.date.today()
@@ -53,7 +53,7 @@ class Review:
     def __init__(self, stack):
         self.stack = stack
         self.control = f"http://127.0.0.1:{stack.sandbox['control']}"
-        requests.post(self.control + "/reset", json={"seed": "demo"}, timeout=10).raise_for_status()
+        reset_sandbox(stack)
         self.admin = setup_tenant(stack, ROWS)
         t = self.t = self.admin.tenant
         # the scheduled sync ran just now: this test drives every change through the review
@@ -292,8 +292,7 @@ def test_viewers_and_other_tenants_are_kept_out(stack):
 
 
 def test_retrieve_reads_the_api_distributors_of_the_month(stack):
-    requests.post(f"http://127.0.0.1:{stack.sandbox['control']}/reset", json={"seed": "demo"},
-                  timeout=10).raise_for_status()
+    reset_sandbox(stack)
     admin = signed_in(stack)
     t = admin.tenant
     port = stack.sandbox["pax8"]

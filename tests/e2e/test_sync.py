@@ -11,7 +11,7 @@ import time
 
 import requests
 
-from billsync_test import ROOT, csrf_from, sql, wait_for
+from billsync_test import ROOT, csrf_from, reset_sandbox, sql, wait_for
 from test_mapping import GENERIC, row_id, set_relation, setup_tenant
 
 
@@ -26,8 +26,7 @@ class Linked:
     def __init__(self, stack, qty):
         self.stack = stack
         # every test starts from the demo PSA: tests must not see each other's posts
-        requests.post(f"http://127.0.0.1:{stack.sandbox['control']}/reset", json={"seed": "demo"},
-                      timeout=10).raise_for_status()
+        reset_sandbox(stack)
         self.admin = setup_tenant(stack, [row(qty)])
         t = self.t = self.admin.tenant
         self.control = f"http://127.0.0.1:{stack.sandbox['control']}"

@@ -212,3 +212,19 @@ def mail_body(msg):
 
 def sql(stack, query):
     return stack._mysql(query, "billsync")
+
+
+def reset_sandbox(stack):
+    """Resets the API sandboxes to the demo seed, for a test that counts what reaches them.
+    The tenants of earlier tests keep their links, and their workers would sync them against
+    the fresh seed and post again: they are held first (marked synced just now, their waiting
+    sync and post jobs dropped, their unposted changes set aside)."""
+    sql(stack, "INSERT INTO tenant_sync (tenant_id, started_at, finished_at, result) SELECT id, UTC_TIMESTAMP(6),"
+               " UTC_TIMESTAMP(6), 'held by a test' FROM tenants ON DUPLICATE KEY UPDATE"
+               " started_at = UTC_TIMESTAMP(6), finished_at = UTC_TIMESTAMP(6)")
+    sql(stack, "DELETE FROM jobs WHERE kind IN ('sync', 'post', 'usage', 'review_charges') AND state = 'pending'"
+               " AND lease_owner IS NULL")
+    sql(stack, "UPDATE adjustments SET state = 'rejected', last_error = 'set aside by a test'"
+               " WHERE state IN ('planned', 'queued', 'failed', 'awaiting_approval')")
+    requests.post(f"http://127.0.0.1:{stack.sandbox['control']}/reset", json={"seed": "demo"},
+                  timeout=10).raise_for_status()
