@@ -50,10 +50,10 @@
   <tr class="line-<?cs var:l.status_class ?>">
     <td class="select"><input type="checkbox" name="pick" value="<?cs var:l.key ?>" form="review-bulk" aria-label="Select line <?cs var:l.key ?>"></td>
     <td><?cs var:l.customer ?></td><td><?cs var:l.subscription ?></td><td><?cs var:l.contract ?></td>
-    <td><?cs var:l.product ?></td><td><?cs var:l.plan ?></td><td><?cs var:l.period ?></td>
+    <td><?cs var:l.product ?></td><td><?cs var:l.plan ?></td><td class="period"><?cs var:l.period ?></td>
     <td><?cs var:l.cycle ?></td><td class="num"><?cs var:l.term ?></td><td class="num"><?cs var:l.qty ?></td>
     <td class="num"><?cs var:l.units ?></td><td class="num"><?cs var:l.unit_cost ?></td><td class="num"><?cs var:l.cost ?></td>
-    <td><?cs var:l.effective ?></td>
+    <td class="date"><?cs var:l.effective ?></td>
     <td><span class="badge status-<?cs var:l.status_class ?>"><?cs var:l.status ?></span><span class="review-detail small muted"><?cs var:l.detail ?></span></td>
     <td><?cs var:l.decision ?></td><td><?cs var:l.decided_by ?></td><td><?cs var:l.decided_at ?></td><td><?cs var:l.note ?></td>
     <td class="review-result"><?cs var:l.result ?></td>

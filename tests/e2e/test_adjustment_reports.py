@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 
 from billsync_test import csrf_from, signed_in, sql
+from billsync_test import sql_literal as lit, insert_rows as insert
 
 SVG = "{http://www.w3.org/2000/svg}"
 EVIL = "Evil <script>alert(\"x\")</script> & 'Co'"
@@ -28,24 +29,6 @@ _keys = count(1)
 
 
 # --- seeding -------------------------------------------------------------------------------
-def lit(v):
-    if v is None:
-        return "NULL"
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, datetime):
-        v = v.strftime("%Y-%m-%d %H:%M:%S")
-    return "'" + str(v).replace("\\", "\\\\").replace("'", "''") + "'"
-
-
-def insert(stack, table, rows):
-    if not rows:
-        return
-    cols = list(rows[0].keys())
-    values = ",".join("(" + ",".join(lit(r[c]) for c in cols) + ")" for r in rows)
-    sql(stack, f"INSERT INTO {table} ({','.join(cols)}) VALUES {values}")
-
-
 def utcnow():
     return datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
 

@@ -16,36 +16,13 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from billsync_test import Client, new_tenant, signed_in, sql
+from billsync_test import insert_rows as insert, milli, ten_k
 
 SVG = "{http://www.w3.org/2000/svg}"
 TILES = ("linked", "unlinked", "seats", "leakage", "failed", "approvals", "drift")
 
 
 # --- seeding -------------------------------------------------------------------------------
-def lit(v):
-    if v is None:
-        return "NULL"
-    if isinstance(v, int):
-        return str(v)
-    return "'" + str(v).replace("\\", "\\\\").replace("'", "''") + "'"
-
-
-def insert(stack, table, rows):
-    if not rows:
-        return
-    cols = list(rows[0].keys())
-    values = ",".join("(" + ",".join(lit(r[c]) for c in cols) + ")" for r in rows)
-    sql(stack, f"INSERT INTO {table} ({','.join(cols)}) VALUES {values}")
-
-
-def milli(d):
-    return int(Decimal(d) * 1000)
-
-
-def ten_k(d):
-    return int(Decimal(d) * 10000)
-
-
 def utc_today():
     return dt.datetime.now(dt.timezone.utc).date()
 

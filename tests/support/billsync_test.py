@@ -228,3 +228,36 @@ def reset_sandbox(stack):
                " WHERE state IN ('planned', 'queued', 'failed', 'awaiting_approval')")
     requests.post(f"http://127.0.0.1:{stack.sandbox['control']}/reset", json={"seed": "demo"},
                   timeout=10).raise_for_status()
+
+
+def sql_literal(v):
+    """A value as an SQL literal for test seeding (the tests' own data, quoted and escaped)."""
+    import datetime
+    if v is None:
+        return "NULL"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, datetime.datetime):
+        v = v.strftime("%Y-%m-%d %H:%M:%S")
+    return "'" + str(v).replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def insert_rows(stack, table, rows):
+    """One multi-row INSERT of dicts that share their keys."""
+    if not rows:
+        return
+    cols = list(rows[0].keys())
+    values = ",".join("(" + ",".join(sql_literal(r[c]) for c in cols) + ")" for r in rows)
+    sql(stack, f"INSERT INTO {table} ({','.join(cols)}) VALUES {values}")
+
+
+def milli(d):
+    """A decimal quantity in billsync's 1/1000 units."""
+    from decimal import Decimal
+    return int(Decimal(d) * 1000)
+
+
+def ten_k(d):
+    """A decimal amount in billsync's 1/10000 money units."""
+    from decimal import Decimal
+    return int(Decimal(d) * 10000)
