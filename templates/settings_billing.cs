@@ -24,6 +24,9 @@
     <input id="f-alert" name="alert_after_minutes" type="number" min="15" max="10080" value="<?cs var:P.alert_after_minutes ?>"></div>
   <div class="field"><label for="f-interval">Check the distributors every (minutes)</label>
     <input id="f-interval" name="sync_interval_minutes" type="number" min="5" max="1440" value="<?cs var:P.sync_interval_minutes ?>"></div>
+  <div class="field"><label for="f-tz">Time zone (the day a change is dated, the month under review)</label>
+    <input id="f-tz" name="time_zone" maxlength="63" required value="<?cs var:P.time_zone ?>">
+    <div class="muted small">An IANA name such as Europe/London, America/New_York or Australia/Sydney.</div></div>
   <button type="submit">Save</button>
 </form>
 <?cs call:page_end() ?>

@@ -4,6 +4,7 @@
 #include "common/log.h"
 #include "common/program.h"
 #include "common/secret_key.h"
+#include "common/tzdate.h"
 #include "connectors/check.h"
 #include "db/accounts.h"
 #include "db/connections.h"
@@ -117,9 +118,14 @@ static int cmd_tenant(int argc, char **argv)
         fputs(help, stderr);
         return 2;
     }
+    const char *tz = opt(argc, argv, "--tz");
+    if (tz && !tz_valid(tz)) {
+        fprintf(stderr, "billsync: tenant add: '%s' is not a time zone (try Europe/London)\n", tz);
+        return 2;
+    }
     db_t *db = open_db();
     long long id;
-    int rc = tenant_ensure(db, argv[1], opt(argc, argv, "--tz"), &id);
+    int rc = tenant_ensure(db, argv[1], tz, &id);
     if (rc < 0)
         fprintf(stderr, "billsync: tenant add: %s\n", db_error(db));
     else

@@ -142,6 +142,12 @@ int tenant_time_zone(db_t *db, long long tenant_id, char *out, size_t n)
     return 0;
 }
 
+int tenant_set_time_zone(db_t *db, long long tenant_id, const char *zone)
+{
+    return db_exec(db, "UPDATE tenants SET time_zone = ? WHERE id = ?", DB_PARAMS(DB_STR(zone), DB_INT(tenant_id)),
+                   NULL, NULL) < 0 ? -1 : 0;
+}
+
 int user_accept_totp_step(db_t *db, long long tenant_id, long long user_id, long long step)
 {
     uint64_t affected = 0;

@@ -39,6 +39,8 @@ int user_count_admins(db_t *db, long long tenant_id, long long *n);
 int tenant_requires_2fa(db_t *db, long long tenant_id);
 int tenant_set_requires_2fa(db_t *db, long long tenant_id, int on);
 int tenant_time_zone(db_t *db, long long tenant_id, char *out, size_t n);
+/* The caller checks the name (common/tzdate.h tz_valid). */
+int tenant_set_time_zone(db_t *db, long long tenant_id, const char *zone);
 /* Records that the TOTP code of time step `step` was used; 1 when it was newer than the last
  * one (accepted), 0 when not (a replay), -1 error. */
 int user_accept_totp_step(db_t *db, long long tenant_id, long long user_id, long long step);

@@ -1,8 +1,10 @@
 /* page_settings_billing.c: /settings/billing (admin): the tenant's billing policy: approval
- * before posting, decrease dating, PSA drift handling, usage billing mode, failure alerts and
- * the sync interval. */
+ * before posting, decrease dating, PSA drift handling, usage billing mode, failure alerts, the
+ * sync interval, and the time zone whose "today" dates every change. */
 #include "web/pages.h"
 
+#include "common/tzdate.h"
+#include "db/accounts.h"
 #include "db/ledger.h"
 #include "web/auth.h"
 
@@ -40,19 +42,34 @@ void page_settings_billing(struct web *w)
             web_error(w, 400, "A setting is not one of the allowed values. Nothing was changed.");
             return;
         }
+        /* the time zone: unchanged when the form leaves it out */
+        char zone[64];
+        const char *tz = req_form(&w->req, "time_zone");
+        if (tz && !tz_valid(tz)) {
+            web_error(w, 400, "The time zone must be a name such as Europe/London or America/New_York. "
+                              "Nothing was changed.");
+            return;
+        }
+        if (tz)
+            snprintf(zone, sizeof zone, "%s", tz);
+        else
+            tenant_time_zone(w->db, w->sess->tenant_id, zone, sizeof zone);
         snprintf(p.approval, sizeof p.approval, "%s", a);
         snprintf(p.decrease_mode, sizeof p.decrease_mode, "%s", d);
         snprintf(p.drift_mode, sizeof p.drift_mode, "%s", dr);
         snprintf(p.usage_mode, sizeof p.usage_mode, "%s", u);
         p.alert_after_minutes = (int)alert;
         p.sync_interval_minutes = (int)interval;
-        if (policy_set(w->db, w->sess->tenant_id, &p) < 0) {
+        if (db_begin(w->db) < 0 || policy_set(w->db, w->sess->tenant_id, &p) < 0 ||
+            tenant_set_time_zone(w->db, w->sess->tenant_id, zone) < 0 || db_commit(w->db) < 0) {
+            db_rollback(w->db);
             web_error(w, 503, "The billing settings could not be saved. Nothing was changed.");
             return;
         }
-        char detail[200];
-        snprintf(detail, sizeof detail, "approval=%s decrease=%s drift=%s usage=%s alert=%d interval=%d", p.approval,
-                 p.decrease_mode, p.drift_mode, p.usage_mode, p.alert_after_minutes, p.sync_interval_minutes);
+        char detail[300];
+        snprintf(detail, sizeof detail, "approval=%s decrease=%s drift=%s usage=%s alert=%d interval=%d tz=%s",
+                 p.approval, p.decrease_mode, p.drift_mode, p.usage_mode, p.alert_after_minutes,
+                 p.sync_interval_minutes, zone);
         auth_audit(w, 0, 0, NULL, "tenant.billing_policy", w->sess->tenant_name, detail);
         web_flash(w, "Billing settings saved.");
         web_redirect(w, "/settings/billing");
@@ -64,6 +81,9 @@ void page_settings_billing(struct web *w)
     hset(w, "P.usage_mode", p.usage_mode);
     hset_int(w, "P.alert_after_minutes", p.alert_after_minutes);
     hset_int(w, "P.sync_interval_minutes", p.sync_interval_minutes);
+    char zone[64];
+    tenant_time_zone(w->db, w->sess->tenant_id, zone, sizeof zone);
+    hset(w, "P.time_zone", zone);
     hset(w, "Page.title", "Billing settings");
     web_render(w, "settings_billing.cs");
 }
