@@ -215,8 +215,7 @@ static int demo_connection(db_t *db, long long tid, const char *system, const ch
     char *sealed = NULL;
     int rc = (ptext && stext && crypto_seal(key, stext, strlen(stext), &sealed) == 0) ? 0 : -1;
     long long id = 0;
-    if (rc == 0 && db_scalar(db, "SELECT id FROM connections WHERE tenant_id = ? AND name = ?",
-                             DB_PARAMS(DB_INT(tid), DB_STR(name)), &id) < 0)
+    if (rc == 0 && connection_id_by_name(db, tid, name, &id) < 0)
         rc = -1;
     if (rc == 0)
         rc = connection_save(db, tid, &id, si->kind == SYS_PSA ? "psa" : "source", system, name, ptext, sealed);
@@ -386,8 +385,7 @@ static int cmd_check_connection(int argc, char **argv)
     }
     db_t *db = open_db();
     long long tenant = 0;
-    if (db_scalar(db, "SELECT tenant_id FROM connections WHERE id = ?", DB_PARAMS(DB_INT(id)),
-                  &tenant) != 1) {
+    if (connection_tenant(db, id, NULL, &tenant) != 1) {
         fprintf(stderr, "billsync: check-connection: no connection %lld\n", id);
         db_close(db);
         return 1;
@@ -434,8 +432,7 @@ static int cmd_import_csv(int argc, char **argv)
     }
     db_t *db = open_db();
     long long tenant = 0;
-    if (db_scalar(db, "SELECT tenant_id FROM connections WHERE id = ? AND kind = 'source'",
-                  DB_PARAMS(DB_INT(id)), &tenant) != 1) {
+    if (connection_tenant(db, id, "source", &tenant) != 1) {
         fprintf(stderr, "billsync: import-csv: no distributor connection %lld\n", id);
         db_close(db);
         return 1;

@@ -172,3 +172,25 @@ int csv_imports_recent(db_t *db, long long tenant_id, struct dbrows *out)
                     " WHERE i.tenant_id = ? ORDER BY i.id DESC LIMIT 10",
                     DB_PARAMS(DB_INT(tenant_id)), out);
 }
+
+int connections_api_sources(db_t *db, long long tenant_id, struct dbrows *out)
+{
+    return db_query(db,
+                    "SELECT id, name FROM connections WHERE tenant_id = ? AND kind = 'source' AND system <> 'csv'"
+                    " ORDER BY id",
+                    DB_PARAMS(DB_INT(tenant_id)), out);
+}
+
+int connection_id_by_name(db_t *db, long long tenant_id, const char *name, long long *id)
+{
+    return db_scalar(db, "SELECT id FROM connections WHERE tenant_id = ? AND name = ?",
+                     DB_PARAMS(DB_INT(tenant_id), DB_STR(name)), id);
+}
+
+int connection_tenant(db_t *db, long long id, const char *kind, long long *tenant_id)
+{
+    if (kind)
+        return db_scalar(db, "SELECT tenant_id FROM connections WHERE id = ? AND kind = ?",
+                         DB_PARAMS(DB_INT(id), DB_STR(kind)), tenant_id);
+    return db_scalar(db, "SELECT tenant_id FROM connections WHERE id = ?", DB_PARAMS(DB_INT(id)), tenant_id);
+}

@@ -30,6 +30,13 @@ int connection_save(db_t *db, long long tenant_id, long long *id, const char *ki
                     const char *system, const char *name, const char *settings_json,
                     const char *secrets_sealed);
 int connection_delete(db_t *db, long long tenant_id, long long id);
+/* The id of the tenant's connection called name: 1 found, 0 none (*id untouched), -1 error. */
+int connection_id_by_name(db_t *db, long long tenant_id, const char *name, long long *id);
+/* The tenant of connection id (of kind "psa"/"source", NULL any), for the operator's CLI,
+ * which names connections by id alone: 1 found, 0 none, -1 error. */
+int connection_tenant(db_t *db, long long id, const char *kind, long long *tenant_id);
+/* The tenant's source connections read through an API (CSV ones are uploaded): id, name. */
+int connections_api_sources(db_t *db, long long tenant_id, struct dbrows *out);
 int connection_set_status(db_t *db, long long tenant_id, long long id, int ok, const char *message);
 
 /* Loads a connection ready for a connector: settings and decrypted secrets merged into

@@ -114,6 +114,12 @@ int ledger_supersede(db_t *db, long long tenant_id, long long link_id, long long
                    DB_PARAMS(DB_INT(tenant_id), DB_INT(link_id), DB_INT(except_id)), NULL, NULL);
 }
 
+int ledger_note(db_t *db, long long tenant_id, long long id, const char *why)
+{
+    return db_exec(db, "UPDATE adjustments SET last_error = ? WHERE tenant_id = ? AND id = ?",
+                   DB_PARAMS(DB_STR(why), DB_INT(tenant_id), DB_INT(id)), NULL, NULL) < 0 ? -1 : 0;
+}
+
 int ledger_plan_failed(db_t *db, const struct plan *p, const char *reason, long long *id)
 {
     struct plan q = *p;

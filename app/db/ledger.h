@@ -44,6 +44,8 @@ int ledger_links(db_t *db, long long tenant_id, struct link_state **out, int *n)
 
 /* Marks not-yet-posted adjustments of a link as superseded (a newer plan replaces them). */
 int ledger_supersede(db_t *db, long long tenant_id, long long link_id, long long except_id);
+/* Why a plan waits for a person (a PSA edit held for review), shown with it. */
+int ledger_note(db_t *db, long long tenant_id, long long id, const char *why);
 /* Records a plan that cannot be posted (failure with its reason). */
 int ledger_plan_failed(db_t *db, const struct plan *p, const char *reason, long long *id);
 

@@ -60,14 +60,6 @@ int review_pull_mark(db_t *db, long long tenant_id, const char *month, const cha
                    DB_PARAMS(DB_INT(tenant_id), DB_STR(month), DB_STR(state), DB_STR(message)), NULL, NULL);
 }
 
-int review_api_sources(db_t *db, long long tenant_id, struct dbrows *out)
-{
-    return db_query(db,
-                    "SELECT id, name FROM connections WHERE tenant_id = ? AND kind = 'source' AND system <> 'csv'"
-                    " ORDER BY id",
-                    DB_PARAMS(DB_INT(tenant_id)), out);
-}
-
 int review_line_counts(db_t *db, long long tenant_id, const char *month, struct dbrows *out)
 {
     return db_query(db,

@@ -23,8 +23,6 @@ int review_set_status(db_t *db, long long tenant_id, long long review_id, const 
 
 /* "Retrieve billing lines" progress: none | queued | running | done | failed, and a message. */
 int review_pull_mark(db_t *db, long long tenant_id, const char *month, const char *state, const char *message);
-/* The tenant's source connections read through an API (CSV ones are uploaded): id, name. */
-int review_api_sources(db_t *db, long long tenant_id, struct dbrows *out);
 /* Billing lines of the month per source connection: connection name, lines. */
 int review_line_counts(db_t *db, long long tenant_id, const char *month, struct dbrows *out);
 

@@ -5,6 +5,7 @@
 
 #include "common/log.h"
 #include "core/cdate.h"
+#include "db/connections.h"
 #include "db/review.h"
 #include "worker/charges.h"
 #include "worker/psa_pool.h"
@@ -59,7 +60,7 @@ int job_pull_charges(struct job_env *env, struct job *job, char *err, size_t err
     cdate_format(month, date, sizeof date);
     review_pull_mark(env->db, t, date, "running", "Reading the distributors' billing lines…");
     struct dbrows r;
-    if (review_api_sources(env->db, t, &r) < 0) {
+    if (connections_api_sources(env->db, t, &r) < 0) {
         snprintf(err, errlen, "cannot list the connections: %s", db_error(env->db));
         review_pull_mark(env->db, t, date, "failed", err);
         return -1;

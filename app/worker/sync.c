@@ -10,6 +10,7 @@
 #include "common/tzdate.h"
 #include "core/planner.h"
 #include "db/accounts.h"
+#include "db/connections.h"
 #include "db/jobs.h"
 #include "db/ledger.h"
 #include "worker/charges.h"
@@ -40,8 +41,7 @@ static cdate_t date_or_zero(const char *s)
 static void refresh_sources(struct job_env *env, long long tenant_id)
 {
     struct dbrows r;
-    if (db_query(env->db, "SELECT id FROM connections WHERE tenant_id = ? AND kind = 'source' AND system <> 'csv'",
-                 DB_PARAMS(DB_INT(tenant_id)), &r) < 0)
+    if (connections_api_sources(env->db, tenant_id, &r) < 0)
         return;
     for (int i = 0; i < r.nrows; i++) {
         char err[600];
@@ -130,8 +130,7 @@ static void plan_link(struct job_env *env, long long tenant_id, const struct ten
         pl.state = (out.action == PLANNER_DRIFT || out.needs_approval) ? "awaiting_approval" : "queued";
         rc = ledger_plan(env->db, &pl, &id);
         if (out.action == PLANNER_DRIFT) {
-            db_exec(env->db, "UPDATE adjustments SET last_error = ? WHERE tenant_id = ? AND id = ?",
-                    DB_PARAMS(DB_STR(out.reason), DB_INT(tenant_id), DB_INT(id)), NULL, NULL);
+            ledger_note(env->db, tenant_id, id, out.reason);
             t->drift++;
         } else if (out.needs_approval) {
             t->approval++;

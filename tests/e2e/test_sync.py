@@ -332,3 +332,35 @@ def test_expired_token_at_the_distributor_mid_sync(stack):
     wait_for(lambda: units(eff) == 10, 60, "+3 to reach the PSA")
     rows = sql(stack, f"SELECT unit_change, state FROM adjustments WHERE tenant_id = {t} AND unit_change <> 0").split("\n")
     assert [r for r in rows if r] == ["3000\tverified"]
+
+
+def test_a_psa_edit_is_held_as_drift_and_shown_on_the_dashboard(stack):
+    """Someone adds 3 seats in the PSA by hand: the next sync does not overwrite them, it holds
+    the change for a person with the reason, and the dashboard and checklist count the drift."""
+    from test_dashboard import checklist, tiles
+    L = Linked(stack, 12)
+    wait_for(lambda: L.units() == 12 and L.states() == ["verified"], 60, "the reconciliation to post")
+    ents = requests.get(L.control + "/state/autotask", timeout=10).json()["entities"]
+    adjs = sorted((a for a in ents["ContractServiceAdjustments"] if str(a["contractID"]) == L.contract
+                   and str(a["serviceID"]) == L.service), key=lambda a: (a["effectiveDate"], a["id"]))
+    edit = dict(adjs[0], unitChange=adjs[0]["unitChange"] + 3)          # the PSA user's edit
+    requests.post(L.control + "/state/autotask", json={"mode": "merge", "data": {"entities": {
+        "ContractServiceAdjustments": [edit]}}}, timeout=10).raise_for_status()
+    assert L.units() == 15
+    assert tiles(L.admin.get("/").text)["drift"]["value"] == "0"       # the cache has not seen it yet
+    L.sync()
+    state, change, why = sql(stack, f"SELECT state, unit_change, last_error FROM adjustments WHERE tenant_id = "
+                                    f"{L.t} AND state <> 'verified'").strip().split("\t")
+    assert (state, change) == ("awaiting_approval", "-3000")
+    assert "the PSA shows 15 units but billsync last left 12" in why and "held for review" in why
+    assert "held for review" in L.admin.get("/approvals").text
+    time.sleep(2)
+    assert L.units() == 15, "a person's edit is never overwritten silently"
+    # the PSA cache refreshed: the dashboard and the checklist count one drifted link
+    L.admin.form("/mapping", "/mapping", {"action": "refresh"})
+    wait_for(lambda: sql(stack, f"SELECT SUM(units) FROM psa_contract_services WHERE tenant_id = {L.t} AND "
+                                f"contract_psa_id = '{L.contract}' AND service_psa_id = '{L.service}' AND gone = 0"
+                         ).strip() == "15000", 60, "the PSA refresh")
+    drift = tiles(L.admin.get("/").text)["drift"]
+    assert drift["value"] == "1" and drift["level"] == "bad"
+    assert checklist(L.admin.get("/checklist").text)["drift"]["count"] == 1
