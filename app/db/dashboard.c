@@ -3,20 +3,13 @@
  * row count of the report it links to. */
 #include "db/dashboard.h"
 
+#include "db/subs_sql.h"
+
 #include <stdio.h>
 #include <string.h>
 
-/* The subscription reports' rows (db/reports.c SUBS_FROM + the fixed part of SUBS_WHERE). */
-#define RES_FROM \
-    " FROM src_resources r" \
-    " JOIN connections k ON k.tenant_id = r.tenant_id AND k.id = r.connection_id" \
-    " LEFT JOIN src_subscriptions s ON s.tenant_id = r.tenant_id AND s.connection_id = r.connection_id" \
-    "  AND s.source_id = r.subscription_source_id" \
-    " LEFT JOIN src_companies c ON c.tenant_id = r.tenant_id AND c.connection_id = r.connection_id" \
-    "  AND c.source_id = r.company_source_id" \
-    " LEFT JOIN resource_links rl ON rl.tenant_id = r.tenant_id AND rl.src_connection_id = r.connection_id" \
-    "  AND rl.src_resource_id = r.source_id AND rl.active_key = 1" \
-    " WHERE r.tenant_id = ? AND r.gone = 0 AND COALESCE(s.gone, 0) = 0 AND COALESCE(c.gone, 0) = 0"
+/* The subscription reports' rows (db/subs_sql.h, as db/reports.c selects them). */
+#define RES_FROM SUBS_JOINS SUBS_LIVE
 /* The reports' status filter "active": the resource's own status unless its subscription is
  * not active. */
 #define RES_ACTIVE "(r.status = 'active' AND COALESCE(s.status, 'active') = 'active')"

@@ -6,6 +6,7 @@
 #include "db/reports.h"
 
 #include "core/cdate.h"
+#include "db/subs_sql.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -33,14 +34,7 @@
 
 /* The left joins on unique keys that a query does not use are eliminated by the optimizer. */
 #define SUBS_FROM \
-    " FROM src_resources r" \
-    " JOIN connections k ON k.tenant_id = r.tenant_id AND k.id = r.connection_id" \
-    " LEFT JOIN src_subscriptions s ON s.tenant_id = r.tenant_id AND s.connection_id = r.connection_id" \
-    "  AND s.source_id = r.subscription_source_id" \
-    " LEFT JOIN src_companies c ON c.tenant_id = r.tenant_id AND c.connection_id = r.connection_id" \
-    "  AND c.source_id = r.company_source_id" \
-    " LEFT JOIN resource_links rl ON rl.tenant_id = r.tenant_id AND rl.src_connection_id = r.connection_id" \
-    "  AND rl.src_resource_id = r.source_id AND rl.active_key = 1" \
+    SUBS_JOINS \
     " LEFT JOIN psa_contracts p ON p.tenant_id = r.tenant_id AND p.connection_id = rl.psa_connection_id" \
     "  AND p.psa_id = rl.psa_contract_id" \
     " LEFT JOIN psa_companies a ON a.tenant_id = r.tenant_id AND a.connection_id = rl.psa_connection_id" \
@@ -50,7 +44,7 @@
 
 /* Parameters: tenant, source ×2, company, product ×2, status ×2, q ×3 (see bind_subs()). */
 #define SUBS_WHERE \
-    " WHERE r.tenant_id = ? AND r.gone = 0 AND COALESCE(s.gone, 0) = 0 AND COALESCE(c.gone, 0) = 0" \
+    SUBS_LIVE \
     " AND (? = 0 OR r.connection_id = ?)" \
     " AND " COMPANY " LIKE ?" \
     " AND (r.name LIKE ? OR r.sku LIKE ?)" \

@@ -17,11 +17,11 @@
 #include "core/cdate.h"
 #include "db/accounts.h"
 #include "db/dashboard.h"
+#include "web/reports.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 static const char *const month_names[] = {"January", "February", "March",     "April",   "May",      "June",
                                           "July",    "August",   "September", "October", "November", "December"};
@@ -86,14 +86,11 @@ void page_checklist(struct web *w)
     item(&it, "unlinked", "Unlinked subscriptions", c.unlinked_active, NULL, c.unlinked_active == 0,
          "/reports/unlinked?status=active", todo, "Every active subscription is linked to the PSA.");
 
-    snprintf(href, sizeof href, "/reports/failures");
-    if (c.failed && *c.oldest_failed) {
-        cdate_t t;
-        char to[CDATE_FMT_LEN];
-        if (cdate_from_unix_utc((int64_t)time(NULL), 0, &t) == 0 && cdate_format(t, to, sizeof to) == 0)
-            snprintf(href, sizeof href, "/reports/failures?from=%s&to=%s",
-                     strcmp(c.oldest_failed, to) < 0 ? c.oldest_failed : to, to);
-    }
+    struct strbuf url;
+    strbuf_init(&url);
+    report_failures_url(c.failed ? c.oldest_failed : NULL, &url);
+    snprintf(href, sizeof href, "%s", strbuf_cstr(&url));
+    strbuf_free(&url);
     snprintf(todo, sizeof todo, "%lld failed %s: retry or give up on the failure log", c.failed,
              plural(c.failed, "adjustment", "adjustments"));
     item(&it, "failures", "Failed adjustments", c.failed, NULL, c.failed == 0, href, todo,

@@ -324,16 +324,7 @@ void page_dashboard(struct web *w)
     }
     struct strbuf url;
     strbuf_init(&url);
-    strbuf_append(&url, "/reports/failures");
-    if (c.failed && *c.oldest_failed) {
-        /* The failure log shows the last 30 days unless asked: ask for all of them. */
-        cdate_t t;
-        char to[CDATE_FMT_LEN];
-        today_utc(&t);
-        cdate_format(t, to, sizeof to);
-        url_add_param(&url, "from", strcmp(c.oldest_failed, to) < 0 ? c.oldest_failed : to);
-        url_add_param(&url, "to", to);
-    }
+    report_failures_url(c.failed ? c.oldest_failed : NULL, &url);
     tile_count(w, &nt, "failed", "Failed adjustments", c.failed, strbuf_cstr(&url), "changes the PSA refused", 1);
     strbuf_free(&url);
     tile_count(w, &nt, "approvals", "Awaiting approval", c.awaiting, "/approvals", "changes waiting for a person", 1);

@@ -203,6 +203,19 @@ static int read_req(struct web *w, const struct report_def *def, const struct db
     return 0;
 }
 
+void report_failures_url(const char *oldest, struct strbuf *url)
+{
+    strbuf_append(url, "/reports/failures");
+    cdate_t t;
+    char to[CDATE_FMT_LEN];
+    if (!oldest || !*oldest || cdate_from_unix_utc((int64_t)time(NULL), 0, &t) < 0 ||
+        cdate_format(t, to, sizeof to) < 0)
+        return;
+    /* The failure log shows the last 30 days unless asked: ask for all of them. */
+    url_add_param(url, "from", strcmp(oldest, to) < 0 ? oldest : to);
+    url_add_param(url, "to", to);
+}
+
 /* URL building ------------------------------------------------------------------------------ */
 
 static void url_add(struct strbuf *sb, const char *key, const char *val)

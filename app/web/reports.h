@@ -15,6 +15,7 @@
 #define BILLSYNC_WEB_REPORTS_H
 
 #include "core/money.h"
+#include "core/strbuf.h"
 #include "db/reports.h"
 #include "web/web.h"
 
@@ -106,6 +107,9 @@ void report_serve(struct web *w, const struct report_def *def);
 
 /* Money as shown in reports: two decimals when exact, else all four ("3.60", "0.0125"). */
 void report_money(money_t v, char *buf, size_t n);
+/* Into url (empty on entry): the failure log reaching back to oldest ("YYYY-MM-DD", UTC day of
+ * the oldest failure; "" or NULL: the log's default 30 days), for the dashboard and checklist. */
+void report_failures_url(const char *oldest, struct strbuf *url);
 
 /* Cell helpers for a page's cells(): in is the database value (NULL for SQL NULL). */
 void report_cell_text(struct report_cells *out, int col, const char *in, const char *if_null);
