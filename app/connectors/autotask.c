@@ -708,32 +708,14 @@ static int at_create_service(const struct conn *c, const struct psa_new_service 
 
 /* ---- one-time charges ------------------------------------------------------------------------ */
 
-struct charge_ctx {
-    const char *marker;
-    char *id;
-    int found;
-};
-
-static int charge_item(void *p, const json_t *item, struct conn_error *err)
-{
-    (void)err;
-    struct charge_ctx *k = p;
-    /* The query's "contains" may be a LIKE with wildcards: check the marker exactly. */
-    if (!psa_has_marker(jsonx_str(item, "description"), k->marker))
-        return 0;
-    psa_json_id(item, "id", k->id);
-    k->found = 1;
-    return 1;
-}
-
 static int find_in(struct at_session *s, int64_t cid, const char *marker, char id[PSA_ID],
                    struct conn_error *err)
 {
-    struct charge_ctx k = {marker, id, 0};
+    struct psa_marker_search k = {marker, id, 0};
     json_t *f = json_array();
     json_array_append_new(f, at_cond("eq", "contractID", json_integer(cid)));
     json_array_append_new(f, at_cond("contains", "description", json_string(marker)));
-    if (at_query(s, "ContractCharges", f, charge_item, &k, err) < 0)
+    if (at_query(s, "ContractCharges", f, psa_marker_item, &k, err) < 0)
         return -1;
     return k.found;
 }

@@ -524,32 +524,14 @@ static int cw_post_unit_change(const struct conn *c, const struct psa_unit_chang
 
 /* ---- one-time charges: additions on a one-time agreement ------------------------------------- */
 
-struct charge_ctx {
-    const char *marker;
-    char *id;
-    int found;
-};
-
-static int charge_item(void *p, const json_t *item, struct conn_error *err)
-{
-    (void)err;
-    struct charge_ctx *k = p;
-    /* "contains" matching may be looser than we want: check the marker exactly. */
-    if (!psa_has_marker(jsonx_str(item, "description"), k->marker))
-        return 0;
-    psa_json_id(item, "id", k->id);
-    k->found = 1;
-    return 1;
-}
-
 static int find_in(struct cw_session *s, int64_t cid, const char *marker, char id[PSA_ID],
                    struct conn_error *err)
 {
     char path[80], cond[PSA_MARKER_MAX + 32];
-    struct charge_ctx k = {marker, id, 0};
+    struct psa_marker_search k = {marker, id, 0};
     snprintf(path, sizeof path, "finance/agreements/%lld/additions", (long long)cid);
     snprintf(cond, sizeof cond, "description contains \"%s\"", marker);
-    if (cw_list(s, path, cond, "addition", charge_item, &k, err) < 0)
+    if (cw_list(s, path, cond, "addition", psa_marker_item, &k, err) < 0)
         return -1;
     return k.found;
 }

@@ -96,6 +96,17 @@ int psa_has_marker(const char *text, const char *marker)
     return text && marker && *marker && strstr(text, marker) != NULL;
 }
 
+int psa_marker_item(void *search, const json_t *item, struct conn_error *err)
+{
+    (void)err;
+    struct psa_marker_search *k = search;
+    if (!psa_has_marker(jsonx_str(item, "description"), k->marker))
+        return 0;
+    psa_json_id(item, "id", k->id);
+    k->found = 1;
+    return 1;
+}
+
 void psa_bad_response(struct conn_error *err, const char *fmt, ...)
 {
     char msg[sizeof err->message];

@@ -38,6 +38,15 @@ int psa_url_escape(struct strbuf *out, const char *s);
 int psa_charge_marker(const char *key, char *buf, size_t n);
 /* 1 when the text holds the marker exactly, else 0. */
 int psa_has_marker(const char *text, const char *marker);
+/* Looking for the charge that carries a marker in a listing (find_charge): the callback of
+ * each listed charge or addition; stops at the first whose "description" holds the marker
+ * exactly (a PSA's "contains" may be looser) and copies its "id". */
+struct psa_marker_search {
+    const char *marker;
+    char *id;                     /* PSA_ID bytes */
+    int found;
+};
+int psa_marker_item(void *search, const json_t *item, struct conn_error *err);
 
 /* A response body as JSON; on failure err is CONN_BAD_RESPONSE naming what was read. */
 int psa_parse_body(const struct http_response *r, const char *system_label, const char *what,
