@@ -536,20 +536,13 @@ static int find_in(struct cw_session *s, int64_t cid, const char *marker, char i
     return k.found;
 }
 
-static int charge_key(const char *key, char *marker, size_t n, struct conn_error *err)
-{
-    if (psa_charge_marker(key, marker, n) == 0)
-        return 0;
-    return cw_reject(err, "The charge key is empty, too long or holds quotes, brackets or backslashes.", "");
-}
-
 static int cw_find_charge(const struct conn *c, const char *contract_id, const char *key, char id[PSA_ID],
                           struct conn_error *err)
 {
     int64_t cid;
     char marker[PSA_MARKER_MAX];
     id[0] = '\0';
-    if (cw_id_arg(contract_id, "agreement", &cid, err) < 0 || charge_key(key, marker, sizeof marker, err) < 0)
+    if (cw_id_arg(contract_id, "agreement", &cid, err) < 0 || psa_charge_key(key, marker, sizeof marker, err) < 0)
         return -1;
     struct cw_session s;
     if (cw_open(c, &s, err) < 0)
@@ -584,7 +577,7 @@ static int cw_create_charge(const struct conn *c, const struct psa_charge *ch, c
     id[0] = '\0';
     if (cw_id_arg(ch->contract_id, "agreement", &cid, err) < 0 ||
         cw_id_arg(ch->service_id, "catalog item", &product, err) < 0 ||
-        charge_key(ch->key, marker, sizeof marker, err) < 0)
+        psa_charge_key(ch->key, marker, sizeof marker, err) < 0)
         return -1;
     if (!cdate_valid(ch->date))
         return cw_reject(err, "The charge has no valid date.", "");

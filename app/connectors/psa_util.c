@@ -91,6 +91,15 @@ int psa_charge_marker(const char *key, char *buf, size_t n)
     return w < 0 || (size_t)w >= n ? -1 : 0;
 }
 
+int psa_charge_key(const char *key, char *marker, size_t n, struct conn_error *err)
+{
+    if (psa_charge_marker(key, marker, n) == 0)
+        return 0;
+    conn_error_set(err, CONN_REJECTED, 0, "The charge key is empty, too long or holds quotes, brackets or backslashes.",
+                   "");
+    return -1;
+}
+
 int psa_has_marker(const char *text, const char *marker)
 {
     return text && marker && *marker && strstr(text, marker) != NULL;

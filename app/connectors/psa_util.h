@@ -36,6 +36,9 @@ int psa_url_escape(struct strbuf *out, const char *s);
  * "(billsync key: KEY)". -1 when the key is empty, longer than PSA_KEY_MAX or holds a
  * character a PSA query cannot carry safely (quotes, backslash, control characters). */
 int psa_charge_marker(const char *key, char *buf, size_t n);
+/* psa_charge_marker for a connector's find/create: 0, or -1 with err = CONN_REJECTED saying
+ * why the key cannot be used. */
+int psa_charge_key(const char *key, char *marker, size_t n, struct conn_error *err);
 /* 1 when the text holds the marker exactly, else 0. */
 int psa_has_marker(const char *text, const char *marker);
 /* Looking for the charge that carries a marker in a listing (find_charge): the callback of

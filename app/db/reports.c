@@ -276,7 +276,9 @@ static int bind_filter(struct bound *b, long long tenant_id, enum report_kind ki
     return kind_ok(kind) ? kinds[kind].family->bind(b, tenant_id, f) : -1;
 }
 
-/* SELECT <cols> FROM ... WHERE ...<tail>; -1 when it does not fit (a programming error). */
+/* SELECT <cols> FROM ... WHERE ...<tail>; -1 when it does not fit (a programming error). Only
+ * compile-time fragments of this file are spliced (columns, the family's FROM/WHERE, a sort
+ * expression picked from a fixed table); every value is a bound parameter. */
 static int build(char *sql, size_t n, enum report_kind kind, const char *cols, const char *tail)
 {
     int k = snprintf(sql, n, "SELECT %s%s%s%s", cols, kinds[kind].family->from_where, kinds[kind].where, tail);

@@ -7,8 +7,6 @@
 #include "web/pages.h"
 #include "web/reports.h"
 
-#include <stdlib.h>
-
 static const struct report_col cols[] = {
     {"date", "Adjustment date", 0},
     {"company", "Company", 0},
@@ -24,23 +22,6 @@ static const struct report_col cols[] = {
     {"attempts", "Attempts", 1},
 };
 
-/* in: id, created, company, subscription, resource, account, contract, service, unit_change,
- * effective, prorated_amount, state, attempts, last_error, next_try (db/reports.h) */
-static void cells(char *const *in, struct report_cells *out)
-{
-    out->id = in[0];
-    for (int i = 0; i < 7; i++)
-        report_cell_text(out, i, in[i + 1], "");
-    report_cell_qty(out, 7, in[8], 1);
-    long long change = in[8] ? strtoll(in[8], NULL, 10) : 0;
-    out->cls[7] = change > 0 ? "diff-up" : change < 0 ? "diff-down" : NULL;
-    report_cell_text(out, 8, in[9], "");
-    report_cell_money(out, 9, in[10], 2);
-    report_cell_text(out, 10, in[11], "");
-    out->cls[10] = in[11] && in[11][0] == 'f' ? "state-failed" : NULL;
-    report_cell_text(out, 11, in[12], "0");
-}
-
 static const struct report_def def = {
     .kind = REPORT_ADJUSTMENTS,
     .path = "/reports/adjustments",
@@ -51,7 +32,7 @@ static const struct report_def def = {
     .ncols = (int)(sizeof cols / sizeof cols[0]),
     .qty_col = 7,
     .value_col = 9,
-    .cells = cells,
+    .cells = report_adjustment_cells,
     .filters = REPORT_F_DATES | REPORT_F_COMPANY | REPORT_F_SUBSCRIPTION | REPORT_F_RESOURCE | REPORT_F_Q,
     .default_sort = "date",
     .default_desc = 1,

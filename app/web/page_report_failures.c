@@ -12,7 +12,6 @@
 #include "web/auth.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 
 static const struct report_col cols[] = {
     {"date", "Adjustment date", 0},
@@ -35,17 +34,7 @@ static const struct report_col cols[] = {
  * effective, prorated_amount, state, attempts, last_error, next_try (db/reports.h) */
 static void cells(char *const *in, struct report_cells *out)
 {
-    out->id = in[0];
-    for (int i = 0; i < 7; i++)
-        report_cell_text(out, i, in[i + 1], "");
-    report_cell_qty(out, 7, in[8], 1);
-    long long change = in[8] ? strtoll(in[8], NULL, 10) : 0;
-    out->cls[7] = change > 0 ? "diff-up" : change < 0 ? "diff-down" : NULL;
-    report_cell_text(out, 8, in[9], "");
-    report_cell_money(out, 9, in[10], 2);
-    report_cell_text(out, 10, in[11], "");
-    out->cls[10] = "state-failed";
-    report_cell_text(out, 11, in[12], "0");
+    report_adjustment_cells(in, out);
     report_cell_text(out, 12, in[13], "");
     out->cls[12] = "error-text";
     report_cell_text(out, 13, in[14], "\xE2\x80\x94");   /* — : no retry scheduled */

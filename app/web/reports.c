@@ -703,3 +703,18 @@ void report_serve(struct web *w, const struct report_def *def)
     }
     dbrows_free(&sources);
 }
+
+void report_adjustment_cells(char *const *in, struct report_cells *out)
+{
+    out->id = in[0];
+    for (int i = 0; i < 7; i++)
+        report_cell_text(out, i, in[i + 1], "");
+    report_cell_qty(out, 7, in[8], 1);
+    long long change = in[8] ? strtoll(in[8], NULL, 10) : 0;
+    out->cls[7] = change > 0 ? "diff-up" : change < 0 ? "diff-down" : NULL;
+    report_cell_text(out, 8, in[9], "");
+    report_cell_money(out, 9, in[10], 2);
+    report_cell_text(out, 10, in[11], "");
+    out->cls[10] = in[11] && !strcmp(in[11], "failed") ? "state-failed" : NULL;
+    report_cell_text(out, 11, in[12], "0");
+}

@@ -115,6 +115,9 @@ void report_failures_url(const char *oldest, struct strbuf *url);
 void report_cell_text(struct report_cells *out, int col, const char *in, const char *if_null);
 /* A quantity (1/1000) in its shortest form, "+3" / "-2" / "0" when sign is set. */
 void report_cell_qty(struct report_cells *out, int col, const char *in, int sign);
+/* The adjustment log's twelve cells (date … attempts) from a row of the adjustments family
+ * (db/reports.h: id, created, company, … state, attempts); the failure log adds its own. */
+void report_adjustment_cells(char *const *in, struct report_cells *out);
 /* Money (1/10000) with that many decimals (half away from zero); 0 = report_money. */
 void report_cell_money(struct report_cells *out, int col, const char *in, int decimals);
 
