@@ -32,7 +32,8 @@ TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=build/tools/%)
 
 BINS := bin/billsync-web bin/billsync-worker bin/billsync
 
-.PHONY: all deps demo stop test unit e2e browser bench clean check-templates tools
+.PHONY: all deps demo stop test unit e2e browser bench clean check-templates tools build-locked unit-bins \
+        test-dates test-volume
 all: $(BINS)
 
 Q = $(if $(V),,@)
@@ -88,18 +89,44 @@ check-templates:
 	@tests/check-templates.sh
 
 # Integration (real MariaDB, nginx, web pool, worker, sandboxes) and browser tests.
+# PYTEST_JOBS: pytest-xdist processes; each runs its own stack (--dist loadfile keeps a
+# file's tests, and their module fixtures, in one process).
+PYTEST_JOBS ?= 2
+PYTEST = /usr/bin/python3 -m pytest -q -p no:cacheprovider
 e2e: all tools
-	/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/e2e
+	$(PYTEST) -n $(PYTEST_JOBS) --dist loadfile tests/e2e
 
 browser: all
-	/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/browser
+	$(PYTEST) tests/browser
 
-test: deps
-	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory tools
+# The build is shared by runs started at the same time in one tree: one builds, the other
+# waits for it (flock), so neither links a half-written object.
+build-locked: deps
+	@mkdir -p build
+	@flock build/.lock $(MAKE) --no-print-directory all tools unit-bins
+
+unit-bins: $(UNIT_BIN)
+
+# Every suite: unit (ASan/UBSan), templates, the connector contract and sandbox tests (no
+# stack), the e2e and browser tests (each xdist process with its own stack), then the
+# date-sensitive suites with the clock faked at two dates (the full set: make test-dates).
+test: build-locked
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory check-templates
-	/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/e2e tests/browser tests/sandbox
+	$(PYTEST) -n $(PYTEST_JOBS) tests/contract tests/sandbox
+	$(PYTEST) -n $(PYTEST_JOBS) --dist loadfile tests/e2e tests/browser
+	tests/run-dates.sh $(TEST_DATES)
+
+# Dates of the short run in make test: a leap day and the last day of a year.
+TEST_DATES ?= 2028-02-29 2027-12-31
+
+# The date-sensitive suites at eight dates (month ends, leap day, year end) and today.
+test-dates: build-locked
+	tests/run-dates.sh
+
+# Imports of 1,000,000 lines (clean, then with a bad line at 999,999): slow, not in make test.
+test-volume: build-locked
+	$(PYTEST) -s tests/volume
 
 demo: deps
 	@$(MAKE) --no-print-directory all

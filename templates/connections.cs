@@ -79,7 +79,7 @@
     <tbody>
     <?cs each:i = Imports ?>
     <tr><td><?cs var:i.at ?></td><td><?cs var:i.connection ?></td><td><?cs var:i.file ?></td>
-      <td><?cs if:i.status == "imported" ?><span class="badge ok">imported</span><?cs else ?><span class="badge bad">refused</span><?cs /if ?> <?cs var:i.message ?></td></tr>
+      <td><?cs if:i.status == "imported" ?><span class="badge ok">imported</span><?cs elif:i.progress ?><span class="badge">importing</span> <span class="progress"><?cs var:i.progress ?></span><?cs else ?><span class="badge bad"><?cs var:i.status ?></span><?cs /if ?> <?cs var:i.message ?></td></tr>
     <?cs /each ?>
     </tbody>
   </table>

@@ -5,6 +5,7 @@
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title><?cs var:title ?> · billsync</title>
+<?cs if:Page.refresh ?><meta http-equiv="refresh" content="<?cs var:Page.refresh ?>"><?cs /if ?>
 <link rel="stylesheet" href="/static/css/app.css">
 <script src="/static/js/app.js" defer></script>
 </head>

@@ -167,7 +167,7 @@ int csv_imports_recent(db_t *db, long long tenant_id, struct dbrows *out)
 {
     return db_query(db,
                     "SELECT i.file_name, i.status, i.rows_total, i.message,"
-                    " DATE_FORMAT(i.created_at, '%Y-%m-%d %H:%i UTC'), c.name"
+                    " DATE_FORMAT(i.created_at, '%Y-%m-%d %H:%i UTC'), c.name, i.rows_done"
                     " FROM csv_imports i JOIN connections c ON c.id = i.connection_id AND c.tenant_id = i.tenant_id"
                     " WHERE i.tenant_id = ? ORDER BY i.id DESC LIMIT 10",
                     DB_PARAMS(DB_INT(tenant_id)), out);

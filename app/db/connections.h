@@ -47,7 +47,7 @@ void connection_close(struct conn *c);
 
 /* id, kind, system, name, status, status_message, tested_at */
 int connections_list(db_t *db, long long tenant_id, struct dbrows *out);
-/* file, status, rows, message, at, connection name: the last 10 uploads */
+/* file, status, rows, message, at, connection name, rows staged: the last 10 uploads */
 int csv_imports_recent(db_t *db, long long tenant_id, struct dbrows *out);
 
 #endif

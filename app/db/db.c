@@ -526,10 +526,17 @@ int db_begin(db_t *db) { return simple(db, "START TRANSACTION"); }
 int db_commit(db_t *db) { return simple(db, "COMMIT"); }
 int db_rollback(db_t *db) { return simple(db, "ROLLBACK"); }
 
-int db_txn(db_t *db, db_txn_fn fn, void *ctx)
+/* READ COMMITTED for one transaction: its plain reads take no row locks, so a statement
+ * that reads a million rows (INSERT ... SELECT) holds locks only on the rows it writes. */
+static int begin_read_committed(db_t *db)
+{
+    return simple(db, "SET TRANSACTION ISOLATION LEVEL READ COMMITTED") < 0 ? -1 : db_begin(db);
+}
+
+static int txn(db_t *db, int read_committed, db_txn_fn fn, void *ctx)
 {
     for (int attempt = 0;; attempt++) {
-        int began = db_begin(db) == 0;
+        int began = (read_committed ? begin_read_committed(db) : db_begin(db)) == 0;
         int rc = -1;
         if (began) {
             rc = fn(db, ctx);
@@ -552,6 +559,9 @@ int db_txn(db_t *db, db_txn_fn fn, void *ctx)
         nanosleep(&ts, NULL);
     }
 }
+
+int db_txn(db_t *db, db_txn_fn fn, void *ctx) { return txn(db, 0, fn, ctx); }
+int db_txn_read_committed(db_t *db, db_txn_fn fn, void *ctx) { return txn(db, 1, fn, ctx); }
 
 int db_exec_script(db_t *db, const char *sql, size_t len)
 {

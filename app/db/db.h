@@ -79,6 +79,8 @@ int db_commit(db_t *db);
 int db_rollback(db_t *db);
 typedef int (*db_txn_fn)(db_t *db, void *ctx);
 int db_txn(db_t *db, db_txn_fn fn, void *ctx);
+/* db_txn at READ COMMITTED: for bulk INSERT ... SELECT, whose reads then lock nothing. */
+int db_txn_read_committed(db_t *db, db_txn_fn fn, void *ctx);
 
 /* A LIKE pattern matching any value that contains q as literal text: "%" + q + "%" with
  * %, _ and \ escaped (MariaDB's default LIKE escape is \). out needs 2 * strlen(q) + 3

@@ -41,9 +41,26 @@ static void list(struct web *w)
     dbrows_free(&r);
     if (csv_imports_recent(w->db, w->sess->tenant_id, &r) == 0) {
         static const char *const cols[] = {"file", "status", "rows", "message", "at", "connection"};
-        for (int i = 0; i < r.nrows; i++)
+        int busy = 0;
+        for (int i = 0; i < r.nrows; i++) {
             for (int c = 0; c < 6; c++)
                 hsetf(w, dbrows_get(&r, i, c), "Imports.%d.%s", i, cols[c]);
+            const char *st = dbrows_get(&r, i, 1);
+            if (!strcmp(st, "queued") || !strcmp(st, "staging") || !strcmp(st, "applying")) {
+                long long total = dbrows_int(&r, i, 2, 0), done = dbrows_int(&r, i, 6, 0);
+                char progress[120];
+                if (!strcmp(st, "staging"))
+                    snprintf(progress, sizeof progress, "reading rows: %lld of %lld (%lld%%)", done, total,
+                             total > 0 ? done * 100 / total : 0);
+                else
+                    snprintf(progress, sizeof progress, "%s", !strcmp(st, "queued")
+                             ? "waiting for a worker" : "saving every row in one step");
+                hsetf(w, progress, "Imports.%d.progress", i);
+                busy = 1;
+            }
+        }
+        if (busy)
+            hset(w, "Page.refresh", "3");     /* the page follows the import until it ends */
         dbrows_free(&r);
     }
     const struct system_info *si;

@@ -1,11 +1,13 @@
 /* page_upload.c: POST /settings/connections/upload (admin): a distributor billing file for a
- * "Distributor CSV file" connection. The body is streamed to a temporary file, checked row by
- * row and imported in one transaction; a bad row refuses the whole file, naming the row. */
+ * "Distributor CSV file" connection. The body is streamed to a temporary file and checked row
+ * by row (a bad row refuses the whole file, naming the row); a good file is stored and a
+ * worker imports it (db/csv_import.h), its progress shown on the connections page. */
 #include "web/pages.h"
 
 #include "common/config.h"
 #include "db/connections.h"
 #include "db/csv_import.h"
+#include "db/jobs.h"
 #include "web/auth.h"
 #include "web/multipart.h"
 #include "web/session.h"
@@ -73,11 +75,28 @@ void page_upload(struct web *w)
     if (!mp.filename[0] || mp.file_bytes == 0) {
         snprintf(msg, sizeof msg, "Choose a file to upload. Nothing was imported.");
     } else {
+        /* Checked here, so a bad row is named at once; imported by a worker, so a file of a
+         * million rows neither holds this request nor the database in one transaction. */
         snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", fd);
         struct csv_import_result res;
-        csv_import_file(w->db, w->sess->tenant_id, id, w->sess->user_id, format, fdpath, mp.filename, &res);
-        snprintf(msg, sizeof msg, "%s", res.message);
-        auth_audit(w, 0, 0, NULL, res.refused ? "csv.refused" : "csv.imported", mp.filename, res.message);
+        long long import_id = 0;
+        char payload[64];
+        if (csv_import_check(format, fdpath, &res) < 0) {
+            csv_import_record_refused(w->db, w->sess->tenant_id, id, w->sess->user_id, format,
+                                      mp.filename, &res);
+            snprintf(msg, sizeof msg, "%s", res.message);
+            auth_audit(w, 0, 0, NULL, "csv.refused", mp.filename, res.message);
+        } else if (csv_import_queue(w->db, w->sess->tenant_id, id, w->sess->user_id, format, fdpath,
+                                    mp.filename, res.rows, &import_id) < 0 ||
+                   snprintf(payload, sizeof payload, "{\"import_id\":%lld}", import_id) < 0 ||
+                   jobs_enqueue(w->db, w->sess->tenant_id, "csv_import", payload, NULL, 0, NULL) < 0) {
+            snprintf(msg, sizeof msg, "The file could not be stored. Nothing was imported; try again "
+                                      "in a minute.");
+        } else {
+            snprintf(msg, sizeof msg, "%s: %ld rows checked. Importing now; the progress is shown "
+                                      "under Recent file imports.", mp.filename, res.rows);
+            auth_audit(w, 0, 0, NULL, "csv.queued", mp.filename, msg);
+        }
     }
     close(fd);
     web_flash(w, msg);

@@ -7,6 +7,7 @@
 #include "common/mail.h"
 #include "common/secret_key.h"
 #include "worker/charges.h"
+#include "worker/csv_import_job.h"
 #include "worker/refresh.h"
 #include "worker/review_jobs.h"
 #include "worker/sync.h"
@@ -90,6 +91,7 @@ static const struct {
     {"pull_charges", job_pull_charges},
     {"review_charges", job_review_charges},
     {"usage", job_usage},
+    {"csv_import", job_csv_import},
 };
 
 job_fn handlers_find(const char *kind)

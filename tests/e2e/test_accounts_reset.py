@@ -3,7 +3,7 @@ import re
 import statistics
 import time
 
-from billsync_test import PASSWORD, Client, csrf_from, mail_body, mails_to, new_tenant, new_user, signed_in, sql
+from billsync_test import PASSWORD, Client, csrf_from, mail_body, mails_to, new_tenant, new_user, quiesce, signed_in, sql
 
 NEW_PASSWORD = "a brand new long passphrase"
 
@@ -27,7 +27,7 @@ def test_forgot_answers_the_same_for_known_and_unknown_addresses(stack):
     assert r1.text == r2.text
     assert "If an account exists for that address" in r1.text
     assert len(mails_to(stack, known)) == 1
-    time.sleep(1.0)
+    quiesce(stack, kinds=["mail"])
     assert mails_to(stack, unknown, wait=0) == []
 
 

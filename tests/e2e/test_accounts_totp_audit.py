@@ -16,11 +16,11 @@ def enrol(c):
     return secret, uri
 
 
-def fresh_step_code(secret):
-    """A code in a 30 s step that has at least 3 s left, so it stays valid for the test."""
-    if 30 - time.time() % 30 < 3:
-        time.sleep(30 - time.time() % 30 + 0.1)
-    return totp(secret)
+def fresh_step_code(secret, steps_ahead=0):
+    """The code of the current 30 s step, or of a later one. The server accepts one step
+    either side of its own, so a code stays good across a step boundary and the code of the
+    next step is good now: no test waits for the clock."""
+    return totp(secret, at=time.time() + 30 * steps_ahead)
 
 
 def test_totp_enrolment_shows_secret_uri_and_a_qr_image(stack):
@@ -47,10 +47,9 @@ def test_totp_sign_in_correct_wrong_and_replayed_codes(stack):
     c = signed_in(stack)
     c_email = c.email
     secret, _ = enrol(c)
-    c.form("/profile", "/profile", {"action": "totp_confirm", "code": fresh_step_code(secret)})
+    enrol_code = fresh_step_code(secret)
+    c.form("/profile", "/profile", {"action": "totp_confirm", "code": enrol_code})
     c.logout()
-    # the step used for enrolment cannot be used again: wait for the next one
-    time.sleep(30 - time.time() % 30 + 0.1)
 
     c = Client(stack)
     r = c.login(c_email)
@@ -59,7 +58,10 @@ def test_totp_sign_in_correct_wrong_and_replayed_codes(stack):
     assert c.get("/profile").headers["Location"] == "/login/2fa"
     r = c.form("/login/2fa", "/login/2fa", {"code": "123456" if totp(secret) != "123456" else "654321"})
     assert "That code is not right" in r.text
-    code = fresh_step_code(secret)
+    # the step used for enrolment cannot be used again: the next step's code signs in
+    r = c.form("/login/2fa", "/login/2fa", {"code": enrol_code})
+    assert "was used already" in r.text
+    code = fresh_step_code(secret, steps_ahead=1)
     r = c.form("/login/2fa", "/login/2fa", {"code": code})
     assert r.status_code == 303 and r.headers["Location"] == "/"
     assert c.get("/").status_code == 200

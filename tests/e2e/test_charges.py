@@ -5,7 +5,7 @@ import time
 
 import requests
 
-from billsync_test import csrf_from, mails_to, reset_sandbox, sql, wait_for
+from billsync_test import csrf_from, mails_to, quiesce, reset_sandbox, sql, upload_csv, wait_for
 from test_mapping import GENERIC, row_id, set_relation, setup_tenant
 from test_sync import Linked
 
@@ -23,10 +23,7 @@ def charges(stack, contract):
 
 def upload(admin, stack, rows):
     conn = sql(stack, f"SELECT id FROM connections WHERE tenant_id = {admin.tenant} AND system = 'csv'").strip()
-    tok = csrf_from(admin.get("/settings/connections").text)
-    r = admin.post("/settings/connections/upload", data={"csrf": tok, "id": conn, "format": "generic"},
-                   files={"file": ("lines.csv", GENERIC + "".join(rows), "text/csv")})
-    assert r.status_code == 303
+    upload_csv(admin, conn, "lines.csv", GENERIC + "".join(rows))
 
 
 def sync(admin, stack):
@@ -104,7 +101,7 @@ def test_usage_in_each_mode(stack):
     assert avg["datePurchased"][:10] == "2026-09-01"
     # running a month again creates nothing new
     sql(stack, f"INSERT INTO jobs (tenant_id, kind, payload) VALUES ({t}, 'usage', '{{\"month\":\"2026-08\"}}')")
-    time.sleep(2)
+    quiesce(stack, t)
     assert len(charges(stack, contract)) == 3
 
 
@@ -123,7 +120,8 @@ def test_failure_alert_mail_is_sent_once(stack):
     body = alerts[0].get_payload(decode=True).decode()
     assert "Contoso Ltd" in body and "Autotask is down" in body
     L.sync()
-    time.sleep(2)
+    quiesce(stack, L.t)
+    quiesce(stack, kinds=["mail"])
     again = [m for m in mails_to(stack, L.admin.email, wait=0) if m["Subject"] == "billsync: seat changes are failing to post"]
     assert len(again) == 1, "the same failure is not mailed twice"
     L.clear_faults()

@@ -3,7 +3,7 @@ whole file naming the row; a 100,000-line file imports in bounded memory."""
 import os
 import subprocess
 
-from billsync_test import ROOT, new_tenant, sql
+from billsync_test import ROOT, new_tenant, sql, wait_import
 
 MS_HEADER = ("PartnerId,CustomerId,CustomerName,CustomerDomainName,CustomerCountry,InvoiceNumber,MpnId,"
              "ResellerMpnId,OrderId,OrderDate,ProductId,SkuId,AvailabilityId,SkuName,ProductName,ChargeType,"
@@ -131,6 +131,8 @@ def test_upload_through_the_connections_page(stack, tmp_path):
     r = admin.post("/settings/connections/upload", data={"csrf": tok, "id": str(conn), "format": "mscsp"},
                    files={"file": ("october.csv", body, "text/csv")})
     assert r.status_code == 303
+    assert "october.csv: 1 rows checked. Importing now" in admin.get("/settings/connections").text
+    assert wait_import(stack, conn) == ["imported", "Imported 1 rows from october.csv."]
     page = admin.get("/settings/connections").text
     assert "Imported 1 rows from october.csv." in page
     assert sql(stack, f"SELECT quantity FROM src_resources WHERE connection_id = {conn}").strip() == "7000"

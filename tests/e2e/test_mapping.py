@@ -2,7 +2,7 @@
 with the confirmation step, the one-time reconciliation planned in the ledger, refusals."""
 import re
 
-from billsync_test import csrf_from, signed_in, sql, wait_for
+from billsync_test import csrf_from, signed_in, sql, upload_csv, wait_for
 
 GENERIC = ("company_id,company_name,subscription_id,subscription_name,product_name,sku,quantity,unit_cost,"
            "unit_price,extended_cost,currency,charge_type,billing_cycle,term_months,period_start,period_end,"
@@ -18,10 +18,7 @@ def setup_tenant(stack, rows):
     admin.form("/settings/connections?new=csv", "/settings/connections", {
         "action": "save", "system": "csv", "name": "Distributor file", "f_format": "generic"})
     csv_id = sql(stack, f"SELECT id FROM connections WHERE tenant_id = {admin.tenant} AND system = 'csv'").strip()
-    tok = csrf_from(admin.get("/settings/connections").text)
-    r = admin.post("/settings/connections/upload", data={"csrf": tok, "id": csv_id, "format": "generic"},
-                   files={"file": ("seats.csv", GENERIC + "".join(rows), "text/csv")})
-    assert r.status_code == 303
+    upload_csv(admin, csv_id, "seats.csv", GENERIC + "".join(rows))
     r = admin.form("/mapping", "/mapping", {"action": "refresh"})
     assert r.status_code == 303
     wait_for(lambda: sql(stack, f"SELECT refresh_status FROM connections WHERE tenant_id = {admin.tenant}"

@@ -12,7 +12,7 @@ import time
 
 import requests
 
-from billsync_test import csrf_from, reset_sandbox, signed_in, sql, wait_for
+from billsync_test import csrf_from, quiesce, reset_sandbox, signed_in, sql, wait_for
 from test_mapping import GENERIC, setup_tenant
 
 TODAY = datetime.date.today()
@@ -188,7 +188,7 @@ def test_review_end_to_end(stack):
                                 ).split()
     assert (origin, state, change) == ("review", "awaiting_approval", "1000")
     assert grid(page)[R.key("l-qty2")][18] == "awaiting approval"
-    time.sleep(1)
+    quiesce(stack, R.t)
     assert R.units("nw-exo") == 5, "nothing posts before the approval"
 
     # ignore needs a note; with one, the line is ignored and says why
@@ -218,7 +218,7 @@ def test_review_end_to_end(stack):
     # applying again posts nothing
     page = R.act([("action", "apply")])
     assert "Applied: 0 quantity updates sent to the PSA, 3 already applied." in page
-    time.sleep(3)
+    quiesce(stack, R.t)
     assert len(R.posts()) - before == 2 and len(R.charges()) == 1
     assert R.units("ct-bs") == 27 and R.units("nw-exo") == 6
     assert sql(stack, f"SELECT COUNT(*) FROM adjustments WHERE tenant_id = {R.t}").strip() == "2"

@@ -11,7 +11,7 @@ import time
 
 import requests
 
-from billsync_test import ROOT, csrf_from, reset_sandbox, sql, wait_for
+from billsync_test import ROOT, csrf_from, quiesce, reset_sandbox, sql, upload_csv, wait_for
 from test_mapping import GENERIC, row_id, set_relation, setup_tenant
 
 
@@ -59,10 +59,7 @@ class Linked:
 
     def upload(self, qty):
         conn = sql(self.stack, f"SELECT id FROM connections WHERE tenant_id = {self.t} AND system = 'csv'").strip()
-        tok = csrf_from(self.admin.get("/settings/connections").text)
-        r = self.admin.post("/settings/connections/upload", data={"csrf": tok, "id": conn, "format": "generic"},
-                            files={"file": ("seats.csv", GENERIC + row(qty), "text/csv")})
-        assert r.status_code == 303
+        upload_csv(self.admin, conn, "seats.csv", GENERIC + row(qty))
 
     def sync(self):
         self.admin.form("/mapping", "/mapping", {"action": "sync"})
@@ -99,7 +96,7 @@ def test_a_seat_change_reaches_the_psa_once(stack):
     assert L.last_effective() == tomorrow
     wait_for(lambda: L.units(tomorrow) == 15, 60, "+3 to reach the PSA")
     L.sync()                                   # nothing new: no second post
-    time.sleep(1)
+    quiesce(stack, L.t)
     assert L.units(tomorrow) == 15
     states = L.states()
     assert states.count("verified") == 2 and "queued" not in states and "failed" not in states
@@ -132,7 +129,7 @@ def test_approval_then_post_and_reject_with_reason(stack):
     page = L.admin.get("/approvals").text
     assert "+2" in page and "Contoso Ltd" in page
     pick = sql(stack, f"SELECT id FROM adjustments WHERE tenant_id = {L.t} AND state = 'awaiting_approval'").strip()
-    time.sleep(1)
+    quiesce(stack, L.t)
     assert L.units(eff) == 12, "nothing posts before the approval"
     L.admin.form("/approvals", "/approvals", {"action": "approve", "pick": pick})
     wait_for(lambda: L.units(eff) == 14, 60, "the approved change to post")
@@ -143,7 +140,7 @@ def test_approval_then_post_and_reject_with_reason(stack):
     note, who = sql(stack, f"SELECT decision_note, decided_by IS NOT NULL FROM adjustments WHERE id = {pick}").strip().split("\t")
     assert note == "customer disputes" and who == "1"
     assert "adjustment.rejected" in sql(stack, f"SELECT action FROM audit_log WHERE tenant_id = {L.t}")
-    time.sleep(1)
+    quiesce(stack, L.t)
     assert L.units(eff) == 14
 
 
@@ -258,7 +255,7 @@ def test_worker_killed_mid_post_and_two_workers_post_exactly_once(stack):
             L.due_now()
             time.sleep(0.5)
         assert L.units(eff) == 18
-        time.sleep(2)
+        quiesce(stack, L.t)
         assert len(L.adjustments_posted()) - before == 1
         assert L.units(eff) == 18
     finally:
@@ -354,7 +351,7 @@ def test_a_psa_edit_is_held_as_drift_and_shown_on_the_dashboard(stack):
     assert (state, change) == ("awaiting_approval", "-3000")
     assert "the PSA shows 15 units but billsync last left 12" in why and "held for review" in why
     assert "held for review" in L.admin.get("/approvals").text
-    time.sleep(2)
+    quiesce(stack, L.t)
     assert L.units() == 15, "a person's edit is never overwritten silently"
     # the PSA cache refreshed: the dashboard and the checklist count one drifted link
     L.admin.form("/mapping", "/mapping", {"action": "refresh"})

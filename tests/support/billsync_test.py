@@ -86,6 +86,41 @@ def wait_for(pred, timeout=30, what="condition"):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def quiesce(stack, tenant=None, kinds=None, timeout=120):
+    """Waits until the workers have nothing due: no job (of the tenant, of these kinds) that is
+    running or due now. A test that checks that something did NOT happen waits for this
+    instead of sleeping: on a busy machine a fixed sleep proves nothing."""
+    where = "state = 'pending' AND (lease_owner IS NOT NULL OR due_at <= UTC_TIMESTAMP(6))"
+    if tenant is not None:
+        where += f" AND tenant_id = {int(tenant)}"
+    if kinds:
+        where += " AND kind IN (" + ",".join(sql_literal(k) for k in kinds) + ")"
+    wait_for(lambda: sql(stack, f"SELECT COUNT(*) FROM jobs WHERE {where}").strip() == "0",
+             timeout, "the workers to finish what is due")
+
+
+def upload_csv(client, conn, name, body, fmt="generic", wait=True):
+    """Uploads a billing file through the connections page, as a person does; with wait, until
+    the worker has imported it (the page answers once the file is checked and stored)."""
+    tok = csrf_from(client.get("/settings/connections").text)
+    r = client.post("/settings/connections/upload", data={"csrf": tok, "id": str(conn), "format": fmt},
+                    files={"file": (name, body, "text/csv")})
+    assert r.status_code == 303, r.text
+    if wait:
+        wait_import(client.stack, conn)
+    return r
+
+
+def wait_import(stack, conn, timeout=120):
+    """(status, message) of the connection's newest file import once it has ended."""
+    def ended():
+        row = sql(stack, f"SELECT status, message FROM csv_imports WHERE connection_id = {int(conn)}"
+                         " ORDER BY id DESC LIMIT 1").strip()
+        status = row.split("\t")[0] if row else ""
+        return row.split("\t", 1) if status in ("imported", "refused", "failed") else None
+    return wait_for(ended, timeout, "the file import to end")
+
+
 def csrf_from(html):
     m = re.search(r'name="csrf" value="([^"]+)"', html)
     assert m, "no CSRF token in the form"

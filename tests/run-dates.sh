@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# run-dates.sh: the date-sensitive suites with the clock of every process faked at each date.
+#
+#   tests/run-dates.sh [DATE ...]     dates as YYYY-MM-DD, or "today" for the real clock
+#
+# libfaketime (Debian's libfaketime) is preloaded into pytest, and so into everything the
+# tests start: MariaDB, the API sandboxes, the web pool, the worker and the CLI. Every process
+# gets the same offset (the clock keeps running from DATE 12:00 UTC), so the product, the
+# database, the sandboxes' seeds and the tests' expected values all agree on "today".
+# Prints each run's own pytest summary; exits non-zero when any date failed.
+set -u
+cd "$(dirname "$0")/.."
+DATES=("$@")
+[ ${#DATES[@]} -gt 0 ] || DATES=(2027-01-01 2027-01-31 2027-02-28 2028-02-29 2027-03-31 2027-06-30 2027-12-31 today)
+LIB=/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1
+[ -e "$LIB" ] || LIB=$(dpkg -L libfaketime 2>/dev/null | grep -m1 'libfaketimeMT.so.1$')
+if [ ! -e "$LIB" ]; then
+  echo "run-dates: libfaketime is not installed (make deps)" >&2
+  exit 2
+fi
+# The suites whose results depend on the date: the sandboxes' seeds, the connectors' billing
+# months, proration, the ledger's dating, the review month, charges and the dashboard.
+SUITES=(tests/sandbox tests/contract tests/e2e/test_sync.py tests/e2e/test_review.py
+        tests/e2e/test_charges.py tests/e2e/test_dashboard.py tests/e2e/test_settings_timezone.py)
+JOBS=${PYTEST_JOBS:-2}
+fail=0
+for day in "${DATES[@]}"; do
+  if [ "$day" = today ]; then
+    echo "== dates: the real clock ($(date -u +%F))"
+    env -u LD_PRELOAD -u FAKETIME make --no-print-directory unit >/tmp/billsync-dates-unit.$$ 2>&1 \
+      || { cat /tmp/billsync-dates-unit.$$; fail=1; }
+    env -u LD_PRELOAD -u FAKETIME /usr/bin/python3 -m pytest -q -p no:cacheprovider -n "$JOBS" \
+      "${SUITES[@]}" || fail=1
+  else
+    if ! target=$(date -u -d "$day 12:00:00" +%s 2>/dev/null); then
+      echo "run-dates: not a date: $day" >&2
+      exit 2
+    fi
+    offset=$(( target - $(date -u +%s) ))
+    echo "== dates: clock at $day 12:00 UTC (offset ${offset}s)"
+    # The unit tests run under ASan, which must come first among the preloaded libraries:
+    # they are pure and take no date from the clock, so they run with the real one.
+    LD_PRELOAD=$LIB FAKETIME=$(printf '%+d' "$offset") FAKETIME_DONT_FAKE_MONOTONIC=1 \
+      /usr/bin/python3 -m pytest -q -p no:cacheprovider -n "$JOBS" "${SUITES[@]}" || fail=1
+  fi
+done
+rm -f /tmp/billsync-dates-unit.$$
+exit $fail
