@@ -37,6 +37,23 @@ def pid_alive(pid):
         return False
 
 
+FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1"
+
+
+def fake_clock_env(env, offset=None):
+    """env for a native program (billsync's, MariaDB) that runs on the shared test clock:
+    with BILLSYNC_CLOCK_OFFSET set (tests/run-dates.sh), libfaketime moves its wall clock by
+    that many seconds; the monotonic clock stays real (timeouts, leases, back-off). Python
+    programs are not preloaded (libfaketime breaks Python's sleep): the sandbox and the tests
+    add the same offset themselves (tests/sandbox/simcore.py)."""
+    offset = os.environ.get("BILLSYNC_CLOCK_OFFSET") if offset is None else offset
+    env = dict(env)
+    if offset and float(offset) != 0:
+        env.update(LD_PRELOAD=FAKETIME_LIB, FAKETIME="%+d" % int(float(offset)),
+                   FAKETIME_DONT_FAKE_MONOTONIC="1")
+    return env
+
+
 def wait_until(pred, timeout, what):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -84,8 +101,9 @@ class Stack:
     # process control ---------------------------------------------------------------------
     def _spawn(self, name, argv, cwd=ROOT):
         log = open(self.path("log", f"{name}.log"), "ab")
+        env = self.env() if argv[0] == PY else fake_clock_env(self.env())
         p = subprocess.Popen(argv, cwd=cwd, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
-                             env=self.env(), start_new_session=self.detach)
+                             env=env, start_new_session=self.detach)
         log.close()
         self.procs[name] = p
         with open(self.path("run", f"{name}.pid"), "w") as f:
@@ -237,8 +255,8 @@ innodb_log_file_size = 256M
 
     def billsync(self, *args, input=None, check=True):
         return subprocess.run([os.path.join(ROOT, "bin", "billsync"), *args], cwd=ROOT,
-                              env=self.env(), input=input, capture_output=True, text=True,
-                              check=check)
+                              env=fake_clock_env(self.env()), input=input, capture_output=True,
+                              text=True, check=check)
 
     # services ----------------------------------------------------------------------------
     def start_sandbox(self):

@@ -3,10 +3,11 @@
 #
 #   tests/run-dates.sh [DATE ...]     dates as YYYY-MM-DD, or "today" for the real clock
 #
-# libfaketime (Debian's libfaketime) is preloaded into pytest, and so into everything the
-# tests start: MariaDB, the API sandboxes, the web pool, the worker and the CLI. Every process
-# gets the same offset (the clock keeps running from DATE 12:00 UTC), so the product, the
-# database, the sandboxes' seeds and the tests' expected values all agree on "today".
+# BILLSYNC_CLOCK_OFFSET moves every clock of the run by the same number of seconds (the clock
+# keeps running from DATE 12:00 UTC): the native programs (MariaDB, the web pool, the worker,
+# the CLI, the test probes) through Debian's libfaketime, the Python sandbox and the tests by
+# adding it themselves. The product, the database, the sandboxes' seeds and the tests'
+# expected values all agree on "today".
 # Prints each run's own pytest summary; exits non-zero when any date failed.
 set -u
 cd "$(dirname "$0")/.."
@@ -27,10 +28,9 @@ fail=0
 for day in "${DATES[@]}"; do
   if [ "$day" = today ]; then
     echo "== dates: the real clock ($(date -u +%F))"
-    env -u LD_PRELOAD -u FAKETIME make --no-print-directory unit >/tmp/billsync-dates-unit.$$ 2>&1 \
-      || { cat /tmp/billsync-dates-unit.$$; fail=1; }
-    env -u LD_PRELOAD -u FAKETIME /usr/bin/python3 -m pytest -q -p no:cacheprovider -n "$JOBS" \
-      "${SUITES[@]}" || fail=1
+    make --no-print-directory unit || fail=1
+    env -u BILLSYNC_CLOCK_OFFSET /usr/bin/python3 -m pytest -q -p no:cacheprovider -n "$JOBS" \
+      --dist loadfile "${SUITES[@]}" || fail=1
   else
     if ! target=$(date -u -d "$day 12:00:00" +%s 2>/dev/null); then
       echo "run-dates: not a date: $day" >&2
@@ -38,11 +38,11 @@ for day in "${DATES[@]}"; do
     fi
     offset=$(( target - $(date -u +%s) ))
     echo "== dates: clock at $day 12:00 UTC (offset ${offset}s)"
-    # The unit tests run under ASan, which must come first among the preloaded libraries:
-    # they are pure and take no date from the clock, so they run with the real one.
-    LD_PRELOAD=$LIB FAKETIME=$(printf '%+d' "$offset") FAKETIME_DONT_FAKE_MONOTONIC=1 \
-      /usr/bin/python3 -m pytest -q -p no:cacheprovider -n "$JOBS" "${SUITES[@]}" || fail=1
+    # Native programs get libfaketime with this offset, Python code adds it itself (see
+    # conf/stack.py fake_clock_env and tests/support/testclock.py). The unit tests are pure
+    # and take no date from the clock: they run once, with the real one.
+    BILLSYNC_CLOCK_OFFSET=$offset /usr/bin/python3 -m pytest -q -p no:cacheprovider -n "$JOBS" \
+      --dist loadfile "${SUITES[@]}" || fail=1
   fi
 done
-rm -f /tmp/billsync-dates-unit.$$
 exit $fail

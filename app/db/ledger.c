@@ -363,8 +363,12 @@ int sync_enqueue(db_t *db, long long tenant_id)
                 " ON DUPLICATE KEY UPDATE result = 'queued'",
                 DB_PARAMS(DB_INT(tenant_id)), NULL, NULL) < 0)
         return -1;
+    /* "Sync now": a periodic sync already queued for later is brought forward (the scheduler
+     * spreads tenants over a minute; a person who asked should not wait for that). */
     return db_exec(db,
-                   "INSERT IGNORE INTO jobs (tenant_id, kind, unique_key) VALUES (?, 'sync', CONCAT('sync:', ?))",
+                   "INSERT INTO jobs (tenant_id, kind, unique_key) VALUES (?, 'sync', CONCAT('sync:', ?))"
+                   " ON DUPLICATE KEY UPDATE due_at = IF(lease_owner IS NULL, LEAST(due_at, UTC_TIMESTAMP(6)),"
+                   " due_at)",
                    DB_PARAMS(DB_INT(tenant_id), DB_INT(tenant_id)), NULL, NULL);
 }
 

@@ -107,20 +107,22 @@ int mv_accounts(db_t *db, long long tenant_id, long long psa_conn, struct dbrows
 }
 
 int mv_contracts(db_t *db, long long tenant_id, long long psa_conn, const char *account,
-                 int show_expired, int show_linked, struct dbrows *out)
+                 cdate_t today, int show_expired, int show_linked, struct dbrows *out)
 {
+    char day[11];
+    cdate_format(today, day, sizeof day);
     return db_query(db,
                     "SELECT p.psa_id, p.name, COALESCE(p.end_date, ''),"
                     " EXISTS (SELECT 1 FROM subscription_links l WHERE l.tenant_id = p.tenant_id"
                     "  AND l.psa_connection_id = p.connection_id AND l.psa_contract_id = p.psa_id AND l.active_key = 1),"
                     " p.contract_type"
                     " FROM psa_contracts p WHERE p.tenant_id = ? AND p.connection_id = ? AND p.company_psa_id = ?"
-                    " AND p.gone = 0 AND (? = 1 OR p.end_date IS NULL OR p.end_date >= UTC_DATE())"
+                    " AND p.gone = 0 AND (? = 1 OR p.end_date IS NULL OR p.end_date >= ?)"
                     " AND (? = 1 OR NOT EXISTS (SELECT 1 FROM subscription_links l WHERE l.tenant_id = p.tenant_id"
                     "  AND l.psa_connection_id = p.connection_id AND l.psa_contract_id = p.psa_id AND l.active_key = 1))"
                     " ORDER BY p.name, p.psa_id",
                     DB_PARAMS(DB_INT(tenant_id), DB_INT(psa_conn), DB_STR(account), DB_INT(show_expired),
-                              DB_INT(show_linked)),
+                              DB_STR(day), DB_INT(show_linked)),
                     out);
 }
 

@@ -4,6 +4,7 @@
 #ifndef BILLSYNC_DB_MAPPING_VIEW_H
 #define BILLSYNC_DB_MAPPING_VIEW_H
 
+#include "core/cdate.h"
 #include "db/db.h"
 
 /* The tenant's PSA connection (the first one); 1 found, 0 none. */
@@ -25,9 +26,10 @@ int mv_resources(db_t *db, long long tenant_id, long long conn, const char *subs
                  int show_mapped, struct dbrows *out);
 /* psa_id, name */
 int mv_accounts(db_t *db, long long tenant_id, long long psa_conn, struct dbrows *out);
-/* psa_id, name, end_date, linked elsewhere (0/1), contract_type. */
+/* psa_id, name, end_date, linked elsewhere (0/1), contract_type. Expired means ended before
+ * today (the tenant's date, not the database server's). */
 int mv_contracts(db_t *db, long long tenant_id, long long psa_conn, const char *account,
-                 int show_expired, int show_linked, struct dbrows *out);
+                 cdate_t today, int show_expired, int show_linked, struct dbrows *out);
 /* value ("cs:<id>" or "svc:<id>"), name, sku, units ("" for catalogue items), group
  * ("contract"|"catalogue") */
 int mv_services(db_t *db, long long tenant_id, long long psa_conn, const char *contract,

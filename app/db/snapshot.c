@@ -223,11 +223,14 @@ int refresh_set_status(db_t *db, long long tenant_id, long long connection_id,
 
 int refresh_enqueue_tenant(db_t *db, long long tenant_id)
 {
-    /* CSV connections are refreshed by uploading a file. */
+    /* CSV connections are refreshed by uploading a file. A periodic refresh already queued
+     * for later is brought forward: a person asked for it now. */
     if (db_exec(db,
-                "INSERT IGNORE INTO jobs (tenant_id, kind, payload, unique_key)"
+                "INSERT INTO jobs (tenant_id, kind, payload, unique_key)"
                 " SELECT tenant_id, 'refresh', CONCAT('{\"connection_id\":', id, '}'),"
-                " CONCAT('refresh:', id) FROM connections WHERE tenant_id = ? AND system <> 'csv'",
+                " CONCAT('refresh:', id) FROM connections WHERE tenant_id = ? AND system <> 'csv'"
+                " ON DUPLICATE KEY UPDATE jobs.due_at = IF(jobs.lease_owner IS NULL,"
+                " LEAST(jobs.due_at, UTC_TIMESTAMP(6)), jobs.due_at)",
                 DB_PARAMS(DB_INT(tenant_id)), NULL, NULL) < 0)
         return -1;
     return db_exec(db,

@@ -86,7 +86,7 @@ int suggest_contract(struct web *w, long long psa_conn, long long src_conn, cons
 {
     struct dbrows opts;
     char mem[40];
-    if (mv_contracts(w->db, w->sess->tenant_id, psa_conn, account, 0, 0, &opts) < 0)
+    if (mv_contracts(w->db, w->sess->tenant_id, psa_conn, account, web_today(w), 0, 0, &opts) < 0)
         return 0;
     remembered(w, LINK_SUBSCRIPTION, src_conn, src_id, "", mem);
     int found = suggest_contract_from(&opts, name, cycle, mem, out);

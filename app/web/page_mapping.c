@@ -131,7 +131,7 @@ static void subscriptions(struct web *w, const char *prefix, long long conn, con
     if (mv_subscriptions(w->db, w->sess->tenant_id, conn, company_src, &s) < 0)
         return;
     if (*account)
-        mv_contracts(w->db, w->sess->tenant_id, psa_conn, account, f->show_expired, f->show_linked, &contracts);
+        mv_contracts(w->db, w->sess->tenant_id, psa_conn, account, web_today(w), f->show_expired, f->show_linked, &contracts);
     for (int j = 0; j < s.nrows; j++) {
         char p[100];
         snprintf(p, sizeof p, "%s.Subs.%d", prefix, j);

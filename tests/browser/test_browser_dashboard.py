@@ -10,6 +10,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from billsync_test import PASSWORD, new_tenant, new_user, sql
 from test_browser_accounts import browser, shot, wait_text  # noqa: F401  (fixture)
 from test_browser_accounts import sign_in as sign_in_with
+from testclock import today, utcnow
 
 
 def full_shot(d, name):
@@ -29,7 +30,7 @@ def sign_in(d, url, email):
 def seed(stack, t):
     """Two connections, eight companies with resources (some linked), adjustments over the last
     days, one failure, one change awaiting approval, a finished sync."""
-    now = dt.datetime.utcnow()
+    now = utcnow().replace(tzinfo=None)
     fresh = now.strftime("%Y-%m-%d %H:%M:%S")
     sql(stack, f"INSERT INTO connections (tenant_id, kind, system, name, settings, status, refresh_status,"
                f" refreshed_at) VALUES ({t}, 'source', 'csv', 'Ingram Micro', '{{}}', 'ok', 'ok', '{fresh}'),"
@@ -130,7 +131,7 @@ def test_review_grid_renders_and_approves(stack, browser):
     _, t = new_tenant(stack, "Browser Review MSP")
     seed(stack, t)
     src, psa = (int(x) for x in sql(stack, f"SELECT id FROM connections WHERE tenant_id = {t} ORDER BY id").split())
-    first = dt.date.today().replace(day=1)
+    first = today().replace(day=1)
     last = (first + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
     month = first.strftime("%Y-%m")
     lines = [("l-match", "C0", "Contoso Ltd", "S0", "R0-0", "Microsoft 365 Business Premium", 40),
@@ -170,7 +171,7 @@ def test_new_tenant_review_is_empty(stack, browser):
     _, t = new_tenant(stack, "Browser Empty Review MSP")
     email = new_user(stack, t, "billing")
     sign_in(d, stack.url, email)
-    month = dt.date.today().strftime("%Y-%m")
+    month = today().strftime("%Y-%m")
     d.get(f"{stack.url}/review")
     d.find_element(By.XPATH, "//button[normalize-space()='Open the review']").click()
     WebDriverWait(d, 10).until(EC.url_contains(f"/review/{month}"))

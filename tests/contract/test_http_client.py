@@ -17,6 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from testclock import native_env, unix_now  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PROBE = os.path.join(ROOT, "build", "tools", "http_probe")
@@ -80,7 +81,7 @@ class FaultHandler(BaseHTTPRequestHandler):
             return self.reply(200, ok)
         if mode == "radate":  # 429 + Retry-After as an HTTP-date 2 s ahead, then fine
             if n == 1:
-                when = email.utils.formatdate(time.time() + 2, usegmt=True)
+                when = email.utils.formatdate(unix_now() + 2, usegmt=True)
                 return self.reply(429, "{}", {"Retry-After": when})
             return self.reply(200, ok)
         if mode == "rabig":
@@ -185,7 +186,7 @@ def run(probe, server, path, *args, base=None, timeout=60):
     cmd = [probe, "--base", base or server.base + "/", "--path", path, "--backoff-base", "10",
            "--backoff-cap", "100", *[str(a) for a in args]]
     t0 = time.monotonic()
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=native_env())
     took = time.monotonic() - t0
     lines = [json.loads(x) for x in r.stdout.splitlines() if x.strip()]
     return lines, r.stderr, r.returncode, took
@@ -385,7 +386,7 @@ def test_buckets_and_connections_are_independent(probe, server, tmp_path):
     for conn in ("a", "b"):
         cmd = [probe, "--base", server.base + "/", "--path", f"bucket/{tag}", "--query", "hold=0.5",
                "--bucket", "Tickets", "--limit", "1", "--conn", conn, "--slot-dir", str(tmp_path)]
-        procs.append(subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE))
+        procs.append(subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=native_env()))
     for p in procs:
         p.communicate(timeout=30)
         assert p.returncode == 0
@@ -397,7 +398,7 @@ def test_killed_holder_does_not_leak_its_slot(probe, server, tmp_path):
     common = ["--bucket", "Contracts", "--limit", "1", "--conn", bucket, "--slot-dir", str(tmp_path)]
     holder = subprocess.Popen([probe, "--base", server.base + "/", "--path", f"bucket/{bucket}",
                                "--query", "hold=20", *common],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=native_env())
     try:
         deadline = time.monotonic() + 10
         while server.state.inflight[bucket] < 1 and time.monotonic() < deadline:

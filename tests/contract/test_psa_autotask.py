@@ -6,6 +6,7 @@ ContractServiceUnits, one-time charges, and the per-entity thread limit under co
 import datetime as dt
 
 import pytest
+from testclock import today
 
 from psa_sandbox import (AT_CODE, Probe, autotask_settings, start_sandbox,  # noqa: F401
                          stop_sandbox)
@@ -57,7 +58,7 @@ def posts(sb, fragment):
 
 def mid_month(days_ahead=40):
     """A mid-month date in next month or later: inside the demo contracts, not posted."""
-    d = dt.date.today() + dt.timedelta(days=days_ahead)
+    d = today() + dt.timedelta(days=days_ahead)
     return d.replace(day=15)
 
 
@@ -193,7 +194,7 @@ def test_server_error_on_a_write_is_reported_with_autotasks_message(sb, probe):
 
 def test_rule_violation_is_rejected_with_autotasks_message(sb, probe):
     c, s = contract_id(sb, "Contoso Ltd"), service_id(sb, "M365-BS")
-    err = probe.error("post-units", c, s, 1, dt.date.today().replace(day=1) - dt.timedelta(days=5),
+    err = probe.error("post-units", c, s, 1, today().replace(day=1) - dt.timedelta(days=5),
                       0, 0)
     assert err["kind"] == "rejected" and "already approved and posted" in err["message"]
 

@@ -10,6 +10,7 @@ import datetime as dt
 import pytest
 
 from psa_sandbox import Probe, connectwise_settings, start_sandbox, stop_sandbox
+from testclock import today
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +59,7 @@ def writes(sb, method, fragment="additions"):
 
 
 def next_month_day(day):
-    d = dt.date.today().replace(day=1) + dt.timedelta(days=32)
+    d = today().replace(day=1) + dt.timedelta(days=32)
     return d.replace(day=day)
 
 
@@ -111,11 +112,11 @@ def test_paging_follows_the_link_header_across_2500_additions(sb, probe):
             "billCustomer": "Billable", "effectiveDate": "2025-02-01T00:00:00Z",
             "unitPrice": 0.1, "unitCost": 0.05} for i in range(2500)]
     sb.merge("connectwise", {"collections": {"finance/additions": new}})
-    assert probe("read-units", agreement, product, dt.date.today()) == {"units": 2500}
+    assert probe("read-units", agreement, product, today()) == {"units": 2500}
     gets = [r for r in sb.requests("connectwise") if r["method"] == "GET"]
     assert len(gets) == 3
     assert "pageSize=1000" in gets[0]["query"] and "page=3" in gets[2]["query"]
-    lines = {r["service_id"]: r for r in probe("contract-services", agreement, dt.date.today())["records"]}
+    lines = {r["service_id"]: r for r in probe("contract-services", agreement, today())["records"]}
     assert lines[str(product)]["units"] == 2500 and len(lines) == 3
 
 
@@ -185,7 +186,7 @@ def test_throttled_write_is_retried_and_lands_once(sb, probe):
 
 def test_billing_start_rule_is_rejected_with_connectwises_message(sb, probe):
     agreement, product = agreement_id(sb, "Tailspin Toys"), product_id(sb, "M365-BS")
-    early = dt.date.today().replace(day=1) - dt.timedelta(days=10)
+    early = today().replace(day=1) - dt.timedelta(days=10)
     before = additions_of(sb, agreement)
     err = probe.error("post-units", agreement, product, 2, early, 0, 0)
     assert err["kind"] == "rejected" and err["http_status"] == 400 and not err["maybe_committed"]
@@ -208,7 +209,7 @@ def test_unknown_extra_fields_are_ignored(sb, probe):
     add.update(futureFlag=True, pricingTiers=[{"from": 1, "to": 9}])
     sb.merge("connectwise", {"collections": {"finance/agreements": [row], "finance/additions": [add]}})
     assert any(c["id"] == str(agreement) for c in probe("contracts")["records"])
-    assert probe("contract-services", agreement, dt.date.today())["count"] == 2
+    assert probe("contract-services", agreement, today())["count"] == 2
 
 
 def test_missing_required_field_is_a_clear_bad_response(sb, probe):
@@ -216,7 +217,7 @@ def test_missing_required_field_is_a_clear_bad_response(sb, probe):
     add = next(a for a in rows(sb, "finance/additions") if a["agreementId"] == agreement)
     add["product"] = None
     sb.merge("connectwise", {"collections": {"finance/additions": [add]}})
-    err = probe.error("contract-services", agreement, dt.date.today())
+    err = probe.error("contract-services", agreement, today())
     assert err["kind"] == "bad_response" and "addition %d has no product" % add["id"] in err["message"]
     sb.fault(system="connectwise", kind="garbage_body", path="company/companies",
              params={"body": '[{"name": "No Id Co"}]'})

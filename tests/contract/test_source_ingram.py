@@ -16,6 +16,7 @@ from psa_sandbox import ROOT, start_sandbox, stop_sandbox
 sys.path.insert(0, os.path.join(ROOT, "tests", "sandbox"))
 import canonical_fixtures as cf  # noqa: E402
 import seed_sources  # noqa: E402
+from testclock import native_env  # noqa: E402
 
 PROBE = os.path.join(ROOT, "build", "tools", "src_probe")
 SYSTEM = "ingram"
@@ -55,7 +56,7 @@ class Probe:
     def raw(self, *args, **over):
         cmd = [PROBE, "--system", SYSTEM, "--settings", json.dumps(settings(self.sb, **over)),
                "--slot-dir", self.slot_dir] + [str(a) for a in args]
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=native_env())
         assert proc.returncode in (0, 1), "probe crashed (%d): %s" % (proc.returncode, proc.stderr)
         self.stderr = proc.stderr
         lines = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]

@@ -21,6 +21,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, os.path.join(ROOT, "tests", "sandbox"))
 import canonical_fixtures as cf  # noqa: E402
 import seed_sources  # noqa: E402
+from testclock import native_env  # noqa: E402
 
 PROBE = os.path.join(ROOT, "build", "tools", "src_probe")
 SYSTEM = "partnercenter"
@@ -69,7 +70,8 @@ class SrcProbe:
         cmd = [PROBE, "--system", SYSTEM, "--settings",
                json.dumps(self.settings if settings is None else settings),
                "--slot-dir", self.slot_dir] + [str(a) for a in args]
-        return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env=native_env())
 
     def finish(self, proc):
         out, err = proc.communicate(timeout=60)

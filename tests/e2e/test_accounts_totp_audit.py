@@ -6,6 +6,7 @@ import time
 import xml.etree.ElementTree as ET
 
 from billsync_test import Client, csrf_from, new_tenant, new_user, signed_in, sql, totp
+from testclock import today
 
 
 def enrol(c):
@@ -98,9 +99,9 @@ def test_audit_records_who_what_when_ip_with_filters_and_csv(stack):
     rows = re.findall(r"<tr><td>", r.text)
     assert len(rows) == 1 and "wrong password" in r.text
 
-    today = time.strftime("%Y-%m-%d", time.gmtime())
+    day = today().isoformat()
     assert "Nothing matches" in admin.get("/audit?from=2001-01-01&to=2001-01-31").text
-    assert "login.success" in admin.get(f"/audit?from={today}&to={today}").text
+    assert "login.success" in admin.get(f"/audit?from={day}&to={day}").text
     assert admin.get("/audit?from=yesterday").status_code == 400
     assert admin.get("/audit?action=drop-table").status_code == 400
 

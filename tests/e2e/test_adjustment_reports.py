@@ -19,6 +19,7 @@ import pytest
 
 from billsync_test import csrf_from, signed_in, sql
 from billsync_test import sql_literal as lit, insert_rows as insert
+import testclock
 
 SVG = "{http://www.w3.org/2000/svg}"
 EVIL = "Evil <script>alert(\"x\")</script> & 'Co'"
@@ -30,7 +31,7 @@ _keys = count(1)
 
 # --- seeding -------------------------------------------------------------------------------
 def utcnow():
-    return datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+    return testclock.utcnow().replace(tzinfo=None, microsecond=0)
 
 
 def today():

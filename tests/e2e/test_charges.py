@@ -8,6 +8,7 @@ import requests
 from billsync_test import csrf_from, mails_to, quiesce, reset_sandbox, sql, upload_csv, wait_for
 from test_mapping import GENERIC, row_id, set_relation, setup_tenant
 from test_sync import Linked
+from testclock import today
 
 E3 = ("ct1,Contoso Ltd,ct-e3,Microsoft 365 E3 (annual),Microsoft 365 E3,CFQ7TTC0LFLX,{qty},32.40,36.00,{ext},USD,"
       "{type},annual,12,{start},{end},{start},{line}\n")
@@ -39,7 +40,7 @@ def reset(stack):
 
 def test_annual_charge_once_per_period_and_mid_term_add_prorated(stack):
     reset(stack)
-    start = datetime.date.today().replace(day=1)
+    start = today().replace(day=1)
     end = start.replace(year=start.year + 1) - datetime.timedelta(days=1)
     admin = setup_tenant(stack, [E3.format(qty=3, ext="1166.40", type="one_time", start=start, end=end, line="e3-1")])
     t = admin.tenant

@@ -4,6 +4,7 @@ import os
 import subprocess
 
 from billsync_test import ROOT, new_tenant, sql, wait_import
+from testclock import native_env
 
 MS_HEADER = ("PartnerId,CustomerId,CustomerName,CustomerDomainName,CustomerCountry,InvoiceNumber,MpnId,"
              "ResellerMpnId,OrderId,OrderDate,ProductId,SkuId,AvailabilityId,SkuName,ProductName,ChargeType,"
@@ -31,7 +32,7 @@ def csv_connection(stack, tenant):
 def run_import(stack, conn, path, fmt="mscsp"):
     """Runs the import as a child process; returns (exit code, stdout, max RSS in KiB)."""
     p = subprocess.Popen([os.path.join(ROOT, "bin", "billsync"), "import-csv", "--connection", str(conn),
-                          "--format", fmt, str(path)], cwd=ROOT, env=stack.env(),
+                          "--format", fmt, str(path)], cwd=ROOT, env=native_env(stack.env()),
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     out = p.stdout.read()
     p.stderr.read()

@@ -17,6 +17,7 @@ import pytest
 
 from billsync_test import Client, new_tenant, signed_in, sql
 from billsync_test import insert_rows as insert, milli, ten_k
+from testclock import today, utcnow
 
 SVG = "{http://www.w3.org/2000/svg}"
 TILES = ("linked", "unlinked", "seats", "leakage", "failed", "approvals", "drift")
@@ -24,14 +25,14 @@ TILES = ("linked", "unlinked", "seats", "leakage", "failed", "approvals", "drift
 
 # --- seeding -------------------------------------------------------------------------------
 def utc_today():
-    return dt.datetime.now(dt.timezone.utc).date()
+    return today()
 
 
 def conn(stack, tenant, name, kind="source", **extra):
     """A connection the worker leaves alone: CSV sources are never refreshed, and a fresh
     refreshed_at keeps the PSA one off the refresh schedule for the test's duration."""
     row = dict(tenant_id=tenant, kind=kind, system="autotask" if kind == "psa" else "csv", name=name,
-               settings="{}", refreshed_at=dt.datetime.utcnow().strftime("%Y-%m-%d %H:%M:%S"),
+               settings="{}", refreshed_at=utcnow().replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S"),
                refresh_status="ok", status="ok")
     row.update(extra)
     insert(stack, "connections", [row])
@@ -270,7 +271,7 @@ def seed_main(stack, tenant, rnd, big=False):
              dict(psa=psa, id="cs8g", contract="K8", service="S8", units="5", gone=1)]
     d.links[2]["last_posted"] = "9"
     d.links[4]["last_posted"] = "2"
-    now = dt.datetime.utcnow().replace(hour=12, minute=0, second=0, microsecond=0)
+    now = utcnow().replace(tzinfo=None).replace(hour=12, minute=0, second=0, microsecond=0)
     d.adjustment("R0-0", "verified", now - dt.timedelta(days=3), desired=3)
     d.adjustment("R0-0", "verified", now - dt.timedelta(days=2), desired=5)      # the latest: 5 vs 7
     d.adjustment("R2-0", "verified", now - dt.timedelta(days=1), desired=4)
@@ -508,7 +509,7 @@ def test_checklist_ready_when_all_clear(stack):
     d.resource(src, "r2", "S", "C", "Seat", "5", "2", status="cancelled")   # unlinked but not billable
     d.link(src, "r1", psa, contract="K", service="V", last_posted="5")
     d.cs.append(dict(psa=psa, id="x", contract="K", service="V", units="5"))
-    now = dt.datetime.utcnow()
+    now = utcnow().replace(tzinfo=None)
     d.adjustment("r1", "verified", now - dt.timedelta(days=1), desired=5)
     d.adjustment("r1", "rejected", now, desired=9)
     d.save()

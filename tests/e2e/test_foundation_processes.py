@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 
 from billsync_test import ROOT, children_of, get, log_lines, log_size, wait_for
+from testclock import native_env
 
 
 def test_killed_web_child_is_respawned(stack):
@@ -75,7 +76,7 @@ def start_test_worker(stack, lease):
     env.update(BILLSYNC_WORKER_CHILDREN="2", BILLSYNC_WORKER_LEASE_SECONDS=str(lease),
                BILLSYNC_WORKER_POLL_MS="50")
     log = open(stack.path("log", "worker-test.log"), "ab")
-    p = subprocess.Popen([os.path.join(ROOT, "bin", "billsync-worker")], cwd=ROOT, env=env,
+    p = subprocess.Popen([os.path.join(ROOT, "bin", "billsync-worker")], cwd=ROOT, env=native_env(env),
                          stdout=log, stderr=log)
     log.close()
     return p

@@ -14,8 +14,9 @@ import requests
 
 from billsync_test import csrf_from, quiesce, reset_sandbox, signed_in, sql, wait_for
 from test_mapping import GENERIC, setup_tenant
+from testclock import today
 
-TODAY = datetime.date.today()
+TODAY = today()
 MONTH = TODAY.strftime("%Y-%m")
 FIRST = TODAY.replace(day=1)
 LAST = (FIRST + datetime.timedelta(days=32)).replace(day=1) - datetime.timedelta(days=1)

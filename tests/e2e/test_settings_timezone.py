@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from billsync_test import signed_in, sql
 from test_mapping import ROWS, row_id, set_relation, setup_tenant
+from testclock import utcnow
 
 POLICY = {"approval": "auto", "decrease_mode": "next_period", "drift_mode": "flag", "usage_mode": "average_cost",
           "alert_after_minutes": "240", "sync_interval_minutes": "15"}
@@ -16,7 +17,7 @@ def zone_of(stack, t):
 
 
 def today_in(zone):
-    return dt.datetime.now(ZoneInfo(zone)).date()
+    return utcnow().astimezone(ZoneInfo(zone)).date()
 
 
 def test_time_zone_is_saved_audited_and_checked(stack):

@@ -13,6 +13,7 @@ import requests
 
 from billsync_test import ROOT, csrf_from, quiesce, reset_sandbox, sql, upload_csv, wait_for
 from test_mapping import GENERIC, row_id, set_relation, setup_tenant
+from testclock import native_env, today
 
 
 def row(qty):
@@ -41,7 +42,7 @@ class Linked:
 
     def units(self, day=None):
         """Units in the PSA sandbox on a day, as Autotask reports them."""
-        day = day or datetime.date.today().isoformat()
+        day = day or today().isoformat()
         rows = requests.get(self.control + "/state/autotask", timeout=10).json()["entities"]["ContractServiceUnits"]
         return sum(int(r["units"]) for r in rows if str(r["contractID"]) == self.contract
                    and str(r["serviceID"]) == self.service and r["startDate"][:10] <= day <= r["endDate"][:10])
@@ -92,7 +93,7 @@ def test_a_seat_change_reaches_the_psa_once(stack):
     L.upload(15)
     L.sync()
     # billsync posted the link's +12 today; one adjustment per service and day: the +3 is dated tomorrow
-    tomorrow = (datetime.date.today() + datetime.timedelta(days=1)).isoformat()
+    tomorrow = (today() + datetime.timedelta(days=1)).isoformat()
     assert L.last_effective() == tomorrow
     wait_for(lambda: L.units(tomorrow) == 15, 60, "+3 to reach the PSA")
     L.sync()                                   # nothing new: no second post
@@ -109,8 +110,7 @@ def test_a_decrease_takes_effect_next_period(stack):
     wait_for(lambda: L.units() == 12, 60, "the reconciliation")
     L.upload(10)
     L.sync()
-    today = datetime.date.today()
-    first_next = (today.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+    first_next = (today().replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
     eff = sql(stack, f"SELECT effective_date FROM adjustments WHERE tenant_id = {L.t} AND unit_change < 0").strip()
     assert eff == first_next.isoformat()
     wait_for(lambda: L.units(first_next.isoformat()) == 10, 60, "the decrease to post")
@@ -217,7 +217,8 @@ def start_worker(stack, lease=3):
     env = stack.env()
     env.update(BILLSYNC_WORKER_CHILDREN="2", BILLSYNC_WORKER_LEASE_SECONDS=str(lease), BILLSYNC_WORKER_POLL_MS="50")
     log = open(stack.path("log", "worker-sync.log"), "ab")
-    p = subprocess.Popen([os.path.join(ROOT, "bin", "billsync-worker")], cwd=ROOT, env=env, stdout=log, stderr=log)
+    p = subprocess.Popen([os.path.join(ROOT, "bin", "billsync-worker")], cwd=ROOT, env=native_env(env), stdout=log,
+                         stderr=log)
     log.close()
     return p
 
@@ -311,8 +312,8 @@ def test_expired_token_at_the_distributor_mid_sync(stack):
         rows = requests.get(ctl + "/state/autotask", timeout=10).json()["entities"]["ContractServiceUnits"]
         return sum(int(r["units"]) for r in rows if str(r["contractID"]) == contract and str(r["serviceID"]) == service
                    and r["startDate"][:10] <= day <= r["endDate"][:10])
-    today = datetime.date.today().isoformat()
-    wait_for(lambda: units(today) == 7, 60, "the reconciliation to 7 seats")
+    day = today().isoformat()
+    wait_for(lambda: units(day) == 7, 60, "the reconciliation to 7 seats")
     state = requests.get(ctl + "/state/pax8", timeout=10).json()
     sub = [s for s in state["tables"]["subscriptions"] if s["id"] == sub_id][0]
     sub["quantity"] = 10
@@ -361,3 +362,18 @@ def test_a_psa_edit_is_held_as_drift_and_shown_on_the_dashboard(stack):
     drift = tiles(L.admin.get("/").text)["drift"]
     assert drift["value"] == "1" and drift["level"] == "bad"
     assert checklist(L.admin.get("/checklist").text)["drift"]["count"] == 1
+
+
+def test_sync_now_brings_a_scheduled_sync_forward(stack):
+    """The scheduler queues each tenant's periodic sync spread over a minute (or later); a person
+    who presses Sync now does not wait for that slot: the queued job is brought forward."""
+    L = Linked(stack, 12)
+    wait_for(lambda: L.units() == 12, 60, "the reconciliation")
+    sql(stack, f"DELETE FROM jobs WHERE tenant_id = {L.t} AND kind = 'sync' AND state = 'pending'")
+    sql(stack, f"INSERT INTO jobs (tenant_id, kind, unique_key, due_at) VALUES ({L.t}, 'sync', 'sync:{L.t}',"
+               " UTC_TIMESTAMP(6) + INTERVAL 1 HOUR)")
+    L.upload(13)
+    L.sync()               # waits (60 s at most) for "links checked": an hour's wait would fail
+    assert sql(stack, f"SELECT COUNT(*) FROM jobs WHERE tenant_id = {L.t} AND kind = 'sync' AND state = 'pending'"
+                      " AND due_at > UTC_TIMESTAMP(6) + INTERVAL 5 MINUTE").strip() == "0"
+    wait_for(lambda: L.units(L.last_effective()) == 13, 60, "+1 to reach the PSA")

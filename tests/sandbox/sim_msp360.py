@@ -15,7 +15,7 @@ Behaviour the reference marks unknown is a knob (README.md).
 import datetime as dt
 
 import seed_sources
-from simcore import HttpError, Response, today
+from simcore import HttpError, Response, today, utcnow
 from simsource import SourceSim
 
 
@@ -110,7 +110,7 @@ class Msp360Sim(SourceSim):
         if login is None:
             return self.auth_failure(req)
         token = self.tokens.issue(login["userName"], self.lifetime(), prefix="mbs")
-        issued = dt.datetime.now(dt.timezone.utc)
+        issued = utcnow()
         expires = issued + dt.timedelta(seconds=self.expires_in())
         fmt = "%a, %d %b %Y %H:%M:%S GMT"
         return Response(200, {self.config["login_token_field"]: token, "token_type": "bearer",

@@ -28,7 +28,7 @@ import time
 import urllib.parse
 
 import seed_sources
-from simcore import HttpError, Response
+from simcore import HttpError, Response, unix_now, utcnow
 from simsource import SourceSim, json_number
 
 RESOURCE = "https://api.partnercenter.microsoft.com"
@@ -76,7 +76,7 @@ def pc_error(status, description, headers=None):
 
 def aad_error(status, error, description, codes):
     """Entra ID token endpoint error."""
-    now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
+    now = utcnow().strftime("%Y-%m-%d %H:%M:%SZ")
     trace = "%s" % secrets.token_hex(16)
     return Response(status, {"error": error, "error_description": "%s\r\nTrace ID: %s\r\n"
                              "Timestamp: %s" % (description, trace, now),
@@ -237,7 +237,7 @@ class PartnerCenterSim(SourceSim):
             return aad_error(400, "unsupported_grant_type", "AADSTS70003: The app requested an "
                              "unsupported grant type '%s'." % grant, [70003])
         access = self.tokens.issue(subject, self.lifetime(), prefix="pc")
-        now, life = int(time.time()), self.expires_in()
+        now, life = int(unix_now()), self.expires_in()
         if v2:
             body = {"token_type": "Bearer", "expires_in": life, "ext_expires_in": life,
                     "access_token": access}

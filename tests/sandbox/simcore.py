@@ -16,6 +16,7 @@ import collections
 import copy
 import datetime as dt
 import json
+import os
 import re
 import secrets
 import threading
@@ -519,11 +520,27 @@ def add_months(day, months):
     return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
+# The sandbox's clock. `make test-dates` runs the product's programs and MariaDB with their
+# clock faked by libfaketime, and tells the Python side (this sandbox, the tests) the same
+# offset in BILLSYNC_CLOCK_OFFSET: every party then agrees on "today".
+CLOCK_OFFSET_S = float(os.environ.get("BILLSYNC_CLOCK_OFFSET") or 0)
+
+
+def utcnow():
+    """The current UTC time as an aware datetime, on the shared (possibly faked) clock."""
+    return dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=CLOCK_OFFSET_S)
+
+
+def unix_now():
+    """Seconds since the epoch on the shared clock."""
+    return time.time() + CLOCK_OFFSET_S
+
+
 def iso_now():
     """Current UTC time as ``YYYY-MM-DDTHH:MM:SS.mmmZ``."""
-    now = dt.datetime.now(dt.timezone.utc)
+    now = utcnow()
     return now.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (now.microsecond // 1000)
 
 
 def today():
-    return dt.datetime.now(dt.timezone.utc).date()
+    return utcnow().date()

@@ -5,6 +5,7 @@ import importlib.util
 import json
 import os
 import subprocess
+from testclock import native_env
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PROBE = os.path.join(ROOT, "build", "tools", "psa_probe")
@@ -53,7 +54,7 @@ class Probe:
         cmd = [PROBE, "--system", self.system, "--settings",
                json.dumps(self.settings if settings is None else settings),
                "--slot-dir", self.slot_dir] + [str(a) for a in args]
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=native_env())
         assert proc.returncode in (0, 1), "probe crashed (%d): %s" % (proc.returncode, proc.stderr)
         self.last_stderr = proc.stderr
         lines = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
