@@ -279,22 +279,23 @@ def test_history_reads_respect_effective_and_cancelled_dates(sb, probe):
 
 def test_charge_is_found_by_key_and_never_created_twice(sb, probe):
     agreement, product = agreement_id(sb, "Fabrikam Inc", "Annual Subscriptions"), product_id(sb, "M365-E3")
-    key = "sub-77:2026-05"
+    month = today().strftime("%Y-%m")                  # inside the demo agreement's dates
+    key, day = f"sub-77:{month}", f"{month}-01"
     assert probe("find-charge", agreement, key) == {"found": False, "id": ""}
     sb.fault(system="connectwise", kind="commit_drop", method="POST", path="additions$")
-    err = probe.error("create-charge", agreement, product, "E3 annual term", key, "2026-05-01", 12,
+    err = probe.error("create-charge", agreement, product, "E3 annual term", key, day, 12,
                       396, 330, "Subscription S-77")
     assert err["maybe_committed"]
     found = probe("find-charge", agreement, key)
-    again = probe("create-charge", agreement, product, "E3 annual term", key, "2026-05-01", 12, 396, 330)
+    again = probe("create-charge", agreement, product, "E3 annual term", key, day, 12, 396, 330)
     assert found["found"] and again["id"] == found["id"]
     mine = [a for a in additions_of(sb, agreement) if key in (a.get("description") or "")]
     assert len(mine) == 1 and len(writes(sb, "POST")) == 1
     add = mine[0]
-    assert add["description"] == "Subscription S-77 (billsync key: sub-77:2026-05)"
+    assert add["description"] == f"Subscription S-77 (billsync key: {key})"
     assert add["invoiceDescription"] == "E3 annual term" and add["quantity"] == 12
-    assert add["effectiveDate"].startswith("2026-05-01") and add["cancelledDate"].startswith("2026-05-01")
-    assert probe("find-charge", agreement, "sub-77:2026-0")["found"] is False
+    assert add["effectiveDate"].startswith(day) and add["cancelledDate"].startswith(day)
+    assert probe("find-charge", agreement, key[:-1])["found"] is False     # the exact key only
 
 
 # -- creates ---------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import requests
 from billsync_test import csrf_from, mails_to, quiesce, reset_sandbox, sql, upload_csv, wait_for
 from test_mapping import GENERIC, row_id, set_relation, setup_tenant
 from test_sync import Linked
+from simcore import add_months
 from testclock import today
 
 E3 = ("ct1,Contoso Ltd,ct-e3,Microsoft 365 E3 (annual),Microsoft 365 E3,CFQ7TTC0LFLX,{qty},32.40,36.00,{ext},USD,"
@@ -72,7 +73,10 @@ def test_annual_charge_once_per_period_and_mid_term_add_prorated(stack):
 
 def test_usage_in_each_mode(stack):
     reset(stack)
-    months = [("2026-08-01", "2026-08-31"), ("2026-09-01", "2026-09-30"), ("2026-10-01", "2026-10-31")]
+    # three months of usage, four to two months back: inside the demo contract's dates
+    first = today().replace(day=1)
+    starts = [add_months(first, -k) for k in (4, 3, 2)]
+    months = [(s.isoformat(), (add_months(s, 1) - datetime.timedelta(days=1)).isoformat()) for s in starts]
     rows = [BACKUP.format(gb=gb, ext=ext, start=s, end=e, month=s[:7])
             for (s, e), (gb, ext) in zip(months, [("512.5", "17.9375"), ("600", "21.00"), ("100", "3.50")])]
     admin = setup_tenant(stack, rows)
@@ -94,14 +98,14 @@ def test_usage_in_each_mode(stack):
                                     f" AND charge_key LIKE '%{month[:7]}'").strip() == "1", 30, f"usage of {month}")
         expected[mode] = month
     got = {c["name"].split(": ")[0].split(", ")[-1]: c for c in charges(stack, contract)}
-    avg, total, qonly = got["2026-08"], got["2026-09"], got["2026-10"]
+    avg, total, qonly = (got[s.strftime("%Y-%m")] for s in starts)
     assert float(avg["unitQuantity"]) == 512.5 and abs(float(avg["unitCost"]) - 0.035) < 1e-6
     assert float(total["unitQuantity"]) == 1 and abs(float(total["unitCost"]) - 21.00) < 1e-6
     assert float(qonly["unitQuantity"]) == 100 and float(qonly["unitCost"] or 0) == 0
     # usage is never dated before the month after the usage (nor the contract's billing start)
-    assert avg["datePurchased"][:10] == "2026-09-01"
+    assert avg["datePurchased"][:10] == starts[1].isoformat()
     # running a month again creates nothing new
-    sql(stack, f"INSERT INTO jobs (tenant_id, kind, payload) VALUES ({t}, 'usage', '{{\"month\":\"2026-08\"}}')")
+    sql(stack, f"INSERT INTO jobs (tenant_id, kind, payload) VALUES ({t}, 'usage', '{{\"month\":\"{months[0][0][:7]}\"}}')")
     quiesce(stack, t)
     assert len(charges(stack, contract)) == 3
 
