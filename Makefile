@@ -15,6 +15,11 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS  ?= $(OPT) -g
 ALL_CFLAGS = $(CSTD) $(CFLAGS) $(PKG_CFLAGS) -fno-strict-aliasing
+# The programs hold the database password and the key to every tenant's credentials: stack
+# protector, FORTIFY, PIE and full RELRO (tests/check-hardening.sh checks the built binaries).
+# The ASan builds of the unit tests go without FORTIFY (the two do not mix).
+HARDEN_CFLAGS  = -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
+HARDEN_LDFLAGS = -pie -Wl,-z,relro,-z,now
 LDLIBS  = $(PKG_LIBS) -lneo_cgi -lneo_cs -lneo_utl -lz -lcsv -lm
 
 # Every .c under app/ is library code except the three programs' main files.
@@ -31,9 +36,17 @@ TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=build/tools/%)
 
 BINS := bin/billsync-web bin/billsync-worker bin/billsync
+# libFuzzer harnesses (tests/fuzz/fuzz_NAME.c -> build/fuzz/fuzz_NAME): clang, with the
+# library compiled again for coverage, ASan and UBSan.
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+FUZZ_OBJ := $(LIB_SRC:%.c=build/fuzzobj/%.o)
+FUZZ_CC  ?= clang
+FUZZ_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -g -O1
+FUZZ_SECONDS ?= 60
 
 .PHONY: all deps demo stop test unit e2e browser bench clean check-templates tools build-locked unit-bins \
-        test-dates test-volume
+        test-dates test-volume fuzz fuzz-bins
 all: $(BINS)
 
 Q = $(if $(V),,@)
@@ -41,12 +54,26 @@ Q = $(if $(V),,@)
 build/obj/%.o: %.c
 	@mkdir -p $(@D)
 	@$(if $(V),,echo "  CC      $<")
-	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(HARDEN_CFLAGS) -MMD -MP -c $< -o $@
 
 build/asan/%.o: %.c
 	@mkdir -p $(@D)
 	@$(if $(V),,echo "  CC-SAN  $<")
 	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -O1 $(SANFLAGS) -MMD -MP -c $< -o $@
+
+build/fuzzobj/%.o: %.c
+	@mkdir -p $(@D)
+	@$(if $(V),,echo "  CC-FUZZ $<")
+	$(Q)$(FUZZ_CC) $(CPPFLAGS) $(CSTD) $(PKG_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+
+build/libbillsync-fuzz.a: $(FUZZ_OBJ)
+	@rm -f $@; ar rcs $@ $^
+
+build/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h build/libbillsync-fuzz.a
+	@mkdir -p $(@D)
+	@$(if $(V),,echo "  FUZZ-CC $<")
+	$(Q)$(FUZZ_CC) $(CPPFLAGS) -Itests/fuzz $(CSTD) $(PKG_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< \
+	  build/libbillsync-fuzz.a $(LDLIBS)
 
 build/libbillsync.a: $(LIB_OBJ)
 	@rm -f $@; ar rcs $@ $^
@@ -55,11 +82,11 @@ build/libbillsync-asan.a: $(ASAN_OBJ)
 	@rm -f $@; ar rcs $@ $^
 
 bin/billsync-web: build/obj/app/web/main.o build/libbillsync.a
-	@mkdir -p bin; $(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+	@mkdir -p bin; $(CC) $(ALL_CFLAGS) $(HARDEN_CFLAGS) $(HARDEN_LDFLAGS) -o $@ $^ $(LDLIBS)
 bin/billsync-worker: build/obj/app/worker/main.o build/libbillsync.a
-	@mkdir -p bin; $(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+	@mkdir -p bin; $(CC) $(ALL_CFLAGS) $(HARDEN_CFLAGS) $(HARDEN_LDFLAGS) -o $@ $^ $(LDLIBS)
 bin/billsync: build/obj/app/cli/main.o build/libbillsync.a
-	@mkdir -p bin; $(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+	@mkdir -p bin; $(CC) $(ALL_CFLAGS) $(HARDEN_CFLAGS) $(HARDEN_LDFLAGS) -o $@ $^ $(LDLIBS)
 
 build/unit/%: tests/unit/%.c $(UNIT_COMMON) build/libbillsync-asan.a
 	@mkdir -p $(@D)
@@ -70,11 +97,11 @@ build/unit/%: tests/unit/%.c $(UNIT_COMMON) build/libbillsync-asan.a
 build/tools/%: tests/tools/%.c build/libbillsync.a
 	@mkdir -p $(@D)
 	@$(if $(V),,echo "  TOOL-CC $<")
-	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< build/libbillsync.a $(LDLIBS)
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(HARDEN_CFLAGS) $(HARDEN_LDFLAGS) -o $@ $< build/libbillsync.a $(LDLIBS)
 
 tools: $(TOOL_BIN)
 
--include $(LIB_OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(MAINS:%.c=build/obj/%.d)
+-include $(LIB_OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d) $(MAINS:%.c=build/obj/%.d)
 
 deps:
 	@conf/install-deps.sh
@@ -103,7 +130,7 @@ browser: all
 # waits for it (flock), so neither links a half-written object.
 build-locked: deps
 	@mkdir -p build
-	@flock build/.lock $(MAKE) --no-print-directory all tools unit-bins
+	@flock build/.lock $(MAKE) --no-print-directory all tools unit-bins fuzz-bins
 
 unit-bins: $(UNIT_BIN)
 
@@ -113,6 +140,8 @@ unit-bins: $(UNIT_BIN)
 test: build-locked
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory check-templates
+	@tests/check-hardening.sh
+	@tests/fuzz/run.sh 5
 	$(PYTEST) -n $(PYTEST_JOBS) tests/contract tests/sandbox
 	$(PYTEST) -n $(PYTEST_JOBS) --dist loadfile tests/e2e tests/browser
 	tests/run-dates.sh $(TEST_DATES)
@@ -123,6 +152,14 @@ TEST_DATES ?= 2028-02-29 2027-12-31
 # The date-sensitive suites at eight dates (month ends, leap day, year end) and today.
 test-dates: build-locked
 	tests/run-dates.sh
+
+# Fuzzing: every harness for FUZZ_SECONDS (default 60); make test runs each for 5 s.
+fuzz-bins: $(FUZZ_BIN)
+
+fuzz: deps
+	@mkdir -p build
+	@flock build/.lock $(MAKE) --no-print-directory fuzz-bins
+	@tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 # Imports of 1,000,000 lines (clean, then with a bad line at 999,999): slow, not in make test.
 test-volume: build-locked

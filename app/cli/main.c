@@ -15,6 +15,7 @@
 #include <jansson.h>
 #include "db/jobs.h"
 #include "db/migrate.h"
+#include "net/http.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -181,7 +182,7 @@ static int cmd_user(int argc, char **argv)
         struct user u;
         if (user_find_by_email(db, email, &u) != 1)
             fprintf(stderr, "billsync: user passwd: no user <%s>\n", email);
-        else if (user_set_password(db, u.tenant_id, u.id, hash) < 0)
+        else if (user_change_password_txn(db, u.tenant_id, u.id, hash, NULL) < 0)
             fprintf(stderr, "billsync: user passwd: %s\n", db_error(db));
         else {
             printf("password changed for <%s>\n", email);
@@ -449,6 +450,7 @@ int main(int argc, char **argv)
 {
     static struct config config;
     argc = program_start(argc, argv, "billsync", usage, &config, 1);
+    http_allow_insecure(config.net_allow_insecure_http);
     cfg = &config;
     if (argc < 2) {
         fputs(usage, stderr);

@@ -34,7 +34,7 @@ static const struct setting settings[] = {
     I("db", "timeout", db_timeout, 1, 600, "10"),
     S("web", "socket", web_socket, 1, "var/run/web.sock"),
     I("web", "children", web_children, 1, 256, "4"),
-    I("web", "max_body", web_max_body, 1024, 1024 * 1024 * 1024, "67108864"),
+    I("web", "max_body", web_max_body, 1024, 1024 * 1024 * 1024, "1073741824"),
     S("web", "base_url", base_url, 1, "http://127.0.0.1:8080"),
     S("web", "templates", templates_dir, 1, "templates"),
     I("web", "session_idle", session_idle, 60, 7 * 86400, "1800"),
@@ -54,6 +54,7 @@ static const struct setting settings[] = {
     I("smtp", "timeout_ms", smtp_timeout_ms, 100, 600000, "10000"),
     S("net", "slot_dir", slot_dir, 1, "var/run/slots"),
     I("net", "timeout_ms", net_timeout_ms, 100, 600000, "30000"),
+    I("net", "allow_insecure_http", net_allow_insecure_http, 0, 1, "0"),
     S("log", "level", log_level, 1, "info"),
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])

@@ -43,6 +43,7 @@ struct config {
     /* [net] */
     char slot_dir[CONFIG_STR];    /* per-host concurrency slots shared by all processes */
     int net_timeout_ms;           /* total time one outbound HTTP call may take */
+    int net_allow_insecure_http;  /* 1: plain http:// to other hosts too (credentials in clear) */
     /* [log] */
     char log_level[16];
 };

@@ -43,6 +43,8 @@ int at_root_url(const char *setting, char *buf, size_t n)
     if (ends_with_ci(s, len, "/V1.0"))
         len -= 5;
     const char *host = strstr(s, "://") + 3;
+    if ((size_t)(host - s) >= len)    /* "http://" and the like: no host (trailing '/' trimmed) */
+        return -1;
     int has_path = memchr(host, '/', len - (size_t)(host - s)) != NULL;
     snprintf(buf, n, "%.*s%s", (int)len, s, has_path ? "/" : "/ATServicesRest/");
     return 0;

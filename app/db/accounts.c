@@ -95,6 +95,41 @@ int user_set_password(db_t *db, long long tenant_id, long long user_id, const ch
                    DB_PARAMS(DB_STR(hash), DB_INT(tenant_id), DB_INT(user_id)), NULL, NULL);
 }
 
+int user_change_password(db_t *db, long long tenant_id, long long user_id, const char *hash,
+                         const char *keep_session_hash)
+{
+    if (user_set_password(db, tenant_id, user_id, hash) < 0 ||
+        db_exec(db,
+                "UPDATE password_tokens SET used_at = UTC_TIMESTAMP(6)"
+                " WHERE tenant_id = ? AND user_id = ? AND used_at IS NULL",
+                DB_PARAMS(DB_INT(tenant_id), DB_INT(user_id)), NULL, NULL) < 0)
+        return -1;
+    if (keep_session_hash)
+        return db_exec(db, "DELETE FROM sessions WHERE tenant_id = ? AND user_id = ? AND id_hash <> ?",
+                       DB_PARAMS(DB_INT(tenant_id), DB_INT(user_id), DB_STR(keep_session_hash)),
+                       NULL, NULL);
+    return db_exec(db, "DELETE FROM sessions WHERE tenant_id = ? AND user_id = ?",
+                   DB_PARAMS(DB_INT(tenant_id), DB_INT(user_id)), NULL, NULL);
+}
+
+struct pw_change {
+    long long tenant_id, user_id;
+    const char *hash, *keep;
+};
+
+static int pw_change_txn(db_t *db, void *vctx)
+{
+    const struct pw_change *c = vctx;
+    return user_change_password(db, c->tenant_id, c->user_id, c->hash, c->keep);
+}
+
+int user_change_password_txn(db_t *db, long long tenant_id, long long user_id, const char *hash,
+                             const char *keep_session_hash)
+{
+    struct pw_change c = {tenant_id, user_id, hash, keep_session_hash};
+    return db_txn(db, pw_change_txn, &c) == 0 ? 0 : -1;
+}
+
 int user_set_role(db_t *db, long long tenant_id, long long user_id, const char *role)
 {
     return db_exec(db,

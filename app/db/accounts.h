@@ -29,7 +29,15 @@ int user_find(db_t *db, long long tenant_id, long long user_id, struct user *u);
  * db_errno when the e-mail is taken. */
 int user_create(db_t *db, long long tenant_id, const char *email, const char *name,
                 const char *role, const char *password_hash, long long *id);
+/* The stored hash only (a rehash at sign-in with new cost parameters). */
 int user_set_password(db_t *db, long long tenant_id, long long user_id, const char *hash);
+/* A new password: every outstanding reset and invite link of the user stops working and every
+ * session ends but keep_session_hash's (NULL: all of them). Run it inside a transaction. */
+int user_change_password(db_t *db, long long tenant_id, long long user_id, const char *hash,
+                         const char *keep_session_hash);
+/* The same in a transaction of its own. */
+int user_change_password_txn(db_t *db, long long tenant_id, long long user_id, const char *hash,
+                             const char *keep_session_hash);
 int user_set_role(db_t *db, long long tenant_id, long long user_id, const char *role);
 int user_set_disabled(db_t *db, long long tenant_id, long long user_id, int disabled);
 /* Enabled admins of a tenant. */

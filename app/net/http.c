@@ -451,19 +451,24 @@ static char *dup_n(const char *s, size_t n)
 static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud)
 {
     struct xfer *x = ud;
-    struct http_response *r = x->resp;
     size_t n = size * nmemb;
+    http_response_add_header_line(x->resp, ptr, n);
+    return n;
+}
+
+void http_response_add_header_line(struct http_response *r, const char *ptr, size_t n)
+{
     if (n >= 5 && memcmp(ptr, "HTTP/", 5) == 0) {
         clear_headers(r); /* a new response (after 100 Continue, or a proxy's) starts */
-        return n;
+        return;
     }
     const char *colon = memchr(ptr, ':', n);
     if (!colon || colon == ptr)
-        return n;
+        return;
     size_t nlen = (size_t)(colon - ptr);
     for (size_t i = 0; i < nlen; i++)
         if (!is_tchar(ptr[i]))
-            return n; /* obs-fold continuation or junk: ignore */
+            return; /* obs-fold continuation or junk: ignore */
     const char *v = colon + 1, *ve = ptr + n;
     while (v < ve && (*v == ' ' || *v == '\t'))
         v++;
@@ -475,29 +480,28 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud)
             /* Repeated header (e.g. two Link lines): join as one list, RFC 9110 5.3. */
             size_t old = strlen(r->headers[i].value);
             if (old + 2 + vlen > HEADER_VALUE_MAX)
-                return n;
+                return;
             char *j = realloc(r->headers[i].value, old + 2 + vlen + 1);
             if (!j)
-                return n;
+                return;
             memcpy(j + old, ", ", 2);
             memcpy(j + old + 2, v, vlen);
             j[old + 2 + vlen] = '\0';
             r->headers[i].value = j;
-            return n;
+            return;
         }
     }
     if (r->nheaders >= HTTP_MAX_HEADERS || vlen > HEADER_VALUE_MAX)
-        return n;
+        return;
     char *hn = dup_n(ptr, nlen), *hv = dup_n(v, vlen);
     if (!hn || !hv) {
         free(hn);
         free(hv);
-        return n;
+        return;
     }
     r->headers[r->nheaders].name = hn;
     r->headers[r->nheaders].value = hv;
     r->nheaders++;
-    return n;
 }
 
 /* ---- client ------------------------------------------------------------------------------ */
@@ -523,6 +527,29 @@ static int url_origin(const char *url, char **scheme, char **host, char **port)
 }
 
 static int is_http_url(const char *s) { return !strncasecmp(s, "http://", 7) || !strncasecmp(s, "https://", 8); }
+
+/* Process-wide policy from the configuration (one value for every connection). */
+static int insecure_http_allowed;
+
+void http_allow_insecure(int on) { insecure_http_allowed = on != 0; }
+
+int http_url_transport_ok(const char *url)
+{
+    char *scheme, *host, *port;
+    if (!url || url_origin(url, &scheme, &host, &port) < 0)
+        return 0;
+    int ok = !strcasecmp(scheme, "https");
+    if (!ok && !strcasecmp(scheme, "http")) {
+        /* libcurl gives the host lower-cased and an IPv6 address in brackets */
+        size_t digits = strspn(host + (strncmp(host, "127.", 4) ? 0 : 4), "0123456789.");
+        ok = insecure_http_allowed || !strcasecmp(host, "localhost") || !strcmp(host, "[::1]") ||
+             (!strncmp(host, "127.", 4) && host[4 + digits] == '\0');
+    }
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(port);
+    return ok;
+}
 
 static int ensure_slot_dir(const char *dir, int owned_default, char *err, size_t errlen)
 {
@@ -559,6 +586,11 @@ struct http_client *http_client_new(const struct http_config *cfg, char *err, si
     if (!cfg || !cfg->base_url || !is_http_url(cfg->base_url) || has_ctl(cfg->base_url) ||
         has_ctl(cfg->user_agent)) {
         set_err(err, errlen, "http: base URL must be an http:// or https:// URL");
+        return NULL;
+    }
+    if (!http_url_transport_ok(cfg->base_url)) {
+        set_err(err, errlen, "plain http:// would send the credentials unencrypted: use an https:// "
+                             "address (http:// is accepted for this machine only)");
         return NULL;
     }
     if (cfg->max_attempts < 1 || cfg->max_attempts > 100 || cfg->timeout_ms <= 0 ||

@@ -92,6 +92,12 @@ struct http_response {
 
 struct http_client;
 
+/* Every request carries credentials, so a URL must be https://, or plain http:// to this
+ * machine (127.0.0.0/8, localhost, [::1]: local test services), unless the process allowed
+ * insecure http (net.allow_insecure_http, set once at start by the programs' main). */
+void http_allow_insecure(int on);
+int http_url_transport_ok(const char *url);
+
 /* NULL on a bad config or out of memory, with the reason in err. The config's strings are copied. */
 struct http_client *http_client_new(const struct http_config *cfg, char *err, size_t errlen);
 void http_client_free(struct http_client *c);
@@ -127,6 +133,10 @@ const char *http_response_header(const struct http_response *r, const char *name
 int http_response_next_link(const struct http_response *r, struct strbuf *out);
 
 /* Pure helpers (exposed for the connectors and unit tests). */
+
+/* One raw header line as libcurl delivers it ("Name: value\r\n", or a status line, which
+ * starts a new response): kept in r's headers, repeats joined. Junk is ignored. */
+void http_response_add_header_line(struct http_response *r, const char *line, size_t n);
 
 /* RFC 8288 Link header: append the target of the first link whose rel includes `rel`
  * (case-insensitive) to out. -1 when there is none or the header is malformed before it. */

@@ -6,6 +6,7 @@
 #include "common/program.h"
 #include "common/supervisor.h"
 #include "db/db.h"
+#include "net/http.h"
 #include "web/app.h"
 
 #include <errno.h>
@@ -57,6 +58,7 @@ int main(int argc, char **argv)
 {
     static struct config cfg;
     program_start(argc, argv, "billsync-web", usage, &cfg, 0);
+    http_allow_insecure(cfg.net_allow_insecure_http);
     FCGX_Init();
     /* Bind a temporary name and rename it over the live path: a new master can replace a
      * running one with no moment without a socket. */

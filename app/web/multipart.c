@@ -131,6 +131,12 @@ int multipart_read(const char *content_type, mp_read_fn rd, void *ctx, long long
         }
         char headers[MAX_HEADERS + 1];
         size_t hlen = (size_t)(end - (m.buf + m.pos));
+        /* One read may bring far more than MAX_HEADERS bytes: the blank line can lie beyond
+         * the limit even though the loop above found it in the first window. */
+        if (hlen > MAX_HEADERS) {
+            snprintf(why, whylen, "a part of the upload has more than %d bytes of headers", MAX_HEADERS);
+            goto out;
+        }
         memcpy(headers, m.buf + m.pos, hlen);
         headers[hlen] = 0;
         m.pos += hlen + 4;

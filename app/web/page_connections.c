@@ -9,6 +9,7 @@
 #include "common/secret_key.h"
 #include "connectors/check.h"
 #include "connectors/systems.h"
+#include "net/http.h"
 #include "db/connections.h"
 #include "web/auth.h"
 #include "web/session.h"
@@ -135,8 +136,8 @@ static int read_fields(struct web *w, const struct system_info *si, int editing,
         else if (!n && f->required && !(f->secret && editing && had_secrets))
             err = "Required.";
         else if (n && (!strcmp(f->key, "url") || !strcmp(f->key, "site") || !strcmp(f->key, "token_url")) &&
-                 strncmp(buf, "https://", 8) && strncmp(buf, "http://", 7))
-            err = "An address starting with https://";
+                 !http_url_transport_ok(buf))
+            err = "An address starting with https:// (the credentials must not travel unencrypted).";
         if (err) {
             hsetf(w, err, "Fields.%d.error", field_index(si, f->key));
             errors++;

@@ -7,6 +7,7 @@
 #include "common/secret_key.h"
 #include "db/accounts.h"
 #include "db/outbox.h"
+#include "db/throttle.h"
 #include "db/tokens.h"
 #include "web/auth.h"
 #include "db/sessions.h"
@@ -65,8 +66,25 @@ void page_forgot(struct web *w)
             hset(w, "Errors.email", "Enter the e-mail address you sign in with.");
             hset(w, "Form.email", in);
         } else {
-            forgot_send(w, email);
-            hset(w, "Sent", "1");   /* the same answer whether or not the address is known */
+            /* Counted per address asked for and per client, known or not: the answer is the
+             * same either way, and nobody can flood an inbox from here. */
+            long long wait_s = 0;
+            int t = throttle_forgot(w->db, email, w->req.remote_addr, &wait_s);
+            if (t != 0) {
+                char msg[200];
+                long long min = (wait_s + 59) / 60;
+                if (t < 0)
+                    snprintf(msg, sizeof msg, "Reset links cannot be sent right now. Try again in a minute.");
+                else
+                    snprintf(msg, sizeof msg, "Too many reset requests. Try again in %lld minute%s.", min,
+                             min == 1 ? "" : "s");
+                hset(w, "Errors.email", msg);
+                hset(w, "Form.email", in);
+                w->resp.status = t < 0 ? 503 : 429;
+            } else {
+                forgot_send(w, email);
+                hset(w, "Sent", "1");   /* the same answer whether or not the address is known */
+            }
         }
     }
     web_render(w, "forgot.cs");
@@ -103,7 +121,7 @@ static int set_pw_txn(db_t *db, void *vctx)
         return live < 0 ? -1 : 1;
     c->tenant_id = t;
     c->user_id = u;
-    if (user_set_password(db, t, u, c->hash) < 0 || sessions_end_user(db, t, u) < 0)
+    if (user_change_password(db, t, u, c->hash, NULL) < 0)
         return -1;
     return 0;
 }

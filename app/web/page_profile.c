@@ -10,6 +10,7 @@
 #include "common/totp.h"
 #include "db/accounts.h"
 #include "db/sessions.h"
+#include "db/throttle.h"
 #include "web/auth.h"
 #include "web/session.h"
 
@@ -48,10 +49,28 @@ static void change_password(struct web *w, const struct user *u)
 {
     const char *cur = req_form(&w->req, "current"), *pw = req_form(&w->req, "password");
     const char *again = req_form(&w->req, "confirm");
+    /* The current password is a password guess like a sign-in: the same throttle counts it,
+     * so a stolen session cannot try passwords here at leisure. */
+    long long wait_s = 0;
+    int t = throttle_check(w->db, u->email, w->req.remote_addr, &wait_s);
+    if (t != 0) {
+        char msg[160];
+        long long min = (wait_s + 59) / 60;
+        if (t < 0)
+            snprintf(msg, sizeof msg, "Your password cannot be checked right now. Try again in a minute.");
+        else
+            snprintf(msg, sizeof msg, "Too many wrong passwords. For your safety, try again in %lld minute%s.",
+                     min, min == 1 ? "" : "s");
+        hset(w, "Errors.current", msg);
+        return;
+    }
     if (!cur || crypto_password_verify(u->password_hash, cur) != 0) {
+        throttle_record_failure(w->db, u->email, w->req.remote_addr);
+        auth_audit(w, 0, 0, NULL, "password.change_failed", u->email, "wrong current password");
         hset(w, "Errors.current", "That is not your current password.");
         return;
     }
+    throttle_reset_account(w->db, u->email);
     const char *problem = auth_password_problem(w, pw ? pw : "", u->email);
     if (problem) {
         hset(w, "Errors.password", problem);
@@ -62,12 +81,12 @@ static void change_password(struct web *w, const struct user *u)
         return;
     }
     char hash[CRYPTO_PWHASH_LEN];
-    if (auth_hash_password(w, pw, hash) < 0 || user_set_password(w->db, u->tenant_id, u->id, hash) < 0) {
+    /* Other sessions of this user end, and so do reset links sent before; this one goes on. */
+    if (auth_hash_password(w, pw, hash) < 0 ||
+        user_change_password_txn(w->db, u->tenant_id, u->id, hash, w->sess->id_hash) < 0) {
         web_error(w, 503, "The password could not be saved. Nothing was changed.");
         return;
     }
-    /* Other sessions of this user end; this one goes on. */
-    sessions_end_others(w->db, u->tenant_id, u->id, w->sess->id_hash);
     auth_audit(w, 0, 0, NULL, "password.changed", u->email, NULL);
     web_flash(w, "Your password was changed. Other sessions were signed out.");
     web_redirect(w, "/profile");

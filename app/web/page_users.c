@@ -55,6 +55,29 @@ static int valid_email(const char *e)
     return 1;
 }
 
+static void invited(struct web *w, const char *email, const char *role)
+{
+    auth_audit(w, 0, 0, NULL, "user.invited", email, role);
+    char msg[300];
+    snprintf(msg, sizeof msg, "Invitation sent to %s.", email);
+    web_flash(w, msg);
+    web_redirect(w, "/users");
+}
+
+static void invite_elsewhere_notice(struct web *w, const struct user *u, const char *role)
+{
+    char body[1200];
+    snprintf(body, sizeof body,
+             "%s tried to invite %s to billsync for %s, as %s.\n\n"
+             "This address already signs in to billsync for another company, and one address\n"
+             "belongs to one company. Nothing was changed. If you should have access, ask them to\n"
+             "invite another address of yours.\n",
+             w->sess->email, u->email, w->sess->tenant_name, role);
+    if (outbox_enqueue(w->db, secret_key(w->cfg), u->tenant_id, u->email,
+                       "An invitation to billsync you cannot accept", body) < 0)
+        log_error("invite: cannot queue the notice: %s", db_error(w->db));
+}
+
 static void invite(struct web *w)
 {
     char email[255] = "";
@@ -76,9 +99,21 @@ static void invite(struct web *w)
         return;
     }
     long long uid;
-    if (user_create(w->db, w->sess->tenant_id, email, "", role, NULL, &uid) < 0) {
-        hset(w, "Errors.email", db_errno(w->db) == 1062 ? "That address already has an account."
-                                                         : "The user could not be created.");
+    struct user existing;
+    int taken = user_find_by_email(w->db, email, &existing);
+    if (taken == 1 && existing.tenant_id == w->sess->tenant_id) {
+        hset(w, "Errors.email", "That address already has an account here.");
+        return;
+    }
+    if (taken == 1) {
+        /* An account of another company: the answer and the audit are those of an invitation,
+         * so no admin learns who uses billsync elsewhere; the address's owner is told. */
+        invite_elsewhere_notice(w, &existing, role);
+        invited(w, email, role);
+        return;
+    }
+    if (taken < 0 || user_create(w->db, w->sess->tenant_id, email, "", role, NULL, &uid) < 0) {
+        hset(w, "Errors.email", "The user could not be created. Nothing was changed; try again.");
         return;
     }
     char raw[44], body[1500];
@@ -93,11 +128,7 @@ static void invite(struct web *w)
             log_error("invite: cannot queue the mail: %s", db_error(w->db));
         sodium_memzero(body, sizeof body);
     }
-    auth_audit(w, 0, 0, NULL, "user.invited", email, role);
-    char msg[300];
-    snprintf(msg, sizeof msg, "Invitation sent to %s.", email);
-    web_flash(w, msg);
-    web_redirect(w, "/users");
+    invited(w, email, role);
 }
 
 /* Loads the target user of this tenant; another tenant's id is simply not found (404). */

@@ -8,6 +8,7 @@
 #include "db/jobs.h"
 #include "db/ledger.h"
 #include "db/snapshot.h"
+#include "net/http.h"
 #include "worker/handlers.h"
 
 #include <signal.h>
@@ -105,6 +106,7 @@ int main(int argc, char **argv)
 {
     static struct config cfg;
     program_start(argc, argv, "billsync-worker", usage, &cfg, 0);
+    http_allow_insecure(cfg.net_allow_insecure_http);
     log_info("starting %d workers (lease %d s)", cfg.worker_children, cfg.lease_seconds);
     supervise(cfg.worker_children, child_main, &cfg, 30);
     log_info("stopped");

@@ -56,6 +56,23 @@ def test_required_fields_and_bad_addresses_are_reported_next_to_the_field(stack)
     assert sql(stack, f"SELECT COUNT(*) FROM connections WHERE tenant_id = {admin.tenant}").strip() == "0"
 
 
+def test_plain_http_is_refused_except_for_this_machine(stack):
+    """A connection's credentials must not travel in clear: http:// is for local test services."""
+    admin = signed_in(stack)
+    for url in ("http://webservices2.autotask.net/ATServicesRest/", "http://127.0.0.1.evil.example/"):
+        fields = autotask_fields(stack)
+        fields["f_url"] = url
+        r = admin.form("/settings/connections?new=autotask", "/settings/connections", fields)
+        assert r.status_code == 200 and "must not travel unencrypted" in r.text, url
+    assert sql(stack, f"SELECT COUNT(*) FROM connections WHERE tenant_id = {admin.tenant}").strip() == "0"
+    cid = create(admin, autotask_fields(stack))      # the sandbox on 127.0.0.1: accepted
+    # a stored plain-http address to another host is refused at use, before any request
+    sql(stack, "UPDATE connections SET settings = JSON_SET(settings, '$.url', "
+               f"'http://webservices2.autotask.net/ATServicesRest/') WHERE id = {cid}")
+    out = stack.billsync("check-connection", str(cid), check=False)
+    assert out.returncode != 0 and "unencrypted" in out.stdout + out.stderr
+
+
 def test_other_tenants_connections_are_404(stack):
     a = signed_in(stack)
     cid = create(a, autotask_fields(stack))

@@ -4,23 +4,8 @@ import os
 import subprocess
 
 from billsync_test import ROOT, new_tenant, sql, wait_import
+from recon_file import MS_HEADER, ms_row, write_big
 from testclock import native_env
-
-MS_HEADER = ("PartnerId,CustomerId,CustomerName,CustomerDomainName,CustomerCountry,InvoiceNumber,MpnId,"
-             "ResellerMpnId,OrderId,OrderDate,ProductId,SkuId,AvailabilityId,SkuName,ProductName,ChargeType,"
-             "UnitPrice,Quantity,Subtotal,TaxTotal,TotalForCustomer,Currency,PriceAdjustmentDescription,"
-             "PublisherName,PublisherId,SubscriptionDescription,SubscriptionId,ChargeStartDate,ChargeEndDate,"
-             "TermAndBillingCycle,EffectiveUnitPrice,UnitType,AlternateId,BillableQuantity,BillingFrequency,"
-             "PricingCurrency,PCToBCExchangeRate,PCToBCExchangeRateDate,MeterDescription,ReservationOrderId,"
-             "CreditReasonCode,SubscriptionStartDate,SubscriptionEndDate,ReferenceId,ProductQualifiers,PromotionId")
-
-
-def ms_row(i, customer, name, sub, product, charge, qty, eff_price, subtotal, start, end, freq="Monthly",
-           order_date="2026-10-01T09:00:00Z"):
-    return (f"p1,{customer},\"{name}\",d.onmicrosoft.com,US,G0001,1,0,ord{i},{order_date},CFQ7TTC0LH18,0001,av,"
-            f"{product},{product},{charge},6.00,{qty},{subtotal},0,{subtotal},USD,,Microsoft,,,{sub},"
-            f"{start},{end},One-Year commitment for monthly/yearly billing,{eff_price},,alt{i},{qty},{freq},"
-            f"USD,1,2026-10-01,,,,2026-01-01,2026-12-31,ref-{i},[],")
 
 
 def csv_connection(stack, tenant):
@@ -93,14 +78,6 @@ def test_a_bad_row_refuses_the_whole_file_naming_the_row(stack, tmp_path):
     assert sql(stack, f"SELECT COUNT(*) FROM src_charges WHERE connection_id = {conn}").strip() == "0"
     assert sql(stack, f"SELECT status, message FROM csv_imports WHERE connection_id = {conn}").strip() \
         .startswith("refused\tNothing was imported: row 31")
-
-
-def write_big(path, n):
-    with open(path, "w") as f:
-        f.write(MS_HEADER + "\n")
-        for i in range(n):
-            f.write(ms_row(i, f"c-{i % 500}", f"Customer {i % 500}", f"sub-{i % 5000}", "Microsoft 365 Business Basic",
-                           "cycleCharge", 1 + i % 50, "5.4000", "27.00", "2026-10-01", "2026-10-31") + "\n")
 
 
 def test_a_100000_line_file_imports_in_bounded_memory(stack, tmp_path):

@@ -437,6 +437,34 @@ static int teardown(void **state)
     return 0;
 }
 
+/* Credentials never leave in clear: https everywhere, plain http to this machine only,
+ * unless net.allow_insecure_http says otherwise. */
+static void test_transport_policy(void **state)
+{
+    (void)state;
+    const char *ok[] = {"https://api.pax8.com/v1", "HTTPS://H/", "http://127.0.0.1:9/x",
+                        "http://127.12.0.3/", "http://localhost:8080/", "http://LOCALHOST/",
+                        "http://[::1]:7000/a", "http://user:pw@127.0.0.1/"};
+    const char *refused[] = {"http://api.pax8.com/v1", "http://127.evil.example/", "http://10.0.0.1/",
+                             "http://localhost.evil.example/", "http://127.0.0.1.evil.example/",
+                             "http://127.0.0.1@evil.example/", "ftp://127.0.0.1/", "http://", "", "nonsense"};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+        assert_true(http_url_transport_ok(ok[i]));
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
+        assert_false(http_url_transport_ok(refused[i]));
+    assert_false(http_url_transport_ok(NULL));
+    char err[256];
+    struct http_config cfg = HTTP_CONFIG_DEFAULTS;
+    cfg.base_url = "http://api.example.com/";
+    assert_null(http_client_new(&cfg, err, sizeof err));
+    assert_non_null(strstr(err, "unencrypted"));
+    http_allow_insecure(1);
+    assert_true(http_url_transport_ok("http://api.example.com/"));
+    assert_false(http_url_transport_ok("ftp://api.example.com/"));
+    http_allow_insecure(0);
+    assert_false(http_url_transport_ok("http://api.example.com/"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -451,6 +479,7 @@ int main(void)
         cmocka_unit_test(test_client_config_checks),
         cmocka_unit_test(test_retry_loop_fake_clock),
         cmocka_unit_test(test_slot_excludes_within_process),
+        cmocka_unit_test(test_transport_policy),
     };
     return cmocka_run_group_tests_name("http_parse", tests, setup, teardown);
 }

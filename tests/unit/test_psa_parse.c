@@ -33,6 +33,10 @@ static void test_autotask_urls(void **state)
     assert_string_equal(b, "http://127.0.0.1:9/ATServicesRest/");
     assert_int_equal(at_root_url("ftp://x/", b, sizeof b), -1);
     assert_int_equal(at_root_url("webservices.autotask.net", b, sizeof b), -1);
+    /* a scheme and no host: refused without reading past the text (found by a fuzzer) */
+    const char *hostless[] = {"http://", "https://", "http:///", "HTTPS://  ", "http:////"};
+    for (size_t i = 0; i < sizeof hostless / sizeof hostless[0]; i++)
+        assert_int_equal(at_root_url(hostless[i], b, sizeof b), -1);
     assert_int_equal(at_zone_base("https://webservices15.autotask.net/ATServicesRest/", b, sizeof b), 0);
     assert_string_equal(b, "https://webservices15.autotask.net/ATServicesRest/V1.0/");
     assert_int_equal(at_zone_base("https://h/ATServicesRest/v1.0", b, sizeof b), 0);
