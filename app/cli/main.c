@@ -431,7 +431,12 @@ static int cmd_import_csv(int argc, char **argv)
         fputs(help, stderr);
         return 2;
     }
-    db_t *db = open_db();
+    char e[512];
+    db_t *db = db_open_bulk(cfg, e, sizeof e);     /* a million-row import outlasts db.timeout */
+    if (!db) {
+        fprintf(stderr, "billsync: cannot connect to the database: %s\n", e);
+        return 1;
+    }
     long long tenant = 0;
     if (connection_tenant(db, id, "source", &tenant) != 1) {
         fprintf(stderr, "billsync: import-csv: no distributor connection %lld\n", id);

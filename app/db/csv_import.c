@@ -13,6 +13,8 @@
 #define PROGRESS_EVERY 10         /* batches between progress updates */
 #define CHUNK_BYTES (1 << 20)     /* bytes per csv_upload_chunks row */
 #define CLEAN_BATCH 5000          /* rows per DELETE when cleaning up */
+#define APPLY_CHUNK 50000         /* staged rows per INSERT ... SELECT when applying */
+#define DERIVE_STEP_S 900         /* the lease a derive statement may need at a million rows */
 #define NCOL 24
 
 /* The text of a staging INSERT of `rows` rows. */
@@ -102,7 +104,7 @@ static void report_progress(struct stager *s)
                    " WHERE tenant_id = ? AND id = ?",
             DB_PARAMS(DB_INT(s->staged), DB_INT(s->tenant_id), DB_INT(s->import_id)), NULL, NULL);
     if (s->progress)
-        s->progress(s->progress_ctx, s->staged);
+        s->progress(s->progress_ctx, s->staged, 0);
 }
 
 /* Writes rows[first .. first+count) with the statement for `count` rows (autocommit). */
@@ -386,39 +388,56 @@ static int derive(db_t *db, long long t, long long c)
 
 struct apply_ctx {
     long long tenant_id, connection_id, import_id;
+    long rows;
     const char *message;
+    csv_progress_fn progress;
+    void *progress_ctx;
 };
+
+static void apply_progress(const struct apply_ctx *a, long done, int next_step_s)
+{
+    if (a->progress)
+        a->progress(a->progress_ctx, done, next_step_s);
+}
 
 /* Step 4, inside one READ COMMITTED transaction: staged rows in file order (a line id that
  * comes twice keeps its last row, as before), then the derived records, then the status. */
 static int apply_txn(db_t *db, void *vctx)
 {
     const struct apply_ctx *a = vctx;
-    if (db_exec(db,
-                "INSERT INTO src_charges (tenant_id, connection_id, line_id, period_month, company_source_id,"
-                " company_name, subscription_source_id, subscription_name, resource_source_id, description,"
-                " sku, charge_type, period_start, period_end, effective_date, quantity, unit_cost, unit_price,"
-                " extended_cost, extended_price, currency, term_months, frequency)"
-                " SELECT ?, ?, line_id, period_month, company_source_id, company_name, subscription_source_id,"
-                " subscription_name, resource_source_id, description, sku, charge_type, period_start,"
-                " period_end, effective_date, quantity, unit_cost, unit_price, extended_cost, extended_price,"
-                " currency, term_months, frequency FROM csv_import_rows"
-                " WHERE tenant_id = ? AND import_id = ? ORDER BY row_no"
-                " ON DUPLICATE KEY UPDATE period_month = VALUES(period_month),"
-                " company_source_id = VALUES(company_source_id), company_name = VALUES(company_name),"
-                " subscription_source_id = VALUES(subscription_source_id),"
-                " subscription_name = VALUES(subscription_name), resource_source_id = VALUES(resource_source_id),"
-                " description = VALUES(description), sku = VALUES(sku), charge_type = VALUES(charge_type),"
-                " period_start = VALUES(period_start), period_end = VALUES(period_end),"
-                " effective_date = VALUES(effective_date), quantity = VALUES(quantity),"
-                " unit_cost = VALUES(unit_cost), unit_price = VALUES(unit_price),"
-                " extended_cost = VALUES(extended_cost), extended_price = VALUES(extended_price),"
-                " currency = VALUES(currency), term_months = VALUES(term_months), frequency = VALUES(frequency),"
-                " imported_at = UTC_TIMESTAMP(6)",
-                DB_PARAMS(DB_INT(a->tenant_id), DB_INT(a->connection_id), DB_INT(a->tenant_id),
-                          DB_INT(a->import_id)),
-                NULL, NULL) < 0)
+    long long last = 0;
+    if (db_scalar(db, "SELECT COALESCE(MAX(row_no), 0) FROM csv_import_rows WHERE tenant_id = ? AND import_id = ?",
+                  DB_PARAMS(DB_INT(a->tenant_id), DB_INT(a->import_id)), &last) < 0)
         return -1;
+    for (long long lo = 0; lo <= last; lo += APPLY_CHUNK) {
+        if (db_exec(db,
+                    "INSERT INTO src_charges (tenant_id, connection_id, line_id, period_month, company_source_id,"
+                    " company_name, subscription_source_id, subscription_name, resource_source_id, description,"
+                    " sku, charge_type, period_start, period_end, effective_date, quantity, unit_cost, unit_price,"
+                    " extended_cost, extended_price, currency, term_months, frequency)"
+                    " SELECT ?, ?, line_id, period_month, company_source_id, company_name, subscription_source_id,"
+                    " subscription_name, resource_source_id, description, sku, charge_type, period_start,"
+                    " period_end, effective_date, quantity, unit_cost, unit_price, extended_cost, extended_price,"
+                    " currency, term_months, frequency FROM csv_import_rows"
+                    " WHERE tenant_id = ? AND import_id = ? AND row_no >= ? AND row_no < ? ORDER BY row_no"
+                    " ON DUPLICATE KEY UPDATE period_month = VALUES(period_month),"
+                    " company_source_id = VALUES(company_source_id), company_name = VALUES(company_name),"
+                    " subscription_source_id = VALUES(subscription_source_id),"
+                    " subscription_name = VALUES(subscription_name), resource_source_id = VALUES(resource_source_id),"
+                    " description = VALUES(description), sku = VALUES(sku), charge_type = VALUES(charge_type),"
+                    " period_start = VALUES(period_start), period_end = VALUES(period_end),"
+                    " effective_date = VALUES(effective_date), quantity = VALUES(quantity),"
+                    " unit_cost = VALUES(unit_cost), unit_price = VALUES(unit_price),"
+                    " extended_cost = VALUES(extended_cost), extended_price = VALUES(extended_price),"
+                    " currency = VALUES(currency), term_months = VALUES(term_months), frequency = VALUES(frequency),"
+                    " imported_at = UTC_TIMESTAMP(6)",
+                    DB_PARAMS(DB_INT(a->tenant_id), DB_INT(a->connection_id), DB_INT(a->tenant_id),
+                              DB_INT(a->import_id), DB_INT(lo), DB_INT(lo + APPLY_CHUNK)),
+                    NULL, NULL) < 0)
+            return -1;
+        apply_progress(a, (long)(lo + APPLY_CHUNK < last ? lo + APPLY_CHUNK : last), 0);
+    }
+    apply_progress(a, a->rows, DERIVE_STEP_S);
     if (derive(db, a->tenant_id, a->connection_id) < 0)
         return -1;
     return db_exec(db,
@@ -466,7 +485,8 @@ static int stage_and_apply(db_t *db, long long t, long long c, long long id, enu
     }
     set_status(db, t, id, "applying", "");
     snprintf(res->message, sizeof res->message, "Imported %ld rows from %s.", res->rows, name);
-    struct apply_ctx a = {.tenant_id = t, .connection_id = c, .import_id = id, .message = res->message};
+    struct apply_ctx a = {.tenant_id = t, .connection_id = c, .import_id = id, .rows = res->rows,
+                          .message = res->message, .progress = fn, .progress_ctx = ctx};
     if (db_txn_read_committed(db, apply_txn, &a) < 0) {
         res->refused = 0;
         snprintf(res->message, sizeof res->message, "Nothing was imported: %s.", db_error(db));

@@ -7,9 +7,11 @@
  *      short transaction) and a csv_imports row 'queued'; a worker job runs the rest;
  *   3. stage: the rows are parsed again and written to csv_import_rows in batches of
  *      STAGE_BATCH rows, each its own transaction (progress in csv_imports.rows_done);
- *   4. apply: one READ COMMITTED transaction copies the staged rows into src_charges,
- *      derives companies, subscriptions and resources and marks the import 'imported';
- *      its reads lock nothing, so lock memory grows only with the rows a re-import replaces;
+ *   4. apply: one READ COMMITTED transaction copies the staged rows into src_charges (a
+ *      statement per APPLY_CHUNK rows), derives companies, subscriptions and resources and
+ *      marks the import 'imported'; its reads lock nothing, so lock memory grows only with
+ *      the rows a re-import replaces. Give it a db_open_bulk connection: at a million rows
+ *      a statement can outlast db.timeout;
  *   5. clean: staged rows and chunks are deleted in batches.
  * Memory stays flat whatever the file's size: one chunk and one batch at a time. */
 #ifndef BILLSYNC_DB_CSV_IMPORT_H
@@ -24,8 +26,9 @@ struct csv_import_result {
     char message[500];
 };
 
-/* Called every few thousand staged rows (the worker renews its job lease there). */
-typedef void (*csv_progress_fn)(void *ctx, long rows_done);
+/* Called every few thousand staged or applied rows, and before each long step with that
+ * step's worst duration in seconds (0 otherwise): the worker renews its job lease there. */
+typedef void (*csv_progress_fn)(void *ctx, long rows_done, int next_step_s);
 
 /* 1. Checks the file at path: 0 with res->rows, -1 refused with res->message. */
 int csv_import_check(enum recon_format format, const char *path, struct csv_import_result *res);

@@ -26,6 +26,7 @@ struct db {
     struct cached_stmt cache[CACHE_SLOTS];
     char err[512];
     unsigned errnum;
+    unsigned io_timeout_s;        /* 0: db.timeout; else this (a bulk connection) */
 };
 
 /* Client-side codes meaning "the connection is gone" (2006/2013) or that the server no
@@ -60,11 +61,11 @@ static int connect_now(db_t *db)
         set_err(db, 0, "out of memory");
         return -1;
     }
-    unsigned int t = (unsigned int)cfg->db_timeout;
+    unsigned int t = (unsigned int)cfg->db_timeout, io = db->io_timeout_s ? db->io_timeout_s : t;
     my_bool off = 0;
     mysql_optionsv(db->my, MYSQL_OPT_CONNECT_TIMEOUT, &t);
-    mysql_optionsv(db->my, MYSQL_OPT_READ_TIMEOUT, &t);
-    mysql_optionsv(db->my, MYSQL_OPT_WRITE_TIMEOUT, &t);
+    mysql_optionsv(db->my, MYSQL_OPT_READ_TIMEOUT, &io);
+    mysql_optionsv(db->my, MYSQL_OPT_WRITE_TIMEOUT, &io);
     mysql_optionsv(db->my, MYSQL_OPT_RECONNECT, &off);
     mysql_optionsv(db->my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
     mysql_optionsv(db->my, MYSQL_INIT_COMMAND,
@@ -96,6 +97,23 @@ db_t *db_open(const struct config *cfg, char *err, size_t errlen)
         return NULL;
     }
     db->cfg = cfg;
+    if (connect_now(db) < 0) {
+        snprintf(err, errlen, "%s", db->err);
+        db_close(db);
+        return NULL;
+    }
+    return db;
+}
+
+db_t *db_open_bulk(const struct config *cfg, char *err, size_t errlen)
+{
+    db_t *db = calloc(1, sizeof *db);
+    if (!db) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    db->cfg = cfg;
+    db->io_timeout_s = DB_BULK_TIMEOUT_S;
     if (connect_now(db) < 0) {
         snprintf(err, errlen, "%s", db->err);
         db_close(db);

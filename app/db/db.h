@@ -52,6 +52,11 @@ void dbrows_free(struct dbrows *r);
 typedef int (*db_row_fn)(void *ctx, int ncols, char **cells, size_t *lens);
 
 db_t *db_open(const struct config *cfg, char *err, size_t errlen);
+/* A connection for bulk statements (a million-row INSERT ... SELECT may run for minutes):
+ * its reads and writes may wait DB_BULK_TIMEOUT_S instead of db.timeout, which is meant to
+ * notice a dead server quickly. Connects at once, like db_open. */
+#define DB_BULK_TIMEOUT_S 3600
+db_t *db_open_bulk(const struct config *cfg, char *err, size_t errlen);
 /* A handle that connects on first use (and after any loss): for servers that must keep
  * running while the database is down. NULL only when out of memory. */
 db_t *db_lazy(const struct config *cfg);

@@ -15,11 +15,14 @@ struct lease {
     struct job *job;
 };
 
-static void renew(void *ctx, long rows_done)
+/* On the worker's own connection (the import's is busy in its transaction): the usual lease,
+ * or longer before a step that may take longer than that. */
+static void renew(void *ctx, long rows_done, int next_step_s)
 {
     (void)rows_done;
     struct lease *l = ctx;
-    jobs_heartbeat(l->env->db, l->job, l->env->lease_seconds);
+    int s = l->env->lease_seconds;
+    jobs_heartbeat(l->env->db, l->job, next_step_s > s ? next_step_s : s);
 }
 
 int job_csv_import(struct job_env *env, struct job *job, char *err, size_t errlen)
@@ -35,7 +38,15 @@ int job_csv_import(struct job_env *env, struct job *job, char *err, size_t errle
     }
     struct lease l = {env, job};
     struct csv_import_result res;
-    if (csv_import_run(env->db, job->tenant_id, import_id, renew, &l, &res) == 0) {
+    char e[300];
+    db_t *bulk = db_open_bulk(env->cfg, e, sizeof e);
+    if (!bulk) {
+        snprintf(err, errlen, "cannot connect to the database: %s", e);
+        return -1;
+    }
+    int rc = csv_import_run(bulk, job->tenant_id, import_id, renew, &l, &res);
+    db_close(bulk);
+    if (rc == 0) {
         log_info("csv_import tenant=%lld import=%lld: %s", job->tenant_id, import_id, res.message);
         return 0;
     }

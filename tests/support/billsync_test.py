@@ -18,6 +18,10 @@ def stack_session():
     """One billsync stack (MariaDB, sandboxes, SMTP sink, web pool, worker, nginx) in a
     temporary directory on free loopback ports; stopped by PID even when tests fail."""
     base = tempfile.mkdtemp(prefix="billsync-e2e-")
+    # A run stopped with SIGTERM (a CI time limit, `kill`) still stops its stack: nginx and
+    # MariaDB would otherwise outlive it.
+    import signal
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     # Cheap argon2 parameters keep the many sign-ins of the suite fast; production uses
     # the defaults of conf/billsync.conf.example.
     st = stackmod.Stack(base, detach=False, settings={
