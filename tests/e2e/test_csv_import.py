@@ -128,3 +128,25 @@ def test_upload_through_the_connections_page(stack, tmp_path):
     r = admin.post("/settings/connections/upload", data=b"--nope\r\n",
                    headers={"Content-Type": "multipart/form-data; boundary=zzz"})
     assert r.status_code == 400
+
+
+def test_oversized_part_headers_are_refused_and_no_child_dies(stack):
+    """The upload that overflowed the multipart reader's header buffer (more than 8 KiB of part
+    headers, the blank line after them, all in the first read): a 400, every web child alive."""
+    from billsync_test import children_of, csrf_from, log_lines, log_size, signed_in
+    admin = signed_in(stack)
+    conn = csv_connection(stack, admin.tenant)
+    tok = csrf_from(admin.get("/settings/connections").text)
+    kids = set(children_of(stack.pid("web")))
+    mark = log_size(stack, "web")
+    for pad in (8200, 9000, 60000):
+        body = ("--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\nX-Pad: "
+                + "a" * pad + "\r\n\r\nx\r\n--XyZ--\r\n")
+        r = admin.post(f"/settings/connections/upload?id={conn}&csrf={tok}", data=body.encode(),
+                       headers={"Content-Type": "multipart/form-data; boundary=XyZ"})
+        assert r.status_code == 400 and "bytes of headers" in r.text, (pad, r.status_code)
+    assert admin.get("/settings/connections").status_code == 200
+    assert set(children_of(stack.pid("web"))) == kids, "no web child was replaced"
+    log = "\n".join(log_lines(stack, "web", mark))
+    assert "died by signal" not in log and "exited with status" not in log, log[-2000:]
+    assert sql(stack, f"SELECT COUNT(*) FROM csv_imports WHERE connection_id = {conn}").strip() == "0"
