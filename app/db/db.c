@@ -89,7 +89,7 @@ static int reconnect(db_t *db)
     return connect_now(db);
 }
 
-db_t *db_open(const struct config *cfg, char *err, size_t errlen)
+static db_t *open_now(const struct config *cfg, unsigned io_timeout_s, char *err, size_t errlen)
 {
     db_t *db = calloc(1, sizeof *db);
     if (!db) {
@@ -97,6 +97,7 @@ db_t *db_open(const struct config *cfg, char *err, size_t errlen)
         return NULL;
     }
     db->cfg = cfg;
+    db->io_timeout_s = io_timeout_s;
     if (connect_now(db) < 0) {
         snprintf(err, errlen, "%s", db->err);
         db_close(db);
@@ -105,21 +106,11 @@ db_t *db_open(const struct config *cfg, char *err, size_t errlen)
     return db;
 }
 
+db_t *db_open(const struct config *cfg, char *err, size_t errlen) { return open_now(cfg, 0, err, errlen); }
+
 db_t *db_open_bulk(const struct config *cfg, char *err, size_t errlen)
 {
-    db_t *db = calloc(1, sizeof *db);
-    if (!db) {
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
-    db->cfg = cfg;
-    db->io_timeout_s = DB_BULK_TIMEOUT_S;
-    if (connect_now(db) < 0) {
-        snprintf(err, errlen, "%s", db->err);
-        db_close(db);
-        return NULL;
-    }
-    return db;
+    return open_now(cfg, DB_BULK_TIMEOUT_S, err, errlen);
 }
 
 db_t *db_lazy(const struct config *cfg)

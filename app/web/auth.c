@@ -54,3 +54,13 @@ int auth_is_local_path(const char *p)
     return p && p[0] == '/' && p[1] != '/' && p[1] != '\\' && !strpbrk(p, "\r\n\t") &&
            !strstr(p, "/\\");
 }
+
+void auth_throttle_message(char *buf, size_t n, int t, const char *what, long long wait_s)
+{
+    long long min = (wait_s + 59) / 60;
+    if (t < 0)
+        snprintf(buf, n, "This is not available right now. Try again in a minute.");
+    else
+        snprintf(buf, n, "Too many %s. For your safety, try again in %lld minute%s.", what, min,
+                 min == 1 ? "" : "s");
+}

@@ -14,5 +14,8 @@ void auth_audit(struct web *w, long long tenant_id, long long user_id, const cha
                 const char *action, const char *subject, const char *detail);
 /* A local path to go to after sign-in: "/x?y" yes; "//host", "/\host", "http:..." no. */
 int auth_is_local_path(const char *p);
+/* "Too many <what>. For your safety, try again in N minutes." for a throttle's answer (t: 1
+ * refused after wait_s seconds; -1 the count could not be read: "not available right now"). */
+void auth_throttle_message(char *buf, size_t n, int t, const char *what, long long wait_s);
 
 #endif

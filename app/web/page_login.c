@@ -71,13 +71,6 @@ static void redirect_with_next(struct web *w, const char *path, const char *next
     }
 }
 
-static void wait_message(char *buf, size_t n, long long wait_s)
-{
-    long long min = (wait_s + 59) / 60;
-    snprintf(buf, n, "Too many failed sign-ins. For your safety, try again in %lld minute%s.", min,
-             min == 1 ? "" : "s");
-}
-
 static void login_post(struct web *w)
 {
     char email[255];
@@ -91,10 +84,7 @@ static void login_post(struct web *w)
     int t = throttle_check(w->db, email, w->req.remote_addr, &wait_s);
     if (t != 0) {
         char msg[160];
-        if (t < 0)
-            snprintf(msg, sizeof msg, "Sign-in is not available right now. Try again in a minute.");
-        else
-            wait_message(msg, sizeof msg, wait_s);
+        auth_throttle_message(msg, sizeof msg, t, "failed sign-ins", wait_s);
         show_form(w, email, msg, t < 0 ? 503 : 429);
         return;
     }
@@ -200,7 +190,7 @@ void page_login_2fa(struct web *w)
         }
         char msg[160];
         if (t == 1) {
-            wait_message(msg, sizeof msg, wait_s);
+            auth_throttle_message(msg, sizeof msg, 1, "failed sign-ins", wait_s);
         } else {
             throttle_record_failure(w->db, u.email, w->req.remote_addr);
             auth_audit(w, 0, 0, NULL, "login.failure", u.email, "wrong or replayed 2FA code");

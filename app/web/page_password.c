@@ -72,12 +72,7 @@ void page_forgot(struct web *w)
             int t = throttle_forgot(w->db, email, w->req.remote_addr, &wait_s);
             if (t != 0) {
                 char msg[200];
-                long long min = (wait_s + 59) / 60;
-                if (t < 0)
-                    snprintf(msg, sizeof msg, "Reset links cannot be sent right now. Try again in a minute.");
-                else
-                    snprintf(msg, sizeof msg, "Too many reset requests. Try again in %lld minute%s.", min,
-                             min == 1 ? "" : "s");
+                auth_throttle_message(msg, sizeof msg, t, "reset requests", wait_s);
                 hset(w, "Errors.email", msg);
                 hset(w, "Form.email", in);
                 w->resp.status = t < 0 ? 503 : 429;

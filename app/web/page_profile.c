@@ -55,12 +55,7 @@ static void change_password(struct web *w, const struct user *u)
     int t = throttle_check(w->db, u->email, w->req.remote_addr, &wait_s);
     if (t != 0) {
         char msg[160];
-        long long min = (wait_s + 59) / 60;
-        if (t < 0)
-            snprintf(msg, sizeof msg, "Your password cannot be checked right now. Try again in a minute.");
-        else
-            snprintf(msg, sizeof msg, "Too many wrong passwords. For your safety, try again in %lld minute%s.",
-                     min, min == 1 ? "" : "s");
+        auth_throttle_message(msg, sizeof msg, t, "wrong passwords", wait_s);
         hset(w, "Errors.current", msg);
         return;
     }
