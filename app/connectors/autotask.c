@@ -213,8 +213,11 @@ static int service_item(void *p, const json_t *item, struct conn_error *err)
     if (!sku)
         sku = jsonx_str(item, "catalogNumberPartNumber");
     snprintf(sv.sku, sizeof sv.sku, "%s", sku ? sku : "");
-    jsonx_money(item, "unitPrice", &sv.unit_price);
-    jsonx_money(item, "unitCost", &sv.unit_cost);
+    char what[80];
+    snprintf(what, sizeof what, "Autotask service %s", sv.id);
+    if (psa_opt_money(item, "unitPrice", what, &sv.unit_price, err) < 0 ||
+        psa_opt_money(item, "unitCost", what, &sv.unit_cost, err) < 0)
+        return -1;
     jsonx_bool(item, "isActive", &sv.active);
     return k->service(k->ctx, &sv) ? 1 : 0;
 }
@@ -265,8 +268,11 @@ static int cs_item(void *p, const json_t *item, struct conn_error *err)
                          (long long)r->id);
         return -1;
     }
-    jsonx_money(item, "unitPrice", &r->price);
-    jsonx_money(item, "unitCost", &r->cost);
+    char what[80];
+    snprintf(what, sizeof what, "Autotask contract service %lld", (long long)r->id);
+    if (psa_opt_money(item, "unitPrice", what, &r->price, err) < 0 ||
+        psa_opt_money(item, "unitCost", what, &r->cost, err) < 0)
+        return -1;
     const char *d = jsonx_str(item, "invoiceDescription");
     snprintf(r->name, sizeof r->name, "%s", d ? d : "");
     l->n++;
@@ -291,8 +297,11 @@ static int unit_item(void *p, const json_t *item, struct conn_error *err)
     struct cs_row *r = bsearch(&key, l->v, l->n, sizeof *l->v, cmp_row_id);
     if (r) {
         r->units += units;
-        jsonx_money(item, "price", &r->price);
-        jsonx_money(item, "cost", &r->cost);
+        char what[80];
+        snprintf(what, sizeof what, "Autotask contract service %lld's units row", (long long)key.id);
+        if (psa_opt_money(item, "price", what, &r->price, err) < 0 ||
+            psa_opt_money(item, "cost", what, &r->cost, err) < 0)
+            return -1;
     }
     return 0;
 }

@@ -150,8 +150,11 @@ static int service_item(void *p, const json_t *item, struct conn_error *err)
     }
     copy_text(sv.name, sizeof sv.name, name, ident);
     copy_text(sv.sku, sizeof sv.sku, ident, "");
-    jsonx_money(item, "price", &sv.unit_price);
-    jsonx_money(item, "cost", &sv.unit_cost);
+    char what[80];
+    snprintf(what, sizeof what, "ConnectWise catalog item %s", sv.id);
+    if (psa_opt_money(item, "price", what, &sv.unit_price, err) < 0 ||
+        psa_opt_money(item, "cost", what, &sv.unit_cost, err) < 0)
+        return -1;
     jsonx_bool(item, "inactiveFlag", &inactive);
     sv.active = !inactive;
     return k->service(k->ctx, &sv) ? 1 : 0;
@@ -209,8 +212,11 @@ static int add_item(void *p, const json_t *item, struct conn_error *err)
         psa_bad_response(err, "ConnectWise addition %lld has no quantity", (long long)a->id);
         return -1;
     }
-    jsonx_money(item, "unitPrice", &a->price);
-    jsonx_money(item, "unitCost", &a->cost);
+    char what[80];
+    snprintf(what, sizeof what, "ConnectWise addition %lld", (long long)a->id);
+    if (psa_opt_money(item, "unitPrice", what, &a->price, err) < 0 ||
+        psa_opt_money(item, "unitCost", what, &a->cost, err) < 0)
+        return -1;
     jsonx_date(item, "effectiveDate", &a->eff);
     a->in_effect = cw_in_effect(item, l->date);
     const char *d = jsonx_str(item, "description");

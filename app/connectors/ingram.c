@@ -2,6 +2,7 @@
  * one resource per product (MPN), and the month's rated-data report (source-apis.md 3). */
 #include "connectors/ingram.h"
 
+#include "connectors/src_common.h"
 #include "connectors/src_util.h"
 #include "net/jsonx.h"
 
@@ -65,12 +66,15 @@ static enum src_charge_type im_charge_type(const char *t)
 }
 
 /* An amount either as {"amount": "11.0350", "currency"} or as a bare value. */
-static void amount(const json_t *o, const char *key, money_t *out)
+/* An amount as {"amount": 11.035, "currency": "USD"} or a bare number or string. Absent is 0;
+ * present and unreadable fails, naming the record (never a silent 0). */
+static int amount(const json_t *o, const char *key, const char *what, money_t *out, struct conn_error *err)
 {
     char path[64];
     snprintf(path, sizeof path, "%s.amount", key);
-    if (jsonx_money(o, path, out) < 0)
-        jsonx_money(o, key, out);
+    if (json_is_object(jsonx_get(o, key)))
+        return src_opt_money(o, path, what, out, err);
+    return src_opt_money(o, key, what, out, err);
 }
 
 /* ---- errors ------------------------------------------------------------------------------ */
@@ -305,9 +309,11 @@ static int emit_resources(const json_t *d, const struct src_subscription *s, str
         srcu_copy(r.company_id, sizeof r.company_id, s->company_id);
         srcu_copy(r.name, sizeof r.name, jsonx_str(p, "name"));
         srcu_copy(r.sku, sizeof r.sku, mpn);
-        jsonx_qty(p, "quantity", &r.quantity);
-        amount(p, "unitCost", &r.unit_cost);
-        amount(p, "unitPrice", &r.unit_price);
+        char what[200];
+        snprintf(what, sizeof what, "%s's subscription %s, product %s,", IM_LABEL, s->id, mpn);
+        if (src_opt_qty(p, "quantity", what, &r.quantity, err) < 0 ||
+            amount(p, "unitCost", what, &r.unit_cost, err) < 0 || amount(p, "unitPrice", what, &r.unit_price, err) < 0)
+            return -1;
         const char *cur = jsonx_str(p, "unitPrice.currency");
         if (!cur)
             cur = jsonx_str(p, "unitCost.currency");
@@ -415,12 +421,15 @@ static int on_report_row(const json_t *row, struct charge_ctx *x, struct conn_er
     if (cdate_parse(cell(row, "Charge End Date"), &ch.period_end) < 0)
         memset(&ch.period_end, 0, sizeof ch.period_end);
     ch.effective = ch.period_start;
-    jsonx_qty(row, "Quantity", &ch.quantity);
-    jsonx_money(row, "Unit Cost", &ch.unit_cost);
-    jsonx_money(row, "Unit Price", &ch.unit_price);
+    char what[300];
+    snprintf(what, sizeof what, "The rated-data report's line for subscription %s, %s,", sub, mpn);
     /* Extended amounts are already scaled by Duration: taken as they are. */
-    jsonx_money(row, "Extended Cost", &ch.extended_cost);
-    jsonx_money(row, "Extended Price", &ch.extended_price);
+    if (src_opt_qty(row, "Quantity", what, &ch.quantity, err) < 0 ||
+        src_opt_money(row, "Unit Cost", what, &ch.unit_cost, err) < 0 ||
+        src_opt_money(row, "Unit Price", what, &ch.unit_price, err) < 0 ||
+        src_opt_money(row, "Extended Cost", what, &ch.extended_cost, err) < 0 ||
+        src_opt_money(row, "Extended Price", what, &ch.extended_price, err) < 0)
+        return -1;
     const char *cur = cell(row, "Currency");
     srcu_copy(ch.currency, sizeof ch.currency, strlen(cur) == 3 ? cur : "");
     ch.term_months = srcu_period_text_months(cell(row, "Subscription Period"));

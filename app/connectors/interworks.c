@@ -2,6 +2,7 @@
  * pricingInfo) and invoice lines through the Platform API, version 3 or 2.2 (source-apis.md 1). */
 #include "connectors/interworks.h"
 
+#include "connectors/src_common.h"
 #include "connectors/src_util.h"
 #include "net/jsonx.h"
 
@@ -429,10 +430,11 @@ static int read_pricing(struct iw *w, const char *sub_id, struct src_resource *r
         srcu_bad_response(err, "%s's pricing answer for subscription %s is not an object", IW_LABEL, sub_id);
         rc = -1;
     }
-    if (rc == 0) {
-        jsonx_money(doc, "costPrice", &r->unit_cost);
-        jsonx_money(doc, "finalUnitPrice", &r->unit_price);
-    }
+    char what[200];
+    snprintf(what, sizeof what, "%s's pricing of subscription %s", IW_LABEL, sub_id);
+    if (rc == 0 && (src_opt_money(doc, "costPrice", what, &r->unit_cost, err) < 0 ||
+                    src_opt_money(doc, "finalUnitPrice", what, &r->unit_price, err) < 0))
+        rc = -1;
     json_decref(doc);
     return rc;
 }
@@ -457,7 +459,10 @@ static int on_resource(struct iw *w, const json_t *j, void *ctx, struct conn_err
     const char *product = jsonx_str(j, "product.name");
     srcu_copy(r.name, sizeof r.name, product && *product ? product : s.name);
     srcu_copy(r.sku, sizeof r.sku, jsonx_str(j, "product.code"));
-    jsonx_qty(j, "quantity", &r.quantity);
+    char what[200];
+    snprintf(what, sizeof what, "%s's subscription %s", IW_LABEL, s.id);
+    if (src_opt_qty(j, "quantity", what, &r.quantity, err) < 0)
+        return -1;
     set_currency(r.currency, x->currency, s.company_id, NULL);
     r.billing_cycle = s.billing_cycle;
     r.term_months = s.term_months;
@@ -521,12 +526,15 @@ static int on_line(struct iw *w, const json_t *l, void *ctx, struct conn_error *
     ch.frequency = unit_months ? srcu_cycle_of_months(unit_months) : SRC_ONE_TIME;
     ch.type = x->credit ? SRC_CHARGE_REFUND : line_type(ch.period_start, ch.period_end, unit_months);
     ch.effective = ch.period_start;
-    jsonx_qty(sub, "quantity", &ch.quantity);
+    char what[200];
+    snprintf(what, sizeof what, "%s's invoice line %s", IW_LABEL, ch.id);
     /* Money exactly as the platform states it; its totals are already prorated. */
-    jsonx_money(l, "costPrice", &ch.unit_cost);
-    jsonx_money(l, "finalPrice", &ch.unit_price);
-    jsonx_money(l, "costTotal", &ch.extended_cost);
-    jsonx_money(l, "finalTotal", &ch.extended_price);
+    if (src_opt_qty(sub, "quantity", what, &ch.quantity, err) < 0 ||
+        src_opt_money(l, "costPrice", what, &ch.unit_cost, err) < 0 ||
+        src_opt_money(l, "finalPrice", what, &ch.unit_price, err) < 0 ||
+        src_opt_money(l, "costTotal", what, &ch.extended_cost, err) < 0 ||
+        src_opt_money(l, "finalTotal", what, &ch.extended_price, err) < 0)
+        return -1;
     set_currency(ch.currency, x->currency, ch.company_id, x->inv_currency);
     ch.term_months = (int)json_integer_value(json_object_get(x->terms, ch.subscription_id));
     return x->e->charge(x->e->ctx, &ch) ? 1 : 0;

@@ -165,3 +165,15 @@ int psa_write_outcome_unknown(const struct http_response *r, int remote_error_pa
         return 1;
     return r->status >= 500 && !remote_error_parsed;
 }
+
+int psa_opt_money(const json_t *o, const char *key, const char *what, money_t *out,
+                  struct conn_error *err)
+{
+    const json_t *v = jsonx_get(o, key);
+    if (!v || (json_is_string(v) && json_string_length(v) == 0))
+        return 0;
+    if (jsonx_money(o, key, out) == 0)
+        return 0;
+    psa_bad_response(err, "%s has a %s that is not an amount", what, key);
+    return -1;
+}

@@ -54,6 +54,11 @@ int psa_marker_item(void *search, const json_t *item, struct conn_error *err);
 /* A response body as JSON; on failure err is CONN_BAD_RESPONSE naming what was read. */
 int psa_parse_body(const struct http_response *r, const char *system_label, const char *what,
                    json_t **doc, struct conn_error *err);
+/* An amount that may be absent (JSON null, "" or missing: *out stays 0) but, when stated,
+ * must read as money: otherwise CONN_BAD_RESPONSE naming what ("Autotask service 12") and
+ * the field. A price billsync cannot read must never become a price of 0. */
+int psa_opt_money(const json_t *o, const char *key, const char *what, money_t *out,
+                  struct conn_error *err);
 /* err = CONN_BAD_RESPONSE with a formatted message. */
 void psa_bad_response(struct conn_error *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

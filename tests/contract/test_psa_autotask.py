@@ -4,6 +4,7 @@ paging, every fault knob (retried, or reported with Autotask's own words and no 
 write), tolerant/strict parsing, picklists by label, unit changes verified through
 ContractServiceUnits, one-time charges, and the per-entity thread limit under concurrency."""
 import datetime as dt
+import json
 
 import pytest
 from testclock import today
@@ -356,3 +357,15 @@ def test_concurrent_processes_never_exceed_the_thread_limit(sb, probe):
     assert max(peaks.values()) <= 3, peaks
     assert peaks["Companies"] == 3, peaks          # the cap was actually reached
     assert stats["thread_limit_refusals"] == 0
+
+
+@pytest.mark.parametrize("price", ["12,50", "NaN", "twelve", "1e400"])
+def test_an_unreadable_price_fails_the_read_naming_the_record(sb, probe, price):
+    """A price billsync cannot read is never taken as 0 (it would become the MSP's sell price)."""
+    body = json.dumps({"items": [{"id": 4711, "name": "Odd Service", "unitPrice": price, "unitCost": 1,
+                                  "isActive": True}],
+                       "pageDetails": {"count": 1, "requestCount": 500, "prevPageUrl": None, "nextPageUrl": None}})
+    sb.fault(system="autotask", kind="garbage_body", path="/Services/query", params={"body": body})
+    err = probe.error("services")
+    assert err["kind"] == "bad_response"
+    assert "Autotask service 4711 has a unitPrice that is not an amount" in err["message"]

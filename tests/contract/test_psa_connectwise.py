@@ -6,6 +6,7 @@ rule, unit changes (PATCH vs new addition) verified by reading the additions bac
 charges keyed in the addition description, and creates."""
 import base64
 import datetime as dt
+import json
 
 import pytest
 
@@ -320,3 +321,13 @@ def test_creates_pick_free_identifiers_contacts_types_and_cycles(sb, probe):
     assert item["price"] == 9.99 and item["customerDescription"] == "Widgets for all"
     err = probe.error("create-service", "Cloud Widget", "CW-WIDGET", 9.99, 5.5)
     assert err["kind"] == "rejected" and "Product ID already in use." in err["message"]
+
+
+@pytest.mark.parametrize("cost", ["12,50", "NaN", "a lot"])
+def test_an_unreadable_cost_fails_the_read_naming_the_record(sb, probe, cost):
+    body = json.dumps([{"id": 815, "description": "Odd Product", "identifier": "ODD-1", "price": 5,
+                        "cost": cost, "inactiveFlag": False}])
+    sb.fault(system="connectwise", kind="garbage_body", path="procurement/catalog", params={"body": body})
+    err = probe.error("services")
+    assert err["kind"] == "bad_response"
+    assert "ConnectWise catalog item 815 has a cost that is not an amount" in err["message"]

@@ -296,3 +296,20 @@ def test_report_row_without_a_required_column(sb, probe):
     sb.fault(system=SYSTEM, kind="garbage_body", path="/report-files/", params={"body": body})
     err = probe.error("charges", month())
     assert err["kind"] == "bad_response" and "Resource MPN" in err["message"]
+
+
+@pytest.mark.parametrize("qty", ["12,50", "NaN", "twelve", {"value": 3}])
+def test_an_unreadable_quantity_fails_the_read_naming_the_record(sb, probe, qty):
+    """Never a silent 0: a quantity billsync cannot read would plan a decrease to 0 seats."""
+    detail = sb.call(SYSTEM, "GET", "/marketplace/us/subscriptions/1000402", headers={
+        "X-Subscription-Key": CREDS["subscription_key"], "Authorization": "Bearer " + sb.call(
+            SYSTEM, "POST", "/marketplace/us/token", auth=(CREDS["username"], CREDS["password"]),
+            headers={"X-Subscription-Key": CREDS["subscription_key"]},
+            json={"marketplace": "us"}).json()["token"]}).json()
+    mpn = detail["products"][0]["mpn"]
+    detail["products"][0]["quantity"] = qty
+    sb.fault(system=SYSTEM, kind="garbage_body", path="/subscriptions/1000402$",
+             params={"body": json.dumps(detail)})
+    err = probe.error("resources")
+    assert err["kind"] == "bad_response"
+    assert f"subscription 1000402, product {mpn}, has a quantity that is not a quantity" in err["message"]

@@ -325,3 +325,13 @@ def test_garbage_token_answer_and_line_without_id(sb, probe):
                                          "paging": {"totalPages": 1}})})
     err = probe.error("charges", month())
     assert err["kind"] == "bad_response" and "has no id (invoice line)" in err["message"]
+
+
+@pytest.mark.parametrize("value", ["12,50", "NaN", "n/a"])
+def test_an_unreadable_price_fails_the_read_naming_the_record(sb, probe, value):
+    body = json.dumps({"costPrice": value, "finalUnitPrice": 15.0, "quantity": 3})
+    sb.fault(system=SYSTEM, kind="garbage_body", path="pricingInfo", params={"body": body})
+    err = probe.error("resources")
+    assert err["kind"] == "bad_response"
+    assert "interworks.cloud's pricing of subscription" in err["message"]
+    assert "has a costPrice that is not an amount" in err["message"]
