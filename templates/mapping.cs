@@ -112,7 +112,7 @@
         <form method="post" action="/mapping" class="inline"><?cs call:setform("resource", r.id, r.name) ?>
           <select name="target" aria-label="Service for <?cs var:r.name ?>">
             <option value="">Please select a service</option>
-            <?cs each:v = s.Services ?><option value="<?cs var:v.value ?>"<?cs if:v.value == r.sugg.id ?> selected<?cs /if ?>><?cs var:v.name ?><?cs if:v.group == "contract" ?> (on the contract, <?cs var:v.units ?> units)<?cs else ?> (catalogue)<?cs /if ?></option><?cs /each ?>
+            <?cs each:v = s.Services ?><option value="<?cs var:v.value ?>"<?cs if:v.value == r.sugg.id ?> selected<?cs /if ?>><?cs var:v.name ?><?cs if:v.group == "contract" ?> (on the contract, <?cs var:v.units ?> unit<?cs if:v.units != "1" ?>s<?cs /if ?>)<?cs else ?> (catalogue)<?cs /if ?></option><?cs /each ?>
           </select>
           <button type="submit" name="action" value="set">Set Relation</button>
           <button type="submit" name="action" value="create" class="secondary">Create service</button></form>

@@ -16,6 +16,7 @@
 #include "db/jobs.h"
 #include "db/migrate.h"
 #include "net/http.h"
+#include "worker/handlers.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -350,17 +351,49 @@ static int cmd_keygen(int argc, char **argv)
 
 static int cmd_job(int argc, char **argv)
 {
-    static const char help[] = "usage: billsync job add KIND [PAYLOAD-JSON]\n"
-                               "Enqueues a job (e.g. selftest '{\"sleep_ms\":100}').\n";
+    static const char help[] =
+        "usage: billsync job add KIND [--tenant NAME-OR-ID] [PAYLOAD-JSON]\n"
+        "Enqueues a job, e.g. selftest '{\"sleep_ms\":100}', or sync --tenant \"Demo MSP\".\n"
+        "sync, post, usage, refresh, pull_charges, review_charges and csv_import run for one\n"
+        "tenant and need --tenant.\n";
     if (wants_help(argc, argv, help))
         return 0;
     if (argc < 2 || strcmp(argv[0], "add")) {
         fputs(help, stderr);
         return 2;
     }
+    const char *kind = argv[1], *tenant_arg = NULL, *payload = NULL;
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--tenant") && i + 1 < argc)
+            tenant_arg = argv[++i];
+        else if (!payload && argv[i][0] != '-')
+            payload = argv[i];
+        else {
+            fputs(help, stderr);
+            return 2;
+        }
+    }
+    int k = handlers_kind(kind);
+    if (k == 0) {
+        fprintf(stderr, "billsync: job add: no job kind '%s'; the kinds are:", kind);
+        for (size_t i = 0; handlers_kind_at(i); i++)
+            fprintf(stderr, " %s", handlers_kind_at(i));
+        fputc('\n', stderr);
+        return 2;
+    }
+    if (k == 2 && !tenant_arg) {
+        fprintf(stderr, "billsync: job add: a %s job runs for one tenant: name it with --tenant\n", kind);
+        return 2;
+    }
     db_t *db = open_db();
+    long long tenant = 0;
+    if (tenant_arg && tenant_find(db, tenant_arg, &tenant) != 1) {
+        fprintf(stderr, "billsync: job add: no tenant '%s'\n", tenant_arg);
+        db_close(db);
+        return 1;
+    }
     long long id;
-    int rc = jobs_enqueue(db, 0, argv[1], argc > 2 ? argv[2] : NULL, NULL, 0, &id);
+    int rc = jobs_enqueue(db, tenant, kind, payload, NULL, 0, &id);
     if (rc < 0)
         fprintf(stderr, "billsync: job add: %s\n", db_error(db));
     else

@@ -95,6 +95,12 @@ static void resources(struct web *w, const char *prefix, long long conn, const c
             static const char *const cols[] = {"value", "name", "sku", "units", "group"};
             for (int c = 0; c < 5; c++)
                 hsetf(w, dbrows_get(&svc, k, c), "%s.Services.%d.%s", prefix, k, cols[c]);
+            const char *units = dbrows_get(&svc, k, 3);   /* stored in 1/1000: shown as seats */
+            if (units && *units) {
+                char u[32];
+                qty_format(dbrows_int(&svc, k, 3, 0), u, sizeof u);
+                hsetf(w, u, "%s.Services.%d.units", prefix, k);
+            }
         }
     }
     for (int i = 0; i < r.nrows; i++) {

@@ -82,17 +82,31 @@ static int job_mail(struct job_env *env, struct job *job, char *err, size_t errl
 static const struct {
     const char *kind;
     job_fn fn;
+    int per_tenant;               /* runs for one tenant: a job without one can never succeed */
 } table[] = {
-    {"selftest", job_selftest},
-    {"mail", job_mail},
-    {"refresh", job_refresh},
-    {"sync", job_sync},
-    {"post", job_post},
-    {"pull_charges", job_pull_charges},
-    {"review_charges", job_review_charges},
-    {"usage", job_usage},
-    {"csv_import", job_csv_import},
+    {"selftest", job_selftest, 0},
+    {"mail", job_mail, 0},
+    {"refresh", job_refresh, 1},
+    {"sync", job_sync, 1},
+    {"post", job_post, 1},
+    {"pull_charges", job_pull_charges, 1},
+    {"review_charges", job_review_charges, 1},
+    {"usage", job_usage, 1},
+    {"csv_import", job_csv_import, 1},
 };
+
+int handlers_kind(const char *kind)
+{
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+        if (strcmp(table[i].kind, kind) == 0)
+            return table[i].per_tenant ? 2 : 1;
+    return 0;
+}
+
+const char *handlers_kind_at(size_t i)
+{
+    return i < sizeof table / sizeof table[0] ? table[i].kind : NULL;
+}
 
 job_fn handlers_find(const char *kind)
 {

@@ -18,5 +18,9 @@ struct job_env {
 typedef int (*job_fn)(struct job_env *env, struct job *job, char *err, size_t errlen);
 
 job_fn handlers_find(const char *kind);
+/* 0: no such kind; 1: a kind that needs no tenant; 2: a kind that runs for one tenant. */
+int handlers_kind(const char *kind);
+/* The i-th kind's name (NULL past the last): for listing them. */
+const char *handlers_kind_at(size_t i);
 
 #endif

@@ -154,6 +154,25 @@ def billsync(stack, *args, env=None, input=None):
                           capture_output=True, text=True, input=input)
 
 
+def test_job_add_names_its_tenant_and_refuses_jobs_that_could_never_run(stack):
+    r = billsync(stack, "job", "add", "sync")
+    assert r.returncode == 2 and "runs for one tenant: name it with --tenant" in r.stderr
+    r = billsync(stack, "job", "add", "synk", "--tenant", "1")
+    assert r.returncode == 2 and "no job kind 'synk'" in r.stderr and " sync " in r.stderr
+    r = billsync(stack, "job", "add", "sync", "--tenant", "No Such MSP Anywhere")
+    assert r.returncode == 1 and "no tenant" in r.stderr
+    name = "Job MSP " + str(os.getpid())
+    stack.billsync("tenant", "add", name)
+    r = billsync(stack, "job", "add", "post", "--tenant", name)
+    assert r.returncode == 0, r.stderr
+    jid = int(r.stdout.split()[1])
+    got = stack._mysql(f"SELECT t.name, j.kind FROM jobs j JOIN tenants t ON t.id = j.tenant_id WHERE j.id = {jid}",
+                       "billsync").strip().split("\t")
+    assert got == [name, "post"]
+    r = billsync(stack, "job", "add", "selftest", '{"sleep_ms":1}')
+    assert r.returncode == 0 and r.stdout.startswith("job ")
+
+
 def test_second_migrate_is_a_no_op(stack):
     r = billsync(stack, "migrate")
     assert r.returncode == 0 and r.stdout.strip() == "database is up to date"

@@ -67,7 +67,13 @@ def test_map_company_contract_service_and_reconcile(stack):
     assert "Linked Repair &amp; Wear Inc.." in page
     contract = sql(stack, f"SELECT psa_id FROM psa_contracts WHERE tenant_id = {t} AND company_psa_id = '{rw_account}'"
                           " AND contract_type = 'recurring' LIMIT 1").strip()
-    set_relation(admin, "subscription", row_id(stack, "src_subscriptions", t, "rw-exo"), contract)
+    page = set_relation(admin, "subscription", row_id(stack, "src_subscriptions", t, "rw-exo"), contract)
+    # the service choices show the contract's seats as seats (stored in 1/1000 units)
+    shown = sorted(re.findall(r"\(on the contract, ([0-9.]+) units?\)", page))
+    stored = sql(stack, f"SELECT units FROM psa_contract_services WHERE tenant_id = {t} AND contract_psa_id = "
+                        f"'{contract}' AND gone = 0").split()
+    assert shown and shown == sorted(str(int(u) // 1000) if int(u) % 1000 == 0 else str(int(u) / 1000)
+                                     for u in stored), (shown, stored)
     service = sql(stack, f"SELECT psa_id FROM psa_services WHERE tenant_id = {t} AND name = 'Exchange Online (Plan 1)'").strip()
     before = sql(stack, f"SELECT COALESCE(MAX(units), 0) FROM psa_contract_services WHERE tenant_id = {t} AND "
                         f"contract_psa_id = '{contract}' AND service_psa_id = '{service}'").strip()
