@@ -15,9 +15,16 @@ int charges_annual_due(db_t *db, long long tenant_id, struct dbrows *out)
                     "  AND k.psa_id = l.psa_contract_id"
                     " WHERE ch.tenant_id = ? AND ch.frequency = 'annual'"
                     " AND ch.charge_type IN ('one_time', 'recurring', 'proration')"
+                    /* The key is the subscription, the term (or the rest of it, for seats added
+                     * mid-term) and the seats: a re-issued or corrected invoice line for the same
+                     * thing is the same charge. Keys of earlier versions ended with the line id. */
                     " AND NOT EXISTS (SELECT 1 FROM charges_posted p WHERE p.tenant_id = ch.tenant_id"
-                    "  AND p.state = 'posted' AND p.charge_key = CONCAT('annual:', ch.connection_id, ':',"
-                    "  ch.subscription_source_id, ':', DATE_FORMAT(ch.period_start, '%Y-%m-%d'), ':', ch.line_id))"
+                    "  AND p.state = 'posted' AND p.charge_key IN ("
+                    "  CONCAT('annual:', ch.connection_id, ':', ch.subscription_source_id, ':',"
+                    "   DATE_FORMAT(ch.period_start, '%Y-%m-%d'), ':', DATE_FORMAT(ch.period_end, '%Y-%m-%d'), ':q',"
+                    "   ch.quantity),"
+                    "  CONCAT('annual:', ch.connection_id, ':', ch.subscription_source_id, ':',"
+                    "   DATE_FORMAT(ch.period_start, '%Y-%m-%d'), ':', ch.line_id)))"
                     " ORDER BY ch.period_start, ch.id LIMIT 500",
                     DB_PARAMS(DB_INT(tenant_id)), out);
 }

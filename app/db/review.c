@@ -97,9 +97,13 @@ static const char lines_sql[] =
     " COALESCE(a.state, ''), COALESCE(a.desired_units, 0), COALESCE(DATE_FORMAT(a.effective_date, '%Y-%m-%d'), ''),"
     " COALESCE(a.last_error, ''), k.name,"
     /* the one-time charge of an annual or usage line, keyed as worker/charges.c keys it */
-    " COALESCE((SELECT p.state FROM charges_posted p WHERE p.tenant_id = c.tenant_id AND p.charge_key ="
+    /* (an annual charge of an earlier version was keyed by its line id: either counts; "posted"
+     * sorts after "failed") */
+    " COALESCE((SELECT MAX(p.state) FROM charges_posted p WHERE p.tenant_id = c.tenant_id AND p.charge_key IN ("
     "   IF(c.charge_type = 'usage', CONCAT('usage:', c.connection_id, ':', c.resource_source_id, ':',"
     "   DATE_FORMAT(c.period_month, '%Y-%m')), CONCAT('annual:', c.connection_id, ':', c.subscription_source_id, ':',"
+    "   DATE_FORMAT(c.period_start, '%Y-%m-%d'), ':', DATE_FORMAT(c.period_end, '%Y-%m-%d'), ':q', c.quantity)),"
+    "   CONCAT('annual:', c.connection_id, ':', c.subscription_source_id, ':',"
     "   DATE_FORMAT(c.period_start, '%Y-%m-%d'), ':', c.line_id))), '')"
     " FROM src_charges c"
     " JOIN connections k ON k.tenant_id = c.tenant_id AND k.id = c.connection_id"

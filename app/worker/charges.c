@@ -47,9 +47,12 @@ int charges_post_annual(struct job_env *env, long long t, struct psa_pool *pool,
     if (charges_annual_due(env->db, t, &r) < 0)
         return -1;
     for (int i = 0; i < r.nrows; i++) {
+        /* One charge per subscription, term and seats (db/charges.c says why). */
         char key[191];
-        snprintf(key, sizeof key, "annual:%s:%s:%s:%s", dbrows_get(&r, i, 1), dbrows_get(&r, i, 2),
-                 dbrows_get(&r, i, 5), dbrows_get(&r, i, 0));
+        snprintf(key, sizeof key, "annual:%s:%s:%s:%s:q%s", dbrows_get(&r, i, 1), dbrows_get(&r, i, 2),
+                 dbrows_get(&r, i, 5), dbrows_get(&r, i, 6), dbrows_get(&r, i, 7));
+        if (charges_done(env->db, t, key) == 1)
+            continue;                     /* the same charge from another line of this run */
         const struct conn *c;
         const char *why;
         long long psa_conn = dbrows_int(&r, i, 12, 0);

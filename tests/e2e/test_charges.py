@@ -69,6 +69,12 @@ def test_annual_charge_once_per_period_and_mid_term_add_prorated(stack):
     add = [c for c in got if float(c["unitQuantity"]) == 2][0]
     assert abs(float(add["unitCost"]) - 377.79) < 0.005          # 755.58 / 2, as billed
     assert sql(stack, f"SELECT COUNT(*) FROM charges_posted WHERE tenant_id = {t} AND state = 'posted'").strip() == "2"
+    # the distributor re-issues the invoice: the same term and seats under new line ids
+    upload(admin, stack, [E3.format(qty=3, ext="1166.40", type="one_time", start=start, end=end, line="e3-1-r"),
+                          E3.format(qty=2, ext="755.58", type="proration", start=mid, end=end, line="e3-2-r")])
+    sync(admin, stack)
+    sync(admin, stack)
+    assert len(charges(stack, fixed)) == 2, "a corrected invoice line is not a second charge"
 
 
 def test_usage_in_each_mode(stack):
