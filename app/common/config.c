@@ -53,6 +53,7 @@ static const struct setting settings[] = {
     S("smtp", "password", smtp_password, 0, ""),
     I("smtp", "timeout_ms", smtp_timeout_ms, 100, 600000, "10000"),
     S("net", "slot_dir", slot_dir, 1, "var/run/slots"),
+    I("worker", "loss_hold_percent", loss_hold_percent, 0, 100, "50"),
     I("net", "timeout_ms", net_timeout_ms, 100, 600000, "30000"),
     I("net", "allow_insecure_http", net_allow_insecure_http, 0, 1, "0"),
     S("log", "level", log_level, 1, "info"),

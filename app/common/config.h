@@ -29,6 +29,7 @@ struct config {
     int lease_seconds;
     int poll_ms;
     int schedule_seconds;         /* how often a worker queues periodic jobs */
+    int loss_hold_percent;        /* a pull losing more of the linked resources is held */
     /* [security] */
     char key_file[CONFIG_STR];
     int argon2_ops;

@@ -209,6 +209,53 @@ int snap_finish_src(struct snap *s)
     return rc ? -1 : 0;
 }
 
+int snap_src_loss(struct snap *s, struct snap_loss *out)
+{
+    memset(out, 0, sizeof *out);
+    struct dbrows r;
+    if (db_query(s->db,
+                 "SELECT COUNT(*), COALESCE(SUM(missing), 0), COALESCE(SUM(IF(missing, r_qty, 0)), 0)"
+                 " FROM (SELECT r.last_seen < ? missing, r.quantity r_qty"
+                 "  FROM resource_links l JOIN src_resources r ON r.tenant_id = l.tenant_id"
+                 "  AND r.connection_id = l.src_connection_id AND r.source_id = l.src_resource_id"
+                 "  WHERE l.tenant_id = ? AND l.src_connection_id = ? AND l.active_key = 1 AND r.gone = 0) x",
+                 DB_PARAMS(DB_STR(s->started), T_C), &r) < 0)
+        return -1;
+    out->linked = (long)dbrows_int(&r, 0, 0, 0);
+    out->missing = (long)dbrows_int(&r, 0, 1, 0);
+    out->seats_missing = dbrows_int(&r, 0, 2, 0);
+    dbrows_free(&r);
+    /* companies all of whose linked resources are missing */
+    long long emptied = 0;
+    if (db_scalar(s->db,
+                  "SELECT COUNT(*) FROM (SELECT r.company_source_id FROM resource_links l"
+                  " JOIN src_resources r ON r.tenant_id = l.tenant_id AND r.connection_id = l.src_connection_id"
+                  "  AND r.source_id = l.src_resource_id"
+                  " WHERE l.tenant_id = ? AND l.src_connection_id = ? AND l.active_key = 1 AND r.gone = 0"
+                  " GROUP BY r.company_source_id HAVING MIN(r.last_seen < ?) = 1) x",
+                  DB_PARAMS(T_C, DB_STR(s->started)), &emptied) < 0)
+        return -1;
+    out->companies_emptied = (long)emptied;
+    return 0;
+}
+
+int snap_loss_held(struct snap *s, int *held)
+{
+    long long v = 0;
+    int found = db_scalar(s->db,
+                          "SELECT loss_held_at IS NOT NULL FROM connections WHERE tenant_id = ? AND id = ?",
+                          DB_PARAMS(T_C), &v);
+    *held = found == 1 && v;
+    return found < 0 ? -1 : 0;
+}
+
+int snap_set_loss_held(struct snap *s, int held)
+{
+    return db_exec(s->db,
+                   "UPDATE connections SET loss_held_at = IF(?, UTC_TIMESTAMP(6), NULL) WHERE tenant_id = ? AND id = ?",
+                   DB_PARAMS(DB_INT(held), T_C), NULL, NULL);
+}
+
 int refresh_set_status(db_t *db, long long tenant_id, long long connection_id,
                        const char *status, const char *message)
 {

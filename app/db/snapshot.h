@@ -28,6 +28,17 @@ int snap_src_charge(void *s, const struct src_charge *ch);
 int snap_finish_psa(struct snap *s);
 int snap_finish_src(struct snap *s);
 
+/* What marking gone would take from billing: linked resources of the connection that the pull
+ * did not see, of how many, their seats, and the companies that would lose every one. */
+struct snap_loss {
+    long linked, missing, companies_emptied;
+    long long seats_missing;      /* 1/1000 units */
+};
+int snap_src_loss(struct snap *s, struct snap_loss *out);
+/* The time a previous pull was held for a loss (0: none); set or clear it. */
+int snap_loss_held(struct snap *s, int *held);
+int snap_set_loss_held(struct snap *s, int held);
+
 int refresh_set_status(db_t *db, long long tenant_id, long long connection_id,
                        const char *status, const char *message);
 /* Queues a refresh of every connection of the tenant (one pending job per connection). */

@@ -8,6 +8,7 @@
 #include "common/secret_key.h"
 #include "connectors/psa.h"
 #include "connectors/source.h"
+#include "connectors/systems.h"
 #include "db/connections.h"
 #include "db/snapshot.h"
 
@@ -59,6 +60,45 @@ static int refresh_source(const struct source_connector *sc, const struct conn *
     return 0;
 }
 
+/* A pull that would take most of the connection's linked resources out of billing (more than
+ * worker.loss_hold_percent of them, or every one of a company) is more likely an empty or
+ * wrong answer than a customer base cancelling at once: the first such pull marks nothing
+ * gone and says why (1); a second pull that agrees confirms it (0, with a note). -1: error. */
+static int loss_guard(struct job_env *env, struct snap *s, const char *label, char *msg, size_t n,
+                      char *note, size_t nn)
+{
+    struct snap_loss l;
+    int held;
+    note[0] = 0;
+    if (snap_src_loss(s, &l) < 0 || snap_loss_held(s, &held) < 0)
+        return -1;
+    int big = l.missing > 0 &&
+              ((long long)l.missing * 100 > (long long)l.linked * env->cfg->loss_hold_percent ||
+               l.companies_emptied > 0);
+    char seats[32];
+    qty_format(l.seats_missing, seats, sizeof seats);
+    if (!big || held) {
+        if (held && snap_set_loss_held(s, 0) < 0)
+            return -1;
+        if (big)
+            snprintf(note, nn, "; a second pull confirmed that %ld of %ld linked resources (%s seats) are gone",
+                     l.missing, l.linked, seats);
+        return 0;
+    }
+    if (snap_set_loss_held(s, 1) < 0)
+        return -1;
+    if (l.companies_emptied > 0)
+        snprintf(msg, n, "held: %s returned no subscriptions for %ld compan%s that had %s seats (%ld of %ld "
+                 "linked resources). Nothing was changed and nothing is posted; the next pull that agrees "
+                 "confirms it.", label, l.companies_emptied, l.companies_emptied == 1 ? "y" : "ies", seats,
+                 l.missing, l.linked);
+    else
+        snprintf(msg, n, "held: %s no longer lists %ld of %ld linked resources (%s seats). Nothing was "
+                 "changed and nothing is posted; the next pull that agrees confirms it.", label, l.missing,
+                 l.linked, seats);
+    return 1;
+}
+
 int refresh_one(struct job_env *env, long long tenant_id, long long id, char *err, size_t errlen)
 {
     struct conn c;
@@ -78,13 +118,20 @@ int refresh_one(struct job_env *env, long long tenant_id, long long id, char *er
     struct conn_error ce;
     memset(&ce, 0, sizeof ce);
     long counts[4] = {0, 0, 0, 0};
-    int rc = -1;
+    int rc = -1, guard = 0;
+    char note[300] = "";
+    const struct system_info *si = system_find(system);
     if (snap_begin(&s, env->db, tenant_id, id) < 0) {
         snprintf(msg, sizeof msg, "database error: %s", db_error(env->db));
     } else if (!pc && !sc) {
         snprintf(msg, sizeof msg, "this version of billsync has no connector for %s", system);
     } else if ((pc ? refresh_psa(pc, &c, &s, &ce, counts) : refresh_source(sc, &c, &s, &ce, counts)) < 0) {
         snprintf(msg, sizeof msg, "%s%s%s", ce.message, ce.hint[0] ? " — " : "", ce.hint);
+    } else if (!pc && (guard = loss_guard(env, &s, si ? si->label : system, msg, sizeof msg, note,
+                                          sizeof note)) != 0) {
+        if (guard < 0)
+            snprintf(msg, sizeof msg, "database error: %s", db_error(env->db));
+        rc = guard < 0 ? -1 : 0;
     } else if ((pc ? snap_finish_psa(&s) : snap_finish_src(&s)) < 0) {
         snprintf(msg, sizeof msg, "database error: %s", db_error(env->db));
     } else {
@@ -92,12 +139,12 @@ int refresh_one(struct job_env *env, long long tenant_id, long long id, char *er
             snprintf(msg, sizeof msg, "%ld accounts, %ld contracts, %ld services, %ld contract services",
                      counts[0], counts[1], counts[2], counts[3]);
         else
-            snprintf(msg, sizeof msg, "%ld companies, %ld subscriptions, %ld resources", counts[0],
-                     counts[1], counts[2]);
+            snprintf(msg, sizeof msg, "%ld companies, %ld subscriptions, %ld resources%s", counts[0],
+                     counts[1], counts[2], note);
         rc = 0;
     }
     connection_close(&c);
-    refresh_set_status(env->db, tenant_id, id, rc == 0 ? "ok" : "failed", msg);
+    refresh_set_status(env->db, tenant_id, id, guard == 1 ? "held" : rc == 0 ? "ok" : "failed", msg);
     log_info("refresh connection=%lld system=%s: %s", id, system, msg);
     if (rc < 0)
         snprintf(err, errlen, "%s", msg);

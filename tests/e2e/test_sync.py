@@ -277,43 +277,62 @@ def test_per_link_approval_override(stack):
     assert "mapping.approval_override" in sql(stack, f"SELECT action FROM audit_log WHERE tenant_id = {L.t}")
 
 
+class Pax8Linked:
+    """A tenant with Autotask and Pax8 connections to the sandboxes, Lucerne Publishing's
+    Microsoft 365 Business Standard (7 seats) linked and reconciled."""
+
+    def __init__(self, stack):
+        from billsync_test import signed_in
+        self.stack = stack
+        self.ctl = ctl = f"http://127.0.0.1:{stack.sandbox['control']}"
+        requests.post(ctl + "/reset", json={"seed": "demo"}, timeout=10).raise_for_status()
+        admin = self.admin = signed_in(stack)
+        t = self.t = admin.tenant
+        at, px = stack.sandbox["autotask"], stack.sandbox["pax8"]
+        admin.form("/settings/connections?new=autotask", "/settings/connections", {
+            "action": "save", "system": "autotask", "name": "Autotask", "f_username": "api@demo-msp.example",
+            "f_secret": "demo-secret", "f_integration_code": "BILLSYNCDEMO",
+            "f_url": f"http://127.0.0.1:{at}/ATServicesRest/"})
+        admin.form("/settings/connections?new=pax8", "/settings/connections", {
+            "action": "save", "system": "pax8", "name": "Pax8", "f_url": f"http://127.0.0.1:{px}/v1",
+            "f_token_url": f"http://127.0.0.1:{px}/v1/token", "f_client_id": "pax8-demo-client-id",
+            "f_client_secret": "pax8-demo-client-secret"})
+        admin.form("/mapping", "/mapping", {"action": "refresh"})
+        wait_for(lambda: sql(stack, f"SELECT COUNT(*) FROM connections WHERE tenant_id = {t} AND refresh_status = 'ok'")
+                 .strip() == "2", 60, "both refreshes")
+        account = sql(stack, f"SELECT psa_id FROM psa_companies WHERE tenant_id = {t} AND name = 'Lucerne Publishing'").strip()
+        company = sql(stack, f"SELECT id FROM src_companies WHERE tenant_id = {t} AND name = 'Lucerne Publishing'").strip()
+        set_relation(admin, "company", company, account)
+        self.contract = sql(stack, f"SELECT psa_id FROM psa_contracts WHERE tenant_id = {t} AND company_psa_id = "
+                                   f"'{account}' AND contract_type = 'recurring' LIMIT 1").strip()
+        sub_row, self.sub_id = sql(stack, f"SELECT id, source_id FROM src_subscriptions WHERE tenant_id = {t} AND name = "
+                                          "'Microsoft 365 Business Standard' AND company_source_id = (SELECT source_id FROM "
+                                          f"src_companies WHERE id = {company})").strip().split("\t")
+        set_relation(admin, "subscription", sub_row, self.contract)
+        self.service = sql(stack, f"SELECT psa_id FROM psa_services WHERE tenant_id = {t} AND name = "
+                                  "'Microsoft 365 Business Standard'").strip()
+        res_row = sql(stack, f"SELECT id FROM src_resources WHERE tenant_id = {t} AND source_id = '{self.sub_id}'").strip()
+        set_relation(admin, "resource", res_row, "svc:" + self.service)
+        day = today().isoformat()
+        wait_for(lambda: self.units(day) == 7, 60, "the reconciliation to 7 seats")
+
+    def units(self, day):
+        rows = requests.get(self.ctl + "/state/autotask", timeout=10).json()["entities"]["ContractServiceUnits"]
+        return sum(int(r["units"]) for r in rows if str(r["contractID"]) == self.contract
+                   and str(r["serviceID"]) == self.service and r["startDate"][:10] <= day <= r["endDate"][:10])
+
+    def sync(self):
+        sql(self.stack, f"UPDATE tenant_sync SET result = '' WHERE tenant_id = {self.t}")
+        self.admin.form("/mapping", "/mapping", {"action": "sync"})
+        wait_for(lambda: "links checked" in sql(self.stack, f"SELECT result FROM tenant_sync WHERE tenant_id = {self.t}"),
+                 60, "the sync")
+
+
 def test_expired_token_at_the_distributor_mid_sync(stack):
     """A Pax8 seat change reaches Autotask although Pax8's token expires during the sync's pull."""
-    from billsync_test import signed_in
-    ctl = f"http://127.0.0.1:{stack.sandbox['control']}"
-    requests.post(ctl + "/reset", json={"seed": "demo"}, timeout=10).raise_for_status()
-    admin = signed_in(stack)
-    t = admin.tenant
-    at, px = stack.sandbox["autotask"], stack.sandbox["pax8"]
-    admin.form("/settings/connections?new=autotask", "/settings/connections", {
-        "action": "save", "system": "autotask", "name": "Autotask", "f_username": "api@demo-msp.example",
-        "f_secret": "demo-secret", "f_integration_code": "BILLSYNCDEMO", "f_url": f"http://127.0.0.1:{at}/ATServicesRest/"})
-    admin.form("/settings/connections?new=pax8", "/settings/connections", {
-        "action": "save", "system": "pax8", "name": "Pax8", "f_url": f"http://127.0.0.1:{px}/v1",
-        "f_token_url": f"http://127.0.0.1:{px}/v1/token", "f_client_id": "pax8-demo-client-id",
-        "f_client_secret": "pax8-demo-client-secret"})
-    admin.form("/mapping", "/mapping", {"action": "refresh"})
-    wait_for(lambda: sql(stack, f"SELECT COUNT(*) FROM connections WHERE tenant_id = {t} AND refresh_status = 'ok'")
-             .strip() == "2", 60, "both refreshes")
-    account = sql(stack, f"SELECT psa_id FROM psa_companies WHERE tenant_id = {t} AND name = 'Lucerne Publishing'").strip()
-    company = sql(stack, f"SELECT id FROM src_companies WHERE tenant_id = {t} AND name = 'Lucerne Publishing'").strip()
-    set_relation(admin, "company", company, account)
-    contract = sql(stack, f"SELECT psa_id FROM psa_contracts WHERE tenant_id = {t} AND company_psa_id = '{account}' "
-                          "AND contract_type = 'recurring' LIMIT 1").strip()
-    sub_row, sub_id = sql(stack, f"SELECT id, source_id FROM src_subscriptions WHERE tenant_id = {t} AND name = "
-                                 "'Microsoft 365 Business Standard' AND company_source_id = (SELECT source_id FROM "
-                                 f"src_companies WHERE id = {company})").strip().split("\t")
-    set_relation(admin, "subscription", sub_row, contract)
-    service = sql(stack, f"SELECT psa_id FROM psa_services WHERE tenant_id = {t} AND name = 'Microsoft 365 Business Standard'").strip()
-    res_row = sql(stack, f"SELECT id FROM src_resources WHERE tenant_id = {t} AND source_id = '{sub_id}'").strip()
-    set_relation(admin, "resource", res_row, "svc:" + service)
-
-    def units(day):
-        rows = requests.get(ctl + "/state/autotask", timeout=10).json()["entities"]["ContractServiceUnits"]
-        return sum(int(r["units"]) for r in rows if str(r["contractID"]) == contract and str(r["serviceID"]) == service
-                   and r["startDate"][:10] <= day <= r["endDate"][:10])
-    day = today().isoformat()
-    wait_for(lambda: units(day) == 7, 60, "the reconciliation to 7 seats")
+    P = Pax8Linked(stack)
+    ctl, t, sub_id, units = P.ctl, P.t, P.sub_id, P.units
+    admin = P.admin
     state = requests.get(ctl + "/state/pax8", timeout=10).json()
     sub = [s for s in state["tables"]["subscriptions"] if s["id"] == sub_id][0]
     sub["quantity"] = 10
@@ -380,3 +399,36 @@ def test_sync_now_brings_a_scheduled_sync_forward(stack):
     assert sql(stack, f"SELECT COUNT(*) FROM jobs WHERE tenant_id = {L.t} AND kind = 'sync' AND state = 'pending'"
                       " AND due_at > UTC_TIMESTAMP(6) + INTERVAL 5 MINUTE").strip() == "0"
     wait_for(lambda: L.units(L.last_effective()) == 13, 60, "+1 to reach the PSA")
+
+
+def test_an_empty_pull_is_held_and_posts_nothing_until_a_second_pull_agrees(stack):
+    """Pax8 answers a well-formed empty subscription list (an API glitch, a permission change):
+    billing is not zeroed. The pull is held with its reason, nothing is posted; only a second
+    pull that agrees takes the seats out."""
+    P = Pax8Linked(stack)
+    empty = json.dumps({"content": [], "page": {"size": 200, "totalElements": 0, "totalPages": 0, "number": 0}})
+    # one pull reads the subscription list twice (subscriptions, then resources)
+    requests.post(P.ctl + "/faults", json={"system": "pax8", "kind": "garbage_body", "path": "subscriptions",
+                                           "count": 2, "params": {"body": empty}}, timeout=10).raise_for_status()
+    P.sync()
+    status, message = sql(stack, f"SELECT refresh_status, refresh_message FROM connections WHERE tenant_id = {P.t} "
+                                 "AND system = 'pax8'").strip().split("\t")
+    assert status == "held", message
+    assert "Pax8 returned no subscriptions for 1 company that had 7 seats" in message, message
+    quiesce(stack, P.t)
+    assert sql(stack, f"SELECT COUNT(*) FROM adjustments WHERE tenant_id = {P.t} AND unit_change < 0").strip() == "0"
+    assert P.units(today().isoformat()) == 7, "nothing is posted on a held pull"
+    assert sql(stack, f"SELECT gone FROM src_resources WHERE tenant_id = {P.t} AND source_id = '{P.sub_id}'").strip() == "0"
+    # the next pull answers normally: the hold ends, nothing changes
+    P.sync()
+    assert sql(stack, f"SELECT refresh_status FROM connections WHERE tenant_id = {P.t} AND system = 'pax8'").strip() == "ok"
+    # two empty answers in a row: the second confirms, the seats are taken out (by policy, next period)
+    requests.post(P.ctl + "/faults", json={"system": "pax8", "kind": "garbage_body", "path": "subscriptions",
+                                           "count": 4, "params": {"body": empty}}, timeout=10).raise_for_status()
+    P.sync()
+    assert sql(stack, f"SELECT refresh_status FROM connections WHERE tenant_id = {P.t} AND system = 'pax8'").strip() == "held"
+    P.sync()
+    status, message = sql(stack, f"SELECT refresh_status, refresh_message FROM connections WHERE tenant_id = {P.t} "
+                                 "AND system = 'pax8'").strip().split("\t")
+    assert status == "ok" and "a second pull confirmed that 1 of 1 linked resources (7 seats) are gone" in message
+    assert sql(stack, f"SELECT unit_change FROM adjustments WHERE tenant_id = {P.t} AND unit_change < 0").strip() == "-7000"
