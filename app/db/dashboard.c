@@ -17,16 +17,21 @@
 
 /* Units billsync last left in the PSA for link l, and the PSA cache's units for it now. */
 #define LAST_POSTED \
-    "COALESCE((SELECT a.desired_units FROM adjustments a WHERE a.tenant_id = l.tenant_id" \
-    " AND a.resource_link_id = l.id AND a.state = 'verified' ORDER BY a.posted_at DESC, a.id DESC LIMIT 1)," \
+    "IF(EXISTS (SELECT 1 FROM adjustments a WHERE a.tenant_id = l.tenant_id AND a.resource_link_id = l.id" \
+    "  AND a.state = 'verified')," \
+    " (SELECT a.desired_units FROM adjustments a WHERE a.tenant_id = l.tenant_id" \
+    "  AND a.resource_link_id = l.id AND a.state = 'verified' AND a.effective_date <= ?" \
+    "  ORDER BY a.effective_date DESC, a.posted_at DESC, a.id DESC LIMIT 1)," \
     " l.last_posted_units)"
 #define CACHED_UNITS \
     "(SELECT SUM(cs.units) FROM psa_contract_services cs WHERE cs.tenant_id = l.tenant_id" \
     " AND cs.connection_id = l.psa_connection_id AND cs.contract_psa_id = l.psa_contract_id" \
     " AND cs.service_psa_id = l.psa_service_id AND cs.gone = 0)"
 
-int dash_counts(db_t *db, long long tenant_id, struct dash_counts *out)
+int dash_counts(db_t *db, long long tenant_id, cdate_t psa_date, struct dash_counts *out)
 {
+    char day[11];
+    cdate_format(psa_date, day, sizeof day);
     struct dbrows r;
     long long v = 0;
     memset(out, 0, sizeof *out);
@@ -58,7 +63,7 @@ int dash_counts(db_t *db, long long tenant_id, struct dash_counts *out)
                   "SELECT COUNT(*) FROM (SELECT " LAST_POSTED " AS posted, " CACHED_UNITS " AS cached"
                   " FROM resource_links l WHERE l.tenant_id = ? AND l.active_key = 1) d"
                   " WHERE d.posted IS NOT NULL AND d.cached IS NOT NULL AND d.posted <> d.cached",
-                  DB_PARAMS(DB_INT(tenant_id)), &out->drift) < 0)
+                  DB_PARAMS(DB_STR(day), DB_INT(tenant_id)), &out->drift) < 0)
         return -1;
 
     if (db_query(db,

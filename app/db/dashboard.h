@@ -8,19 +8,21 @@
  *                     the reports' status filter `status=active`.
  *   failed            adjustments in state failed (/reports/failures).
  *   awaiting          adjustments in state awaiting_approval (/approvals).
- *   drift             active resource links whose last verified post left units in the PSA
- *                     that differ from the units the PSA cache holds now: the desired_units of
- *                     the link's latest verified adjustment (by posted_at, then id; when the
- *                     ledger has none, resource_links.last_posted_units, which ledger_verified
- *                     keeps equal to it) compared with the sum of the non-gone cached
- *                     psa_contract_services units of the link's contract and service. A link
- *                     billsync never posted to, or whose service is absent from the cache, is
- *                     not counted (nothing to compare).
+ *   drift             active resource links where the PSA differs from what billsync last left
+ *                     there for the day the PSA cache was read (psa_date, UTC, as the refresh
+ *                     reads it): the desired_units of the link's verified adjustment in effect
+ *                     that day (latest effective_date, then posted_at, id; a decrease dated
+ *                     next period is not in effect yet, so it is no drift; when the ledger has
+ *                     no verified adjustment, resource_links.last_posted_units) compared with
+ *                     the sum of the non-gone cached psa_contract_services units of the link's
+ *                     contract and service. A link billsync never posted to, or whose service
+ *                     is absent from the cache, is not counted (nothing to compare).
  *
  * Every query is scoped by tenant with bound parameters. */
 #ifndef BILLSYNC_DB_DASHBOARD_H
 #define BILLSYNC_DB_DASHBOARD_H
 
+#include "core/cdate.h"
 #include "db/db.h"
 
 struct dash_counts {
@@ -34,7 +36,7 @@ struct dash_counts {
     int sync_finished;            /* tenant_sync has a finished run */
 };
 
-int dash_counts(db_t *db, long long tenant_id, struct dash_counts *out);
+int dash_counts(db_t *db, long long tenant_id, cdate_t psa_date, struct dash_counts *out);
 
 /* quantity (1/1000), unit_cost (1/10000), currency of every unlinked active resource (the
  * rows behind unbilled_qty), streamed unordered: the leakage is summed in C (core/money.h). */

@@ -57,7 +57,7 @@ void page_checklist(struct web *w)
 {
     struct dash_counts c;
     hset(w, "Page.title", "Pre-invoicing checklist");
-    if (dash_counts(w->db, w->sess->tenant_id, &c) < 0) {
+    if (dash_counts(w->db, w->sess->tenant_id, utc_today(), &c) < 0) {
         log_error("checklist: %s", db_error(w->db));
         web_error(w, 503, "The checklist could not be read. Try again in a minute.");
         return;

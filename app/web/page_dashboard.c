@@ -40,12 +40,6 @@
 #define TOP_BARS 10
 #define DAYS 30
 
-static void today_utc(cdate_t *d)
-{
-    if (cdate_from_unix_utc((int64_t)time(NULL), 0, d) < 0)
-        *d = cdate_make(1970, 1, 1);
-}
-
 /* Tiles ---------------------------------------------------------------------------------------- */
 
 /* Tiles.N: w->hdf holds them; *n counts them. */
@@ -182,7 +176,7 @@ static int day_bars(struct web *w)
 {
     cdate_t to, from;
     char sfrom[CDATE_FMT_LEN], sto[CDATE_FMT_LEN];
-    today_utc(&to);
+    to = utc_today();
     if (cdate_add_days(to, -(DAYS - 1), &from) < 0 || cdate_format(from, sfrom, sizeof sfrom) < 0 ||
         cdate_format(to, sto, sizeof sto) < 0)
         return -1;
@@ -283,7 +277,7 @@ void page_dashboard(struct web *w)
     struct dash_counts c;
     hset(w, "Page.title", "Dashboard");
     int nt = 0;
-    if (dash_counts(w->db, w->sess->tenant_id, &c) < 0) {
+    if (dash_counts(w->db, w->sess->tenant_id, utc_today(), &c) < 0) {
         log_error("dashboard: %s", db_error(w->db));
         web_error(w, 503, "The dashboard could not be read. Try again in a minute.");
         return;

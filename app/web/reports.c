@@ -94,11 +94,6 @@ static int parse_day(const char *s, cdate_t *d)
     return cdate_parse(s, d);
 }
 
-static int today_utc(cdate_t *d)
-{
-    return cdate_from_unix_utc((int64_t)time(NULL), 0, d);
-}
-
 static const char *param(struct web *w, const char *key)
 {
     const char *v = req_query(&w->req, key);
@@ -158,7 +153,8 @@ static int read_req(struct web *w, const struct report_def *def, const struct db
     if (fl & REPORT_F_DATES) {
         const char *from = param(w, "from"), *to = param(w, "to");
         cdate_t f, t;
-        if (*to ? parse_day(to, &t) < 0 : today_utc(&t) < 0) {
+        t = utc_today();
+        if (*to && parse_day(to, &t) < 0) {
             web_error(w, 400, "The end date must be a day written YYYY-MM-DD.");
             return -1;
         }

@@ -6,6 +6,14 @@
 
 #include <time.h>
 
+cdate_t utc_today(void)
+{
+    cdate_t d;
+    if (cdate_from_unix_utc((int64_t)time(NULL), 0, &d) < 0)
+        d = cdate_make(1970, 1, 1);
+    return d;
+}
+
 cdate_t web_today(struct web *w)
 {
     char zone[64];

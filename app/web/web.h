@@ -52,6 +52,8 @@ void hsetf(struct web *w, const char *value, const char *name_fmt, ...)
 
 /* Today's civil date in the signed-in tenant's time zone (web/tenant_today.c). */
 cdate_t web_today(struct web *w);
+/* Today's date in UTC (timestamps in the database are UTC; the PSA cache is read on it). */
+cdate_t utc_today(void);
 
 enum role role_parse(const char *s);
 const char *role_name(enum role r);

@@ -115,6 +115,15 @@ def test_a_decrease_takes_effect_next_period(stack):
     assert eff == first_next.isoformat()
     wait_for(lambda: L.units(first_next.isoformat()) == 10, 60, "the decrease to post")
     assert L.units() == 12, "this period keeps its seats"
+    # a decrease waiting for next month is no drift: the PSA holds what billsync left for today
+    from test_dashboard import checklist, tiles
+    L.admin.form("/mapping", "/mapping", {"action": "refresh"})
+    wait_for(lambda: sql(stack, f"SELECT refresh_status FROM connections WHERE tenant_id = {L.t} AND system = "
+                                "'autotask'").strip() == "ok", 60, "the PSA refresh")
+    assert sql(stack, f"SELECT SUM(units) FROM psa_contract_services WHERE tenant_id = {L.t} AND contract_psa_id = "
+                      f"'{L.contract}' AND service_psa_id = '{L.service}' AND gone = 0").strip() == "12000"
+    assert tiles(L.admin.get("/").text)["drift"]["value"] == "0"
+    assert checklist(L.admin.get("/checklist").text)["drift"]["count"] == 0
 
 
 def test_approval_then_post_and_reject_with_reason(stack):
