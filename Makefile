@@ -44,6 +44,7 @@ FUZZ_OBJ := $(LIB_SRC:%.c=build/fuzzobj/%.o)
 FUZZ_CC  ?= clang
 FUZZ_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -g -O1
 FUZZ_SECONDS ?= 60
+NPROC := $(shell nproc 2>/dev/null || echo 2)
 
 .PHONY: all deps demo stop test unit e2e browser bench clean check-templates tools build-locked unit-bins \
         test-dates test-volume fuzz fuzz-bins
@@ -130,7 +131,7 @@ browser: all
 # waits for it (flock), so neither links a half-written object.
 build-locked: deps
 	@mkdir -p build
-	@flock build/.lock $(MAKE) --no-print-directory all tools unit-bins fuzz-bins
+	@flock build/.lock $(MAKE) --no-print-directory -j$(NPROC) all tools unit-bins fuzz-bins
 
 unit-bins: $(UNIT_BIN)
 
@@ -158,7 +159,7 @@ fuzz-bins: $(FUZZ_BIN)
 
 fuzz: deps
 	@mkdir -p build
-	@flock build/.lock $(MAKE) --no-print-directory fuzz-bins
+	@flock build/.lock $(MAKE) --no-print-directory -j$(NPROC) fuzz-bins
 	@tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 # Imports of 1,000,000 lines (clean, then with a bad line at 999,999): slow, not in make test.
