@@ -53,6 +53,7 @@ struct stager {
     long long tenant_id, import_id;
     char *sql_batch, *sql_one;
     struct pending rows[STAGE_BATCH];
+    struct dbv params[STAGE_BATCH * NCOL];
     int n, batches;
     long staged;
     int failed;                   /* a database error (db_error says which) */
@@ -110,7 +111,7 @@ static void report_progress(struct stager *s)
 /* Writes rows[first .. first+count) with the statement for `count` rows (autocommit). */
 static int write_rows(struct stager *s, int first, int count, const char *sql)
 {
-    struct dbv v[STAGE_BATCH * NCOL];
+    struct dbv *v = s->params;
     for (int r = 0; r < count; r++)
         bind_row(s, &s->rows[first + r], v + (size_t)r * NCOL);
     if (db_exec(s->db, sql, v, count * NCOL, NULL, NULL) < 0) {
@@ -459,8 +460,13 @@ static int stage_and_apply(db_t *db, long long t, long long c, long long id, enu
         snprintf(res->message, sizeof res->message, "Nothing was imported: out of memory.");
         return -1;
     }
-    *s = (struct stager){.db = db, .tenant_id = t, .import_id = id, .progress = fn, .progress_ctx = ctx,
-                         .sql_batch = build_insert(STAGE_BATCH), .sql_one = build_insert(1)};
+    s->db = db;                   /* (no compound literal: the struct holds a whole batch) */
+    s->tenant_id = t;
+    s->import_id = id;
+    s->progress = fn;
+    s->progress_ctx = ctx;
+    s->sql_batch = build_insert(STAGE_BATCH);
+    s->sql_one = build_insert(1);
     set_status(db, t, id, "staging", "");
     if (!s->sql_batch || !s->sql_one || clean(db, t, id, 0) < 0) {
         res->refused = 0;
