@@ -23,12 +23,25 @@ static int input_valid(const struct planner_input *in)
         return 0;
     if (in->cycle_months < 1 || in->cycle_months > CDATE_MAX_CYCLE_MONTHS)
         return 0;
+    if (in->nbusy < 0 || (in->nbusy > 0 && in->busy == NULL))
+        return 0;
+    for (int i = 0; i < in->nbusy; i++)
+        if (!cdate_valid(in->busy[i]))
+            return 0;
     /* Enums arrive from parsed policy strings: an unknown value must not silently mean a default. */
     if ((in->decrease != PLANNER_DECREASE_NEXT_PERIOD && in->decrease != PLANNER_DECREASE_IMMEDIATE) ||
         (in->drift != PLANNER_DRIFT_FLAG && in->drift != PLANNER_DRIFT_OVERWRITE) ||
         (in->approval != PLANNER_APPROVAL_AUTO && in->approval != PLANNER_APPROVAL_REQUIRE))
         return 0;
     return 1;
+}
+
+static int is_busy(const struct planner_input *in, cdate_t d)
+{
+    for (int i = 0; i < in->nbusy; i++)
+        if (cdate_cmp(in->busy[i], d) == 0)
+            return 1;
+    return 0;
 }
 
 /* "+3", "-2", "0.5": the sign is shown for changes so a log line reads as a delta. */
@@ -142,6 +155,36 @@ int planner_plan(const struct planner_input *in, struct planner_output *out)
     }
 
     o.effective = r.effective;
+    if (is_busy(in, o.effective)) {
+        /* The PSA holds a change of this service on that day already: the next free day, by days
+         * (at most nbusy steps), still inside the contract. */
+        cdate_t was = o.effective;
+        while (is_busy(in, o.effective) && o.moved_days <= in->nbusy) {
+            if (cdate_add_days(o.effective, 1, &o.effective) != 0)
+                return -1;
+            o.moved_days++;
+        }
+        if (!is_none(in->contract_end) && cdate_cmp(o.effective, in->contract_end) > 0) {
+            char w[CDATE_FMT_LEN], e[CDATE_FMT_LEN];
+            cdate_format(was, w, sizeof w);
+            cdate_format(in->contract_end, e, sizeof e);
+            o.action = PLANNER_FAIL;
+            say(&o, "the PSA already holds a change of this service on every day from %s to the contract end %s; "
+                    "the change from %s to %s units is not posted", w, e, psa, want);
+            *out = o;
+            return 0;
+        }
+        cdate_t anchor = !is_none(in->period_anchor) ? in->period_anchor
+                         : !is_none(in->billing_start) ? in->billing_start : in->contract_start;
+        o.has_period = cdate_period_containing(anchor, in->cycle_months, o.effective, &o.period) == 0;
+        r.has_period = o.has_period;
+        r.period = o.period;
+        r.effective = o.effective;
+        char w[CDATE_FMT_LEN];
+        cdate_format(was, w, sizeof w);
+        size_t used = strlen(datemsg);
+        snprintf(datemsg + used, sizeof datemsg - used, "; moved from %s, which already holds a change", w);
+    }
     if (in->unit_price != 0) {
         money_t raw;
         if (!r.has_period ||

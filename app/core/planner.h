@@ -23,6 +23,12 @@
  * the contract end. The estimate is prorate_amount over the billing period containing the
  * effective date, then prorate_to_cents (DESIGN.md 4.7: inclusive day count, half-even).
  *
+ * One change per service and day (Autotask): when the effective date is in `busy` (billsync
+ * posted there already; posted adjustments cannot be changed), the change moves to the first
+ * later day that is free, by days and never by a whole period (a second decrease while one is
+ * pending keeps its date when that date is free; when it is not, the day after), and fails when
+ * no free day is left before the contract end. The estimate is prorated from the moved date.
+ *
  * Why there is no merge function: the plan is always desired - current, never a sum of source
  * events. Several source changes seen before a post (8 -> 10 -> 9 with the PSA at 8) collapse
  * into one net change (+1), and a change followed by its reversal (8 -> 10 -> 8) yields NOTHING:
@@ -67,6 +73,10 @@ struct planner_input {
     money_t unit_price;            /* PSA price per unit per billing period, for the estimate (may be negative) */
     int clamp_to_start;            /* 1: a date before the contract/billing start moves to that start instead
                                       of failing (0, the default, refuses: DESIGN.md 4.4) */
+    const cdate_t *busy;           /* dates on which the PSA already holds a change of this service that it
+                                      cannot take a second one on (Autotask: one adjustment per service and
+                                      day); the change moves to the next free day. NULL when none */
+    int nbusy;
 };
 
 struct planner_output {
@@ -81,6 +91,7 @@ struct planner_output {
                                       a sentence too long ends in "..." */
     prorate_date_reason_t date_reason; /* prorate_effective_date's decision (PRORATE_DATE_NO_CHANGE for NOTHING) */
     int deferred;                  /* a decrease moved from the change date to the next period start */
+    int moved_days;                /* days the change moved past busy dates (0 when its date was free) */
     int has_period;
     cdate_period_t period;         /* billing period containing `effective`, which the estimate prorates over */
 };

@@ -664,10 +664,79 @@ static void test_invalid_input_returns_minus_one_and_leaves_output(void **state)
     assert_int_equal(out.action, PLANNER_POST);
 }
 
+/* Issue 13.6: a third change in one day (Autotask takes one adjustment per service and day):
+ * today holds billsync's post already, so the change moves to the next free day. */
+static void test_busy_day_moves_an_increase_to_the_next_free_day(void **state)
+{
+    (void)state;
+    cdate_t busy[] = {D(2025, 6, 17), D(2025, 6, 18)};
+    struct planner_input in = base(D(2025, 6, 17), 14, 12);
+    in.busy = busy;
+    in.nbusy = 2;
+    struct planner_output out = plan_is(&in, PLANNER_POST, 2, "2025-06-19", "9.60"); /* 12/30 of 24.00 */
+    assert_int_equal(out.moved_days, 2);
+    date_str_is(out.period.start, "2025-06-01");
+    assert_non_null(strstr(out.reason, "moved from 2025-06-17, which already holds a change"));
+    /* a free day is not moved */
+    in.nbusy = 0;
+    out = plan_is(&in, PLANNER_POST, 2, "2025-06-17", "11.20");
+    assert_int_equal(out.moved_days, 0);
+}
+
+/* Issue 13.6: a second decrease whose period start is taken moves by one day, never a period. */
+static void test_busy_period_start_moves_a_decrease_by_a_day_not_a_month(void **state)
+{
+    (void)state;
+    cdate_t busy[] = {D(2025, 4, 1)};
+    struct planner_input in = base(D(2025, 3, 17), 7, 8);
+    in.busy = busy;
+    in.nbusy = 1;
+    struct planner_output out = plan_is(&in, PLANNER_POST, -1, "2025-04-02", "-11.60"); /* 29/30 of -12.00 */
+    assert_true(out.deferred);
+    date_str_is(out.period.start, "2025-04-01");
+}
+
+/* A busy last day of a period moves into the next period: the estimate prorates over that one. */
+static void test_busy_move_across_a_period_end_prorates_over_the_new_period(void **state)
+{
+    (void)state;
+    cdate_t busy[] = {D(2025, 6, 30)};
+    struct planner_input in = base(D(2025, 6, 30), 11, 10);
+    in.busy = busy;
+    in.nbusy = 1;
+    struct planner_output out = plan_is(&in, PLANNER_POST, 1, "2025-07-01", "12.00");
+    date_str_is(out.period.start, "2025-07-01");
+    date_str_is(out.period.end, "2025-07-31");
+}
+
+/* No free day left before the contract end: a failure that names the days. */
+static void test_busy_until_contract_end_fails(void **state)
+{
+    (void)state;
+    cdate_t busy[] = {D(2025, 12, 30), D(2025, 12, 31)};
+    struct planner_input in = base(D(2025, 12, 30), 11, 10);
+    in.busy = busy;
+    in.nbusy = 2;
+    struct planner_output out = plan_is(&in, PLANNER_FAIL, 1, "2026-01-01", "0.00");
+    assert_string_equal(out.reason, "the PSA already holds a change of this service on every day from 2025-12-30 "
+                                    "to the contract end 2025-12-31; the change from 10 to 11 units is not posted");
+    /* busy dates must be real dates */
+    cdate_t bad[] = {D(2025, 2, 30)};
+    in.busy = bad;
+    in.nbusy = 1;
+    assert_int_equal(planner_plan(&in, &out), -1);
+    in.busy = NULL;
+    assert_int_equal(planner_plan(&in, &out), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_case1_add3_day17_of_30_posts_on_change_date_estimate_14_of_30),
+        cmocka_unit_test(test_busy_day_moves_an_increase_to_the_next_free_day),
+        cmocka_unit_test(test_busy_period_start_moves_a_decrease_by_a_day_not_a_month),
+        cmocka_unit_test(test_busy_move_across_a_period_end_prorates_over_the_new_period),
+        cmocka_unit_test(test_busy_until_contract_end_fails),
         cmocka_unit_test(test_case2_decrease_mid_period_dated_first_day_of_next_period),
         cmocka_unit_test(test_case2_decrease_with_immediate_credits_on_change_date),
         cmocka_unit_test(test_case2_decrease_on_a_period_start_is_not_deferred),
