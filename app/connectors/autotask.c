@@ -802,6 +802,7 @@ static int at_create_charge(const struct conn *c, const struct psa_charge *ch, c
 const struct psa_connector autotask_connector = {
     .system = "autotask",
     .label = "Datto Autotask",
+    .one_change_per_day = 1,
     .test = at_test,
     .list_accounts = at_list_accounts,
     .list_contracts = at_list_contracts,

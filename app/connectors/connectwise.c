@@ -607,6 +607,7 @@ static int cw_create_charge(const struct conn *c, const struct psa_charge *ch, c
 const struct psa_connector connectwise_connector = {
     .system = "connectwise",
     .label = "ConnectWise Manage",
+    .one_change_per_day = 0,
     .test = cw_test,
     .list_accounts = cw_list_accounts,
     .list_contracts = cw_list_contracts,

@@ -91,6 +91,9 @@ typedef int (*psa_contract_service_fn)(void *ctx, const struct psa_contract_serv
 struct psa_connector {
     const char *system;           /* "autotask", "connectwise" */
     const char *label;            /* "Datto Autotask" */
+    /* 1: the PSA takes one unit change per contract service and day, and posted changes cannot be
+     * edited (Autotask ServiceAdjustments); 0: several per day (ConnectWise additions). */
+    int one_change_per_day;
     /* A cheap authenticated call; *summary says what was found ("214 accounts"). */
     int (*test)(const struct conn *c, char *summary, size_t n, struct conn_error *err);
     int (*list_accounts)(const struct conn *c, psa_account_fn fn, void *ctx, struct conn_error *err);

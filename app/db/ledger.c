@@ -54,14 +54,17 @@ int ledger_links(db_t *db, long long tenant_id, struct link_state **out, int *n)
     struct dbrows r;
     *out = NULL;
     *n = 0;
+    /* Seat links only: annual subscriptions become one-time charges and usage is billed
+     * monthly (worker/charges.c), never unit changes. A resource gone from the source (no row)
+     * is still planned, to zero. The PSA's own price is the estimate's; the distributor's
+     * price never stands in for it (it would be the MSP's cost, not its sell price). Ordered by
+     * contract service: the links of one service are planned together. */
     if (db_query(db,
                  "SELECT l.id, l.src_connection_id, l.psa_connection_id, l.src_resource_id, l.psa_contract_id,"
                  " l.psa_service_id, COALESCE(r.quantity, 0), l.last_posted_units IS NOT NULL,"
                  " COALESCE(l.last_posted_units, 0), l.approval, COALESCE(c.start_date, ''),"
                  " COALESCE(c.end_date, ''), COALESCE(c.billing_start, ''), COALESCE(c.cycle_months, 1),"
-                 " COALESCE(cs.unit_price, r.unit_price, 0), r.id IS NULL OR r.gone = 1,"
-                 " COALESCE((SELECT DATE_FORMAT(MAX(a.effective_date), '%Y-%m-%d') FROM adjustments a"
-                 "  WHERE a.tenant_id = l.tenant_id AND a.resource_link_id = l.id AND a.state = 'verified'), '')"
+                 " COALESCE(cs.unit_price, 0), r.id IS NULL OR r.gone = 1"
                  " FROM resource_links l"
                  " LEFT JOIN src_resources r ON r.tenant_id = l.tenant_id AND r.connection_id = l.src_connection_id"
                  "  AND r.source_id = l.src_resource_id"
@@ -70,7 +73,8 @@ int ledger_links(db_t *db, long long tenant_id, struct link_state **out, int *n)
                  " LEFT JOIN psa_contract_services cs ON cs.tenant_id = l.tenant_id"
                  "  AND cs.connection_id = l.psa_connection_id AND cs.contract_psa_id = l.psa_contract_id"
                  "  AND cs.service_psa_id = l.psa_service_id AND cs.gone = 0"
-                 " WHERE l.tenant_id = ? AND l.active_key = 1 ORDER BY l.id",
+                 " WHERE l.tenant_id = ? AND l.active_key = 1 AND (r.id IS NULL OR r.billing_cycle = 'monthly')"
+                 " ORDER BY l.psa_connection_id, l.psa_contract_id, l.psa_service_id, l.id",
                  DB_PARAMS(DB_INT(tenant_id)), &r) < 0)
         return -1;
     struct link_state *ls = calloc((size_t)(r.nrows ? r.nrows : 1), sizeof *ls);
@@ -96,12 +100,47 @@ int ledger_links(db_t *db, long long tenant_id, struct link_state **out, int *n)
         x->cycle_months = (int)dbrows_int(&r, i, 13, 1);
         x->unit_price = dbrows_int(&r, i, 14, 0);
         x->source_gone = (int)dbrows_int(&r, i, 15, 0);
-        snprintf(x->last_effective, sizeof x->last_effective, "%s", dbrows_get(&r, i, 16));
     }
     *n = r.nrows;
     *out = ls;
     dbrows_free(&r);
     return 0;
+}
+
+int ledger_service_posts(db_t *db, long long tenant_id, long long psa_connection_id, const char *contract_id,
+                         const char *service_id, struct service_post *posts, int max, int *n)
+{
+    struct dbrows r;
+    *n = 0;
+    if (db_query(db,
+                 "SELECT DATE_FORMAT(effective_date, '%Y-%m-%d'), desired_units FROM adjustments"
+                 " WHERE tenant_id = ? AND psa_connection_id = ? AND psa_contract_id = ? AND psa_service_id = ?"
+                 " AND state = 'verified' ORDER BY effective_date DESC, id DESC LIMIT ?",
+                 DB_PARAMS(DB_INT(tenant_id), DB_INT(psa_connection_id), DB_STR(contract_id), DB_STR(service_id),
+                           DB_INT(max)),
+                 &r) < 0)
+        return -1;
+    for (int i = 0; i < r.nrows && *n < max; i++) {
+        if (cdate_parse(dbrows_get(&r, i, 0), &posts[*n].effective) < 0)
+            continue;
+        posts[*n].desired = dbrows_int(&r, i, 1, 0);
+        (*n)++;
+    }
+    dbrows_free(&r);
+    return 0;
+}
+
+int ledger_supersede_service(db_t *db, long long tenant_id, long long psa_connection_id, const char *contract_id,
+                             const char *service_id, long long except_id)
+{
+    return db_exec(db,
+                   "UPDATE adjustments SET state = 'superseded', updated_at = UTC_TIMESTAMP(6)"
+                   " WHERE tenant_id = ? AND psa_connection_id = ? AND psa_contract_id = ? AND psa_service_id = ?"
+                   " AND id <> ? AND state IN ('planned', 'awaiting_approval', 'queued', 'failed')"
+                   " AND (lease_until IS NULL OR lease_until < UTC_TIMESTAMP(6))",
+                   DB_PARAMS(DB_INT(tenant_id), DB_INT(psa_connection_id), DB_STR(contract_id), DB_STR(service_id),
+                             DB_INT(except_id)),
+                   NULL, NULL);
 }
 
 int ledger_supersede(db_t *db, long long tenant_id, long long link_id, long long except_id)
@@ -131,16 +170,18 @@ int ledger_plan_failed(db_t *db, const struct plan *p, const char *reason, long 
     return rc;
 }
 
-int ledger_due(db_t *db, long long tenant_id, long long **ids, int *n)
+int ledger_due(db_t *db, long long tenant_id, cdate_t today, long long **ids, int *n)
 {
     struct dbrows r;
+    char day[11];
+    cdate_format(today, day, sizeof day);
     *ids = NULL;
     *n = 0;
     if (db_query(db,
                  "SELECT id FROM adjustments WHERE tenant_id = ? AND (state = 'queued'"
                  " OR (state = 'failed' AND next_attempt_at IS NOT NULL AND next_attempt_at <= UTC_TIMESTAMP(6)))"
-                 " ORDER BY id LIMIT 1000",
-                 DB_PARAMS(DB_INT(tenant_id)), &r) < 0)
+                 " AND effective_date <= ? ORDER BY id LIMIT 1000",
+                 DB_PARAMS(DB_INT(tenant_id), DB_STR(day)), &r) < 0)
         return -1;
     long long *v = calloc((size_t)(r.nrows ? r.nrows : 1), sizeof *v);
     if (!v) {
@@ -352,7 +393,8 @@ int post_enqueue_due(db_t *db)
     return db_exec(db,
                    "INSERT IGNORE INTO jobs (tenant_id, kind, unique_key)"
                    " SELECT DISTINCT tenant_id, 'post', CONCAT('post:', tenant_id) FROM adjustments"
-                   " WHERE state = 'queued' OR (state = 'failed' AND next_attempt_at <= UTC_TIMESTAMP(6))",
+                   " WHERE (state = 'queued' OR (state = 'failed' AND next_attempt_at <= UTC_TIMESTAMP(6)))"
+                   " AND effective_date <= UTC_DATE() + INTERVAL 1 DAY",
                    DB_NONE, NULL, NULL);
 }
 

@@ -36,12 +36,25 @@ struct link_state {
     int cycle_months;
     money_t unit_price;
     int source_gone;              /* the resource disappeared from the source */
-    char last_effective[11];      /* effective date of billsync's last verified post ("" none) */
 };
 
-/* Active resource links of a tenant (one PSA connection), with their source and contract. */
+/* Active seat links of a tenant with their source and contract, the links of one PSA contract
+ * service next to each other (lowest id first). */
 int ledger_links(db_t *db, long long tenant_id, struct link_state **out, int *n);
 
+/* What billsync left on one PSA contract service: its verified changes, newest effective date
+ * first (at most max). The first is what billsync last left; those dated today or later are
+ * the days that already hold a change. */
+struct service_post {
+    cdate_t effective;
+    qty_t desired;
+};
+int ledger_service_posts(db_t *db, long long tenant_id, long long psa_connection_id, const char *contract_id,
+                         const char *service_id, struct service_post *posts, int max, int *n);
+/* Marks the not-yet-posted changes of a contract service superseded but except_id: the newest
+ * plan replaces them (one open change per service: a restore cancels a waiting decrease). */
+int ledger_supersede_service(db_t *db, long long tenant_id, long long psa_connection_id, const char *contract_id,
+                             const char *service_id, long long except_id);
 /* Marks not-yet-posted adjustments of a link as superseded (a newer plan replaces them). */
 int ledger_supersede(db_t *db, long long tenant_id, long long link_id, long long except_id);
 /* Why a plan waits for a person (a PSA edit held for review), shown with it. */
@@ -49,8 +62,10 @@ int ledger_note(db_t *db, long long tenant_id, long long id, const char *why);
 /* Records a plan that cannot be posted (failure with its reason). */
 int ledger_plan_failed(db_t *db, const struct plan *p, const char *reason, long long *id);
 
-/* Posting. ledger_due lists ids of queued adjustments and failed ones whose retry is due. */
-int ledger_due(db_t *db, long long tenant_id, long long **ids, int *n);
+/* Posting. ledger_due lists ids of queued adjustments and failed ones whose retry is due, whose
+ * effective date has come (today, the tenant's civil date): a change waits in the ledger until
+ * its date, so a later plan can still replace it (the PSA's changes cannot be withdrawn). */
+int ledger_due(db_t *db, long long tenant_id, cdate_t today, long long **ids, int *n);
 /* Takes the adjustment's lease for lease_s seconds; 1 taken, 0 someone else holds it or it is
  * no longer postable, -1 error. */
 int ledger_claim(db_t *db, long long tenant_id, long long id, const char *owner, int lease_s);

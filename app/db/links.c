@@ -175,3 +175,26 @@ int link_set_approval(db_t *db, long long tenant_id, long long src_connection_id
         return -1;
     return affected > 0;
 }
+
+int links_service_desired(db_t *db, long long tenant_id, long long psa_connection_id, const char *contract_id,
+                          const char *service_id, qty_t *desired, int *nlinks)
+{
+    struct dbrows r;
+    *desired = 0;
+    *nlinks = 0;
+    if (db_query(db,
+                 "SELECT COALESCE(SUM(IF(r.id IS NULL OR r.gone = 1, 0, r.quantity)), 0), COUNT(*)"
+                 " FROM resource_links l LEFT JOIN src_resources r ON r.tenant_id = l.tenant_id"
+                 "  AND r.connection_id = l.src_connection_id AND r.source_id = l.src_resource_id"
+                 " WHERE l.tenant_id = ? AND l.psa_connection_id = ? AND l.psa_contract_id = ?"
+                 " AND l.psa_service_id = ? AND l.active_key = 1 AND (r.id IS NULL OR r.billing_cycle = 'monthly')",
+                 DB_PARAMS(DB_INT(tenant_id), DB_INT(psa_connection_id), DB_STR(contract_id), DB_STR(service_id)),
+                 &r) < 0)
+        return -1;
+    if (r.nrows) {
+        *desired = dbrows_int(&r, 0, 0, 0);
+        *nlinks = (int)dbrows_int(&r, 0, 1, 0);
+    }
+    dbrows_free(&r);
+    return 0;
+}

@@ -4,6 +4,7 @@
 #ifndef BILLSYNC_DB_LINKS_H
 #define BILLSYNC_DB_LINKS_H
 
+#include "core/money.h"
 #include "db/db.h"
 
 enum link_level { LINK_COMPANY, LINK_SUBSCRIPTION, LINK_RESOURCE };
@@ -29,6 +30,10 @@ int link_get(db_t *db, long long tenant_id, enum link_level level, long long src
 int link_remembered(db_t *db, long long tenant_id, enum link_level level, long long src_connection_id,
                     const char *src_id, struct link_target *out);
 
+/* What a PSA contract service should hold: the sum of the source quantities of every active seat
+ * link feeding it (two subscriptions on one service: 5 + 3 = 8), *nlinks how many feed it. */
+int links_service_desired(db_t *db, long long tenant_id, long long psa_connection_id, const char *contract_id,
+                          const char *service_id, qty_t *desired, int *nlinks);
 /* Per-link approval override: inherit (the tenant's policy), auto or require. 1 changed,
  * 0 no active link, -1 error. */
 int link_set_approval(db_t *db, long long tenant_id, long long src_connection_id, const char *src_resource_id,

@@ -298,3 +298,15 @@ int refresh_enqueue_due(db_t *db)
                    " OR c.refreshed_at < UTC_TIMESTAMP(6) - INTERVAL COALESCE(p.sync_interval_minutes, 15) MINUTE)",
                    DB_NONE, NULL, NULL);
 }
+
+int psa_cache_units(db_t *db, long long tenant_id, long long connection_id, const char *contract_id,
+                    const char *service_id, qty_t units)
+{
+    return db_exec(db,
+                   "UPDATE psa_contract_services SET units = ?, read_at = UTC_TIMESTAMP(6)"
+                   " WHERE tenant_id = ? AND connection_id = ? AND contract_psa_id = ? AND service_psa_id = ?"
+                   " AND gone = 0",
+                   DB_PARAMS(DB_INT(units), DB_INT(tenant_id), DB_INT(connection_id), DB_STR(contract_id),
+                             DB_STR(service_id)),
+                   NULL, NULL) < 0 ? -1 : 0;
+}

@@ -24,6 +24,10 @@ int snap_src_subscription(void *s, const struct src_subscription *sub);
 int snap_src_resource(void *s, const struct src_resource *r);
 /* One billing line of a month (src_charges upsert by line id). company_name may be "". */
 int snap_src_charge(void *s, const struct src_charge *ch);
+/* The units of one contract service read from the PSA for today (a sync or a post's read-back):
+ * the cached figure reports show, kept as fresh as billsync's last look. */
+int psa_cache_units(db_t *db, long long tenant_id, long long connection_id, const char *contract_id,
+                    const char *service_id, qty_t units);
 /* Marks rows of the connection not seen since snap_begin as gone (never deletes). */
 int snap_finish_psa(struct snap *s);
 int snap_finish_src(struct snap *s);

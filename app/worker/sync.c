@@ -13,6 +13,7 @@
 #include "db/connections.h"
 #include "db/jobs.h"
 #include "db/ledger.h"
+#include "db/snapshot.h"
 #include "worker/charges.h"
 #include "worker/psa_pool.h"
 #include "worker/refresh.h"
@@ -55,41 +56,81 @@ struct tally {
     int queued, approval, drift, failed, nothing, unreadable;
 };
 
-static void plan_link(struct job_env *env, long long tenant_id, const struct tenant_policy *pol, cdate_t today,
-                      const struct link_state *l, struct psa_pool *pool, struct tally *t)
+/* The most recent verified changes of a service read for planning: the newest is what billsync
+ * last left; enough to hold every change dated today or later in any real history. */
+#define SERVICE_POSTS 40
+
+static int link_requires_approval(const struct link_state *l, const struct tenant_policy *pol)
 {
+    return !strcmp(l->approval, "require") || (!strcmp(l->approval, "inherit") && !strcmp(pol->approval, "require"));
+}
+
+/*
+ * One PSA contract service and the n links feeding it (DESIGN.md 4.2): its desired units are the
+ * sum of its links' source quantities, so two subscriptions on one service (5 + 3) make 8, never
+ * a fight between 5 and 3. One open change per service: the newest plan supersedes any change
+ * still waiting in the ledger (a restore before the 1st cancels a waiting decrease; a second
+ * decrease replaces the first, on the same date).
+ */
+static void plan_service(struct job_env *env, long long tenant_id, const struct tenant_policy *pol, cdate_t today,
+                         const struct link_state *links, int n, struct psa_pool *pool, struct tally *t)
+{
+    const struct link_state *l = &links[0];
     const struct conn *c;
     const char *why;
     const struct psa_connector *p = psa_pool_get(pool, env, tenant_id, l->psa_connection_id, &c, &why);
-    /* A decrease billsync posted for the next period is not in effect yet today: read the PSA
-     * on the later of today and that date, or the pending decrease would look like drift. */
-    cdate_t read_on = today, last = date_or_zero(l->last_effective);
-    if (cdate_valid(last) && cdate_cmp(last, today) > 0)
-        read_on = last;
+    qty_t desired = 0;
+    int require = 0;
+    for (int i = 0; i < n; i++) {
+        if (!links[i].source_gone)
+            desired += links[i].desired;
+        require |= link_requires_approval(&links[i], pol);
+    }
+    struct service_post posts[SERVICE_POSTS];
+    int nposts = 0;
+    if (ledger_service_posts(env->db, tenant_id, l->psa_connection_id, l->psa_contract_id, l->psa_service_id, posts,
+                             SERVICE_POSTS, &nposts) < 0) {
+        t->unreadable++;
+        return;
+    }
+    /* Read the PSA on the later of today and billsync's newest change (one dated later than today
+     * is in the PSA already but not in effect today: reading today would see it as drift). */
+    cdate_t read_on = today;
+    if (nposts && cdate_cmp(posts[0].effective, today) > 0)
+        read_on = posts[0].effective;
     qty_t psa_units = 0;
     struct conn_error ce;
     memset(&ce, 0, sizeof ce);
     if (!p || p->read_units(c, l->psa_contract_id, l->psa_service_id, read_on, &psa_units, &ce) < 0) {
         /* Cannot see the PSA now: nothing is planned blind; the next sync tries again. */
         log_warn("sync tenant=%lld link=%lld: cannot read the PSA: %s", tenant_id, l->link_id, p ? ce.message : why);
-        t->unreadable++;
+        t->unreadable += n;
         return;
     }
+    if (cdate_cmp(read_on, today) == 0)
+        psa_cache_units(env->db, tenant_id, l->psa_connection_id, l->psa_contract_id, l->psa_service_id, psa_units);
+    /* Days that hold billsync's change already, where Autotask takes no second one. */
+    cdate_t busy[SERVICE_POSTS];
+    int nbusy = 0;
+    for (int i = 0; p->one_change_per_day && i < nposts; i++)
+        if (cdate_cmp(posts[i].effective, today) >= 0)
+            busy[nbusy++] = posts[i].effective;
     struct planner_input in = {
-        .desired = l->source_gone ? 0 : l->desired,
+        .desired = desired,
         .psa_units = psa_units,
-        .has_last_posted = l->has_last_posted,
-        .last_posted = l->last_posted,
+        .has_last_posted = nposts > 0,
+        .last_posted = nposts ? posts[0].desired : 0,
         .change_date = today,
         .decrease = strcmp(pol->decrease_mode, "immediate") ? PLANNER_DECREASE_NEXT_PERIOD : PLANNER_DECREASE_IMMEDIATE,
         .drift = strcmp(pol->drift_mode, "overwrite") ? PLANNER_DRIFT_FLAG : PLANNER_DRIFT_OVERWRITE,
-        .approval = (!strcmp(l->approval, "require") || (!strcmp(l->approval, "inherit") && !strcmp(pol->approval, "require")))
-                        ? PLANNER_APPROVAL_REQUIRE : PLANNER_APPROVAL_AUTO,
+        .approval = require ? PLANNER_APPROVAL_REQUIRE : PLANNER_APPROVAL_AUTO,
         .contract_start = date_or_zero(l->contract_start),
         .contract_end = date_or_zero(l->contract_end),
         .billing_start = date_or_zero(l->billing_start),
         .cycle_months = l->cycle_months > 0 ? l->cycle_months : 1,
         .unit_price = l->unit_price,
+        .busy = nbusy ? busy : NULL,
+        .nbusy = nbusy,
     };
     if (!cdate_valid(in.contract_start)) {
         /* The PSA cache has no start for this contract: no lower bound, and calendar-month
@@ -99,22 +140,12 @@ static void plan_link(struct job_env *env, long long tenant_id, const struct ten
     }
     struct planner_output out;
     if (planner_plan(&in, &out) < 0) {
-        t->unreadable++;
+        t->unreadable += n;
         return;
     }
-    /* Posted adjustments cannot be changed (Autotask's are create-only, one per service and
-     * day): once billsync has posted for this link on a date, a later change that would take
-     * effect the same date is dated the day after. */
-    if ((out.action == PLANNER_POST || out.action == PLANNER_DRIFT) && cdate_valid(last) &&
-        cdate_cmp(out.effective, last) == 0) {
-        cdate_add_days(last, 1, &in.change_date);
-        if (planner_plan(&in, &out) < 0) {
-            t->unreadable++;
-            return;
-        }
-    }
     if (out.action == PLANNER_NOTHING) {
-        ledger_supersede(env->db, tenant_id, l->link_id, 0);   /* the target is reached */
+        /* The target is reached: a change still waiting (a decrease before a restore) is void. */
+        ledger_supersede_service(env->db, tenant_id, l->psa_connection_id, l->psa_contract_id, l->psa_service_id, 0);
         t->nothing++;
         return;
     }
@@ -139,7 +170,13 @@ static void plan_link(struct job_env *env, long long tenant_id, const struct ten
         }
     }
     if (rc >= 0 && id)
-        ledger_supersede(env->db, tenant_id, l->link_id, id);
+        ledger_supersede_service(env->db, tenant_id, l->psa_connection_id, l->psa_contract_id, l->psa_service_id, id);
+}
+
+static int same_service(const struct link_state *a, const struct link_state *b)
+{
+    return a->psa_connection_id == b->psa_connection_id && !strcmp(a->psa_contract_id, b->psa_contract_id) &&
+           !strcmp(a->psa_service_id, b->psa_service_id);
 }
 
 int job_sync(struct job_env *env, struct job *job, char *err, size_t errlen)
@@ -167,9 +204,13 @@ int job_sync(struct job_env *env, struct job *job, char *err, size_t errlen)
     }
     struct psa_pool pool = {0};
     struct tally tally = {0};
-    for (int i = 0; i < n; i++) {
-        plan_link(env, t, &pol, today, &links[i], &pool, &tally);
+    for (int i = 0; i < n;) {
+        int k = 1;
+        while (i + k < n && same_service(&links[i], &links[i + k]))
+            k++;
+        plan_service(env, t, &pol, today, &links[i], k, &pool, &tally);
         jobs_heartbeat(env->db, job, env->lease_seconds);
+        i += k;
     }
     /* One-time charges: annual lines whenever seen; usage of last month on days 1-3. */
     int charged = 0, charge_failed = 0;
@@ -202,7 +243,10 @@ int job_post(struct job_env *env, struct job *job, char *err, size_t errlen)
     int n = 0;
     (void)err;
     (void)errlen;
-    if (ledger_due(env->db, t, &ids, &n) < 0)
+    char zone[64];
+    tenant_time_zone(env->db, t, zone, sizeof zone);
+    cdate_t today = tz_date(zone, time(NULL));
+    if (ledger_due(env->db, t, today, &ids, &n) < 0)
         return -1;
     struct psa_pool pool = {0};
     int posted = 0, failed = 0;
@@ -237,7 +281,10 @@ int job_post(struct job_env *env, struct job *job, char *err, size_t errlen)
             failed++;
             continue;
         }
+        int read_today = cdate_cmp(eff, today) == 0;
         if (current == a.desired) {
+            if (read_today)
+                psa_cache_units(env->db, t, a.psa_connection_id, a.psa_contract_id, a.psa_service_id, current);
             char cq[32];
             qty_format(current, cq, sizeof cq);
             snprintf(summary, sizeof summary, "read units on %s", a.effective);
@@ -245,7 +292,9 @@ int job_post(struct job_env *env, struct job *job, char *err, size_t errlen)
             ledger_verified(env->db, t, a.id, job->lease, NULL, "nothing_to_do", summary, msg);
             continue;
         }
-        struct psa_unit_change u = {a.psa_contract_id, a.psa_service_id, "", a.desired - current, eff, a.unit_price, 0,
+        /* No price travels with a unit change: the MSP's sell price in the PSA stands (the ledger's
+         * price is the PSA's own, read earlier, for the estimate only). */
+        struct psa_unit_change u = {a.psa_contract_id, a.psa_service_id, "", a.desired - current, eff, 0, 0,
                                     "billsync"};
         char ref[PSA_ID] = "", dc[32];
         qty_format(u.delta, dc, sizeof dc);
@@ -253,6 +302,8 @@ int job_post(struct job_env *env, struct job *job, char *err, size_t errlen)
                  u.delta > 0 ? "+" : "", dc, a.psa_service_id, a.psa_contract_id, a.effective, dq);
         if (p->post_unit_change(c, &u, ref, &ce) == 0) {
             ledger_verified(env->db, t, a.id, job->lease, ref, "verified", summary, "posted and read back");
+            if (read_today)
+                psa_cache_units(env->db, t, a.psa_connection_id, a.psa_contract_id, a.psa_service_id, a.desired);
             posted++;
         } else {
             snprintf(msg, sizeof msg, "%s%s%s%s", ce.message, ce.hint[0] ? " — " : "", ce.hint,

@@ -11,9 +11,17 @@ import time
 
 import requests
 
-from billsync_test import ROOT, csrf_from, quiesce, reset_sandbox, sql, upload_csv, wait_for
+from billsync_test import ROOT, csrf_from, quiesce, reset_sandbox, sql, upload_csv, wait_for, worker_on
 from test_mapping import GENERIC, row_id, set_relation, setup_tenant
-from testclock import native_env, today
+from testclock import fake_clock_env, today
+
+
+def tomorrow():
+    return today() + datetime.timedelta(days=1)
+
+
+def first_of_next_month():
+    return (today().replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
 
 
 def row(qty):
@@ -92,13 +100,18 @@ def test_a_seat_change_reaches_the_psa_once(stack):
     wait_for(lambda: L.units() == 12, 60, "the link's reconciliation to post")
     L.upload(15)
     L.sync()
-    # billsync posted the link's +12 today; one adjustment per service and day: the +3 is dated tomorrow
-    tomorrow = (today() + datetime.timedelta(days=1)).isoformat()
-    assert L.last_effective() == tomorrow
-    wait_for(lambda: L.units(tomorrow) == 15, 60, "+3 to reach the PSA")
-    L.sync()                                   # nothing new: no second post
+    # billsync posted the link's +12 today; one adjustment per service and day: the +3 is dated
+    # tomorrow, and waits in the ledger until then (a later change today can still replace it)
+    day = tomorrow().isoformat()
+    assert L.last_effective() == day
     quiesce(stack, L.t)
-    assert L.units(tomorrow) == 15
+    assert L.units(day) == 12 and L.states() == ["verified", "queued"]
+    with worker_on(stack, tomorrow()) as w:
+        w.post(L.t)
+        assert L.units(day) == 15
+        L.sync()                               # nothing new: no second post
+        quiesce(stack, L.t)
+    assert L.units(day) == 15
     states = L.states()
     assert states.count("verified") == 2 and "queued" not in states and "failed" not in states
     attempts = sql(stack, f"SELECT outcome FROM adjustment_attempts WHERE tenant_id = {L.t}").split()
@@ -110,10 +123,14 @@ def test_a_decrease_takes_effect_next_period(stack):
     wait_for(lambda: L.units() == 12, 60, "the reconciliation")
     L.upload(10)
     L.sync()
-    first_next = (today().replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+    first_next = first_of_next_month()
     eff = sql(stack, f"SELECT effective_date FROM adjustments WHERE tenant_id = {L.t} AND unit_change < 0").strip()
     assert eff == first_next.isoformat()
-    wait_for(lambda: L.units(first_next.isoformat()) == 10, 60, "the decrease to post")
+    quiesce(stack, L.t)
+    assert L.units(eff) == 12 and L.states() == ["verified", "queued"], "the decrease waits for its date"
+    with worker_on(stack, first_next) as w:
+        w.post(L.t)
+    assert L.units(eff) == 10, "posted on its date"
     assert L.units() == 12, "this period keeps its seats"
     # a decrease waiting for next month is no drift: the PSA holds what billsync left for today
     from test_dashboard import checklist, tiles
@@ -132,6 +149,11 @@ def test_approval_then_post_and_reject_with_reason(stack):
     L.admin.form("/settings/billing", "/settings/billing", {
         "approval": "require", "decrease_mode": "next_period", "drift_mode": "flag", "usage_mode": "average_cost",
         "alert_after_minutes": "240", "sync_interval_minutes": "15"})
+    with worker_on(stack, tomorrow()):         # today holds the reconciliation's post already
+        approve_then_reject(stack, L)
+
+
+def approve_then_reject(stack, L):
     L.upload(14)
     L.sync()
     eff = L.last_effective()
@@ -156,6 +178,11 @@ def test_approval_then_post_and_reject_with_reason(stack):
 def run_with_fault(stack, kind, params=None, count=1):
     L = Linked(stack, 12)
     wait_for(lambda: L.units() == 12, 60, "the reconciliation")
+    with worker_on(stack, tomorrow()):         # today holds the reconciliation's post already
+        return fault_then_settle(stack, L, kind, params, count)
+
+
+def fault_then_settle(stack, L, kind, params, count):
     before = len(L.adjustments_posted())
     L.fault(kind=kind, params=params or {}, count=count)
     L.upload(16)
@@ -216,17 +243,21 @@ def test_bad_credentials_then_fixed_post_by_themselves(stack):
     assert "could not be read" in sql(stack, f"SELECT result FROM tenant_sync WHERE tenant_id = {L.t}") or True
     fields["f_secret"] = "demo-secret"
     L.admin.form("/settings/connections", "/settings/connections", fields)
-    L.sync()
-    eff = L.last_effective()
-    wait_for(lambda: L.units(eff) == 13, 60, "the change to post once the credentials work")
+    with worker_on(stack, tomorrow()):         # today holds the reconciliation's post already
+        L.sync()
+        eff = L.last_effective()
+        wait_for(lambda: L.units(eff) == 13, 60, "the change to post once the credentials work")
 
 
-def start_worker(stack, lease=3):
+def start_worker(stack, lease=3, days=0):
+    """A worker of two children with a short lease, its clock `days` ahead of the tests'."""
     stack.stop_one("worker")
     env = stack.env()
     env.update(BILLSYNC_WORKER_CHILDREN="2", BILLSYNC_WORKER_LEASE_SECONDS=str(lease), BILLSYNC_WORKER_POLL_MS="50")
+    base = int(float(os.environ.get("BILLSYNC_CLOCK_OFFSET") or 0))
+    env = fake_clock_env(env, offset=str(base + days * 86400))
     log = open(stack.path("log", "worker-sync.log"), "ab")
-    p = subprocess.Popen([os.path.join(ROOT, "bin", "billsync-worker")], cwd=ROOT, env=native_env(env), stdout=log,
+    p = subprocess.Popen([os.path.join(ROOT, "bin", "billsync-worker")], cwd=ROOT, env=env, stdout=log,
                          stderr=log)
     log.close()
     return p
@@ -241,7 +272,7 @@ def stop_worker(stack, p):
 def test_worker_killed_mid_post_and_two_workers_post_exactly_once(stack):
     L = Linked(stack, 12)
     wait_for(lambda: L.units() == 12, 60, "the reconciliation")
-    p = start_worker(stack, lease=3)
+    p = start_worker(stack, lease=3, days=1)   # today holds the reconciliation's post already
     try:
         before = len(L.adjustments_posted())
         L.fault(kind="latency", params={"ms": 2500}, count=1)     # the post is slow: kill its worker mid-way
@@ -349,13 +380,15 @@ def test_expired_token_at_the_distributor_mid_sync(stack):
                   timeout=10).raise_for_status()
     requests.post(ctl + "/faults", json={"system": "pax8", "kind": "expired_token", "path": "subscriptions",
                                         "count": 1}, timeout=10).raise_for_status()
-    admin.form("/mapping", "/mapping", {"action": "sync"})
-    wait_for(lambda: "links checked" in sql(stack, f"SELECT result FROM tenant_sync WHERE tenant_id = {t}"), 60, "sync")
-    fired = requests.get(ctl + "/stats", timeout=10).json()["pax8"]["faults_fired"]
-    assert fired.get("expired_token") == 1
-    eff = sql(stack, f"SELECT DATE_FORMAT(effective_date, '%Y-%m-%d') FROM adjustments WHERE tenant_id = {t} "
-                     "ORDER BY id DESC LIMIT 1").strip()
-    wait_for(lambda: units(eff) == 10, 60, "+3 to reach the PSA")
+    with worker_on(stack, tomorrow()):         # today holds the reconciliation's post already
+        admin.form("/mapping", "/mapping", {"action": "sync"})
+        wait_for(lambda: "links checked" in sql(stack, f"SELECT result FROM tenant_sync WHERE tenant_id = {t}"), 60,
+                 "sync")
+        fired = requests.get(ctl + "/stats", timeout=10).json()["pax8"]["faults_fired"]
+        assert fired.get("expired_token") == 1
+        eff = sql(stack, f"SELECT DATE_FORMAT(effective_date, '%Y-%m-%d') FROM adjustments WHERE tenant_id = {t} "
+                         "ORDER BY id DESC LIMIT 1").strip()
+        wait_for(lambda: units(eff) == 10, 60, "+3 to reach the PSA")
     rows = sql(stack, f"SELECT unit_change, state FROM adjustments WHERE tenant_id = {t} AND unit_change <> 0").split("\n")
     assert [r for r in rows if r] == ["3000\tverified"]
 
@@ -407,7 +440,7 @@ def test_sync_now_brings_a_scheduled_sync_forward(stack):
     L.sync()               # waits (60 s at most) for "links checked": an hour's wait would fail
     assert sql(stack, f"SELECT COUNT(*) FROM jobs WHERE tenant_id = {L.t} AND kind = 'sync' AND state = 'pending'"
                       " AND due_at > UTC_TIMESTAMP(6) + INTERVAL 5 MINUTE").strip() == "0"
-    wait_for(lambda: L.units(L.last_effective()) == 13, 60, "+1 to reach the PSA")
+    assert L.last_effective() == tomorrow().isoformat() and L.states()[-1] == "queued"
 
 
 def test_an_empty_pull_is_held_and_posts_nothing_until_a_second_pull_agrees(stack):

@@ -103,6 +103,43 @@ def quiesce(stack, tenant=None, kinds=None, timeout=120):
              timeout, "the workers to finish what is due")
 
 
+class worker_on:
+    """`with worker_on(stack, day):` the stack's worker runs as if it were `day` (a later civil
+    date: the worker's clock alone moves, by whole days, through libfaketime), then the usual
+    worker comes back. How a test sees a change that waits in the ledger for its effective
+    date (a decrease dated the 1st, a second change of a day dated tomorrow) reach the PSA."""
+
+    def __init__(self, stack, day):
+        from testclock import today
+        self.stack, self.days = stack, (day - today()).days
+        assert self.days >= 0, "the worker only moves forward"
+
+    def __enter__(self):
+        import subprocess
+        base = float(os.environ.get("BILLSYNC_CLOCK_OFFSET") or 0)
+        self.stack.stop_one("worker")
+        env = stackmod.fake_clock_env(self.stack.env(), offset=str(int(base) + self.days * 86400))
+        env.update(BILLSYNC_WORKER_POLL_MS="50")
+        log = open(self.stack.path("log", "worker-later.log"), "ab")
+        self.proc = subprocess.Popen([os.path.join(ROOT, "bin", "billsync-worker")], cwd=ROOT, env=env,
+                                     stdout=log, stderr=log)
+        log.close()
+        return self
+
+    def post(self, tenant, timeout=60):
+        """Runs the tenant's post job now (its scheduler enqueues by the database's date) and
+        waits until it is done."""
+        sql(self.stack, f"INSERT INTO jobs (tenant_id, kind) VALUES ({int(tenant)}, 'post')")
+        quiesce(self.stack, tenant, timeout=timeout)
+
+    def __exit__(self, *exc):
+        import signal
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(timeout=60)
+        self.stack.start_worker()
+        return False
+
+
 def upload_csv(client, conn, name, body, fmt="generic", wait=True):
     """Uploads a billing file through the connections page, as a person does; with wait, until
     the worker has imported it (the page answers once the file is checked and stored)."""

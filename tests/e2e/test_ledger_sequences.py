@@ -1,0 +1,126 @@
+"""The ledger in a messy month (issue 13), end to end against the Autotask sandbox: a restore
+before the 1st cancels the waiting decrease; a second decrease keeps the pending date; a third
+change in one day folds into tomorrow's open change; two subscriptions on one contract service
+add up. Each test reads the PSA as Autotask reports it, on the days that matter, and the
+sandbox's request log for what was actually posted."""
+import datetime
+
+from billsync_test import quiesce, sql, upload_csv, wait_for, worker_on
+from test_mapping import GENERIC, row_id, set_relation
+from test_sync import Linked, first_of_next_month, row, tomorrow
+from testclock import today
+
+
+def after_tomorrow():
+    return today() + datetime.timedelta(days=2)
+
+
+def posts(L):
+    return len(L.adjustments_posted())
+
+
+def attempts(stack, t):
+    return sql(stack, f"SELECT outcome FROM adjustment_attempts WHERE tenant_id = {t} ORDER BY id").split()
+
+
+def open_changes(stack, t):
+    """(unit change, effective date, state) of the changes not yet posted, superseded or rejected."""
+    rows = sql(stack, f"SELECT unit_change, DATE_FORMAT(effective_date, '%Y-%m-%d'), state FROM adjustments WHERE "
+                      f"tenant_id = {t} AND state IN ('planned', 'awaiting_approval', 'queued', 'failed') ORDER BY id")
+    return [tuple(r.split("\t")) for r in rows.splitlines() if r]
+
+
+def test_a_restore_before_the_first_cancels_the_waiting_decrease(stack):
+    """Seats 12 -> 10 (a -2 waits for the 1st) -> 12 before then: the PSA keeps 12 from the 1st,
+    nothing is posted, and the ledger never claims a change that did not happen."""
+    L = Linked(stack, 12)
+    wait_for(lambda: L.units() == 12 and L.states() == ["verified"], 60, "the reconciliation")
+    first = first_of_next_month()
+    L.upload(10)
+    L.sync()
+    assert open_changes(stack, L.t) == [("-2000", first.isoformat(), "queued")]
+    L.upload(12)
+    L.sync()
+    assert open_changes(stack, L.t) == [], "the restore cancels the waiting decrease"
+    assert L.states() == ["verified", "superseded"]
+    before = posts(L)
+    with worker_on(stack, first) as w:
+        w.post(L.t)
+        L.sync()                                # on the 1st: in step, no drift, nothing to post
+        quiesce(stack, L.t)
+    assert L.units(first.isoformat()) == 12, "12 seats from next month, not 10"
+    assert posts(L) == before
+    assert L.states() == ["verified", "superseded"]
+    assert attempts(stack, L.t) == ["verified"], "no 'verified: nothing to do' for a change that never happened"
+
+
+def test_a_second_decrease_keeps_the_pending_date(stack):
+    """12 -> 10 -> 9 in one month: one decrease of -3 on the 1st, not a -1 a month later."""
+    L = Linked(stack, 12)
+    wait_for(lambda: L.units() == 12 and L.states() == ["verified"], 60, "the reconciliation")
+    first = first_of_next_month()
+    L.upload(10)
+    L.sync()
+    L.upload(9)
+    L.sync()
+    assert open_changes(stack, L.t) == [("-3000", first.isoformat(), "queued")]
+    with worker_on(stack, first) as w:
+        w.post(L.t)
+    assert L.units(first.isoformat()) == 9 and L.units() == 12
+    assert L.states() == ["verified", "superseded", "verified"]
+
+
+def test_a_third_change_in_a_day_folds_into_tomorrows_open_change(stack):
+    """Autotask takes one adjustment per service and day. Linked today (+12 posted), then 15, then
+    16 the same day: one +4 dated tomorrow, never a refused second post dated today."""
+    L = Linked(stack, 12)
+    wait_for(lambda: L.units() == 12 and L.states() == ["verified"], 60, "the reconciliation")
+    before = posts(L)
+    L.upload(15)
+    L.sync()
+    L.upload(16)
+    L.sync()
+    day = tomorrow().isoformat()
+    assert open_changes(stack, L.t) == [("4000", day, "queued")]
+    quiesce(stack, L.t)
+    assert posts(L) == before and "failed" not in attempts(stack, L.t)
+    with worker_on(stack, tomorrow()) as w:
+        w.post(L.t)
+        L.upload(17)                           # a change on the next day: that day holds +4 already
+        L.sync()
+        assert open_changes(stack, L.t) == [("1000", after_tomorrow().isoformat(), "queued")]
+    assert L.units(day) == 16 and L.units() == 12
+    assert posts(L) - before == 1
+    assert "failed" not in attempts(stack, L.t)
+
+
+def two_rows(a, b):
+    second = (f"ct1,Contoso Ltd,ct-bb2,Microsoft 365 Business Basic (2nd),Microsoft 365 Business Basic,CFQ7TTC0LH18,"
+              f"{b},5.40,6.00,,USD,recurring,monthly,12,2026-11-01,2026-11-30,,ct-l2\n")
+    return GENERIC + row(a) + second
+
+
+def test_two_subscriptions_on_one_service_add_up(stack):
+    """5 + 3 seats on one Autotask contract service: the PSA holds 8, every later sync is in
+    step (no fight between 5 and 3, no drift), and a change on either moves the sum."""
+    L = Linked(stack, 5)
+    wait_for(lambda: L.units() == 5 and L.states() == ["verified"], 60, "the first link's reconciliation")
+    conn = sql(stack, f"SELECT id FROM connections WHERE tenant_id = {L.t} AND system = 'csv'").strip()
+    upload_csv(L.admin, conn, "seats.csv", two_rows(5, 3))
+    L.admin.form("/mapping", "/mapping", {"action": "refresh"})
+    wait_for(lambda: row_id(stack, "src_subscriptions", L.t, "ct-bb2"), 60, "the second subscription")
+    set_relation(L.admin, "subscription", row_id(stack, "src_subscriptions", L.t, "ct-bb2"), L.contract)
+    page = set_relation(L.admin, "resource", row_id(stack, "src_resources", L.t, "ct-bb2"), "svc:" + L.service)
+    assert "fed by 2 subscriptions" in page
+    # today holds the first link's +5: the second link's +3 is dated tomorrow
+    assert open_changes(stack, L.t) == [("3000", tomorrow().isoformat(), "queued")]
+    with worker_on(stack, tomorrow()) as w:
+        w.post(L.t)
+        assert L.units(tomorrow().isoformat()) == 8
+        for _ in range(2):
+            L.sync()
+            assert open_changes(stack, L.t) == [], "in step: no plan, no drift"
+        upload_csv(L.admin, conn, "seats.csv", two_rows(5, 4))
+        L.sync()
+        # the sum moves by the one seat added (the day holds the +3 already: dated the day after)
+        assert open_changes(stack, L.t) == [("1000", after_tomorrow().isoformat(), "queued")]
