@@ -803,6 +803,7 @@ const struct psa_connector autotask_connector = {
     .system = "autotask",
     .label = "Datto Autotask",
     .one_change_per_day = 1,
+    .forget_cached = at_forget_cached,
     .test = at_test,
     .list_accounts = at_list_accounts,
     .list_contracts = at_list_contracts,

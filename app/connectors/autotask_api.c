@@ -235,6 +235,14 @@ static struct pick_entry picks[PICK_SLOTS];
 
 static int fresh(time_t at) { return at && time(NULL) - at < CACHE_TTL_S; }
 
+void at_forget_cached(void)
+{
+    for (int i = 0; i < PICK_SLOTS; i++)
+        json_decref(picks[i].fields);
+    memset(zones, 0, sizeof zones);
+    memset(picks, 0, sizeof picks);
+}
+
 static const char *zone_cached(const char *key)
 {
     for (int i = 0; i < ZONE_SLOTS; i++)

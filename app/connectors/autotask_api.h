@@ -51,6 +51,8 @@ int at_pick_label(struct at_session *s, const char *entity, const char *field, i
                   const char **label, struct conn_error *err);
 /* err from a failed call: the remote's errors[] text, kind and hint; maybe_committed for a
  * write whose outcome is unknown. */
+/* Forgets this process's cached zones and picklists (a person fixed something in Autotask). */
+void at_forget_cached(void);
 void at_fail(const struct http_response *r, int is_write, const char *what, struct conn_error *err);
 
 #endif

@@ -608,6 +608,7 @@ const struct psa_connector connectwise_connector = {
     .system = "connectwise",
     .label = "ConnectWise Manage",
     .one_change_per_day = 0,
+    .forget_cached = cw_forget_cached,
     .test = cw_test,
     .list_accounts = cw_list_accounts,
     .list_contracts = cw_list_contracts,

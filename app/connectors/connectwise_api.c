@@ -433,6 +433,13 @@ struct cycle_entry {
 
 static struct cycle_entry cycle_cache[CYCLE_SLOTS];
 
+void cw_forget_cached(void)
+{
+    for (int i = 0; i < CYCLE_SLOTS; i++)
+        json_decref(cycle_cache[i].cycles);
+    memset(cycle_cache, 0, sizeof cycle_cache);
+}
+
 const json_t *cw_billing_cycles(struct cw_session *s, struct conn_error *err)
 {
     int victim = 0;

@@ -44,6 +44,8 @@ int cw_get(struct cw_session *s, const char *path, const char *what, json_t **do
 int cw_write(struct cw_session *s, const char *method, const char *path, json_t *body,
              const char *what, json_t **doc, struct conn_error *err);
 /* finance/billingCycles, cached per process and connection (borrowed array). */
+/* Forgets this process's cached billing cycles (a person fixed something in ConnectWise). */
+void cw_forget_cached(void);
 const json_t *cw_billing_cycles(struct cw_session *s, struct conn_error *err);
 /* err from a failed call: the remote's message, kind and hint; maybe_committed for a write
  * whose outcome is unknown. */

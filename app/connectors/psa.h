@@ -94,6 +94,9 @@ struct psa_connector {
     /* 1: the PSA takes one unit change per contract service and day, and posted changes cannot be
      * edited (Autotask ServiceAdjustments); 0: several per day (ConnectWise additions). */
     int one_change_per_day;
+    /* Forgets what this process cached from the PSA (picklists, zones, billing cycles): a
+     * person's Retry after fixing something in the PSA must not meet the old answer. */
+    void (*forget_cached)(void);
     /* A cheap authenticated call; *summary says what was found ("214 accounts"). */
     int (*test)(const struct conn *c, char *summary, size_t n, struct conn_error *err);
     int (*list_accounts)(const struct conn *c, psa_account_fn fn, void *ctx, struct conn_error *err);
@@ -121,6 +124,8 @@ struct psa_connector {
                          struct conn_error *err);
 };
 
+/* Every PSA connector forgets what this process cached (see forget_cached). */
+void psa_forget_cached(void);
 /* The connector for a system name, or NULL. */
 const struct psa_connector *psa_connector_for(const char *system);
 

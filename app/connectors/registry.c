@@ -40,3 +40,10 @@ const struct source_connector *source_connector_for(const char *system)
             return sources[i];
     return NULL;
 }
+
+void psa_forget_cached(void)
+{
+    for (size_t i = 0; i < sizeof psas / sizeof psas[0]; i++)
+        if (psas[i] && psas[i]->forget_cached)
+            psas[i]->forget_cached();
+}

@@ -280,6 +280,17 @@ int ledger_failed(db_t *db, long long tenant_id, long long id, const char *owner
                    NULL, NULL);
 }
 
+int ledger_needs_person(db_t *db, long long tenant_id, long long id, const char *owner, const char *summary,
+                        const char *error)
+{
+    attempt(db, tenant_id, id, "failed", summary, NULL, error);
+    return db_exec(db,
+                   "UPDATE adjustments SET state = 'failed', last_error = ?, lease_owner = NULL, lease_until = NULL,"
+                   " next_attempt_at = NULL, updated_at = UTC_TIMESTAMP(6)"
+                   " WHERE tenant_id = ? AND id = ? AND lease_owner = ?",
+                   DB_PARAMS(DB_STR(error), DB_INT(tenant_id), DB_INT(id), DB_STR(owner)), NULL, NULL);
+}
+
 int ledger_next_retry_in(db_t *db, long long tenant_id, long long *seconds)
 {
     int found = db_scalar(db,

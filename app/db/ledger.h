@@ -83,6 +83,11 @@ int ledger_verified(db_t *db, long long tenant_id, long long id, const char *own
                     const char *outcome, const char *summary, const char *response);
 int ledger_failed(db_t *db, long long tenant_id, long long id, const char *owner, int backoff_s,
                   const char *summary, const char *error);
+/* A failure that retrying cannot fix (the PSA refused the change: wrong contract type, a closed
+ * period, validation): failed with no retry scheduled, "needs you" with the PSA's words, until a
+ * person presses Retry or a later plan replaces it. */
+int ledger_needs_person(db_t *db, long long tenant_id, long long id, const char *owner, const char *summary,
+                        const char *error);
 /* Seconds until the tenant's earliest due retry (-1 when none). */
 int ledger_next_retry_in(db_t *db, long long tenant_id, long long *seconds);
 

@@ -236,6 +236,25 @@ int job_sync(struct job_env *env, struct job *job, char *err, size_t errlen)
     return 0;
 }
 
+/* Retrying cannot fix it: the PSA read the request and refused it (validation, a rule, a closed
+ * period). Not a throttle, an outage or a write whose outcome is unknown. */
+static int needs_person(const struct conn_error *ce)
+{
+    return !ce->retryable && !ce->maybe_committed && (ce->kind == CONN_REJECTED || ce->kind == CONN_NOT_FOUND);
+}
+
+/* Records a failed attempt: retried after back-off, or held for a person when retrying cannot help. */
+static void post_failed(struct job_env *env, long long t, const struct adjustment *a, const char *lease,
+                        const struct conn_error *ce, const char *summary, const char *msg)
+{
+    /* Autotask answers validation and server trouble alike with HTTP 500 and a message: such a
+     * refusal is tried three times before it waits for a person; a 4xx refusal waits at once. */
+    if (ce && needs_person(ce) && (ce->http_status < 500 || a->attempts >= 3))
+        ledger_needs_person(env->db, t, a->id, lease, summary, msg);
+    else
+        ledger_failed(env->db, t, a->id, lease, sync_backoff_seconds(a->attempts), summary, msg);
+}
+
 int job_post(struct job_env *env, struct job *job, char *err, size_t errlen)
 {
     long long t = job->tenant_id;
@@ -248,6 +267,8 @@ int job_post(struct job_env *env, struct job *job, char *err, size_t errlen)
     cdate_t today = tz_date(zone, time(NULL));
     if (ledger_due(env->db, t, today, &ids, &n) < 0)
         return -1;
+    if (job->payload && !strcmp(job->payload, "fresh"))
+        psa_forget_cached();   /* a person pressed Retry after fixing something in the PSA */
     struct psa_pool pool = {0};
     int posted = 0, failed = 0;
     for (int i = 0; i < n; i++) {
@@ -277,7 +298,7 @@ int job_post(struct job_env *env, struct job *job, char *err, size_t errlen)
             snprintf(summary, sizeof summary, "read units of service %s on contract %s on %s", a.psa_service_id,
                      a.psa_contract_id, a.effective);
             snprintf(msg, sizeof msg, "%s%s%s", ce.message, ce.hint[0] ? " — " : "", ce.hint);
-            ledger_failed(env->db, t, a.id, job->lease, sync_backoff_seconds(a.attempts), summary, msg);
+            post_failed(env, t, &a, job->lease, &ce, summary, msg);
             failed++;
             continue;
         }
@@ -307,8 +328,10 @@ int job_post(struct job_env *env, struct job *job, char *err, size_t errlen)
             posted++;
         } else {
             snprintf(msg, sizeof msg, "%s%s%s%s", ce.message, ce.hint[0] ? " — " : "", ce.hint,
-                     ce.maybe_committed ? " (the PSA may have taken it; the next try reads it back first)" : "");
-            ledger_failed(env->db, t, a.id, job->lease, sync_backoff_seconds(a.attempts), summary, msg);
+                     ce.maybe_committed ? " (the PSA may have taken it; the next try reads it back first)"
+                     : needs_person(&ce) && (ce.http_status < 500 || a.attempts >= 3)
+                         ? " (not retried: fix it in the PSA or the mapping, then press Retry)" : "");
+            post_failed(env, t, &a, job->lease, &ce, summary, msg);
             failed++;
         }
         jobs_heartbeat(env->db, job, env->lease_seconds);

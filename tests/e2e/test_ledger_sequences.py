@@ -5,6 +5,8 @@ add up. Each test reads the PSA as Autotask reports it, on the days that matter,
 sandbox's request log for what was actually posted."""
 import datetime
 
+import requests
+
 from billsync_test import quiesce, sql, upload_csv, wait_for, worker_on
 from test_mapping import GENERIC, row_id, set_relation
 from test_sync import Linked, first_of_next_month, row, tomorrow
@@ -124,3 +126,46 @@ def test_two_subscriptions_on_one_service_add_up(stack):
         L.sync()
         # the sum moves by the one seat added (the day holds the +3 already: dated the day after)
         assert open_changes(stack, L.t) == [("1000", after_tomorrow().isoformat(), "queued")]
+
+
+def test_a_refusal_retrying_cannot_fix_waits_for_a_person_then_retry_posts(stack):
+    """Autotask refuses a change dated into an approved and posted period (HTTP 500 with its
+    message, as it answers validation): tried three times, then it waits for a person with the
+    PSA's words and no retry scheduled; once the period is reopened, Retry posts it."""
+    from billsync_test import csrf_from
+    L = Linked(stack, 12)
+    wait_for(lambda: L.units() == 12 and L.states() == ["verified"], 60, "the reconciliation")
+    day = tomorrow().isoformat()
+
+    def posted_through(d):
+        requests.post(L.control + "/state/autotask", json={"mode": "merge", "data": {"postedThrough": {
+            L.contract: d}}}, timeout=10).raise_for_status()
+    posted_through(day)
+    with worker_on(stack, tomorrow()):
+        L.upload(14)
+        L.sync()
+
+        def failed_attempts():
+            return attempts(stack, L.t).count("failed")
+        for n in (1, 2, 3):
+            wait_for(lambda: failed_attempts() == n, 60, f"attempt {n} to fail")
+            L.due_now()
+        quiesce(stack, L.t)
+        L.due_now()                            # nothing is due any more: no fourth attempt
+        sql(stack, f"INSERT INTO jobs (tenant_id, kind) VALUES ({L.t}, 'post')")
+        quiesce(stack, L.t)
+        assert failed_attempts() == 3
+        state, nxt, why = sql(stack, f"SELECT state, next_attempt_at IS NULL, last_error FROM adjustments WHERE "
+                                     f"tenant_id = {L.t} AND unit_change = 2000").strip().split("\t")
+        assert (state, nxt) == ("failed", "1"), "needs a person: no retry scheduled"
+        assert "already approved and posted contract period" in why and "press Retry" in why
+        L.sync()                               # the same plan: it still waits, it is not re-queued
+        assert open_changes(stack, L.t) == [("2000", day, "failed")]
+        assert L.units(day) == 12
+        posted_through("2000-01-01")           # the person reopens the period in Autotask
+        pick = sql(stack, f"SELECT id FROM adjustments WHERE tenant_id = {L.t} AND unit_change = 2000").strip()
+        html = L.admin.get("/reports/failures").text
+        r = L.admin.post("/reports/failures", data={"csrf": csrf_from(html), "action": "retry", "pick": pick})
+        assert r.status_code == 303
+        wait_for(lambda: L.units(day) == 14, 60, "the retried change to post")
+    assert attempts(stack, L.t)[-1] == "verified"
