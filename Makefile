@@ -46,7 +46,7 @@ FUZZ_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-
 FUZZ_SECONDS ?= 60
 NPROC := $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all deps demo stop test unit e2e browser bench clean check-templates tools build-locked unit-bins \
+.PHONY: all deps demo stop test unit e2e browser bench clean check-templates tools build-locked unit-bins test-model \
         test-dates test-volume fuzz fuzz-bins
 all: $(BINS)
 
@@ -145,7 +145,15 @@ test: build-locked
 	@tests/fuzz/run.sh 5
 	$(PYTEST) -n $(PYTEST_JOBS) tests/contract tests/sandbox
 	$(PYTEST) -n $(PYTEST_JOBS) --dist loadfile tests/e2e tests/browser
+	@$(MAKE) --no-print-directory test-model N=$(MODEL_N)
 	tests/run-dates.sh $(TEST_DATES)
+
+# The ledger's model-based test (tests/model/ledger_model.py): N random 120-day histories
+# through the product's planner against an Autotask model and a reference of the contract.
+MODEL_N ?= 1000
+N ?= $(MODEL_N)
+test-model: tools
+	/usr/bin/python3 tests/model/ledger_model.py -n $(N)
 
 # Dates of the short run in make test: a leap day and the last day of a year.
 TEST_DATES ?= 2028-02-29 2027-12-31

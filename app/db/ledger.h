@@ -5,6 +5,7 @@
 
 #include "core/cdate.h"
 #include "core/money.h"
+#include "core/service_plan.h"
 #include "db/db.h"
 
 struct plan {
@@ -45,10 +46,6 @@ int ledger_links(db_t *db, long long tenant_id, struct link_state **out, int *n)
 /* What billsync left on one PSA contract service: its verified changes, newest effective date
  * first (at most max). The first is what billsync last left; those dated today or later are
  * the days that already hold a change. */
-struct service_post {
-    cdate_t effective;
-    qty_t desired;
-};
 int ledger_service_posts(db_t *db, long long tenant_id, long long psa_connection_id, const char *contract_id,
                          const char *service_id, struct service_post *posts, int max, int *n);
 /* Marks the not-yet-posted changes of a contract service superseded but except_id: the newest

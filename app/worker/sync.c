@@ -56,10 +56,6 @@ struct tally {
     int queued, approval, drift, failed, nothing, unreadable;
 };
 
-/* The most recent verified changes of a service read for planning: the newest is what billsync
- * last left; enough to hold every change dated today or later in any real history. */
-#define SERVICE_POSTS 40
-
 static int link_requires_approval(const struct link_state *l, const struct tenant_policy *pol)
 {
     return !strcmp(l->approval, "require") || (!strcmp(l->approval, "inherit") && !strcmp(pol->approval, "require"));
@@ -79,25 +75,25 @@ static void plan_service(struct job_env *env, long long tenant_id, const struct 
     const struct conn *c;
     const char *why;
     const struct psa_connector *p = psa_pool_get(pool, env, tenant_id, l->psa_connection_id, &c, &why);
-    qty_t desired = 0;
-    int require = 0;
-    for (int i = 0; i < n; i++) {
-        if (!links[i].source_gone)
-            desired += links[i].desired;
+    qty_t *quantities = calloc((size_t)n, sizeof *quantities);
+    int *gone = calloc((size_t)n, sizeof *gone), require = 0;
+    struct service_post posts[SERVICE_POSTS_MAX];
+    struct service_state st = {.today = today, .posts = posts, .one_change_per_day = p ? p->one_change_per_day : 1};
+    for (int i = 0; quantities && gone && i < n; i++) {
+        quantities[i] = links[i].desired;
+        gone[i] = links[i].source_gone;
         require |= link_requires_approval(&links[i], pol);
     }
-    struct service_post posts[SERVICE_POSTS];
-    int nposts = 0;
-    if (ledger_service_posts(env->db, tenant_id, l->psa_connection_id, l->psa_contract_id, l->psa_service_id, posts,
-                             SERVICE_POSTS, &nposts) < 0) {
-        t->unreadable++;
+    int ok = quantities && gone && service_desired(quantities, gone, n, &st.desired) == 0 &&
+             ledger_service_posts(env->db, tenant_id, l->psa_connection_id, l->psa_contract_id, l->psa_service_id,
+                                  posts, SERVICE_POSTS_MAX, &st.nposts) == 0;
+    free(quantities);
+    free(gone);
+    if (!ok) {
+        t->unreadable += n;
         return;
     }
-    /* Read the PSA on the later of today and billsync's newest change (one dated later than today
-     * is in the PSA already but not in effect today: reading today would see it as drift). */
-    cdate_t read_on = today;
-    if (nposts && cdate_cmp(posts[0].effective, today) > 0)
-        read_on = posts[0].effective;
+    cdate_t read_on = service_read_on(&st);
     qty_t psa_units = 0;
     struct conn_error ce;
     memset(&ce, 0, sizeof ce);
@@ -109,18 +105,7 @@ static void plan_service(struct job_env *env, long long tenant_id, const struct 
     }
     if (cdate_cmp(read_on, today) == 0)
         psa_cache_units(env->db, tenant_id, l->psa_connection_id, l->psa_contract_id, l->psa_service_id, psa_units);
-    /* Days that hold billsync's change already, where Autotask takes no second one. */
-    cdate_t busy[SERVICE_POSTS];
-    int nbusy = 0;
-    for (int i = 0; p->one_change_per_day && i < nposts; i++)
-        if (cdate_cmp(posts[i].effective, today) >= 0)
-            busy[nbusy++] = posts[i].effective;
     struct planner_input in = {
-        .desired = desired,
-        .psa_units = psa_units,
-        .has_last_posted = nposts > 0,
-        .last_posted = nposts ? posts[0].desired : 0,
-        .change_date = today,
         .decrease = strcmp(pol->decrease_mode, "immediate") ? PLANNER_DECREASE_NEXT_PERIOD : PLANNER_DECREASE_IMMEDIATE,
         .drift = strcmp(pol->drift_mode, "overwrite") ? PLANNER_DRIFT_FLAG : PLANNER_DRIFT_OVERWRITE,
         .approval = require ? PLANNER_APPROVAL_REQUIRE : PLANNER_APPROVAL_AUTO,
@@ -129,8 +114,6 @@ static void plan_service(struct job_env *env, long long tenant_id, const struct 
         .billing_start = date_or_zero(l->billing_start),
         .cycle_months = l->cycle_months > 0 ? l->cycle_months : 1,
         .unit_price = l->unit_price,
-        .busy = nbusy ? busy : NULL,
-        .nbusy = nbusy,
     };
     if (!cdate_valid(in.contract_start)) {
         /* The PSA cache has no start for this contract: no lower bound, and calendar-month
@@ -139,7 +122,7 @@ static void plan_service(struct job_env *env, long long tenant_id, const struct 
         cdate_first_of_month(today, &in.period_anchor);
     }
     struct planner_output out;
-    if (planner_plan(&in, &out) < 0) {
+    if (service_plan(&st, psa_units, &in, &out) < 0) {
         t->unreadable += n;
         return;
     }

@@ -1,0 +1,46 @@
+/* service_plan.c: planning one PSA contract service (see service_plan.h). */
+#include "core/service_plan.h"
+
+int service_desired(const qty_t *quantities, const int *gone, int n, qty_t *sum)
+{
+    qty_t total = 0;
+    for (int i = 0; i < n; i++) {
+        if (gone && gone[i])
+            continue;
+        if (quantities[i] < 0 || qty_add(total, quantities[i], &total) != 0)
+            return -1;
+    }
+    *sum = total;
+    return 0;
+}
+
+cdate_t service_read_on(const struct service_state *s)
+{
+    if (s->nposts > 0 && cdate_cmp(s->posts[0].effective, s->today) > 0)
+        return s->posts[0].effective;
+    return s->today;
+}
+
+int service_plan(const struct service_state *s, qty_t psa_units, struct planner_input *in,
+                 struct planner_output *out)
+{
+    if (s == NULL || in == NULL || s->nposts < 0 || s->nposts > SERVICE_POSTS_MAX ||
+        (s->nposts > 0 && s->posts == NULL))
+        return -1;
+    cdate_t busy[SERVICE_POSTS_MAX];
+    int nbusy = 0;
+    for (int i = 0; s->one_change_per_day && i < s->nposts; i++)
+        if (cdate_cmp(s->posts[i].effective, s->today) >= 0)
+            busy[nbusy++] = s->posts[i].effective;
+    in->desired = s->desired;
+    in->psa_units = psa_units;
+    in->has_last_posted = s->nposts > 0;
+    in->last_posted = s->nposts > 0 ? s->posts[0].desired : 0;
+    in->change_date = s->today;
+    in->busy = nbusy ? busy : NULL;
+    in->nbusy = nbusy;
+    int rc = planner_plan(in, out);
+    in->busy = NULL; /* busy lives on this stack frame */
+    in->nbusy = 0;
+    return rc;
+}
