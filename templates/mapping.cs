@@ -38,13 +38,14 @@
   <div class="field"><label for="f-q">Search</label><input id="f-q" name="q" value="<?cs var:Filter.q ?>" placeholder="company name"></div>
   <label><input type="checkbox" name="mapped" value="1"<?cs if:Filter.mapped == "1" ?> checked<?cs /if ?>> Show mapped resources</label>
   <label><input type="checkbox" name="expired" value="1"<?cs if:Filter.expired == "1" ?> checked<?cs /if ?>> Show expired contracts</label>
-  <label><input type="checkbox" name="linked" value="1"<?cs if:Filter.linked == "1" ?> checked<?cs /if ?>> Show contracts already linked</label>
+  <label title="By default a contract that already holds subscriptions is offered and suggested for the customer's other subscriptions (one contract, many services)."><input type="checkbox" name="unlinked" value="1"<?cs if:Filter.unlinked == "1" ?> checked<?cs /if ?>> One contract per subscription (hide contracts already linked)</label>
   <button type="submit">Filter</button>
   <a class="button secondary" href="/mapping/relations">Manage Relations</a>
 </form>
 <form method="post" action="/mapping" class="filters panel">
   <input type="hidden" name="csrf" value="<?cs var:CSRF ?>">
   <input type="hidden" name="action" value="accept_all">
+  <input type="hidden" name="unlinked" value="<?cs if:Filter.unlinked == "1" ?>1<?cs else ?>0<?cs /if ?>">
   <input type="hidden" name="back" value="<?cs var:FilterQuery ?>">
   <div class="field"><label for="f-threshold">Accept every suggestion scoring at least</label>
     <select id="f-threshold" name="threshold"><option value="100">100%</option><option value="95">95%</option><option value="90" selected>90%</option><option value="85">85%</option></select></div>
@@ -86,7 +87,7 @@
       <form method="post" action="/mapping" class="inline"><?cs call:setform("subscription", s.id, s.name) ?>
         <select name="target" aria-label="Contract for <?cs var:s.name ?>">
           <option value="">Please select a contract to map</option>
-          <?cs each:k = s.Contracts ?><option value="<?cs var:k.id ?>"<?cs if:k.id == s.sugg.id ?> selected<?cs /if ?>><?cs var:k.name ?><?cs if:k.end ?> (ends <?cs var:k.end ?>)<?cs /if ?></option><?cs /each ?>
+          <?cs each:k = s.Contracts ?><option value="<?cs var:k.id ?>"<?cs if:k.id == s.sugg.id ?> selected<?cs /if ?>><?cs var:k.name ?><?cs if:k.end ?> (ends <?cs var:k.end ?>)<?cs /if ?><?cs if:#k.subs > #0 ?> · holds <?cs var:k.subs ?> subscription<?cs if:#k.subs != #1 ?>s<?cs /if ?><?cs /if ?></option><?cs /each ?>
         </select>
         <button type="submit" name="action" value="set">Set Relation</button>
         <button type="submit" name="action" value="create" class="secondary">Create contract</button></form>
@@ -107,6 +108,8 @@
             <option value="require"<?cs if:r.approval == "require" ?> selected<?cs /if ?>>approval: always ask</option>
           </select>
           <button type="submit" class="secondary">Save</button></form>
+      <?cs elif:r.note ?>
+        <span class="muted seat-note"><?cs var:r.note ?></span>
       <?cs elif:s.linked_id ?>
         <?cs call:sugg(r) ?>
         <form method="post" action="/mapping" class="inline"><?cs call:setform("resource", r.id, r.name) ?>
@@ -125,9 +128,9 @@
 <?cs /each ?>
 <?cs if:#Pages > #1 ?>
 <div class="pager">
-  <?cs if:#Filter.page > #1 ?><a href="/mapping?q=<?cs var:url_escape(Filter.q) ?>&amp;mapped=<?cs var:Filter.mapped ?>&amp;expired=<?cs var:Filter.expired ?>&amp;linked=<?cs var:Filter.linked ?>&amp;page=<?cs var:Filter.page - #1 ?>">Previous</a><?cs /if ?>
+  <?cs if:#Filter.page > #1 ?><a href="/mapping?q=<?cs var:url_escape(Filter.q) ?>&amp;mapped=<?cs var:Filter.mapped ?>&amp;expired=<?cs var:Filter.expired ?>&amp;unlinked=<?cs var:Filter.unlinked ?>&amp;page=<?cs var:Filter.page - #1 ?>">Previous</a><?cs /if ?>
   <span>Page <?cs var:Filter.page ?> of <?cs var:Pages ?> (<?cs var:Total ?> companies)</span>
-  <?cs if:#Filter.page < #Pages ?><a href="/mapping?q=<?cs var:url_escape(Filter.q) ?>&amp;mapped=<?cs var:Filter.mapped ?>&amp;expired=<?cs var:Filter.expired ?>&amp;linked=<?cs var:Filter.linked ?>&amp;page=<?cs var:Filter.page + #1 ?>">Next</a><?cs /if ?>
+  <?cs if:#Filter.page < #Pages ?><a href="/mapping?q=<?cs var:url_escape(Filter.q) ?>&amp;mapped=<?cs var:Filter.mapped ?>&amp;expired=<?cs var:Filter.expired ?>&amp;unlinked=<?cs var:Filter.unlinked ?>&amp;page=<?cs var:Filter.page + #1 ?>">Next</a><?cs /if ?>
 </div>
 <?cs /if ?>
 <?cs call:page_end() ?>

@@ -24,7 +24,7 @@
       <td><input type="checkbox" name="pick" value="<?cs var:r.id ?>" aria-label="Select <?cs var:r.resource ?>"></td>
       <td><?cs var:r.company ?></td><td><?cs var:r.subscription ?></td><td><?cs var:r.resource ?></td>
       <td><?cs if:r.account ?><?cs var:r.account ?> · <?cs var:r.contract ?><?cs else ?><span class="muted">no suggestion</span><?cs /if ?></td>
-      <td><?cs var:r.service ?><?cs if:r.linked == "1" ?> <span class="badge ok">linked</span><?cs /if ?></td>
+      <td><?cs if:r.charges == "1" ?><span class="muted">annual: one-time charges on the contract, no service</span><?cs else ?><?cs var:r.service ?><?cs /if ?><?cs if:r.linked == "1" ?> <span class="badge ok">linked</span><?cs /if ?></td>
       <td><?cs if:r.score ?><?cs var:r.score ?>%<?cs /if ?></td>
     </tr>
     <?cs /each ?>

@@ -68,7 +68,7 @@ int mv_subscriptions(db_t *db, long long tenant_id, long long conn, const char *
 {
     return db_query(db,
                     "SELECT s.id, s.source_id, s.name, s.billing_cycle, s.status, COALESCE(l.psa_contract_id, ''),"
-                    " COALESCE(p.name, l.psa_contract_id, '') FROM src_subscriptions s"
+                    " COALESCE(p.name, l.psa_contract_id, ''), COALESCE(p.contract_type, '') FROM src_subscriptions s"
                     " LEFT JOIN subscription_links l ON l.tenant_id = s.tenant_id AND l.src_connection_id = s.connection_id"
                     "  AND l.src_subscription_id = s.source_id AND l.active_key = 1"
                     " LEFT JOIN psa_contracts p ON p.tenant_id = s.tenant_id AND p.connection_id = l.psa_connection_id"
@@ -84,7 +84,7 @@ int mv_resources(db_t *db, long long tenant_id, long long conn, const char *subs
     return db_query(db,
                     "SELECT r.id, r.source_id, r.name, r.sku, r.quantity, COALESCE(l.psa_contract_id, ''),"
                     " COALESCE(l.psa_service_id, ''), COALESCE(sv.name, l.psa_service_id, ''),"
-                    " COALESCE(cs.units, ''), COALESCE(l.approval, 'inherit') FROM src_resources r"
+                    " COALESCE(cs.units, ''), COALESCE(l.approval, 'inherit'), r.billing_cycle FROM src_resources r"
                     " LEFT JOIN resource_links l ON l.tenant_id = r.tenant_id AND l.src_connection_id = r.connection_id"
                     "  AND l.src_resource_id = r.source_id AND l.active_key = 1"
                     " LEFT JOIN psa_services sv ON sv.tenant_id = r.tenant_id AND sv.connection_id = l.psa_connection_id"
@@ -113,7 +113,7 @@ int mv_contracts(db_t *db, long long tenant_id, long long psa_conn, const char *
     cdate_format(today, day, sizeof day);
     return db_query(db,
                     "SELECT p.psa_id, p.name, COALESCE(p.end_date, ''),"
-                    " EXISTS (SELECT 1 FROM subscription_links l WHERE l.tenant_id = p.tenant_id"
+                    " (SELECT COUNT(*) FROM subscription_links l WHERE l.tenant_id = p.tenant_id"
                     "  AND l.psa_connection_id = p.connection_id AND l.psa_contract_id = p.psa_id AND l.active_key = 1),"
                     " p.contract_type"
                     " FROM psa_contracts p WHERE p.tenant_id = ? AND p.connection_id = ? AND p.company_psa_id = ?"
@@ -174,6 +174,33 @@ int mv_contract(db_t *db, long long tenant_id, long long psa_conn, const char *c
                  DB_PARAMS(DB_INT(tenant_id), DB_INT(psa_conn), DB_STR(contract)), out) < 0)
         return -1;
     return out->nrows > 0;
+}
+
+int mv_seat_facts(db_t *db, long long tenant_id, long long src_conn, const char *resource_src_id,
+                  long long psa_conn, const char *contract, char cycle[16], char contract_type[16],
+                  char contract_name[256])
+{
+    struct dbrows r;
+    cycle[0] = contract_type[0] = contract_name[0] = 0;
+    if (db_query(db,
+                 "SELECT IF(r.billing_cycle = 'annual' OR s.billing_cycle = 'annual', 'annual', r.billing_cycle),"
+                 " COALESCE(p.contract_type, ''), COALESCE(p.name, '') FROM src_resources r"
+                 " LEFT JOIN src_subscriptions s ON s.tenant_id = r.tenant_id AND s.connection_id = r.connection_id"
+                 "  AND s.source_id = r.subscription_source_id"
+                 " LEFT JOIN psa_contracts p ON p.tenant_id = r.tenant_id AND p.connection_id = ? AND p.psa_id = ?"
+                 " WHERE r.tenant_id = ? AND r.connection_id = ? AND r.source_id = ?",
+                 DB_PARAMS(DB_INT(psa_conn), DB_STR(contract ? contract : ""), DB_INT(tenant_id), DB_INT(src_conn),
+                           DB_STR(resource_src_id)),
+                 &r) < 0)
+        return -1;
+    int found = r.nrows > 0;
+    if (found) {
+        snprintf(cycle, 16, "%s", dbrows_get(&r, 0, 0));
+        snprintf(contract_type, 16, "%s", dbrows_get(&r, 0, 1));
+        snprintf(contract_name, 256, "%s", dbrows_get(&r, 0, 2));
+    }
+    dbrows_free(&r);
+    return found;
 }
 
 void mv_target_label(db_t *db, long long tenant_id, long long psa_conn, int level, const char *target,
@@ -260,6 +287,6 @@ int mv_chains(db_t *db, long long tenant_id, int show_mapped, int limit, int off
                     "SELECT r.id, r.connection_id, r.source_id, r.name, r.sku, r.quantity, s.id, s.source_id, s.name,"
                     " c.id, c.source_id, c.name, COALESCE(cl.psa_company_id, ''), COALESCE(sl.psa_contract_id, ''),"
                     " COALESCE(rl.psa_service_id, ''), COALESCE(pa.name, ''), COALESCE(pc.name, ''), COALESCE(ps.name, ''),"
-                    " s.billing_cycle" CHAIN_FROM " ORDER BY c.name, s.name, r.name, r.id LIMIT ? OFFSET ?",
+                    " s.billing_cycle, r.billing_cycle, COALESCE(pc.contract_type, '')" CHAIN_FROM " ORDER BY c.name, s.name, r.name, r.id LIMIT ? OFFSET ?",
                     DB_PARAMS(DB_INT(tenant_id), DB_INT(show_mapped), DB_INT(limit), DB_INT(offset)), out);
 }

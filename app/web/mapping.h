@@ -7,7 +7,10 @@
 
 struct mapping_filters {
     const char *q;
-    int show_mapped, show_expired, show_linked;
+    int show_mapped, show_expired;
+    /* "One contract per subscription": contracts that hold a subscription already are neither
+     * offered nor suggested (by default they are: one contract holds many subscriptions). */
+    int only_free;
     long long page;
 };
 
@@ -22,8 +25,10 @@ int mapping_set_one(struct web *w, long long psa_conn, int level, long long row,
                     char *msg, size_t n);
 int mapping_unset_one(struct web *w, int level, long long row, char *msg, size_t n);
 /* Links everything unlinked whose best suggestion scores at least threshold: companies,
- * then their subscriptions, then their resources (each reconciled once). */
-void mapping_accept_all(struct web *w, long long psa_conn, int threshold, char *msg, size_t n);
+ * then their subscriptions, then their resources (each reconciled once); an annual
+ * subscription's resources stay on the charge route (no seat link). only_free: contracts
+ * holding a subscription already are not suggested (one contract per subscription). */
+void mapping_accept_all(struct web *w, long long psa_conn, int threshold, int only_free, char *msg, size_t n);
 
 /* Creates the PSA counterpart of a distributor object from its data, then links it. */
 /* The PSA's units of service on contract on day: read live (*live = 1), else from the last

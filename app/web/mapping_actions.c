@@ -16,6 +16,7 @@
 #include "db/mapping_view.h"
 #include "db/snapshot.h"
 #include "web/auth.h"
+#include "web/mapping_suggest.h"
 #include "web/session.h"
 
 #include <stdio.h>
@@ -115,7 +116,7 @@ int mapping_set_one(struct web *w, long long psa_conn, int level, long long row,
         return -1;
     }
     long long src_conn = dbrows_int(&o, 0, 0, 0);
-    char src_id[81], name[256], parent[81], sku[81];
+    char src_id[81], name[256], parent[81], sku[81], cycle[16] = "";
     snprintf(src_id, sizeof src_id, "%s", dbrows_get(&o, 0, 1));
     snprintf(name, sizeof name, "%s", dbrows_get(&o, 0, 2));
     snprintf(parent, sizeof parent, "%s", dbrows_get(&o, 0, 3));
@@ -158,8 +159,21 @@ int mapping_set_one(struct web *w, long long psa_conn, int level, long long row,
         snprintf(to.psa_id, sizeof to.psa_id, "%s", target);
     } else {
         struct link_target sub;
+        char ctype[16], cname[256];
+        /* An annual subscription's resources go the charge route; seats only into a recurring
+         * contract (issue 13 item 5): refused here whoever asks (a form, accept-all, a review). */
+        enum seat_rule rule = seat_rule_of(w, psa_conn, src_conn, src_id, "", cycle, ctype, cname);
+        if (rule == SEAT_ANNUAL) {
+            seat_refusal(rule, name, ctype, cname, msg, n);
+            return -1;
+        }
         if (link_get(w->db, w->sess->tenant_id, LINK_SUBSCRIPTION, src_conn, parent, &sub, NULL) != 1) {
             snprintf(msg, n, "Link the subscription of %s to a PSA contract first.", name);
+            return -1;
+        }
+        rule = seat_rule_of(w, psa_conn, src_conn, src_id, sub.psa_id, cycle, ctype, cname);
+        if (rule != SEAT_OK) {
+            seat_refusal(rule, name, ctype, cname, msg, n);
             return -1;
         }
         if (strncmp(target, "svc:", 4) ||
@@ -197,7 +211,12 @@ int mapping_set_one(struct web *w, long long psa_conn, int level, long long row,
         size_t k = strlen(msg);
         msg[k++] = ' ';
         msg[k] = 0;
-        reconcile(w, psa_conn, link_id, src_conn, src_id, qty, src_price, to.psa_id, to.service_id, msg + k, n - k);
+        if (!strcmp(cycle, "usage") || !strcmp(cycle, "one_time"))   /* charges, not seats */
+            snprintf(msg + k, n - k, "It is billed as %s charges on this service, not as seats: nothing to "
+                                     "reconcile.", !strcmp(cycle, "usage") ? "monthly usage" : "one-time");
+        else
+            reconcile(w, psa_conn, link_id, src_conn, src_id, qty, src_price, to.psa_id, to.service_id, msg + k,
+                      n - k);
     }
     return 0;
 }
@@ -348,7 +367,12 @@ int mapping_action(struct web *w, long long psa_conn, const char *psa_system)
             back(w, "Connect your PSA first (Configuration).");
             return 1;
         }
-        mapping_accept_all(w, psa_conn, (int)threshold, msg, sizeof msg);
+        long long only_free = req_int(&w->req, "unlinked", 0, 1, 0, &bad);
+        if (bad) {
+            web_error(w, 400, "A filter of this page is not valid.");
+            return 1;
+        }
+        mapping_accept_all(w, psa_conn, (int)threshold, (int)only_free, msg, sizeof msg);
         back(w, msg);
         return 1;
     }

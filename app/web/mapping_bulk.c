@@ -20,115 +20,161 @@ struct chain {
     char account[40], contract[40], service[40];
     char account_name[256], contract_name[256], service_name[256];
     int score;                    /* the weakest suggestion used; 100 when all linked */
+    int set_company, set_subscription, set_resource;   /* the levels to link */
+    int charges;                  /* an annual subscription's resource: billed as one-time charges on
+                                   * its subscription's contract, no service link (issue 13 item 5) */
 };
 
+/* mv_chains columns */
+enum { C_RES_ROW, C_CONN, C_RES_SRC, C_RES_NAME, C_SKU, C_QTY, C_SUB_ROW, C_SUB_SRC, C_SUB_NAME, C_CO_ROW,
+       C_CO_SRC, C_CO_NAME, C_ACCOUNT, C_CONTRACT, C_SERVICE, C_ACCOUNT_NAME, C_CONTRACT_NAME, C_SERVICE_NAME,
+       C_SUB_CYCLE, C_RES_CYCLE, C_CONTRACT_TYPE };
+
+/* fresh: what is linked is read again (accept-all and Set Relations link as they go, so the
+ * row's link columns may be stale); else taken from the row. only_free: contracts holding a
+ * subscription already are not suggested. 1 when the row has a whole chain. */
 static int plan_chain(struct web *w, long long psa_conn, const struct dbrows *r, int i, int threshold,
-                      struct chain *ch)
+                      int only_free, int fresh, struct chain *ch)
 {
     memset(ch, 0, sizeof *ch);
     ch->score = 100;
-    long long conn = dbrows_int(r, i, 1, 0);
+    long long conn = dbrows_int(r, i, C_CONN, 0);
     struct suggestion sg;
-    snprintf(ch->account, sizeof ch->account, "%s", dbrows_get(r, i, 12));
-    snprintf(ch->account_name, sizeof ch->account_name, "%s", dbrows_get(r, i, 15));
+    if (fresh) {
+        struct link_target lt;
+        if (link_get(w->db, w->sess->tenant_id, LINK_COMPANY, conn, dbrows_get(r, i, C_CO_SRC), &lt, NULL) == 1)
+            snprintf(ch->account, sizeof ch->account, "%s", lt.psa_id);
+        if (link_get(w->db, w->sess->tenant_id, LINK_SUBSCRIPTION, conn, dbrows_get(r, i, C_SUB_SRC), &lt, NULL) == 1)
+            snprintf(ch->contract, sizeof ch->contract, "%s", lt.psa_id);
+    } else {
+        snprintf(ch->account, sizeof ch->account, "%s", dbrows_get(r, i, C_ACCOUNT));
+        snprintf(ch->contract, sizeof ch->contract, "%s", dbrows_get(r, i, C_CONTRACT));
+    }
+    if (!strcmp(ch->account, dbrows_get(r, i, C_ACCOUNT)))
+        snprintf(ch->account_name, sizeof ch->account_name, "%s", dbrows_get(r, i, C_ACCOUNT_NAME));
+    if (!strcmp(ch->contract, dbrows_get(r, i, C_CONTRACT)))
+        snprintf(ch->contract_name, sizeof ch->contract_name, "%s", dbrows_get(r, i, C_CONTRACT_NAME));
     if (!ch->account[0]) {
-        if (!suggest_account(w, psa_conn, conn, dbrows_get(r, i, 10), dbrows_get(r, i, 11), &sg) ||
+        if (!suggest_account(w, psa_conn, conn, dbrows_get(r, i, C_CO_SRC), dbrows_get(r, i, C_CO_NAME), &sg) ||
             sg.score < threshold)
             return 0;
         snprintf(ch->account, sizeof ch->account, "%s", sg.id);
         snprintf(ch->account_name, sizeof ch->account_name, "%s", sg.name);
         ch->score = sg.score < ch->score ? sg.score : ch->score;
+        ch->set_company = 1;
     }
-    snprintf(ch->contract, sizeof ch->contract, "%s", dbrows_get(r, i, 13));
-    snprintf(ch->contract_name, sizeof ch->contract_name, "%s", dbrows_get(r, i, 16));
+    const char *sub_cycle = dbrows_get(r, i, C_SUB_CYCLE);
     if (!ch->contract[0]) {
-        if (!suggest_contract(w, psa_conn, conn, dbrows_get(r, i, 7), dbrows_get(r, i, 8), dbrows_get(r, i, 18),
-                              ch->account, &sg) ||
+        if (!suggest_contract_free(w, psa_conn, conn, dbrows_get(r, i, C_SUB_SRC), dbrows_get(r, i, C_SUB_NAME),
+                                   sub_cycle, ch->account, only_free, &sg) ||
             sg.score < threshold)
             return 0;
         snprintf(ch->contract, sizeof ch->contract, "%s", sg.id);
         snprintf(ch->contract_name, sizeof ch->contract_name, "%s", sg.name);
         ch->score = sg.score < ch->score ? sg.score : ch->score;
+        ch->set_subscription = 1;
     }
-    const char *svc = dbrows_get(r, i, 14);
+    const char *svc = dbrows_get(r, i, C_SERVICE);
     if (*svc) {
         snprintf(ch->service, sizeof ch->service, "svc:%s", svc);
-        snprintf(ch->service_name, sizeof ch->service_name, "%s", dbrows_get(r, i, 17));
+        snprintf(ch->service_name, sizeof ch->service_name, "%s", dbrows_get(r, i, C_SERVICE_NAME));
+    } else if (!strcmp(sub_cycle, "annual") || !strcmp(dbrows_get(r, i, C_RES_CYCLE), "annual")) {
+        ch->charges = 1;          /* the subscription's contract is all it needs */
     } else {
-        if (!suggest_service(w, psa_conn, conn, dbrows_get(r, i, 2), dbrows_get(r, i, 3), dbrows_get(r, i, 4),
-                             ch->contract, &sg) || sg.score < threshold)
+        /* none for a resource that may not be a seat link into this contract (seat_rule_of) */
+        if (!suggest_service(w, psa_conn, conn, dbrows_get(r, i, C_RES_SRC), dbrows_get(r, i, C_RES_NAME),
+                             dbrows_get(r, i, C_SKU), ch->contract, &sg) || sg.score < threshold)
             return 0;
         snprintf(ch->service, sizeof ch->service, "%s", sg.id);
         snprintf(ch->service_name, sizeof ch->service_name, "%s", sg.name);
         ch->score = sg.score < ch->score ? sg.score : ch->score;
+        ch->set_resource = 1;
     }
     return 1;
 }
 
 struct tally {
-    int companies, subscriptions, resources, refused;
+    int companies, subscriptions, resources, refused, charges;
     char last_refusal[900];
 };
 
-/* Applies the chain of row i, level by level (what is linked already stays). */
-static void apply_chain(struct web *w, long long psa_conn, const struct dbrows *r, int i, const struct chain *ch,
-                        struct tally *t)
+/* Applies the chain of row i, level by level (what is linked already stays). 0, or -1 when a
+ * level was refused (its reason in the tally). */
+static int apply_chain(struct web *w, long long psa_conn, const struct dbrows *r, int i, const struct chain *ch,
+                       struct tally *t)
 {
     char msg[900];
-    if (!*dbrows_get(r, i, 12)) {
-        if (mapping_set_one(w, psa_conn, 0, dbrows_int(r, i, 9, 0), ch->account, msg, sizeof msg) < 0)
+    if (ch->set_company) {
+        if (mapping_set_one(w, psa_conn, LINK_COMPANY, dbrows_int(r, i, C_CO_ROW, 0), ch->account, msg, sizeof msg) < 0)
             goto refused;
         t->companies++;
     }
-    if (!*dbrows_get(r, i, 13)) {
-        if (mapping_set_one(w, psa_conn, 1, dbrows_int(r, i, 6, 0), ch->contract, msg, sizeof msg) < 0)
+    if (ch->set_subscription) {
+        if (mapping_set_one(w, psa_conn, LINK_SUBSCRIPTION, dbrows_int(r, i, C_SUB_ROW, 0), ch->contract, msg,
+                            sizeof msg) < 0)
             goto refused;
         t->subscriptions++;
     }
-    if (!*dbrows_get(r, i, 14)) {
-        if (mapping_set_one(w, psa_conn, 2, dbrows_int(r, i, 0, 0), ch->service, msg, sizeof msg) < 0)
+    if (ch->set_resource) {
+        if (mapping_set_one(w, psa_conn, LINK_RESOURCE, dbrows_int(r, i, C_RES_ROW, 0), ch->service, msg,
+                            sizeof msg) < 0)
             goto refused;
         t->resources++;
     }
-    return;
+    if (ch->charges)
+        t->charges++;
+    return 0;
 refused:
     t->refused++;
     snprintf(t->last_refusal, sizeof t->last_refusal, "%s", msg);
+    return -1;
 }
+
+/* Fits a flash message (500 characters at most are kept). */
+#define SUMMARY_MAX 480
 
 static void summary(const struct tally *t, const char *what, char *msg, size_t n)
 {
-    snprintf(msg, n, "%s: linked %d companies, %d subscriptions and %d resources.%s%.300s", what, t->companies,
-             t->subscriptions, t->resources, t->refused ? " Not linked: " : "", t->refused ? t->last_refusal : "");
+    char charges[200] = "", full[1400];
+    if (t->charges)
+        snprintf(charges, sizeof charges, " %d resource%s of annual subscriptions %s billed as one-time charges on "
+                                          "the subscription's contract, not linked as seats.",
+                 t->charges, t->charges == 1 ? "" : "s", t->charges == 1 ? "is" : "are");
+    snprintf(full, sizeof full, "%s: linked %d companies, %d subscriptions and %d resources.%s%s%s", what,
+             t->companies, t->subscriptions, t->resources, charges, t->refused ? " Not linked: " : "",
+             t->refused ? t->last_refusal : "");
+    mapping_utf8_cut(full, SUMMARY_MAX < n ? SUMMARY_MAX : n - 1, msg, n);
 }
 
-void mapping_accept_all(struct web *w, long long psa_conn, int threshold, char *msg, size_t n)
+/* Passes over what is unlinked: a subscription linked in one pass can make a contract the
+ * suggestion of the account's other subscriptions in the next. */
+#define ACCEPT_PASSES 3
+
+void mapping_accept_all(struct web *w, long long psa_conn, int threshold, int only_free, char *msg, size_t n)
 {
-    struct dbrows r;
-    long long total = 0;
-    if (mv_chains(w->db, w->sess->tenant_id, 0, MAX_CHAINS, 0, &r, &total) < 0) {
-        snprintf(msg, n, "The mapping could not be read. Nothing was changed.");
-        return;
-    }
     struct tally t = {0};
-    for (int i = 0; i < r.nrows; i++) {
-        struct chain ch;
-        if (!plan_chain(w, psa_conn, &r, i, threshold, &ch))
-            continue;
-        int linked_before = t.resources;
-        apply_chain(w, psa_conn, &r, i, &ch, &t);
-        if (t.resources == linked_before)
-            continue;             /* refused: this row stays unlinked, go on with the next */
-        /* The next rows' cached link columns are stale once a company or subscription was
-         * linked; re-read them so they are not linked twice. */
-        dbrows_free(&r);
-        if (mv_chains(w->db, w->sess->tenant_id, 0, MAX_CHAINS, 0, &r, &total) < 0)
+    for (int pass = 0; pass < ACCEPT_PASSES; pass++) {
+        struct dbrows r;
+        long long total = 0;
+        if (mv_chains(w->db, w->sess->tenant_id, 0, MAX_CHAINS, 0, &r, &total) < 0) {
+            if (pass == 0) {
+                snprintf(msg, n, "The mapping could not be read. Nothing was changed.");
+                return;
+            }
             break;
-        i = -1;                   /* restart over what is still unlinked */
-        if (t.companies + t.subscriptions + t.resources > 3 * MAX_CHAINS)
+        }
+        int before = t.companies + t.subscriptions + t.resources;
+        t.refused = t.charges = 0;        /* what the last pass found still stands */
+        t.last_refusal[0] = 0;
+        for (int i = 0; i < r.nrows; i++) {
+            struct chain ch;
+            if (plan_chain(w, psa_conn, &r, i, threshold, only_free, 1, &ch))
+                apply_chain(w, psa_conn, &r, i, &ch, &t);
+        }
+        dbrows_free(&r);
+        if (t.companies + t.subscriptions + t.resources == before)
             break;
     }
-    dbrows_free(&r);
     char what[80];
     snprintf(what, sizeof what, "Suggestions scoring %d%% or more", threshold);
     summary(&t, what, msg, n);
@@ -177,14 +223,15 @@ void page_mapping_relations(struct web *w)
             if (mv_chains(w->db, w->sess->tenant_id, 1, MAX_CHAINS, 0, &r, &total) < 0)
                 break;
             for (int i = 0; i < r.nrows; i++)
-                if (dbrows_int(&r, i, 0, 0) == row) {
+                if (dbrows_int(&r, i, C_RES_ROW, 0) == row) {
                     struct chain ch;
-                    if (plan_chain(w, psa_conn, &r, i, 60, &ch))
+                    if (plan_chain(w, psa_conn, &r, i, 60, 0, 1, &ch))
                         apply_chain(w, psa_conn, &r, i, &ch, &t);
                     else {
                         t.refused++;
                         snprintf(t.last_refusal, sizeof t.last_refusal,
-                                 "%s has no good suggestion; link it on the Billing page.", dbrows_get(&r, i, 3));
+                                 "%s has no good suggestion; link it on the Billing page.",
+                                 dbrows_get(&r, i, C_RES_NAME));
                     }
                 }
             dbrows_free(&r);
@@ -215,13 +262,15 @@ void page_mapping_relations(struct web *w)
         int linked = *dbrows_get(&r, i, 14) != 0;
         hsetf(w, linked ? "1" : "0", "Rows.%d.linked", i);
         struct chain ch;
-        if (psa_conn && plan_chain(w, psa_conn, &r, i, 60, &ch)) {
+        if (psa_conn && plan_chain(w, psa_conn, &r, i, 60, 0, 0, &ch)) {
             hsetf(w, ch.account_name, "Rows.%d.account", i);
             hsetf(w, ch.contract_name, "Rows.%d.contract", i);
             hsetf(w, ch.service_name, "Rows.%d.service", i);
             char score[8];
             snprintf(score, sizeof score, "%d", ch.score);
             hsetf(w, score, "Rows.%d.score", i);
+            if (ch.charges)
+                hsetf(w, "1", "Rows.%d.charges", i);
         }
     }
     dbrows_free(&r);

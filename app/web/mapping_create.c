@@ -12,6 +12,7 @@
 #include "db/mapping_view.h"
 #include "db/snapshot.h"
 #include "web/auth.h"
+#include "web/mapping_suggest.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -51,6 +52,18 @@ int mapping_create(struct web *w, long long psa_conn, int level, long long row, 
     if (load(w, level, row, &o) < 0) {
         snprintf(msg, n, "That item is not in your company's data.");
         return -1;
+    }
+    if (level == LINK_RESOURCE) {
+        /* Not a service the resource could be linked to as seats: refuse before creating it. */
+        struct link_target sub;
+        char ctype[16], cname[256];
+        int has_sub = link_get(w->db, w->sess->tenant_id, LINK_SUBSCRIPTION, o.conn, o.parent, &sub, NULL) == 1;
+        enum seat_rule rule = seat_rule_of(w, psa_conn, o.conn, o.src_id, has_sub ? sub.psa_id : "", NULL, ctype,
+                                           cname);
+        if (rule != SEAT_OK) {
+            seat_refusal(rule, o.name, ctype, cname, msg, n);
+            return -1;
+        }
     }
     struct conn c;
     char system[32] = "?", err[300];

@@ -26,7 +26,7 @@ int mapping_filters_read(struct web *w, struct mapping_filters *f)
     f->q = f->q ? f->q : "";
     f->show_mapped = req_int(&w->req, "mapped", 0, 1, 0, &bad);
     f->show_expired = req_int(&w->req, "expired", 0, 1, 0, &bad);
-    f->show_linked = req_int(&w->req, "linked", 0, 1, 0, &bad);
+    f->only_free = req_int(&w->req, "unlinked", 0, 1, 0, &bad);
     f->page = req_int(&w->req, "page", 1, 100000, 1, &bad);
     if (bad || strlen(f->q) > 200) {
         web_error(w, 400, "A filter of this page is not valid.");
@@ -41,8 +41,8 @@ const char *mapping_filters_query(const struct mapping_filters *f)
     char *q = NULL;
     if (neos_url_escape(f->q, &q, NULL) != STATUS_OK)
         q = NULL;
-    snprintf(buf, sizeof buf, "q=%s&mapped=%d&expired=%d&linked=%d&page=%lld", q ? q : "",
-             f->show_mapped, f->show_expired, f->show_linked, f->page);
+    snprintf(buf, sizeof buf, "q=%s&mapped=%d&expired=%d&unlinked=%d&page=%lld", q ? q : "",
+             f->show_mapped, f->show_expired, f->only_free, f->page);
     free(q);
     return buf;
 }
@@ -68,10 +68,10 @@ static void suggest(struct web *w, const char *prefix, const char *name, const c
 }
 
 static void suggest_contract_here(struct web *w, const char *prefix, const char *name, const char *cycle,
-                                  const struct dbrows *opts, const char *remembered_id)
+                                  const struct dbrows *opts, const char *remembered_id, int free_only)
 {
     struct suggestion sg;
-    if (suggest_contract_from(opts, name, cycle, remembered_id, &sg))
+    if (suggest_contract_from(opts, name, cycle, remembered_id, free_only, &sg))
         show(w, prefix, &sg);
 }
 
@@ -84,8 +84,11 @@ static void remembered(struct web *w, enum link_level level, long long conn, con
         snprintf(out, 33, "%s", level == LINK_RESOURCE ? t.service_id : t.psa_id);
 }
 
+/* sub_cycle, contract_type: the subscription's billing cycle and its contract's type (what
+ * decides whether its resources may be seat links at all). */
 static void resources(struct web *w, const char *prefix, long long conn, const char *sub_src,
-                      const char *contract, long long psa_conn, const struct mapping_filters *f)
+                      const char *sub_cycle, const char *contract, const char *contract_type, long long psa_conn,
+                      const struct mapping_filters *f)
 {
     struct dbrows r, svc = {0};
     if (mv_resources(w->db, w->sess->tenant_id, conn, sub_src, f->show_mapped, &r) < 0)
@@ -107,8 +110,8 @@ static void resources(struct web *w, const char *prefix, long long conn, const c
         char p[120];
         snprintf(p, sizeof p, "%s.Res.%d", prefix, i);
         static const char *const cols[] = {"id", "source_id", "name", "sku", "qty", "contract",
-                                           "service", "service_name", "units", "approval"};
-        for (int c = 0; c < 10; c++)
+                                           "service", "service_name", "units", "approval", "cycle"};
+        for (int c = 0; c < 11; c++)
             hsetf(w, dbrows_get(&r, i, c), "%s.%s", p, cols[c]);
         char qty[32];
         qty_format(dbrows_int(&r, i, 4, 0), qty, sizeof qty);
@@ -118,7 +121,11 @@ static void resources(struct web *w, const char *prefix, long long conn, const c
             qty_format(dbrows_int(&r, i, 8, 0), qty, sizeof qty);
             hsetf(w, qty, "%s.units", p);
         }
-        if (!*dbrows_get(&r, i, 6) && svc.nrows) {
+        const char *cycle = !strcmp(sub_cycle, "annual") ? "annual" : dbrows_get(&r, i, 10);
+        enum seat_rule rule = seat_rule_for(cycle, *contract ? contract_type : "");
+        if (!*dbrows_get(&r, i, 6) && rule != SEAT_OK) {
+            hsetf(w, seat_note(rule), "%s.note", p);      /* no seat link offered: see seat_rule_for */
+        } else if (!*dbrows_get(&r, i, 6) && svc.nrows) {
             char mem[33], svc_value[40] = "";
             remembered(w, LINK_RESOURCE, conn, dbrows_get(&r, i, 1), mem);
             if (*mem)
@@ -137,7 +144,8 @@ static void subscriptions(struct web *w, const char *prefix, long long conn, con
     if (mv_subscriptions(w->db, w->sess->tenant_id, conn, company_src, &s) < 0)
         return;
     if (*account)
-        mv_contracts(w->db, w->sess->tenant_id, psa_conn, account, web_today(w), f->show_expired, f->show_linked, &contracts);
+        mv_contracts(w->db, w->sess->tenant_id, psa_conn, account, web_today(w), f->show_expired, !f->only_free,
+                     &contracts);
     for (int j = 0; j < s.nrows; j++) {
         char p[100];
         snprintf(p, sizeof p, "%s.Subs.%d", prefix, j);
@@ -145,6 +153,7 @@ static void subscriptions(struct web *w, const char *prefix, long long conn, con
             hsetf(w, dbrows_get(&contracts, k, 0), "%s.Contracts.%d.id", p, k);
             hsetf(w, dbrows_get(&contracts, k, 1), "%s.Contracts.%d.name", p, k);
             hsetf(w, dbrows_get(&contracts, k, 2), "%s.Contracts.%d.end", p, k);
+            hsetf(w, dbrows_get(&contracts, k, 3), "%s.Contracts.%d.subs", p, k);
         }
         static const char *const cols[] = {"id", "source_id", "name", "cycle", "status", "linked_id", "linked_name"};
         for (int c = 0; c < 7; c++)
@@ -153,9 +162,9 @@ static void subscriptions(struct web *w, const char *prefix, long long conn, con
         if (!*linked && contracts.nrows) {
             char mem[33];
             remembered(w, LINK_SUBSCRIPTION, conn, dbrows_get(&s, j, 1), mem);
-            suggest_contract_here(w, p, dbrows_get(&s, j, 2), dbrows_get(&s, j, 3), &contracts, mem);
+            suggest_contract_here(w, p, dbrows_get(&s, j, 2), dbrows_get(&s, j, 3), &contracts, mem, f->only_free);
         }
-        resources(w, p, conn, dbrows_get(&s, j, 1), linked, psa_conn, f);
+        resources(w, p, conn, dbrows_get(&s, j, 1), dbrows_get(&s, j, 3), linked, dbrows_get(&s, j, 7), psa_conn, f);
     }
     dbrows_free(&s);
     dbrows_free(&contracts);
@@ -212,7 +221,7 @@ static void view(struct web *w, long long psa_conn, const struct mapping_filters
     hset(w, "Filter.q", f->q);
     hset_int(w, "Filter.mapped", f->show_mapped);
     hset_int(w, "Filter.expired", f->show_expired);
-    hset_int(w, "Filter.linked", f->show_linked);
+    hset_int(w, "Filter.unlinked", f->only_free);
     hset_int(w, "Filter.page", f->page);
     hset_int(w, "Total", total);
     hset_int(w, "Pages", total ? (total + COMPANIES_PER_PAGE - 1) / COMPANIES_PER_PAGE : 1);
