@@ -7,6 +7,7 @@
 #include "common/config.h"
 #include "common/secret_key.h"
 #include "connectors/psa.h"
+#include "core/service_plan.h"
 #include "core/prorate.h"
 #include "db/accounts.h"
 #include "db/connections.h"
@@ -56,51 +57,88 @@ qty_t mapping_psa_units(struct web *w, long long psa_conn, const char *contract,
     return units;
 }
 
-/* One-time reconciliation after a resource is linked; writes what happened into msg. */
-static void reconcile(struct web *w, long long psa_conn, long long link_id, long long src_conn,
-                      const char *src_id, qty_t desired, money_t src_price, const char *contract,
-                      const char *service, char *msg, size_t n)
+/* 1 when the PSA of connection psa_conn takes one unit change per service and day (Autotask). */
+static int psa_one_change_per_day(struct web *w, long long psa_conn)
 {
+    struct connection_row cr;
+    int one = 1; /* unknown: the stricter rule */
+    if (connection_get(w->db, w->sess->tenant_id, psa_conn, &cr) == 1) {
+        const struct psa_connector *p = psa_connector_for(cr.system);
+        if (p)
+            one = p->one_change_per_day;
+        connection_row_free(&cr);
+    }
+    return one;
+}
+
+/* One-time reconciliation after a resource is linked; writes what happened into msg. The
+ * service's target is the sum of every link feeding it (this one included), so a second
+ * subscription on a service adds its seats instead of replacing the first one's. Dated by the
+ * planner as the worker dates it (calendar-month periods, the tenant's decrease policy, the next
+ * free day when the service already holds billsync's change that day). */
+static void reconcile(struct web *w, long long psa_conn, long long link_id, long long src_conn,
+                      const char *src_id, qty_t own, const char *contract, const char *service, char *msg, size_t n)
+{
+    long long tenant = w->sess->tenant_id;
     cdate_t today = web_today(w);
+    qty_t desired = own;
+    int feeders = 1;
+    if (links_service_desired(w->db, tenant, psa_conn, contract, service, &desired, &feeders) < 0 || feeders < 1) {
+        desired = own;
+        feeders = 1;
+    }
     int live = 0;
     qty_t before = mapping_psa_units(w, psa_conn, contract, service, today, &live);
-    char qd[32], qb[32], qc[32];
+    char qd[32], qb[32], qc[32], fed[80] = "";
     qty_format(desired, qd, sizeof qd);
     qty_format(before, qb, sizeof qb);
-    if (desired == before) {
-        snprintf(msg, n, "The distributor and the PSA both have %s: nothing to post.", qd);
+    if (feeders > 1)
+        snprintf(fed, sizeof fed, " (the service is fed by %d subscriptions)", feeders);
+    /* The estimate uses the PSA's price only: the distributor's is the MSP's cost. */
+    money_t price = 0;
+    long long cs_units = 0, cs_price = 0;
+    if (mv_contract_service(w->db, tenant, psa_conn, contract, service, &cs_units, &cs_price) == 1)
+        price = cs_price;
+    struct tenant_policy pol;
+    policy_get(w->db, tenant, &pol);
+    int approval = !strcmp(pol.approval, "require");
+    struct service_post posts[SERVICE_POSTS_MAX];
+    struct service_state st = {.today = today, .desired = desired, .posts = posts,
+                               .one_change_per_day = psa_one_change_per_day(w, psa_conn)};
+    if (ledger_service_posts(w->db, tenant, psa_conn, contract, service, posts, SERVICE_POSTS_MAX, &st.nposts) < 0)
+        st.nposts = 0;
+    struct planner_input in = {
+        .decrease = strcmp(pol.decrease_mode, "immediate") ? PLANNER_DECREASE_NEXT_PERIOD : PLANNER_DECREASE_IMMEDIATE,
+        .drift = PLANNER_DRIFT_OVERWRITE, /* linking is the person's decision about this service */
+        .approval = approval ? PLANNER_APPROVAL_REQUIRE : PLANNER_APPROVAL_AUTO,
+        .contract_start = cdate_make(2000, 1, 1), .cycle_months = 1, .unit_price = price,
+    };
+    cdate_first_of_month(today, &in.period_anchor);
+    struct planner_output out;
+    if (service_plan(&st, before, &in, &out) < 0 || out.action == PLANNER_NOTHING) {
+        snprintf(msg, n, "The distributor and the PSA both have %s%s: nothing to post.", qd, fed);
         return;
     }
-    /* Increases from today; decreases from the next billing period (no credit back). */
-    cdate_t eff = today, start, end;
-    if (desired < before)
-        cdate_first_of_next_month(today, &eff);
-    cdate_first_of_month(eff, &start);
-    cdate_last_of_month(eff, &end);
-    money_t price = src_price, amount = 0;
-    long long cs_units = 0, cs_price = 0;
-    if (mv_contract_service(w->db, w->sess->tenant_id, psa_conn, contract, service, &cs_units, &cs_price) == 1 &&
-        cs_price)
-        price = cs_price;
-    prorate_amount(price, desired - before, eff, start, end, &amount);
-    /* Posted by the worker like any other change, unless the tenant wants approval first. */
-    struct tenant_policy pol;
-    policy_get(w->db, w->sess->tenant_id, &pol);
-    int approval = !strcmp(pol.approval, "require");
-    struct plan p = {w->sess->tenant_id, link_id, "link", src_conn, src_id, psa_conn, contract, service,
-                     desired, before, eff, price, amount, approval ? "awaiting_approval" : "queued"};
+    struct plan p = {tenant, link_id, "link", src_conn, src_id, psa_conn, contract, service,
+                     desired, before, out.effective, price, out.estimate, approval ? "awaiting_approval" : "queued"};
     long long adj = 0;
-    int rc = ledger_plan(w->db, &p, &adj);
-    if (rc > 0 && !approval)
-        jobs_enqueue(w->db, w->sess->tenant_id, "post", NULL, NULL, 0, NULL);
-    qty_format(desired - before, qc, sizeof qc);
+    int rc = out.action == PLANNER_FAIL ? ledger_plan_failed(w->db, &p, out.reason, &adj) : ledger_plan(w->db, &p, &adj);
+    if (rc >= 0 && adj)
+        ledger_supersede_service(w->db, tenant, psa_conn, contract, service, adj);
+    if (rc > 0 && !approval && out.action != PLANNER_FAIL)
+        jobs_enqueue(w->db, tenant, "post", NULL, NULL, 0, NULL);
+    qty_format(out.unit_change, qc, sizeof qc);
     char date[11], money[32];
-    cdate_format(eff, date, sizeof date);
-    money_format(amount, money, sizeof money, 2);
-    snprintf(msg, n, "Reconciliation: the distributor has %s, the PSA %s%s. A change of %s%s from %s "
-                     "(estimated prorated amount %s) is %s.",
-             qd, qb, live ? "" : " (as of the last refresh)", desired > before ? "+" : "", qc, date, money,
-             rc < 0 ? "NOT planned (database error)" : approval ? "waiting for approval" : "being posted");
+    cdate_format(out.effective, date, sizeof date);
+    money_format(out.estimate, money, sizeof money, 2);
+    snprintf(msg, n, "Reconciliation: the distributor has %s%s, the PSA %s%s. A change of %s%s from %s "
+                     "(estimated prorated amount %s%s) is %s.",
+             qd, fed, qb, live ? "" : " (as of the last refresh)", out.unit_change > 0 ? "+" : "", qc, date, money,
+             price ? "" : ", no PSA price known",
+             rc < 0 ? "NOT planned (database error)"
+             : out.action == PLANNER_FAIL ? "NOT planned: see the failure log"
+             : approval ? "waiting for approval"
+             : cdate_cmp(out.effective, today) > 0 ? "posted on that day" : "being posted");
 }
 
 /* Validates and applies one Set Relation; msg gets the outcome for the flash. 0 ok, -1 refused. */
@@ -122,7 +160,6 @@ int mapping_set_one(struct web *w, long long psa_conn, int level, long long row,
     snprintf(parent, sizeof parent, "%s", dbrows_get(&o, 0, 3));
     qty_t qty = dbrows_int(&o, 0, 4, 0);
     snprintf(sku, sizeof sku, "%s", dbrows_get(&o, 0, 5));
-    money_t src_price = dbrows_int(&o, 0, 6, 0);
     dbrows_free(&o);
     struct link_target to;
     memset(&to, 0, sizeof to);
@@ -215,8 +252,7 @@ int mapping_set_one(struct web *w, long long psa_conn, int level, long long row,
             snprintf(msg + k, n - k, "It is billed as %s charges on this service, not as seats: nothing to "
                                      "reconcile.", !strcmp(cycle, "usage") ? "monthly usage" : "one-time");
         else
-            reconcile(w, psa_conn, link_id, src_conn, src_id, qty, src_price, to.psa_id, to.service_id, msg + k,
-                      n - k);
+            reconcile(w, psa_conn, link_id, src_conn, src_id, qty, to.psa_id, to.service_id, msg + k, n - k);
     }
     return 0;
 }
