@@ -56,6 +56,12 @@
     <?cs each:o = StatusOptions ?><option<?cs if:o == Filter.status ?> selected<?cs /if ?>><?cs var:o ?></option><?cs /each ?>
     </select></div>
   <?cs /if ?>
+  <?cs if:Filters.billing ?>
+  <div class="field"><label for="f-billing">Billing</label>
+    <select id="f-billing" name="billing"><option value="">any</option>
+    <?cs each:o = BillingOptions ?><option value="<?cs var:o.value ?>"<?cs if:o.value == Filter.billing ?> selected<?cs /if ?>><?cs var:o.label ?></option><?cs /each ?>
+    </select></div>
+  <?cs /if ?>
   <?cs if:Filters.q ?><div class="field"><label for="f-q">Search</label><input id="f-q" name="q" type="search" value="<?cs var:Filter.q ?>" maxlength="200" placeholder="<?cs if:Filters.dates ?>any name or error<?cs else ?>company, subscription or resource<?cs /if ?>"></div><?cs /if ?>
   <input type="hidden" name="sort" value="<?cs var:Filter.sort ?>">
   <input type="hidden" name="dir" value="<?cs var:Filter.dir ?>">

@@ -16,41 +16,49 @@
 #define SUBSCRIPTION "COALESCE(s.name, r.subscription_source_id)"
 /* A resource of a suspended or cancelled subscription is as suspended or cancelled as it. */
 #define STATUS "CAST(CASE WHEN s.status IS NOT NULL AND s.status <> 'active' THEN s.status ELSE r.status END AS CHAR)"
+/* The PSA side of a linked row: its resource link's, or for an annual subscription billed by
+ * charges (subs_sql.h SUBS_BY_CHARGE) its subscription link's contract, with no service. */
+#define LINK_PSA "COALESCE(rl.psa_connection_id, sl.psa_connection_id)"
+#define LINK_CONTRACT "COALESCE(rl.psa_contract_id, sl.psa_contract_id)"
 #define ACCOUNT_N "COALESCE(a.name, p.company_psa_id)"
-#define CONTRACT "COALESCE(p.name, rl.psa_contract_id)"
-#define SERVICE "COALESCE(sv.name, rl.psa_service_id)"
-#define LINKED "CASE WHEN rl.id IS NULL THEN 'not linked' ELSE CONCAT_WS(' / ', " ACCOUNT_N ", " CONTRACT ", " SERVICE ") END"
+#define CONTRACT "COALESCE(p.name, " LINK_CONTRACT ")"
+#define SERVICE "IF(rl.id IS NULL, 'annual charges', COALESCE(sv.name, rl.psa_service_id))"
+#define LINKED "CASE WHEN NOT " SUBS_LINKED " THEN 'not linked' ELSE CONCAT_WS(' / ', " ACCOUNT_N ", " CONTRACT ", " SERVICE ") END"
 /* Units on the linked contract service as last read from the PSA (a ConnectWise agreement
  * may carry the same product more than once: the PSA bills the sum). */
 #define PSA_UNITS \
     "(SELECT SUM(cs.units) FROM psa_contract_services cs WHERE cs.tenant_id = r.tenant_id" \
     " AND cs.connection_id = rl.psa_connection_id AND cs.contract_psa_id = rl.psa_contract_id" \
     " AND cs.service_psa_id = rl.psa_service_id AND cs.gone = 0)"
-#define DIFF "(r.quantity - COALESCE(" PSA_UNITS ", 0))"
-/* Exact (DECIMAL) product for ordering; the shown value is money_mul_qty of the same two. */
-#define VALUE "(CAST(r.quantity AS DECIMAL(40,0)) * r.unit_cost)"
+/* NULL for a row billed by charges: no service, nothing to compare. */
+#define DIFF "IF(rl.id IS NULL, NULL, r.quantity - COALESCE(" PSA_UNITS ", 0))"
+/* The monthly value (web/reports.h report_monthly_value) for ordering: exact (DECIMAL) and
+ * times 12, so an annual row's twelfth needs no division. */
+#define VALUE "(CAST(r.quantity AS DECIMAL(40,0)) * r.unit_cost * IF(" SUBS_ANNUAL ", 1, 12))"
 
 /* Subscriptions ----------------------------------------------------------------------------- */
 
 /* The left joins on unique keys that a query does not use are eliminated by the optimizer. */
 #define SUBS_FROM \
     SUBS_JOINS \
-    " LEFT JOIN psa_contracts p ON p.tenant_id = r.tenant_id AND p.connection_id = rl.psa_connection_id" \
-    "  AND p.psa_id = rl.psa_contract_id" \
-    " LEFT JOIN psa_companies a ON a.tenant_id = r.tenant_id AND a.connection_id = rl.psa_connection_id" \
+    " LEFT JOIN psa_contracts p ON p.tenant_id = r.tenant_id AND p.connection_id = " LINK_PSA \
+    "  AND p.psa_id = " LINK_CONTRACT \
+    " LEFT JOIN psa_companies a ON a.tenant_id = r.tenant_id AND a.connection_id = " LINK_PSA \
     "  AND a.psa_id = p.company_psa_id" \
     " LEFT JOIN psa_services sv ON sv.tenant_id = r.tenant_id AND sv.connection_id = rl.psa_connection_id" \
     "  AND sv.psa_id = rl.psa_service_id"
 
-/* Parameters: tenant, source ×2, company, product ×2, status ×2, q ×3 (see bind_subs()). */
+/* Parameters: tenant, source ×2, company, product ×2, status ×2, billing ×3, q ×3 (see
+ * bind_subs()). */
 #define SUBS_WHERE \
     SUBS_LIVE \
     " AND (? = 0 OR r.connection_id = ?)" \
     " AND " COMPANY " LIKE ?" \
     " AND (r.name LIKE ? OR r.sku LIKE ?)" \
     " AND (? = '' OR " STATUS " = ?)" \
+    " AND " SUBS_BILLING_FILTER \
     " AND (" COMPANY " LIKE ? OR " SUBSCRIPTION " LIKE ? OR r.name LIKE ?)"
-#define SUBS_NPARAMS 11
+#define SUBS_NPARAMS 14
 
 /* Adjustments ------------------------------------------------------------------------------- */
 
@@ -110,6 +118,7 @@ struct bound {
 static int bind_subs(struct bound *b, long long tenant_id, const struct report_filter *f)
 {
     const char *status = f->status ? f->status : "";
+    const char *billing = f->billing ? f->billing : "";
     if (db_like_pattern(f->company, b->company, sizeof b->company) < 0 ||
         db_like_pattern(f->product, b->product, sizeof b->product) < 0 ||
         db_like_pattern(f->q, b->q, sizeof b->q) < 0)
@@ -117,7 +126,7 @@ static int bind_subs(struct bound *b, long long tenant_id, const struct report_f
     struct dbv v[SUBS_NPARAMS] = {
         DB_INT(tenant_id), DB_INT(f->source), DB_INT(f->source), DB_STR(b->company),
         DB_STR(b->product), DB_STR(b->product), DB_STR(status), DB_STR(status),
-        DB_STR(b->q), DB_STR(b->q), DB_STR(b->q),
+        DB_STR(billing), DB_STR(billing), DB_STR(billing), DB_STR(b->q), DB_STR(b->q), DB_STR(b->q),
     };
     memcpy(b->v, v, sizeof v);
     b->n = SUBS_NPARAMS;
@@ -160,8 +169,11 @@ struct family {
     const char *from_where;       /* FROM ... WHERE ... (the filter's placeholders) */
     int (*bind)(struct bound *b, long long tenant_id, const struct report_filter *f);
     const char *id;               /* the row id: the last sort key, so orders are total */
-    const char *qty;              /* summed in report_count */
-    const char *amounts;          /* report_amounts: quantity, unit amount, currency */
+    const char *qty;              /* summed in report_count and charted: seats, never usage */
+    const char *usage_row;        /* 1 for a usage row (report_count), else 0; NULL: none */
+    const char *usage_qty;        /* its quantity (GB), summed apart; NULL: none */
+    const char *amounts;          /* report_amounts: quantity, unit amount, currency[, period
+                                     months, 1 when left out] */
     const char *company;          /* report_top_companies groups by it */
     const char *day;              /* report_per_day groups by it; NULL: no dates */
 };
@@ -170,8 +182,10 @@ static const struct family subs_family = {
     .from_where = SUBS_FROM SUBS_WHERE,
     .bind = bind_subs,
     .id = "r.id",
-    .qty = "r.quantity",
-    .amounts = "r.quantity, r.unit_cost, r.currency",
+    .qty = SUBS_SEATS,
+    .usage_row = SUBS_USAGE,
+    .usage_qty = SUBS_USAGE_QTY,
+    .amounts = "r.quantity, r.unit_cost, r.currency, " SUBS_PERIOD_MONTHS,
     .company = COMPANY,
     .day = NULL,
 };
@@ -181,7 +195,9 @@ static const struct family adj_family = {
     .bind = bind_adj,
     .id = "j.id",
     .qty = "j.unit_change",
-    .amounts = "1000, j.prorated_amount, ''",
+    .usage_row = "0",
+    .usage_qty = "0",
+    .amounts = "1000, j.prorated_amount, '', 1",
     .company = ADJ_COMPANY,
     .day = "DATE_FORMAT(j.created_at, '%Y-%m-%d')",
 };
@@ -193,12 +209,14 @@ static const struct {
 } kinds[] = {
     [REPORT_SUBSCRIPTIONS] = {&subs_family, "",
                               "k.name, " COMPANY ", r.company_source_id, r.subscription_source_id, "
-                              SUBSCRIPTION ", r.source_id, r.name, r.quantity, " STATUS ", " LINKED},
-    [REPORT_LINKED] = {&subs_family, " AND rl.id IS NOT NULL",
+                              SUBSCRIPTION ", r.source_id, r.name, r.quantity, " STATUS ", " LINKED
+                              ", CAST(r.billing_cycle AS CHAR)"},
+    [REPORT_LINKED] = {&subs_family, " AND " SUBS_LINKED,
                        "k.name, " COMPANY ", " SUBSCRIPTION ", r.name, r.quantity, COALESCE(" ACCOUNT_N
-                       ", ''), " CONTRACT ", " SERVICE ", " PSA_UNITS ", " DIFF},
-    [REPORT_UNLINKED] = {&subs_family, " AND rl.id IS NULL",
-                         "k.name, " COMPANY ", " SUBSCRIPTION ", r.name, r.quantity, r.unit_cost, r.currency"},
+                       ", ''), " CONTRACT ", " SERVICE ", " PSA_UNITS ", " DIFF ", CAST(r.billing_cycle AS CHAR)"},
+    [REPORT_UNLINKED] = {&subs_family, " AND NOT " SUBS_LINKED,
+                         "k.name, " COMPANY ", " SUBSCRIPTION ", r.name, r.quantity, r.unit_cost, r.currency,"
+                         " CAST(r.billing_cycle AS CHAR)"},
     [REPORT_ADJUSTMENTS] = {&adj_family, " AND j.state IN ('verified', 'failed')", ADJ_COLS},
     [REPORT_FAILURES] = {&adj_family, " AND j.state = 'failed'", ADJ_COLS},
 };
@@ -235,6 +253,7 @@ static const struct {
     {"unit_cost", "r.unit_cost", K_UNLINKED},
     {"value", VALUE, K_UNLINKED},
     {"currency", "r.currency", K_UNLINKED},
+    {"billing", "CAST(r.billing_cycle AS CHAR)", K_UNLINKED},
     {"date", "j.created_at", K_ADJ_ALL},
     {"company", ADJ_COMPANY, K_ADJ_ALL},
     {"subscription", ADJ_SUBSCRIPTION, K_ADJ_ALL},
@@ -288,18 +307,23 @@ static int build(char *sql, size_t n, enum report_kind kind, const char *cols, c
 #define SQL_MAX 8192
 
 int report_count(db_t *db, long long tenant_id, enum report_kind kind, const struct report_filter *f,
-                 long long *rows, long long *qty_sum)
+                 struct report_sums *out)
 {
-    char sql[SQL_MAX], cols[200];
+    char sql[SQL_MAX], cols[600];
     struct bound b;
     struct dbrows r;
     if (bind_filter(&b, tenant_id, kind, f) < 0)
         return -1;
-    snprintf(cols, sizeof cols, "COUNT(*), COALESCE(SUM(%s), 0)", kinds[kind].family->qty);
-    if (build(sql, sizeof sql, kind, cols, "") < 0 || db_query(db, sql, b.v, b.n, &r) < 0)
+    const struct family *fam = kinds[kind].family;
+    int k = snprintf(cols, sizeof cols, "COUNT(*), COALESCE(SUM(%s), 0), COALESCE(SUM(%s), 0), COALESCE(SUM(%s), 0)",
+                     fam->qty, fam->usage_row ? fam->usage_row : "0", fam->usage_qty ? fam->usage_qty : "0");
+    if (k < 0 || (size_t)k >= sizeof cols || build(sql, sizeof sql, kind, cols, "") < 0 ||
+        db_query(db, sql, b.v, b.n, &r) < 0)
         return -1;
-    *rows = dbrows_int(&r, 0, 0, 0);
-    *qty_sum = dbrows_int(&r, 0, 1, 0);
+    out->rows = dbrows_int(&r, 0, 0, 0);
+    out->qty = dbrows_int(&r, 0, 1, 0);
+    out->usage_rows = dbrows_int(&r, 0, 2, 0);
+    out->usage_qty = dbrows_int(&r, 0, 3, 0);
     dbrows_free(&r);
     return 0;
 }
@@ -361,7 +385,7 @@ int report_top_companies(db_t *db, long long tenant_id, enum report_kind kind,
         return -1;
     const struct family *fam = kinds[kind].family;
     snprintf(cols, sizeof cols, "%s AS company, SUM(%s) AS total", fam->company, fam->qty);
-    snprintf(tail, sizeof tail, " GROUP BY %s ORDER BY total DESC, company LIMIT ?", fam->company);
+    snprintf(tail, sizeof tail, " GROUP BY %s HAVING total > 0 ORDER BY total DESC, company LIMIT ?", fam->company);
     if (build(sql, sizeof sql, kind, cols, tail) < 0)
         return -1;
     b.v[b.n] = DB_INT(limit);

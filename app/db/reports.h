@@ -3,8 +3,11 @@
  *
  * Subscription reports (seed 001 "Subscriptions Report", "Linked / Unlinked subscriptions"):
  * one row per non-gone source resource of a tenant with its company, subscription and link.
- * A resource is "linked" when it has an active resource link. Its status is its own, or its
- * subscription's when the subscription is not active.
+ * A resource is "linked" when it has an active resource link, or when it is annual and its
+ * subscription has an active link (billed as one-time charges on that contract). Its status
+ * is its own, or its subscription's when the subscription is not active. A usage resource
+ * (billing cycle 'usage': backup storage, GB) is no seat: quantity totals and charts count
+ * seats, usage is summed apart (db/subs_sql.h).
  *
  * Adjustment reports (seed 001 "Adjustments": adjustment log, failure log): one row per
  * ledger adjustment with the names of the source and PSA objects it concerns, within a range
@@ -29,6 +32,8 @@ struct report_filter {
     const char *company;          /* company name */
     const char *product;          /* resource (product) name or SKU */
     const char *status;           /* active | suspended | cancelled | pending */
+    const char *billing;          /* seats (every resource but usage) | monthly | annual |
+                                     one_time | usage */
     const char *q;                /* company, subscription or resource name (adjustments: also
                                      the PSA account, contract and service names and the error) */
     const char *subscription;     /* adjustments: subscription name */
@@ -44,38 +49,46 @@ struct report_filter {
  * in 1/1000 and 1/10000; NULL only where noted):
  *   REPORT_SUBSCRIPTIONS: source, company, company_id, subscription_id, subscription,
  *                         resource_id, resource, quantity, status, linked_to ("not linked" or
- *                         "account / contract / service")
+ *                         "account / contract / service"), billing_cycle
  *   REPORT_LINKED:        source, company, subscription, resource, quantity, account,
- *                         contract, service, psa_units (NULL when the PSA cache has no such
- *                         contract service), diff (quantity - psa_units, a missing one as 0)
+ *                         contract, service ("annual charges" for an annual subscription billed
+ *                         by charges), psa_units (NULL when the PSA cache has no such contract
+ *                         service), diff (quantity - psa_units, a missing one as 0; NULL when
+ *                         billed by charges), billing_cycle
  *   REPORT_UNLINKED:      source, company, subscription, resource, quantity, unit_cost,
- *                         currency
+ *                         currency, billing_cycle
  *   REPORT_ADJUSTMENTS, REPORT_FAILURES: id, created ("YYYY-MM-DD HH:MM UTC"), company,
  *                         subscription, resource, account, contract, service, unit_change,
  *                         effective ("YYYY-MM-DD"), prorated_amount, state, attempts,
  *                         last_error ("" when none), next_try ("YYYY-MM-DD HH:MM UTC"; NULL when
  *                         it will not retry by itself)
  * Sort keys (report_sort_known): the column names above, with "count" for quantity,
- * "linked" for linked_to, and for REPORT_UNLINKED also "value" (quantity × unit cost); for
+ * "linked" for linked_to, and for REPORT_UNLINKED also "value" (the monthly value: quantity ×
+ * unit cost, a twelfth of it for annual) and "billing" (the billing cycle); for
  * the adjustment reports date, company, subscription, resource, account, contract, service,
  * change, effective, amount, state, attempts, and for REPORT_FAILURES also error, next_try. */
 int report_sort_known(enum report_kind kind, const char *key);
 
-/* Rows matching f and the sum of their quantities (1/1000; adjustments: of unit changes). */
+/* Rows matching f; the sum of their seats (1/1000; adjustments: of unit changes); how many are
+ * usage rows and the sum of their quantities (1/1000 GB; adjustments: 0). */
+struct report_sums {
+    long long rows, qty, usage_rows, usage_qty;
+};
 int report_count(db_t *db, long long tenant_id, enum report_kind kind, const struct report_filter *f,
-                 long long *rows, long long *qty_sum);
+                 struct report_sums *out);
 /* One page, ordered by sort (a known key) then by row id. */
 int report_rows(db_t *db, long long tenant_id, enum report_kind kind, const struct report_filter *f,
                 const char *sort, int desc, int limit, long long offset, struct dbrows *out);
 /* Every matching row in the same order, from an unbuffered result (exports). */
 int report_stream(db_t *db, long long tenant_id, enum report_kind kind, const struct report_filter *f,
                   const char *sort, int desc, db_row_fn fn, void *ctx);
-/* quantity, unit_cost, currency of every matching row (unordered; for money totals, which
- * are computed in C with core/money.h, never in SQL). Adjustments: 1000 (one unit), the
- * prorated amount, "" (the estimate is in the PSA's currency). */
+/* quantity, unit_cost, currency, period months (12 annual, else 1) of every matching row
+ * (unordered; for money totals, which are computed in C with core/money.h, never in SQL).
+ * Adjustments: 1000 (one unit), the prorated amount, "" (the estimate is in the PSA's
+ * currency), 1. */
 int report_amounts(db_t *db, long long tenant_id, enum report_kind kind, const struct report_filter *f,
                    db_row_fn fn, void *ctx);
-/* The top `limit` companies (by name) by total quantity: company, quantity sum. */
+/* The top `limit` companies (by name) by total seats, positive totals only: company, sum. */
 int report_top_companies(db_t *db, long long tenant_id, enum report_kind kind,
                          const struct report_filter *f, int limit, struct dbrows *out);
 /* Matching rows per day of the report's date (adjustments: created_at, UTC): day

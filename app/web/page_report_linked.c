@@ -1,6 +1,8 @@
 /* page_report_linked.c: /reports/linked (seed 001 "Linked Subscriptions"): each linked
  * resource next to the PSA contract service it feeds, with the units the PSA had when last
- * read and the difference still to post (source − PSA). */
+ * read and the difference still to post (source − PSA). An annual subscription linked to a
+ * contract is billed there as one-time charges: its service reads "annual charges", with no
+ * PSA units or difference. */
 #include "web/pages.h"
 #include "web/reports.h"
 
@@ -27,12 +29,15 @@ static void qty_cell(char *const *in, struct report_cells *out, int i)
 }
 
 /* in: source, company, subscription, resource, quantity, account, contract, service,
- * psa_units (NULL: not in the PSA cache), diff */
+ * psa_units (NULL: not in the PSA cache), diff (NULL: billed by charges), billing_cycle */
 static void cells(char *const *in, struct report_cells *out)
 {
     for (int i = 0; i < 10; i++)
         out->v[i] = in[i] ? in[i] : "";
-    qty_cell(in, out, 4);
+    if (in[4]) {
+        report_qty_unit(strtoll(in[4], NULL, 10), in[10], out->buf[4], sizeof out->buf[4]);
+        out->v[4] = out->buf[4];
+    }
     qty_cell(in, out, 8);
     qty_cell(in, out, 9);
     long long diff = in[9] ? strtoll(in[9], NULL, 10) : 0;

@@ -1,5 +1,6 @@
 /* page_report_subscriptions.c: /reports/subscriptions (seed 001 "Subscriptions Report"):
- * every distributor subscription and resource, with what it is linked to in the PSA. */
+ * every distributor subscription and resource, with what it is linked to in the PSA. Counts
+ * are seats, a usage resource's count is GB (shown with its unit), totalled apart. */
 #include "web/pages.h"
 #include "web/reports.h"
 
@@ -20,13 +21,13 @@ static const struct report_col cols[] = {
 };
 
 /* in: source, company, company_id, subscription_id, subscription, resource_id, resource,
- * quantity, status, linked_to */
+ * quantity, status, linked_to, billing_cycle (a usage count is shown with its unit) */
 static void cells(char *const *in, struct report_cells *out)
 {
     for (int i = 0; i < 10; i++)
         out->v[i] = in[i] ? in[i] : "";
-    if (qty_format(strtoll(out->v[7], NULL, 10), out->buf[7], sizeof out->buf[7]) == 0)
-        out->v[7] = out->buf[7];
+    report_qty_unit(strtoll(out->v[7], NULL, 10), in[10], out->buf[7], sizeof out->buf[7]);
+    out->v[7] = out->buf[7];
     if (in[9] && !strcmp(in[9], "not linked"))
         out->cls[9] = "muted";
 }

@@ -1,40 +1,61 @@
 /* page_report_unlinked.c: /reports/unlinked (seed 001 "Unlinked Subscriptions"): what
- * cannot be billed yet (no active resource link), with its monthly value at cost: quantity ×
- * unit cost, computed exactly with core/money.h (a display figure: the distributor's billing
- * lines, not this product, are what the MSP pays). */
+ * cannot be billed yet (db/reports.h: no active resource link, and not an annual subscription
+ * billed by charges), with its monthly value at cost, computed exactly with core/money.h by
+ * report_monthly_value (web/reports.h): count × unit cost, and for an annual subscription,
+ * whose unit cost is for a year, a twelfth of it to the cent. A display figure: the
+ * distributor's billing lines, not this product, are what the MSP pays. The billing column
+ * says which rule a row follows; usage counts are GB, totalled apart from seats. */
 #include "web/pages.h"
 #include "web/reports.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static const struct report_col cols[] = {
     {"source", "Source", 0},
     {"company", "Company", 0},
     {"subscription", "Subscription", 0},
     {"resource", "Resource", 0},
+    {"billing", "Billing", 0},
     {"count", "Count", 1},
-    {"unit_cost", "Unit cost", 1},
+    {"unit_cost", "Unit cost per period", 1},
     {"value", "Monthly value at cost", 1},
     {"currency", "Currency", 0},
 };
 
-/* in: source, company, subscription, resource, quantity, unit_cost, currency */
+static const char *billing_label(const char *cycle)
+{
+    if (!cycle)
+        return "";
+    if (!strcmp(cycle, "annual"))
+        return "annual (\xc3\xb7 12)";
+    if (!strcmp(cycle, "usage"))
+        return "usage (" REPORT_USAGE_UNIT ")";
+    if (!strcmp(cycle, "one_time"))
+        return "one-time";
+    return cycle;
+}
+
+/* in: source, company, subscription, resource, quantity, unit_cost, currency, billing_cycle */
 static void cells(char *const *in, struct report_cells *out)
 {
     for (int i = 0; i < 4; i++)
         out->v[i] = in[i] ? in[i] : "";
+    const char *cycle = in[7];
     qty_t q = in[4] ? strtoll(in[4], NULL, 10) : 0;
     money_t cost = in[5] ? strtoll(in[5], NULL, 10) : 0, value;
-    out->v[4] = qty_format(q, out->buf[4], sizeof out->buf[4]) == 0 ? out->buf[4] : "";
-    report_money(cost, out->buf[5], sizeof out->buf[5]);
+    out->v[4] = billing_label(cycle);
+    report_qty_unit(q, cycle, out->buf[5], sizeof out->buf[5]);
     out->v[5] = out->buf[5];
-    if (money_mul_qty(cost, q, &value) == 0)
-        report_money(value, out->buf[6], sizeof out->buf[6]);
-    else
-        snprintf(out->buf[6], sizeof out->buf[6], "too large");
+    report_money(cost, out->buf[6], sizeof out->buf[6]);
     out->v[6] = out->buf[6];
-    out->v[7] = in[6] ? in[6] : "";
+    if (report_monthly_value(cost, q, cycle && !strcmp(cycle, "annual") ? 12 : 1, &value) == 0)
+        report_money(value, out->buf[7], sizeof out->buf[7]);
+    else
+        snprintf(out->buf[7], sizeof out->buf[7], "too large");
+    out->v[7] = out->buf[7];
+    out->v[8] = in[6] ? in[6] : "";
 }
 
 static const struct report_def def = {
@@ -45,8 +66,8 @@ static const struct report_def def = {
     .csv_name = "unlinked-subscriptions.csv",
     .cols = cols,
     .ncols = (int)(sizeof cols / sizeof cols[0]),
-    .qty_col = 4,
-    .value_col = 6,
+    .qty_col = 5,
+    .value_col = 7,
     .cells = cells,
 };
 

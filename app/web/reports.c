@@ -18,6 +18,14 @@
 
 static const char *const statuses[] = {"active", "suspended", "cancelled", "pending"};
 #define NSTATUSES (sizeof statuses / sizeof statuses[0])
+/* The billing filter's values (db/reports.h) and their labels. */
+static const struct {
+    const char *value, *label;
+} billings[] = {
+    {"seats", "seats (all but usage)"}, {"monthly", "monthly"}, {"annual", "annual"},
+    {"one_time", "one-time"},           {"usage", "usage (" REPORT_USAGE_UNIT ")"},
+};
+#define NBILLINGS (sizeof billings / sizeof billings[0])
 
 #define DEFAULT_SORT "company"
 
@@ -41,6 +49,27 @@ void report_money(money_t v, char *buf, size_t n)
 {
     if (money_format(v, buf, n, v % 100 == 0 ? 2 : 4) < 0)
         snprintf(buf, n, "?");
+}
+
+int report_monthly_value(money_t unit_cost, qty_t qty, int period_months, money_t *out)
+{
+    money_t v;
+    if (period_months == 1)
+        return money_mul_qty(unit_cost, qty, out);
+    if (period_months != 12 || money_mul_qty_div(unit_cost, qty, 1, 12, &v) < 0)
+        return -1;
+    return money_round(v, 2, MONEY_ROUND_HALF_EVEN, out);
+}
+
+void report_qty_unit(qty_t q, const char *cycle, char *buf, size_t n)
+{
+    char t[MONEY_FMT_MAX];
+    if (qty_format(q, t, sizeof t) < 0)
+        snprintf(buf, n, "?");
+    else if (cycle && !strcmp(cycle, "usage"))
+        snprintf(buf, n, "%s " REPORT_USAGE_UNIT, t);
+    else
+        snprintf(buf, n, "%s", t);
 }
 
 static void money_text(money_t v, int decimals, char *buf, size_t n)
@@ -149,6 +178,16 @@ static int read_req(struct web *w, const struct report_def *def, const struct db
             return -1;
         }
     }
+    r->f.billing = (fl & REPORT_F_BILLING) ? param(w, "billing") : "";
+    if (*r->f.billing) {
+        int known = 0;
+        for (size_t i = 0; i < NBILLINGS; i++)
+            known |= !strcmp(r->f.billing, billings[i].value);
+        if (!known) {
+            web_error(w, 400, "The billing filter must be seats, monthly, annual, one_time or usage.");
+            return -1;
+        }
+    }
     r->f.from = r->f.to = "";
     if (fl & REPORT_F_DATES) {
         const char *from = param(w, "from"), *to = param(w, "to");
@@ -238,6 +277,7 @@ static void report_url_day(struct strbuf *sb, const struct report_def *def, cons
     url_add(sb, "resource", r->f.resource);
     url_add(sb, "product", r->f.product);
     url_add(sb, "status", r->f.status);
+    url_add(sb, "billing", r->f.billing);
     url_add(sb, "q", r->f.q);
     url_add(sb, "from", day ? day : r->f.from);
     url_add(sb, "to", day ? day : r->f.to);
@@ -323,6 +363,7 @@ static int add_value(void *vctx, int ncols, char **in, size_t *lens)
     qty_t q = strtoll(in[0] ? in[0] : "0", NULL, 10);
     money_t cost = strtoll(in[1] ? in[1] : "0", NULL, 10);
     const char *cur = in[2] ? in[2] : "";
+    int months = ncols > 3 && in[3] ? (int)strtol(in[3], NULL, 10) : 1;   /* the cost's period */
     int k = 0;
     while (k < t->n && strcmp(t->cur[k], cur))
         k++;
@@ -334,7 +375,7 @@ static int add_value(void *vctx, int ncols, char **in, size_t *lens)
         snprintf(t->cur[t->n], sizeof t->cur[0], "%s", cur);
         t->sum[t->n++] = 0;
     }
-    if (money_mul_qty(cost, q, &v) < 0 || money_add(t->sum[k], v, &t->sum[k]) < 0) {
+    if (report_monthly_value(cost, q, months, &v) < 0 || money_add(t->sum[k], v, &t->sum[k]) < 0) {
         t->overflow = 1;
         return 1;
     }
@@ -526,16 +567,32 @@ static void act(struct web *w, const struct report_def *def)
 
 /* The page ------------------------------------------------------------------------------------ */
 
+/* The quantity total: seats, usage apart with its unit ("12", "977.75 GB", "12 seats; 977.75 GB"). */
+static void qty_total(const struct report_def *def, const struct report_sums *s, char *buf, size_t n)
+{
+    char seats[MONEY_FMT_MAX + 8], usage[MONEY_FMT_MAX + 8];
+    qty_text(s->qty, def->qty_signed, seats, sizeof seats);
+    report_qty_unit(s->usage_qty, "usage", usage, sizeof usage);
+    if (s->usage_rows == 0)
+        snprintf(buf, n, "%s", seats);
+    else if (s->usage_rows == s->rows)
+        snprintf(buf, n, "%s", usage);
+    else
+        snprintf(buf, n, "%s seats; %s", seats, usage);
+}
+
 static void page(struct web *w, const struct report_def *def, struct report_req *r, const struct dbrows *sources)
 {
-    long long total = 0, qty_sum = 0;
+    struct report_sums sums;
+    long long total = 0;
     char value_total[600] = "";
-    if (report_count(w->db, w->sess->tenant_id, def->kind, &r->f, &total, &qty_sum) < 0 ||
+    if (report_count(w->db, w->sess->tenant_id, def->kind, &r->f, &sums) < 0 ||
         (def->value_col >= 0 && value_totals(w, def, r, value_total, sizeof value_total) < 0)) {
         log_error("report %s: %s", def->path, db_error(w->db));
         web_error(w, 503, "The report could not be read. Try again in a minute.");
         return;
     }
+    total = sums.rows;
     long long pages = total ? (total + REPORT_PAGE_SIZE - 1) / REPORT_PAGE_SIZE : 1;
     if (r->page > pages)
         r->page = pages;
@@ -581,13 +638,13 @@ static void page(struct web *w, const struct report_def *def, struct report_req 
     }
     dbrows_free(&rows);
     /* totals row: the row count under the first column, sums under theirs */
-    char buf[64];
+    char buf[2 * MONEY_FMT_MAX + 32];
     snprintf(buf, sizeof buf, "Total: %lld row%s", total, total == 1 ? "" : "s");
     hset(w, "Totals.C.0", buf);
     for (int c = 1; c < def->ncols; c++) {
         const char *v = "";
         if (c == def->qty_col) {
-            qty_text(qty_sum, def->qty_signed, buf, sizeof buf);
+            qty_total(def, &sums, buf, sizeof buf);
             v = buf;
         } else if (c == def->value_col)
             v = value_total;
@@ -607,6 +664,10 @@ static void page(struct web *w, const struct report_def *def, struct report_req 
     }
     for (size_t i = 0; i < NSTATUSES; i++)
         hsetf(w, statuses[i], "StatusOptions.%zu", i);
+    for (size_t i = 0; i < NBILLINGS; i++) {
+        hsetf(w, billings[i].value, "BillingOptions.%zu.value", i);
+        hsetf(w, billings[i].label, "BillingOptions.%zu.label", i);
+    }
     static const struct {
         unsigned flag;
         const char *name;
@@ -614,7 +675,7 @@ static void page(struct web *w, const struct report_def *def, struct report_req 
         {REPORT_F_SOURCE, "Filters.source"}, {REPORT_F_COMPANY, "Filters.company"},
         {REPORT_F_SUBSCRIPTION, "Filters.subscription"}, {REPORT_F_RESOURCE, "Filters.resource"},
         {REPORT_F_PRODUCT, "Filters.product"}, {REPORT_F_STATUS, "Filters.status"},
-        {REPORT_F_Q, "Filters.q"}, {REPORT_F_DATES, "Filters.dates"},
+        {REPORT_F_Q, "Filters.q"}, {REPORT_F_DATES, "Filters.dates"}, {REPORT_F_BILLING, "Filters.billing"},
     };
     for (size_t i = 0; i < sizeof shown / sizeof shown[0]; i++)
         if (filters_of(def) & shown[i].flag)
@@ -626,6 +687,7 @@ static void page(struct web *w, const struct report_def *def, struct report_req 
     hset(w, "Filter.resource", r->f.resource);
     hset(w, "Filter.product", r->f.product);
     hset(w, "Filter.status", r->f.status);
+    hset(w, "Filter.billing", r->f.billing);
     hset(w, "Filter.q", r->f.q);
     hset(w, "Filter.from", r->f.from);
     hset(w, "Filter.to", r->f.to);
@@ -670,7 +732,7 @@ static void page(struct web *w, const struct report_def *def, struct report_req 
         chart_per_day(w, def, r);
     else
         chart_companies(w, def, r);
-    hset(w, "Chart.title", def->chart_title ? def->chart_title : "Licences per customer (top 10 by count)");
+    hset(w, "Chart.title", def->chart_title ? def->chart_title : "Licences per customer (top 10 by seats; usage left out)");
     strbuf_free(&url);
     hset(w, "Report.path", def->path);
     hset(w, "Report.title", def->title);

@@ -7,6 +7,7 @@
  *
  * Query parameters (all optional; an unknown value is a 400 page):
  *   source, company, product, status, q       REPORT_F_SOURCE ... REPORT_F_Q
+ *   billing    seats|monthly|annual|one_time|usage   REPORT_F_BILLING
  *   subscription, resource                     REPORT_F_SUBSCRIPTION, REPORT_F_RESOURCE
  *   from, to   YYYY-MM-DD, inclusive (UTC)     REPORT_F_DATES; defaults: to = today (UTC),
  *                                              from = to - (default_days - 1)
@@ -37,9 +38,14 @@ enum report_filters {
     REPORT_F_SUBSCRIPTION = 1 << 5,
     REPORT_F_RESOURCE = 1 << 6,
     REPORT_F_DATES = 1 << 7,
+    REPORT_F_BILLING = 1 << 8,
 };
 /* The subscription reports' set (what filters = 0 means). */
-#define REPORT_F_SUBSCRIPTIONS (REPORT_F_SOURCE | REPORT_F_COMPANY | REPORT_F_PRODUCT | REPORT_F_STATUS | REPORT_F_Q)
+#define REPORT_F_SUBSCRIPTIONS \
+    (REPORT_F_SOURCE | REPORT_F_COMPANY | REPORT_F_PRODUCT | REPORT_F_STATUS | REPORT_F_BILLING | REPORT_F_Q)
+
+/* The unit of a usage resource's quantity (db/subs_sql.h: backup storage). */
+#define REPORT_USAGE_UNIT "GB"
 
 enum report_chart {
     REPORT_CHART_COMPANIES = 0,   /* horizontal bars: the top companies by quantity */
@@ -104,6 +110,16 @@ struct report_def {
  * a POST runs a row action (403 below action_role, 400 on an unknown action or a missing
  * reason, then a flash and a redirect back to the same report URL). */
 void report_serve(struct web *w, const struct report_def *def);
+
+/* The monthly value at cost of a resource whose unit cost is for period_months (1 monthly,
+ * 12 annual), the one rule of the unlinked report and the dashboard's leakage:
+ *   1:  unit_cost × quantity, half-even to 1/10000 (money_mul_qty);
+ *   12: unit_cost × quantity ÷ 12 computed exactly and rounded half-even to 1/10000, then
+ *       half-even to the cent (the convention of core/prorate.h prorate_to_cents).
+ * -1 on overflow or another period. */
+int report_monthly_value(money_t unit_cost, qty_t qty, int period_months, money_t *out);
+/* A quantity with its unit for a billing cycle: "977.75 GB" for usage, else "12". */
+void report_qty_unit(qty_t q, const char *cycle, char *buf, size_t n);
 
 /* Money as shown in reports: two decimals when exact, else all four ("3.60", "0.0125"). */
 void report_money(money_t v, char *buf, size_t n);

@@ -98,7 +98,7 @@ class Data:
                        company=comp["name"] if comp else r["company"], company_id=r["company"],
                        subscription_id=r["sub"], subscription=sub["name"] if sub else r["sub"],
                        resource_id=r["sid"], resource=r["name"], sku=r["sku"], qty=r["qty"], cost=r["cost"],
-                       currency=r["currency"], conn=r["conn"],
+                       currency=r["currency"], conn=r["conn"], billing="monthly",
                        status=sub["status"] if sub and sub["status"] != "active" else r["status"])
             row["value_exact"] = r["qty"] * r["cost"]
             row["value"] = row["value_exact"].quantize(Decimal("0.0001"), rounding=ROUND_HALF_EVEN)
@@ -141,8 +141,9 @@ def cells(report, row):
         return [row["source"], row["company"], row["subscription"], row["resource"], fq(row["qty"]),
                 row["account"] or "", row["contract"], row["service"],
                 "" if row["psa_units"] is None else fq(row["psa_units"]), fq(row["diff"])]
-    return [row["source"], row["company"], row["subscription"], row["resource"], fq(row["qty"]), fm(row["cost"]),
-            fm(row["value"]), row["currency"]]
+    # every resource here bills monthly (no annual or usage rows: tests/e2e/test_dashboard.py has those)
+    return [row["source"], row["company"], row["subscription"], row["resource"], "monthly", fq(row["qty"]),
+            fm(row["cost"]), fm(row["value"]), row["currency"]]
 
 
 SORT_KEYS = {
@@ -150,10 +151,11 @@ SORT_KEYS = {
                       "resource", "count", "status", "linked"],
     "linked": ["source", "company", "subscription", "resource", "count", "account", "contract", "service",
                "psa_units", "diff"],
-    "unlinked": ["source", "company", "subscription", "resource", "count", "unit_cost", "value", "currency"],
+    "unlinked": ["source", "company", "subscription", "resource", "billing", "count", "unit_cost", "value",
+                 "currency"],
 }
 NUMERIC = {"count": "qty", "unit_cost": "cost", "value": "value_exact", "psa_units": "psa_units", "diff": "diff"}
-TEXT = {"linked": "linked_to"}
+TEXT = {"linked": "linked_to", "billing": "billing"}
 
 
 def sort_value(key, row):
@@ -407,9 +409,9 @@ def test_unlinked_values_and_totals_are_exact(main):
     admin, d, _, _ = main
     want = ordered(select(d.rows(), "unlinked"))
     p = page(admin, "unlinked")
-    assert [r[6] for r in p.rows] == [fm(r["value"]) for r in want]
+    assert [r[7] for r in p.rows] == [fm(r["value"]) for r in want]
     # 1234.567 × 0.0125 = 15.4320875 → 15.4321; 0.125 × 0.0005 = 0.0000625 → 0.0001
-    values = {r[3]: r[6] for r in p.rows}
+    values = {r[3]: r[7] for r in p.rows}
     assert values["Backup Storage GB"] == "15.4321" and values["Backup Storage Overage"] == "0.0001"
     assert values["Teams Audio Conferencing"] == "5.9997"
     totals = {}
@@ -504,7 +506,7 @@ def test_chart_is_well_formed_svg_with_top_ten_companies(varied, main):
     per = {}
     for r in d.rows():
         per[r["company"]] = per.get(r["company"], Decimal(0)) + r["qty"]
-    top = sorted(per.items(), key=lambda kv: (-kv[1], kv[0].casefold()))[:10]
+    top = sorted(((k, v) for k, v in per.items() if v > 0), key=lambda kv: (-kv[1], kv[0].casefold()))[:10]
     assert len(per) == 13 and len(bars) == 10
     assert [b.get("data-value") for b in bars] == [fq(v) for _, v in top]
     assert [b.find(f"{SVG}title").text for b in bars] == [f"{c}: {fq(v)}" for c, v in top]
@@ -526,7 +528,7 @@ def test_chart_is_well_formed_svg_with_top_ten_companies(varied, main):
     uper = {}
     for r in select(d.rows(), "unlinked", status="active"):
         uper[r["company"]] = uper.get(r["company"], Decimal(0)) + r["qty"]
-    utop = sorted(uper.items(), key=lambda kv: (-kv[1], kv[0].casefold()))[:10]
+    utop = sorted(((k, v) for k, v in uper.items() if v > 0), key=lambda kv: (-kv[1], kv[0].casefold()))[:10]
     assert [b.get("data-value") for b in usvg.findall(f".//{SVG}rect")] == [fq(v) for _, v in utop]
     assert all("status=active" in a.get("href") for a in usvg.findall(f".//{SVG}a"))
     # names with markup and quotes stay text in the SVG too
