@@ -116,9 +116,17 @@ def test_two_subscriptions_on_one_service_add_up(stack):
     assert "fed by 2 subscriptions" in page
     # today holds the first link's +5: the second link's +3 is dated tomorrow
     assert open_changes(stack, L.t) == [("3000", tomorrow().isoformat(), "queued")]
+    before = posts(L)
     with worker_on(stack, tomorrow()) as w:
         w.post(L.t)
         assert L.units(tomorrow().isoformat()) == 8
+        # the post's read-back refreshed the PSA cache the reports show (no refresh ran)
+        assert sql(stack, f"SELECT units FROM psa_contract_services WHERE tenant_id = {L.t} AND contract_psa_id = "
+                          f"'{L.contract}' AND service_psa_id = '{L.service}' AND gone = 0").strip() == "8000"
+        # no price travels with a unit change: the MSP's sell price in Autotask stands
+        new = L.adjustments_posted()[before:]
+        assert len(new) == 1 and '"unitChange": 3' in new[0]["body"].replace('":3', '": 3')
+        assert "adjustedUnitPrice" not in new[0]["body"] and "adjustedUnitCost" not in new[0]["body"]
         for _ in range(2):
             L.sync()
             assert open_changes(stack, L.t) == [], "in step: no plan, no drift"
