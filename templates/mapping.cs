@@ -97,7 +97,7 @@
       <strong><?cs var:r.name ?></strong> <span class="muted small"><?cs var:r.sku ?></span>
       <span class="badge">count: <?cs var:r.qty ?></span>
       <?cs if:r.service ?>
-        → <?cs var:r.service_name ?> <?cs if:r.units ?><span class="badge<?cs if:r.units != r.qty ?> warn<?cs /if ?>">PSA: <?cs var:r.units ?></span><?cs /if ?>
+        → <?cs var:r.service_name ?> <?cs if:r.units ?><span class="badge<?cs if:r.units != r.wanted ?> warn<?cs /if ?>">PSA: <?cs var:r.units ?></span><?cs /if ?><?cs if:r.feeders ?> <span class="badge">fed by <?cs var:r.feeders ?> subscriptions: <?cs var:r.wanted ?></span><?cs /if ?>
         <form method="post" action="/mapping" class="inline"><?cs call:setform("resource", r.id, r.name) ?>
           <button type="submit" name="action" value="unset" class="secondary">Unset Relation</button></form>
         <form method="post" action="/mapping" class="inline"><?cs call:setform("resource", r.id, r.name) ?>

@@ -84,7 +84,17 @@ int mv_resources(db_t *db, long long tenant_id, long long conn, const char *subs
     return db_query(db,
                     "SELECT r.id, r.source_id, r.name, r.sku, r.quantity, COALESCE(l.psa_contract_id, ''),"
                     " COALESCE(l.psa_service_id, ''), COALESCE(sv.name, l.psa_service_id, ''),"
-                    " COALESCE(cs.units, ''), COALESCE(l.approval, 'inherit'), r.billing_cycle FROM src_resources r"
+                    " COALESCE(cs.units, ''), COALESCE(l.approval, 'inherit'), r.billing_cycle,"
+                    /* the links feeding the same contract service, and what they want together */
+                    " (SELECT COUNT(*) FROM resource_links o WHERE o.tenant_id = l.tenant_id AND o.active_key = 1"
+                    "  AND o.psa_connection_id = l.psa_connection_id AND o.psa_contract_id = l.psa_contract_id"
+                    "  AND o.psa_service_id = l.psa_service_id),"
+                    " (SELECT COALESCE(SUM(IF(x.gone = 0, x.quantity, 0)), 0) FROM resource_links o"
+                    "  JOIN src_resources x ON x.tenant_id = o.tenant_id AND x.connection_id = o.src_connection_id"
+                    "  AND x.source_id = o.src_resource_id WHERE o.tenant_id = l.tenant_id AND o.active_key = 1"
+                    "  AND o.psa_connection_id = l.psa_connection_id AND o.psa_contract_id = l.psa_contract_id"
+                    "  AND o.psa_service_id = l.psa_service_id)"
+                    " FROM src_resources r"
                     " LEFT JOIN resource_links l ON l.tenant_id = r.tenant_id AND l.src_connection_id = r.connection_id"
                     "  AND l.src_resource_id = r.source_id AND l.active_key = 1"
                     " LEFT JOIN psa_services sv ON sv.tenant_id = r.tenant_id AND sv.connection_id = l.psa_connection_id"

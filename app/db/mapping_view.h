@@ -22,7 +22,8 @@ int mv_companies(db_t *db, long long tenant_id, const char *q, int show_mapped, 
 int mv_subscriptions(db_t *db, long long tenant_id, long long conn, const char *company_src,
                      struct dbrows *out);
 /* id, source_id, name, sku, quantity, psa_contract_id, psa_service_id, service name, PSA units
- * (cached), approval override, billing_cycle. Linked resources only when show_mapped. */
+ * (cached), approval override, billing_cycle, the active links feeding the same contract
+ * service (0 unlinked) and the sum of their quantities. Linked resources only when show_mapped. */
 int mv_resources(db_t *db, long long tenant_id, long long conn, const char *subscription_src,
                  int show_mapped, struct dbrows *out);
 /* psa_id, name */

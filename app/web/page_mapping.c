@@ -120,6 +120,13 @@ static void resources(struct web *w, const char *prefix, long long conn, const c
         if (units && *units) {
             qty_format(dbrows_int(&r, i, 8, 0), qty, sizeof qty);
             hsetf(w, qty, "%s.units", p);
+            /* A service fed by several subscriptions bills their sum: that is what the PSA
+             * badge is compared with (and says so). */
+            long long feeders = dbrows_int(&r, i, 11, 0);
+            qty_format(feeders > 1 ? dbrows_int(&r, i, 12, 0) : dbrows_int(&r, i, 4, 0), qty, sizeof qty);
+            hsetf(w, qty, "%s.wanted", p);
+            if (feeders > 1)
+                hsetf(w, dbrows_get(&r, i, 11), "%s.feeders", p);
         }
         const char *cycle = !strcmp(sub_cycle, "annual") ? "annual" : dbrows_get(&r, i, 10);
         enum seat_rule rule = seat_rule_for(cycle, *contract ? contract_type : "");

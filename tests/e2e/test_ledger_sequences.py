@@ -123,6 +123,9 @@ def test_two_subscriptions_on_one_service_add_up(stack):
         # the post's read-back refreshed the PSA cache the reports show (no refresh ran)
         assert sql(stack, f"SELECT units FROM psa_contract_services WHERE tenant_id = {L.t} AND contract_psa_id = "
                           f"'{L.contract}' AND service_psa_id = '{L.service}' AND gone = 0").strip() == "8000"
+        # the Billing page says so beside each of the two resources, with the sum the PSA bills
+        page = L.admin.get("/mapping?mapped=1").text
+        assert page.count("fed by 2 subscriptions: 8") == 2, page
         # no price travels with a unit change: the MSP's sell price in Autotask stands
         new = L.adjustments_posted()[before:]
         assert len(new) == 1 and '"unitChange": 3' in new[0]["body"].replace('":3', '": 3')
