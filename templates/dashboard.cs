@@ -1,5 +1,6 @@
 <?cs # dashboard.cs: the home page: getting-started steps (until all are done; alone when the
-     tenant has no connection yet), tiles (Tiles.N, each a link to its report), three SVG
+     tenant has no connection yet), tiles (Tiles.N, each a link to its report: value and an
+     optional unit, or Amounts per currency with the Annual part apart), three SVG
      charts (Customers, Products: bar_chart; Days: day_chart) and the connections' health. ?>
 <?cs include:"layout.cs" ?>
 <?cs include:"chart_bars.cs" ?>
@@ -31,20 +32,22 @@
     <?cs if:subcount(t.Amounts) > #0 ?>
     <?cs each:m = t.Amounts ?><span class="tile-value amount" data-currency="<?cs var:m.currency ?>" data-value="<?cs var:m.value ?>"><?cs var:m.text ?> <span class="currency"><?cs var:m.currency ?></span></span><?cs /each ?>
     <?cs else ?>
-    <span class="tile-value" data-value="<?cs var:t.value ?>"><?cs var:t.value ?></span>
+    <span class="tile-value" data-value="<?cs var:t.value ?>"><?cs var:t.value ?><?cs if:t.unit ?> <span class="currency unit"><?cs var:t.unit ?></span><?cs /if ?></span>
     <?cs /if ?>
     <span class="tile-note"><?cs var:t.note ?></span>
+    <?cs if:subcount(t.Annual) > #0 ?><span class="tile-note tile-annual">of which <?cs var:t.annual_label ?>, a twelfth of the yearly cost:<?cs each:m = t.Annual ?>
+      <span class="annual-amount" data-currency="<?cs var:m.currency ?>" data-month="<?cs var:m.month_value ?>" data-year="<?cs var:m.year_value ?>"><?cs var:m.month_text ?> <?cs var:m.currency ?> a month (<?cs var:m.year_text ?> <?cs var:m.currency ?> a year)</span><?cs /each ?></span><?cs /if ?>
   </a>
 <?cs /each ?>
 </section>
 
 <div class="chart-grid">
 <section id="chart-customers" class="chart-box">
-<?cs if:#Customers.n > #0 ?><?cs call:bar_chart(Customers, "Licences per customer (top 10 by quantity)") ?>
+<?cs if:#Customers.n > #0 ?><?cs call:bar_chart(Customers, "Licences per customer (top 10 by seats; usage left out)") ?>
 <?cs else ?><div class="panel muted">Licences per customer: no licences yet.</div><?cs /if ?>
 </section>
 <section id="chart-products" class="chart-box">
-<?cs if:#Products.n > #0 ?><?cs call:bar_chart(Products, "Top products by seats (top 10)") ?>
+<?cs if:#Products.n > #0 ?><?cs call:bar_chart(Products, "Top products by seats (top 10; usage left out)") ?>
 <?cs else ?><div class="panel muted">Top products by seats: no licences yet.</div><?cs /if ?>
 </section>
 </div>

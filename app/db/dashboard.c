@@ -1,6 +1,6 @@
 /* dashboard.c: the home page's and the checklist's figures (see dashboard.h). The resource
- * figures use the subscription reports' FROM/WHERE (db/reports.c), so a tile's number is the
- * row count of the report it links to. */
+ * figures use the subscription reports' FROM/WHERE and classification (db/subs_sql.h), so a
+ * tile's number is the row count or total of the report it links to. */
 #include "db/dashboard.h"
 
 #include "db/subs_sql.h"
@@ -14,6 +14,8 @@
  * not active. */
 #define RES_ACTIVE "(r.status = 'active' AND COALESCE(s.status, 'active') = 'active')"
 #define RES_COMPANY "COALESCE(c.name, r.company_source_id)"
+/* Unlinked and active: the rows of /reports/unlinked?status=active. */
+#define UNBILLED "(NOT " SUBS_LINKED " AND " RES_ACTIVE ")"
 
 /* Units billsync last left in the PSA for link l, and the PSA cache's units for it now. */
 #define LAST_POSTED \
@@ -37,15 +39,21 @@ int dash_counts(db_t *db, long long tenant_id, cdate_t psa_date, struct dash_cou
     memset(out, 0, sizeof *out);
 
     if (db_query(db,
-                 "SELECT COALESCE(SUM(rl.id IS NOT NULL), 0), COALESCE(SUM(rl.id IS NULL), 0),"
-                 " COALESCE(SUM(rl.id IS NULL AND " RES_ACTIVE "), 0),"
-                 " COALESCE(SUM(CASE WHEN rl.id IS NULL AND " RES_ACTIVE " THEN r.quantity ELSE 0 END), 0)" RES_FROM,
+                 "SELECT COALESCE(SUM(" SUBS_LINKED "), 0), COALESCE(SUM(NOT " SUBS_LINKED "), 0),"
+                 " COALESCE(SUM(" UNBILLED "), 0),"
+                 " COALESCE(SUM(" UNBILLED " AND NOT " SUBS_USAGE "), 0),"
+                 " COALESCE(SUM(CASE WHEN " UNBILLED " THEN " SUBS_SEATS " ELSE 0 END), 0),"
+                 " COALESCE(SUM(" UNBILLED " AND " SUBS_USAGE "), 0),"
+                 " COALESCE(SUM(CASE WHEN " UNBILLED " THEN " SUBS_USAGE_QTY " ELSE 0 END), 0)" RES_FROM,
                  DB_PARAMS(DB_INT(tenant_id)), &r) < 0)
         return -1;
     out->linked = dbrows_int(&r, 0, 0, 0);
     out->unlinked = dbrows_int(&r, 0, 1, 0);
     out->unlinked_active = dbrows_int(&r, 0, 2, 0);
-    out->unbilled_qty = dbrows_int(&r, 0, 3, 0);
+    out->unbilled_seat_rows = dbrows_int(&r, 0, 3, 0);
+    out->unbilled_qty = dbrows_int(&r, 0, 4, 0);
+    out->unbilled_usage_rows = dbrows_int(&r, 0, 5, 0);
+    out->unbilled_usage_qty = dbrows_int(&r, 0, 6, 0);
     dbrows_free(&r);
 
     if (db_query(db,
@@ -91,14 +99,15 @@ int dash_counts(db_t *db, long long tenant_id, cdate_t psa_date, struct dash_cou
 
 int dash_unbilled_rows(db_t *db, long long tenant_id, db_row_fn fn, void *ctx)
 {
-    return db_stream(db, "SELECT r.quantity, r.unit_cost, r.currency" RES_FROM " AND rl.id IS NULL AND " RES_ACTIVE,
+    return db_stream(db,
+                     "SELECT r.quantity, r.unit_cost, r.currency, " SUBS_PERIOD_MONTHS RES_FROM " AND " UNBILLED,
                      DB_PARAMS(DB_INT(tenant_id)), fn, ctx);
 }
 
 int dash_top_companies(db_t *db, long long tenant_id, int limit, struct dbrows *out)
 {
     return db_query(db,
-                    "SELECT " RES_COMPANY " AS company, SUM(r.quantity) AS total" RES_FROM
+                    "SELECT " RES_COMPANY " AS company, SUM(" SUBS_SEATS ") AS total" RES_FROM
                     " GROUP BY " RES_COMPANY " HAVING total > 0 ORDER BY total DESC, company LIMIT ?",
                     DB_PARAMS(DB_INT(tenant_id), DB_INT(limit)), out);
 }
@@ -106,7 +115,7 @@ int dash_top_companies(db_t *db, long long tenant_id, int limit, struct dbrows *
 int dash_top_products(db_t *db, long long tenant_id, int limit, struct dbrows *out)
 {
     return db_query(db,
-                    "SELECT r.name AS product, SUM(r.quantity) AS total" RES_FROM
+                    "SELECT r.name AS product, SUM(" SUBS_SEATS ") AS total" RES_FROM
                     " GROUP BY r.name HAVING total > 0 ORDER BY total DESC, product LIMIT ?",
                     DB_PARAMS(DB_INT(tenant_id), DB_INT(limit)), out);
 }

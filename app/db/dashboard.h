@@ -3,9 +3,13 @@
  *
  *   "resources"       the rows of the subscription reports (db/reports.h): non-gone source
  *                     resources of a connection of the tenant whose subscription and company
- *                     are not gone; "linked" = an active resource link (active_key = 1);
- *                     "active" = the resource is active and its subscription (if known) too,
- *                     the reports' status filter `status=active`.
+ *                     are not gone; "linked" = an active resource link (active_key = 1), or
+ *                     an annual resource whose subscription has an active link (billed as
+ *                     one-time charges); "active" = the resource is active and its
+ *                     subscription (if known) too, the reports' status filter `status=active`.
+ *   seats / usage     db/subs_sql.h: a usage resource (billing cycle 'usage', backup storage)
+ *                     counts GB, never seats; every other resource counts seats (the reports'
+ *                     filter `billing=seats` / `billing=usage`).
  *   failed            adjustments in state failed (/reports/failures).
  *   awaiting          adjustments in state awaiting_approval (/approvals).
  *   drift             active resource links where the PSA differs from what billsync last left
@@ -28,7 +32,10 @@
 struct dash_counts {
     long long linked, unlinked;   /* resources: rows of /reports/linked and /reports/unlinked */
     long long unlinked_active;    /* unlinked and active: rows of /reports/unlinked?status=active */
-    long long unbilled_qty;       /* their summed quantity (1/1000) */
+    long long unbilled_seat_rows; /* those that are seats (&billing=seats) */
+    long long unbilled_qty;       /* their summed seats (1/1000) */
+    long long unbilled_usage_rows;  /* those that are usage (&billing=usage) */
+    long long unbilled_usage_qty; /* their summed quantity (1/1000 GB) */
     long long failed, awaiting, drift;
     char oldest_failed[11];       /* UTC day the oldest failed adjustment was created, "" when none */
     long long sources, psas;      /* connections of each kind */
@@ -38,12 +45,14 @@ struct dash_counts {
 
 int dash_counts(db_t *db, long long tenant_id, cdate_t psa_date, struct dash_counts *out);
 
-/* quantity (1/1000), unit_cost (1/10000), currency of every unlinked active resource (the
- * rows behind unbilled_qty), streamed unordered: the leakage is summed in C (core/money.h). */
+/* quantity (1/1000), unit_cost (1/10000), currency, period months of the unit cost (12 annual,
+ * else 1) of every unlinked active resource (the rows of /reports/unlinked?status=active),
+ * streamed unordered: the leakage is summed in C (web/reports.h report_monthly_value). */
 int dash_unbilled_rows(db_t *db, long long tenant_id, db_row_fn fn, void *ctx);
 
-/* The top `limit` companies (by shown name) by summed quantity over the subscription report's
- * rows, positive sums only: company, quantity. Largest first, then by name. */
+/* The top `limit` companies (by shown name) by summed seats (usage left out) over the
+ * subscription report's rows, positive sums only: company, seats. Largest first, then by name
+ * (/reports/subscriptions?company=...&billing=seats totals the same). */
 int dash_top_companies(db_t *db, long long tenant_id, int limit, struct dbrows *out);
 /* The same for products (the resource name, what the report's product filter matches). */
 int dash_top_products(db_t *db, long long tenant_id, int limit, struct dbrows *out);

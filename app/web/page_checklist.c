@@ -3,7 +3,8 @@
  * that clears it, and "Ready to invoice" once every item is clear.
  *
  *   Unlinked subscriptions   active resources with no PSA link (/reports/unlinked?status=active):
- *                            seats that would go un-invoiced
+ *                            seats that would go un-invoiced, and usage (GB) apart, as that
+ *                            report's count total shows them
  *   Failed adjustments       changes the PSA refused (/reports/failures, back to the oldest)
  *   Awaiting approval        changes waiting for a person (/approvals)
  *   PSA drift                links whose PSA units differ from billsync's last verified post
@@ -79,10 +80,23 @@ void page_checklist(struct web *w)
     }
 
     struct items it = {.w = w};
-    char todo[200], done[200], href[120];
+    char todo[300], done[200], href[120], seats[MONEY_FMT_MAX], gb[MONEY_FMT_MAX], what[2 * MONEY_FMT_MAX + 40];
 
-    snprintf(todo, sizeof todo, "%lld unlinked %s: link %s on the Billing page or in the PSA", c.unlinked_active,
-             plural(c.unlinked_active, "subscription", "subscriptions"), plural(c.unlinked_active, "it", "them"));
+    /* what they hold: seats, and usage apart in its unit */
+    if (qty_format(c.unbilled_qty, seats, sizeof seats) < 0)
+        snprintf(seats, sizeof seats, "?");
+    if (qty_format(c.unbilled_usage_qty, gb, sizeof gb) < 0)
+        snprintf(gb, sizeof gb, "?");
+    if (c.unbilled_usage_rows && c.unbilled_seat_rows)
+        snprintf(what, sizeof what, " (%s seats; %s " REPORT_USAGE_UNIT " of usage)", seats, gb);
+    else if (c.unbilled_usage_rows)
+        snprintf(what, sizeof what, " (%s " REPORT_USAGE_UNIT " of usage)", gb);
+    else if (c.unbilled_seat_rows)
+        snprintf(what, sizeof what, " (%s seat%s)", seats, c.unbilled_qty == 1000 ? "" : "s");
+    else
+        what[0] = 0;
+    snprintf(todo, sizeof todo, "%lld unlinked %s%s: link %s on the Billing page or in the PSA", c.unlinked_active,
+             plural(c.unlinked_active, "subscription", "subscriptions"), what, plural(c.unlinked_active, "it", "them"));
     item(&it, "unlinked", "Unlinked subscriptions", c.unlinked_active, NULL, c.unlinked_active == 0,
          "/reports/unlinked?status=active", todo, "Every active subscription is linked to the PSA.");
 

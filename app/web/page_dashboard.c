@@ -5,21 +5,26 @@
  *
  * Figures (db/dashboard.h says which rows each one counts):
  *   Linked / Unlinked resources     rows of /reports/linked, /reports/unlinked
- *   Unbilled seats                  Σ quantity of unlinked active resources
- *                                   (/reports/unlinked?status=active)
- *   Billing leakage                 their monthly value at cost, per currency: per resource
- *                                   money_mul_qty(unit_cost, quantity), i.e. unit_cost (1/10000)
- *                                   × quantity (1/1000) / 1000 rounded half-even to 1/10000,
- *                                   then the rounded values summed exactly (int64, overflow
- *                                   shown as "too large"); the unlinked report's "Monthly
- *                                   value at cost" column, summed
- *   Failed adjustments              /reports/failures, over a date range reaching the oldest
+ *   Unbilled seats                  Σ seats of unlinked active seat resources, usage left out
+ *                                   (/reports/unlinked?status=active&billing=seats)
+ *   Unbilled usage                  Σ quantity of unlinked active usage resources, in GB
+ *                                   (/reports/unlinked?status=active&billing=usage)
+ *   Billing leakage                 the monthly value at cost of every unlinked active
+ *                                   resource, per currency: per resource report_monthly_value
+ *                                   (web/reports.h): unit_cost × quantity rounded half-even to
+ *                                   1/10000, and for an annual one (unit cost per year) a
+ *                                   twelfth of it, half-even to the cent; the rounded values
+ *                                   summed exactly (int64, overflow shown as "too large"); the
+ *                                   unlinked report's "Monthly value at cost" column, summed.
+ *                                   The annual part is also shown apart, a month and a year.
+ *   Failures (adjustments, charges) /reports/failures, over a date range reaching the oldest
  *   Awaiting approval               /approvals
  *   PSA drift                       links whose PSA units differ from billsync's last verified
  *                                   post (/reports/linked sorted by the difference)
  * Charts (server-rendered SVG, templates/chart_bars.cs): licences per customer and seats per
- * product (top 10 by quantity over the subscription report's rows; a bar links to the report
- * filtered by that company or product), adjustments per day over the last 30 days (UTC, the
+ * product (top 10 by seats over the subscription report's rows, usage left out; a bar links to
+ * the report filtered by that company or product and billing=seats, whose total is the bar),
+ * adjustments per day over the last 30 days (UTC, the
  * adjustment log's rows; a bar links to the log of that day). */
 #include "web/pages.h"
 
@@ -65,23 +70,26 @@ static void tile_count(struct web *w, int *nt, const char *key, const char *labe
 
 #define MAX_CUR 8
 
-/* The leakage, per currency: exact sums of per-row rounded values. */
+/* The leakage, per currency: exact sums of per-row rounded values; the annual rows' part of
+ * it (a month) and their yearly cost, apart. */
 struct leak {
     int n, overflow, more;
+    long long annual_rows;
     char cur[MAX_CUR][4];
-    money_t sum[MAX_CUR];
+    money_t sum[MAX_CUR], annual_month[MAX_CUR], annual_year[MAX_CUR];
 };
 
 static int leak_row(void *ctx, int ncols, char **cells, size_t *lens)
 {
     struct leak *l = ctx;
     (void)lens;
-    if (ncols < 3)
+    if (ncols < 4)
         return 1;
     qty_t q = cells[0] ? strtoll(cells[0], NULL, 10) : 0;
-    money_t cost = cells[1] ? strtoll(cells[1], NULL, 10) : 0, v;
+    money_t cost = cells[1] ? strtoll(cells[1], NULL, 10) : 0, v, year = 0;
     const char *cur = cells[2] ? cells[2] : "";
-    if (money_mul_qty(cost, q, &v) < 0) {
+    int months = cells[3] ? (int)strtol(cells[3], NULL, 10) : 1;
+    if (report_monthly_value(cost, q, months, &v) < 0 || (months == 12 && money_mul_qty(cost, q, &year) < 0)) {
         l->overflow = 1;
         return 0;
     }
@@ -94,12 +102,45 @@ static int leak_row(void *ctx, int ncols, char **cells, size_t *lens)
             return 0;
         }
         snprintf(l->cur[i], sizeof l->cur[i], "%s", cur);
-        l->sum[i] = 0;
+        l->sum[i] = l->annual_month[i] = l->annual_year[i] = 0;
         l->n++;
     }
     if (money_add(l->sum[i], v, &l->sum[i]) < 0)
         l->overflow = 1;
+    if (months == 12) {
+        l->annual_rows++;
+        if (money_add(l->annual_month[i], v, &l->annual_month[i]) < 0 ||
+            money_add(l->annual_year[i], year, &l->annual_year[i]) < 0)
+            l->overflow = 1;
+    }
     return 0;
+}
+
+static void swap_cur(struct leak *l, int a, int b)
+{
+    char c[4];
+    money_t s = l->sum[a], m = l->annual_month[a], y = l->annual_year[a];
+    memcpy(c, l->cur[a], sizeof c);
+    memcpy(l->cur[a], l->cur[b], sizeof c);
+    memcpy(l->cur[b], c, sizeof c);
+    l->sum[a] = l->sum[b];
+    l->annual_month[a] = l->annual_month[b];
+    l->annual_year[a] = l->annual_year[b];
+    l->sum[b] = s;
+    l->annual_month[b] = m;
+    l->annual_year[b] = y;
+}
+
+/* An amount for a tile under prefix: <prefix>text as the reports show money, <prefix>value
+ * exact (data-value). */
+static void tile_amount(struct web *w, money_t v, const char *prefix)
+{
+    char shown[MONEY_FMT_MAX], exact[MONEY_FMT_MAX];
+    report_money(v, shown, sizeof shown);
+    if (money_format(v, exact, sizeof exact, MONEY_DECIMALS) < 0)
+        snprintf(exact, sizeof exact, "?");
+    hsetf(w, shown, "%stext", prefix);
+    hsetf(w, exact, "%svalue", prefix);
 }
 
 static int leakage_tile(struct web *w, int *nt, long long rows)
@@ -110,15 +151,8 @@ static int leakage_tile(struct web *w, int *nt, long long rows)
         return -1;
     /* currencies in a stable order */
     for (int i = 1; i < l.n; i++)
-        for (int j = i; j > 0 && strcmp(l.cur[j - 1], l.cur[j]) > 0; j--) {
-            char c[4];
-            money_t s = l.sum[j];
-            memcpy(c, l.cur[j], sizeof c);
-            memcpy(l.cur[j], l.cur[j - 1], sizeof c);
-            memcpy(l.cur[j - 1], c, sizeof c);
-            l.sum[j] = l.sum[j - 1];
-            l.sum[j - 1] = s;
-        }
+        for (int j = i; j > 0 && strcmp(l.cur[j - 1], l.cur[j]) > 0; j--)
+            swap_cur(&l, j - 1, j);
     int t = *nt;
     char note[120];
     snprintf(note, sizeof note, "a month, at cost, of %lld unlinked active resource%s", rows, rows == 1 ? "" : "s");
@@ -133,14 +167,26 @@ static int leakage_tile(struct web *w, int *nt, long long rows)
         hsetf(w, "0.00", "Tiles.%d.value", t);
         return 0;
     }
+    char prefix[64];
+    int k = 0;
     for (int i = 0; i < l.n; i++) {
-        char shown[MONEY_FMT_MAX], exact[MONEY_FMT_MAX];
-        report_money(l.sum[i], shown, sizeof shown);
-        if (money_format(l.sum[i], exact, sizeof exact, MONEY_DECIMALS) < 0)
-            snprintf(exact, sizeof exact, "?");
-        hsetf(w, shown, "Tiles.%d.Amounts.%d.text", t, i);
-        hsetf(w, exact, "Tiles.%d.Amounts.%d.value", t, i);
+        snprintf(prefix, sizeof prefix, "Tiles.%d.Amounts.%d.", t, i);
+        tile_amount(w, l.sum[i], prefix);
         hsetf(w, l.cur[i], "Tiles.%d.Amounts.%d.currency", t, i);
+        if (!l.annual_month[i] && !l.annual_year[i])
+            continue;
+        /* the annual part apart: what it adds a month, and its cost a year */
+        snprintf(prefix, sizeof prefix, "Tiles.%d.Annual.%d.month_", t, k);
+        tile_amount(w, l.annual_month[i], prefix);
+        snprintf(prefix, sizeof prefix, "Tiles.%d.Annual.%d.year_", t, k);
+        tile_amount(w, l.annual_year[i], prefix);
+        hsetf(w, l.cur[i], "Tiles.%d.Annual.%d.currency", t, k);
+        k++;
+    }
+    if (l.annual_rows) {
+        char label[64];
+        snprintf(label, sizeof label, "%lld annual", l.annual_rows);
+        hsetf(w, label, "Tiles.%d.annual_label", t);
     }
     return 0;
 }
@@ -148,12 +194,14 @@ static int leakage_tile(struct web *w, int *nt, long long rows)
 /* Charts --------------------------------------------------------------------------------------- */
 
 /* A bar of "licences per customer" or "seats per product" links to the subscription report
- * filtered by it; a day of the adjustments chart to the adjustment log of that day. */
+ * filtered by it and to seats (its count total is the bar); a day of the adjustments chart to
+ * the adjustment log of that day. */
 static void company_href(struct strbuf *url, const char *company, void *ctx)
 {
     (void)ctx;
     strbuf_append(url, "/reports/subscriptions");
     url_add_param(url, "company", company);
+    url_add_param(url, "billing", "seats");
 }
 
 static void product_href(struct strbuf *url, const char *product, void *ctx)
@@ -161,6 +209,7 @@ static void product_href(struct strbuf *url, const char *product, void *ctx)
     (void)ctx;
     strbuf_append(url, "/reports/subscriptions");
     url_add_param(url, "product", product);
+    url_add_param(url, "billing", "seats");
 }
 
 static void day_href(struct strbuf *url, const char *day, void *ctx)
@@ -308,9 +357,17 @@ void page_dashboard(struct web *w)
     tile_count(w, &nt, "unlinked", "Unlinked resources", c.unlinked, "/reports/unlinked", note, 1);
     if (qty_format(c.unbilled_qty, qty, sizeof qty) < 0)
         snprintf(qty, sizeof qty, "?");
-    snprintf(note, sizeof note, "on %lld unlinked active resource%s", c.unlinked_active,
-             c.unlinked_active == 1 ? "" : "s");
-    tile(w, &nt, "seats", "Unbilled seats", qty, "/reports/unlinked?status=active", note, c.unbilled_qty ? "bad" : "ok");
+    snprintf(note, sizeof note, "on %lld unlinked active seat resource%s (usage apart)", c.unbilled_seat_rows,
+             c.unbilled_seat_rows == 1 ? "" : "s");
+    tile(w, &nt, "seats", "Unbilled seats", qty, "/reports/unlinked?status=active&billing=seats", note,
+         c.unbilled_qty ? "bad" : "ok");
+    if (qty_format(c.unbilled_usage_qty, qty, sizeof qty) < 0)
+        snprintf(qty, sizeof qty, "?");
+    snprintf(note, sizeof note, "backup storage on %lld unlinked active usage resource%s", c.unbilled_usage_rows,
+             c.unbilled_usage_rows == 1 ? "" : "s");
+    tile(w, &nt, "usage", "Unbilled usage", qty, "/reports/unlinked?status=active&billing=usage", note,
+         c.unbilled_usage_qty ? "bad" : "ok");
+    hsetf(w, REPORT_USAGE_UNIT, "Tiles.%d.unit", nt - 1);
     if (leakage_tile(w, &nt, c.unlinked_active) < 0) {
         log_error("dashboard: %s", db_error(w->db));
         web_error(w, 503, "The dashboard could not be read. Try again in a minute.");

@@ -55,6 +55,14 @@ def seed(stack, t):
                " company_source_id, name, quantity, unit_cost) VALUES " + ",".join(res))
     sql(stack, "INSERT INTO resource_links (tenant_id, src_connection_id, src_resource_id, psa_connection_id,"
                " psa_contract_id, psa_service_id) VALUES " + ",".join(links))
+    # backup storage (usage, GB: no seats) and an unlinked annual subscription (a twelfth a month)
+    sql(stack, "INSERT INTO src_subscriptions (tenant_id, connection_id, source_id, company_source_id, name,"
+               f" billing_cycle) VALUES ({t}, {src}, 'SU', 'C0', 'Backup', 'usage'),"
+               f" ({t}, {src}, 'SA', 'C1', 'Power BI Pro (annual)', 'annual')")
+    sql(stack, "INSERT INTO src_resources (tenant_id, connection_id, source_id, subscription_source_id,"
+               " company_source_id, name, quantity, unit_cost, billing_cycle, term_months) VALUES"
+               f" ({t}, {src}, 'U0', 'SU', 'C0', 'Backup storage (GB)', 512500, 500, 'usage', 0),"
+               f" ({t}, {src}, 'A1', 'SA', 'C1', 'Power BI Pro (annual)', 10000, 1512000, 'annual', 12)")
     link = int(sql(stack, f"SELECT MIN(id) FROM resource_links WHERE tenant_id = {t}").strip())
     adj = []
     for k in range(14):
@@ -76,13 +84,18 @@ def test_dashboard_with_data_and_checklist(stack, browser):
     email = new_user(stack, t, "billing")
     sign_in(d, stack.url, email)
     tiles = {e.get_attribute("id"): e for e in d.find_elements(By.CSS_SELECTOR, "a.tile")}
-    assert {"tile-linked", "tile-unlinked", "tile-seats", "tile-leakage", "tile-failed", "tile-approvals",
-            "tile-drift"} == set(tiles)
+    assert {"tile-linked", "tile-unlinked", "tile-seats", "tile-usage", "tile-leakage", "tile-failed",
+            "tile-approvals", "tile-drift"} == set(tiles)
     for e in tiles.values():
         assert e.is_displayed() and e.find_element(By.CSS_SELECTOR, ".tile-value").text.strip()
     assert tiles["tile-failed"].find_element(By.CSS_SELECTOR, ".tile-value").text == "1"
     assert tiles["tile-approvals"].find_element(By.CSS_SELECTOR, ".tile-value").text == "1"
     assert "USD" in tiles["tile-leakage"].text
+    # seats are whole seats; backup storage is GB on its own tile; the annual part is shown apart
+    assert "." not in tiles["tile-seats"].find_element(By.CSS_SELECTOR, ".tile-value").text
+    assert tiles["tile-usage"].find_element(By.CSS_SELECTOR, ".tile-value").text == "512.5 GB"
+    annual = tiles["tile-leakage"].find_element(By.CSS_SELECTOR, ".tile-annual")
+    assert annual.is_displayed() and "126.00 USD a month (1512.00 USD a year)" in annual.text
     svgs = d.find_elements(By.CSS_SELECTOR, "svg.bars")
     assert len(svgs) == 3 and all(s.is_displayed() and s.size["width"] > 100 for s in svgs)
     bars = d.find_elements(By.CSS_SELECTOR, "#chart-customers rect.bar")
