@@ -1,6 +1,10 @@
 /* charges.c: what the annual-charge and usage jobs read and record (see charges.h). */
 #include "db/charges.h"
 
+#include "db/charge_sql.h"
+
+#include <stdio.h>
+
 int charges_annual_due(db_t *db, long long tenant_id, struct dbrows *out)
 {
     return db_query(db,
@@ -53,21 +57,70 @@ int charges_done(db_t *db, long long tenant_id, const char *key)
                      DB_PARAMS(DB_INT(tenant_id), DB_STR(key)), &one);
 }
 
-int charges_record(db_t *db, long long tenant_id, const char *kind, const char *key, long long src_conn,
-                   long long psa_conn, const char *contract, const char *charge_id, const char *description,
-                   const char *date, long long qty, long long unit_price, long long unit_cost, const char *error)
+int charges_record(db_t *db, long long tenant_id, const struct charge_rec *c, const char *outcome,
+                   const char *summary, const char *response, const char *error)
 {
+    if (db_exec(db,
+                "INSERT INTO charges_posted (tenant_id, kind, charge_key, src_connection_id, src_subscription_id,"
+                " src_resource_id, psa_connection_id, psa_contract_id, psa_service_id, psa_charge_id, description,"
+                " charge_date, quantity, unit_price, unit_cost, state, last_error, attempts)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)"
+                " ON DUPLICATE KEY UPDATE psa_charge_id = VALUES(psa_charge_id), state = VALUES(state),"
+                " last_error = VALUES(last_error), attempts = attempts + 1,"
+                " src_subscription_id = COALESCE(src_subscription_id, VALUES(src_subscription_id)),"
+                " src_resource_id = COALESCE(src_resource_id, VALUES(src_resource_id)),"
+                " psa_service_id = COALESCE(psa_service_id, VALUES(psa_service_id)), updated_at = UTC_TIMESTAMP(6)",
+                DB_PARAMS(DB_INT(tenant_id), DB_STR(c->kind), DB_STR(c->key), DB_INT(c->src_conn),
+                          DB_STR(c->src_subscription), DB_STR(c->src_resource), DB_INT(c->psa_conn),
+                          DB_STR(c->contract), DB_STR(c->service), DB_STR(c->charge_id), DB_STR(c->description),
+                          DB_STR(c->date), DB_INT(c->qty), DB_INT(c->unit_price), DB_INT(c->unit_cost),
+                          DB_STR(error ? "failed" : "posted"), DB_STR(error)),
+                NULL, NULL) < 0)
+        return -1;
     return db_exec(db,
-                   "INSERT INTO charges_posted (tenant_id, kind, charge_key, src_connection_id, psa_connection_id,"
-                   " psa_contract_id, psa_charge_id, description, charge_date, quantity, unit_price, unit_cost, state,"
-                   " last_error, attempts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)"
-                   " ON DUPLICATE KEY UPDATE psa_charge_id = VALUES(psa_charge_id), state = VALUES(state),"
-                   " last_error = VALUES(last_error), attempts = attempts + 1, updated_at = UTC_TIMESTAMP(6)",
-                   DB_PARAMS(DB_INT(tenant_id), DB_STR(kind), DB_STR(key), DB_INT(src_conn), DB_INT(psa_conn),
-                             DB_STR(contract), DB_STR(charge_id), DB_STR(description), DB_STR(date), DB_INT(qty),
-                             DB_INT(unit_price), DB_INT(unit_cost), DB_STR(error ? "failed" : "posted"),
-                             DB_STR(error)),
+                   "INSERT INTO charge_attempts (tenant_id, charge_id, outcome, request_summary, response, error)"
+                   " SELECT tenant_id, id, ?, ?, ?, ? FROM charges_posted WHERE tenant_id = ? AND charge_key = ?",
+                   DB_PARAMS(DB_STR(error ? "failed" : outcome), DB_STR(summary ? summary : ""),
+                             DB_STR(response ? response : ""), DB_STR(error), DB_INT(tenant_id), DB_STR(c->key)),
                    NULL, NULL);
+}
+
+int charges_failed(db_t *db, long long tenant_id, long long *n, char oldest[11])
+{
+    struct dbrows r;
+    if (db_query(db,
+                 "SELECT COUNT(*), COALESCE(DATE_FORMAT(MIN(created_at), '%Y-%m-%d'), '') FROM charges_posted"
+                 " WHERE tenant_id = ? AND state = 'failed'",
+                 DB_PARAMS(DB_INT(tenant_id)), &r) < 0)
+        return -1;
+    *n = dbrows_int(&r, 0, 0, 0);
+    snprintf(oldest, 11, "%s", dbrows_get(&r, 0, 1) ? dbrows_get(&r, 0, 1) : "");
+    dbrows_free(&r);
+    return 0;
+}
+
+#define CHG_TIME(x) "COALESCE(DATE_FORMAT(" x ", '%Y-%m-%d %H:%i:%s UTC'), '')"
+
+int charges_get(db_t *db, long long tenant_id, long long id, struct dbrows *out)
+{
+    if (db_query(db,
+                 "SELECT ch.id, ch.kind, ch.charge_key, ch.description, " CHG_COMPANY ", " CHG_SUBSCRIPTION ","
+                 " COALESCE(r.name, ch.src_resource_id, ''), " CHG_ACCOUNT ", " CHG_CONTRACT ", " CHG_SERVICE ","
+                 " DATE_FORMAT(ch.charge_date, '%Y-%m-%d'), ch.quantity, ch.unit_price, ch.unit_cost, ch.state,"
+                 " ch.attempts, " CHG_ERROR ", COALESCE(ch.psa_charge_id, ''), " CHG_TIME("ch.created_at") ","
+                 " " CHG_TIME("ch.updated_at")
+                 CHG_JOINS " WHERE ch.tenant_id = ? AND ch.id = ?",
+                 DB_PARAMS(DB_INT(tenant_id), DB_INT(id)), out) < 0)
+        return -1;
+    return out->nrows > 0;
+}
+
+int charges_attempts(db_t *db, long long tenant_id, long long id, struct dbrows *out)
+{
+    return db_query(db,
+                    "SELECT " CHG_TIME("at") ", outcome, request_summary, response, COALESCE(error, '')"
+                    " FROM charge_attempts WHERE tenant_id = ? AND charge_id = ? ORDER BY id",
+                    DB_PARAMS(DB_INT(tenant_id), DB_INT(id)), out);
 }
 
 int alerts_due(db_t *db, long long tenant_id, int after_minutes, struct dbrows *out)
@@ -97,4 +150,20 @@ int alerts_admins(db_t *db, long long tenant_id, struct dbrows *out)
     return db_query(db, "SELECT email FROM users WHERE tenant_id = ? AND role = 'admin' AND disabled = 0"
                         " AND password_hash IS NOT NULL ORDER BY email",
                     DB_PARAMS(DB_INT(tenant_id)), out);
+}
+
+int alerts_due_charges(db_t *db, long long tenant_id, int after_minutes, struct dbrows *out)
+{
+    /* A charge is created at its first attempt: created_at is when it started failing. */
+    return db_query(db,
+                    "SELECT id, description, COALESCE(last_error, ''), DATE_FORMAT(created_at, '%Y-%m-%d %H:%i UTC')"
+                    " FROM charges_posted WHERE tenant_id = ? AND state = 'failed' AND alerted_at IS NULL"
+                    " AND created_at < UTC_TIMESTAMP(6) - INTERVAL ? MINUTE ORDER BY id",
+                    DB_PARAMS(DB_INT(tenant_id), DB_INT(after_minutes)), out);
+}
+
+int alerts_mark_charge(db_t *db, long long tenant_id, long long charge_id)
+{
+    return db_exec(db, "UPDATE charges_posted SET alerted_at = UTC_TIMESTAMP(6) WHERE tenant_id = ? AND id = ?",
+                   DB_PARAMS(DB_INT(tenant_id), DB_INT(charge_id)), NULL, NULL);
 }

@@ -12,6 +12,11 @@ int metrics_adjustments(db_t *db, struct dbrows *out)
     return db_query(db, "SELECT state, COUNT(*) FROM adjustments GROUP BY state ORDER BY state", DB_NONE, out);
 }
 
+int metrics_charges(db_t *db, struct dbrows *out)
+{
+    return db_query(db, "SELECT state, COUNT(*) FROM charges_posted GROUP BY state ORDER BY state", DB_NONE, out);
+}
+
 int metrics_connections(db_t *db, struct dbrows *out)
 {
     return db_query(db, "SELECT refresh_status, COUNT(*) FROM connections GROUP BY refresh_status ORDER BY 1",

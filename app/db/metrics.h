@@ -8,6 +8,8 @@
 int metrics_jobs(db_t *db, struct dbrows *out);
 /* state, count of adjustments */
 int metrics_adjustments(db_t *db, struct dbrows *out);
+/* state, count of one-time charges */
+int metrics_charges(db_t *db, struct dbrows *out);
 /* connection status, count */
 int metrics_connections(db_t *db, struct dbrows *out);
 

@@ -1,6 +1,7 @@
-/* page_metrics.c: GET /metrics: Prometheus text for operators (jobs, adjustments and
- * connections by state; database up). Installation-wide counts only, and only to loopback
- * (the monitoring agent on the host; put a scrape proxy in front for remote Prometheus). */
+/* page_metrics.c: GET /metrics: Prometheus text for operators (jobs, adjustments, one-time
+ * charges and connections by state; database up). Installation-wide counts only, and only to
+ * loopback (the monitoring agent on the host; put a scrape proxy in front for remote
+ * Prometheus). */
 #include "web/pages.h"
 
 #include "core/strbuf.h"
@@ -41,6 +42,7 @@ void page_metrics(struct web *w)
                                  *const status[] = {"status"};
         rows(&sb, w->db, metrics_jobs, "billsync_jobs", "Jobs by kind and state.", job_labels, 2);
         rows(&sb, w->db, metrics_adjustments, "billsync_adjustments", "Seat changes by state.", state, 1);
+        rows(&sb, w->db, metrics_charges, "billsync_charges", "One-time charges by state.", state, 1);
         rows(&sb, w->db, metrics_connections, "billsync_connections", "Connections by refresh status.", status, 1);
     }
     resp_text(&w->resp, 200, "text/plain; version=0.0.4; charset=utf-8", strbuf_cstr(&sb));

@@ -2,7 +2,9 @@
  * Money comes from the distributor's billing lines, never from quantity × list price; a
  * charge is keyed (kind, source, subscription or resource, period) so it is created once:
  * locally by charges_posted's UNIQUE key, and in the PSA by the key written into the charge,
- * which find_charge looks for before creating (a lost answer is found, not repeated). */
+ * which find_charge looks for before creating (a lost answer is found, not repeated). Every
+ * attempt is kept in the charge's trail (charge_attempts, shown on /reports/charges/<id>); a
+ * failed charge is a failure like a failed adjustment (the failure log, the alert mail). */
 #include "worker/charges.h"
 
 #include "common/config.h"
@@ -21,16 +23,51 @@
 #include <string.h>
 #include <time.h>
 
-/* Creates the charge unless the PSA has it already; 0 ok (id set), -1 err. */
+/* Creates the charge unless the PSA has it already: 0 ok (id set; *found says the PSA had
+ * it, under its key, from an attempt whose answer was lost), -1 err. */
 static int ensure_charge(const struct psa_connector *p, const struct conn *c, const struct psa_charge *ch,
-                         char id[PSA_ID], struct conn_error *ce)
+                         char id[PSA_ID], int *found, struct conn_error *ce)
 {
-    int found = p->find_charge(c, ch->contract_id, ch->key, id, ce);
-    if (found == 1)
+    *found = p->find_charge(c, ch->contract_id, ch->key, id, ce);
+    if (*found == 1)
         return 0;
-    if (found < 0)
+    if (*found < 0)
         return -1;
     return p->create_charge(c, ch, id, ce);
+}
+
+/* One attempt at a charge, posted and recorded with its trail (charge_attempts): what was
+ * asked, what the PSA answered. 0 posted (or found), 1 failed. */
+static int post_one(struct job_env *env, long long t, const struct psa_connector *p, const struct conn *c,
+                    const char *why, const struct psa_charge *ch, struct charge_rec *rec)
+{
+    char id[PSA_ID] = "", err[900] = "", summary[1000], response[300] = "", q[32], price[32], day[11];
+    int found = 0;
+    struct conn_error ce;
+    memset(&ce, 0, sizeof ce);
+    qty_format(ch->quantity, q, sizeof q);
+    if (money_format(ch->unit_price, price, sizeof price, ch->unit_price % 100 == 0 ? 2 : 4) < 0)
+        snprintf(price, sizeof price, "?");
+    cdate_format(ch->date, day, sizeof day);
+    snprintf(summary, sizeof summary, "find or create charge \"%s\" on contract %s%s%s: %s \xC3\x97 %s dated %s (key %s)",
+             ch->name, ch->contract_id, ch->service_id && *ch->service_id ? ", service " : "",
+             ch->service_id ? ch->service_id : "", q, price, day, ch->key);
+    if (!p)
+        snprintf(err, sizeof err, "%s", why);
+    else if (ensure_charge(p, c, ch, id, &found, &ce) < 0)
+        snprintf(err, sizeof err, "%s%s%s", ce.message, ce.hint[0] ? " \xE2\x80\x94 " : "", ce.hint);
+    else if (found == 1)
+        snprintf(response, sizeof response, "the PSA already has this charge (id %s): not created again", id);
+    else
+        snprintf(response, sizeof response, "created charge %s", id);
+    rec->charge_id = id;
+    charges_record(env->db, t, rec, found == 1 ? "found" : "created", summary, response, err[0] ? err : NULL);
+    rec->charge_id = NULL;
+    if (err[0]) {
+        log_warn("%s charge %s: %s", rec->kind, ch->key, err);
+        return 1;
+    }
+    return 0;
 }
 
 static cdate_t not_before(cdate_t d, const char *billing_start)
@@ -78,21 +115,14 @@ int charges_post_annual(struct job_env *env, long long t, struct psa_pool *pool,
         snprintf(name, sizeof name, "%s (%s to %s)", dbrows_get(&r, i, 3), dbrows_get(&r, i, 5), dbrows_get(&r, i, 6));
         cdate_format(date, date_s, sizeof date_s);
         struct psa_charge ch = {dbrows_get(&r, i, 13), "", name, name, key, date, qty, charge_price, charge_cost};
-        char id[PSA_ID] = "", err[900] = "";
-        struct conn_error ce;
-        memset(&ce, 0, sizeof ce);
-        if (!p)
-            snprintf(err, sizeof err, "%s", why);
-        else if (ensure_charge(p, c, &ch, id, &ce) < 0)
-            snprintf(err, sizeof err, "%s%s%s", ce.message, ce.hint[0] ? " — " : "", ce.hint);
-        charges_record(env->db, t, "annual", key, dbrows_int(&r, i, 1, 0), psa_conn, ch.contract_id, id, name, date_s,
-                       qty, charge_price, charge_cost, err[0] ? err : NULL);
-        if (err[0]) {
+        struct charge_rec rec = {.kind = "annual", .key = key, .src_conn = dbrows_int(&r, i, 1, 0),
+                                 .src_subscription = dbrows_get(&r, i, 2), .psa_conn = psa_conn,
+                                 .contract = ch.contract_id, .description = name, .date = date_s, .qty = qty,
+                                 .unit_price = charge_price, .unit_cost = charge_cost};
+        if (post_one(env, t, p, c, why, &ch, &rec))
             (*failed)++;
-            log_warn("annual charge %s: %s", key, err);
-        } else {
+        else
             (*posted)++;
-        }
     }
     dbrows_free(&r);
     return 0;
@@ -138,16 +168,11 @@ int charges_post_usage(struct job_env *env, long long t, cdate_t month, struct p
         cdate_t date = not_before(next, dbrows_get(&r, i, 9));   /* never before the billing start */
         cdate_format(date, date_s, sizeof date_s);
         struct psa_charge ch = {dbrows_get(&r, i, 7), dbrows_get(&r, i, 8), name, name, key, date, post_qty, unit, unit};
-        char id[PSA_ID] = "", err[900] = "";
-        struct conn_error ce;
-        memset(&ce, 0, sizeof ce);
-        if (!p)
-            snprintf(err, sizeof err, "%s", why);
-        else if (ensure_charge(p, c, &ch, id, &ce) < 0)
-            snprintf(err, sizeof err, "%s%s%s", ce.message, ce.hint[0] ? " — " : "", ce.hint);
-        charges_record(env->db, t, "usage", key, dbrows_int(&r, i, 0, 0), psa_conn, ch.contract_id, id, name, date_s,
-                       post_qty, unit, unit, err[0] ? err : NULL);
-        if (err[0])
+        struct charge_rec rec = {.kind = "usage", .key = key, .src_conn = dbrows_int(&r, i, 0, 0),
+                                 .src_resource = dbrows_get(&r, i, 1), .psa_conn = psa_conn,
+                                 .contract = ch.contract_id, .service = ch.service_id, .description = name,
+                                 .date = date_s, .qty = post_qty, .unit_price = unit, .unit_cost = unit};
+        if (post_one(env, t, p, c, why, &ch, &rec))
             (*failed)++;
         else
             (*posted)++;
@@ -160,17 +185,23 @@ int alerts_send(struct job_env *env, long long t)
 {
     struct tenant_policy pol;
     policy_get(env->db, t, &pol);
-    struct dbrows due, admins;
+    struct dbrows due, dch, admins;
     if (alerts_due(env->db, t, pol.alert_after_minutes, &due) < 0)
         return -1;
-    if (due.nrows == 0) {
+    if (alerts_due_charges(env->db, t, pol.alert_after_minutes, &dch) < 0) {
         dbrows_free(&due);
+        return -1;
+    }
+    if (due.nrows == 0 && dch.nrows == 0) {
+        dbrows_free(&due);
+        dbrows_free(&dch);
         return 0;
     }
     char body[8000];
     int k = snprintf(body, sizeof body,
-                     "billsync could not post these seat changes to your PSA for more than %d minutes.\n"
+                     "billsync could not post these %s to your PSA for more than %d minutes.\n"
                      "It keeps retrying; the failure log shows each error and lets you retry or give up.\n\n",
+                     !dch.nrows ? "seat changes" : !due.nrows ? "charges" : "seat changes and charges",
                      pol.alert_after_minutes);
     for (int i = 0; i < due.nrows && k < (int)sizeof body - 400; i++) {
         char q[32];
@@ -179,20 +210,29 @@ int alerts_send(struct job_env *env, long long t)
                       dbrows_get(&due, i, 1), dbrows_get(&due, i, 2), dbrows_int(&due, i, 3, 0) > 0 ? "+" : "", q,
                       dbrows_get(&due, i, 4), dbrows_get(&due, i, 6), dbrows_get(&due, i, 5));
     }
+    for (int i = 0; i < dch.nrows && k < (int)sizeof body - 400; i++)
+        k += snprintf(body + k, sizeof body - (size_t)k, "- charge %.200s (failing since %s): %.200s\n",
+                      dbrows_get(&dch, i, 1), dbrows_get(&dch, i, 3), dbrows_get(&dch, i, 2));
     if (k < (int)sizeof body - 100)
         snprintf(body + k, sizeof body - (size_t)k, "\nFailure log: %s/reports/failures\n", env->cfg->base_url);
     int sent = 0;
     if (alerts_admins(env->db, t, &admins) == 0) {
         for (int i = 0; i < admins.nrows; i++)
             if (outbox_enqueue(env->db, secret_key(env->cfg), t, dbrows_get(&admins, i, 0),
-                               "billsync: seat changes are failing to post", body) == 0)
+                               due.nrows ? "billsync: seat changes are failing to post"
+                                         : "billsync: charges are failing to post",
+                               body) == 0)
                 sent++;
         dbrows_free(&admins);
     }
-    if (sent)
+    if (sent) {
         for (int i = 0; i < due.nrows; i++)
             alerts_mark(env->db, t, dbrows_int(&due, i, 0, 0));
+        for (int i = 0; i < dch.nrows; i++)
+            alerts_mark_charge(env->db, t, dbrows_int(&dch, i, 0, 0));
+    }
     dbrows_free(&due);
+    dbrows_free(&dch);
     return 0;
 }
 
