@@ -1,8 +1,9 @@
 <?cs # report_common.cs: the body the reports share: tabs, the filters the report offers
      (Filters.*), export link, its chart (licences per customer, or rows per day), the sortable
-     table with its totals row, the pager, and row actions when the user may act (a checkbox and
-     buttons per row, and a form for the checked rows). Every URL is built in C (filters kept,
-     one thing changed) and escaped here by var:. ?>
+     table with its totals row (a row's cell may link to the row's detail page), the pager, and
+     row actions when the user may act (a checkbox and buttons per row, and a form for the
+     checked rows). Every URL is built in C (filters kept, one thing changed) and escaped here
+     by var:. ?>
 <?cs include:"chart_bars.cs" ?>
 <?cs def:report_tabs() ?>
 <nav class="tabs" aria-label="Reports">
@@ -81,7 +82,7 @@
   <?cs if:Report.actions ?><th class="row-actions">Actions</th><?cs /if ?>
   </tr></thead>
   <tbody>
-  <?cs each:r = Rows ?><tr<?cs if:r.id ?> data-id="<?cs var:r.id ?>"<?cs /if ?>><?cs if:Report.actions ?><td class="select"><?cs if:r.id ?><input type="checkbox" name="pick" value="<?cs var:r.id ?>" form="report-bulk" aria-label="Select <?cs var:Report.row_noun ?> <?cs var:r.id ?>"><?cs /if ?></td><?cs /if ?><?cs each:v = r.C ?><td<?cs if:v.cls ?> class="<?cs var:v.cls ?>"<?cs /if ?>><?cs var:v ?></td><?cs /each ?><?cs if:Report.actions ?><td class="row-actions"><?cs if:r.id ?><?cs call:report_row_actions(r.id) ?><?cs /if ?></td><?cs /if ?></tr>
+  <?cs each:r = Rows ?><tr<?cs if:r.id ?> data-id="<?cs var:r.id ?>"<?cs /if ?><?cs if:r.kind ?> data-kind="<?cs var:r.kind ?>"<?cs /if ?>><?cs if:Report.actions ?><td class="select"><?cs if:r.id ?><input type="checkbox" name="pick" value="<?cs var:r.id ?>" form="report-bulk" aria-label="Select <?cs var:Report.row_noun ?> <?cs var:r.id ?>"><?cs /if ?></td><?cs /if ?><?cs each:v = r.C ?><td<?cs if:v.cls ?> class="<?cs var:v.cls ?>"<?cs /if ?>><?cs if:v.href ?><a href="<?cs var:v.href ?>" class="detail-link"><?cs var:v ?></a><?cs else ?><?cs var:v ?><?cs /if ?></td><?cs /each ?><?cs if:Report.actions ?><td class="row-actions"><?cs if:r.id ?><?cs call:report_row_actions(r.id) ?><?cs /if ?></td><?cs /if ?></tr>
   <?cs /each ?>
   </tbody>
   <tfoot><tr class="totals" data-rows="<?cs var:Totals.rows ?>"><?cs if:Report.actions ?><td class="select"></td><?cs /if ?><?cs each:v = Totals.C ?><td<?cs if:v.cls ?> class="<?cs var:v.cls ?>"<?cs /if ?><?cs if:v.key ?> data-total="<?cs var:v.key ?>"<?cs /if ?>><?cs var:v ?></td><?cs /each ?><?cs if:Report.actions ?><td class="row-actions"></td><?cs /if ?></tr></tfoot>

@@ -11,4 +11,15 @@
 int av_list(db_t *db, long long tenant_id, const char *state, int limit, struct dbrows *out);
 int av_count(db_t *db, long long tenant_id, const char *state, long long *n);
 
+/* One adjustment of the tenant for its detail page (/reports/adjustments/<id>): id, company,
+ * subscription, resource, PSA account, contract, service, resource link id, origin, units
+ * before, desired, unit change, effective date, unit price, estimated amount, state, attempts,
+ * next try, last error / note, PSA reference, created, posted (times "YYYY-MM-DD HH:MM:SS UTC"
+ * or ""), decided by (e-mail or ""), decided at, decision note; "" for every absent value.
+ * 1 found, 0 no such adjustment of this tenant, -1 error. */
+int av_get(db_t *db, long long tenant_id, long long id, struct dbrows *out);
+/* Its attempts, oldest first: time ("YYYY-MM-DD HH:MM:SS UTC"), outcome, request summary,
+ * response, error ("" when none). */
+int av_attempts(db_t *db, long long tenant_id, long long id, struct dbrows *out);
+
 #endif

@@ -3,6 +3,7 @@
  * tile's number is the row count or total of the report it links to. */
 #include "db/dashboard.h"
 
+#include "db/charges.h"
 #include "db/subs_sql.h"
 
 #include <stdio.h>
@@ -66,6 +67,13 @@ int dash_counts(db_t *db, long long tenant_id, cdate_t psa_date, struct dash_cou
     out->awaiting = dbrows_int(&r, 0, 1, 0);
     snprintf(out->oldest_failed, sizeof out->oldest_failed, "%s", dbrows_get(&r, 0, 2) ? dbrows_get(&r, 0, 2) : "");
     dbrows_free(&r);
+    /* Failed one-time charges are failures too: the failure log lists them beside adjustments. */
+    char oldest_charge[11];
+    if (charges_failed(db, tenant_id, &out->failed_charges, oldest_charge) < 0)
+        return -1;
+    out->failed += out->failed_charges;
+    if (*oldest_charge && (!*out->oldest_failed || strcmp(oldest_charge, out->oldest_failed) < 0))
+        snprintf(out->oldest_failed, sizeof out->oldest_failed, "%s", oldest_charge);
 
     if (db_scalar(db,
                   "SELECT COUNT(*) FROM (SELECT " LAST_POSTED " AS posted, " CACHED_UNITS " AS cached"

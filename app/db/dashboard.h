@@ -10,7 +10,8 @@
  *   seats / usage     db/subs_sql.h: a usage resource (billing cycle 'usage', backup storage)
  *                     counts GB, never seats; every other resource counts seats (the reports'
  *                     filter `billing=seats` / `billing=usage`).
- *   failed            adjustments in state failed (/reports/failures).
+ *   failed            adjustments in state failed and one-time charges in state failed (the
+ *                     rows of /reports/failures); failed_charges: those that are charges.
  *   awaiting          adjustments in state awaiting_approval (/approvals).
  *   drift             active resource links where the PSA differs from what billsync last left
  *                     there for the day the PSA cache was read (psa_date, UTC, as the refresh
@@ -37,7 +38,8 @@ struct dash_counts {
     long long unbilled_usage_rows;  /* those that are usage (&billing=usage) */
     long long unbilled_usage_qty; /* their summed quantity (1/1000 GB) */
     long long failed, awaiting, drift;
-    char oldest_failed[11];       /* UTC day the oldest failed adjustment was created, "" when none */
+    long long failed_charges;     /* of failed: one-time charges */
+    char oldest_failed[11];       /* UTC day the oldest failure was created, "" when none */
     long long sources, psas;      /* connections of each kind */
     long long active_links;       /* active company, subscription and resource links together */
     int sync_finished;            /* tenant_sync has a finished run */

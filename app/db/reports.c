@@ -6,6 +6,7 @@
 #include "db/reports.h"
 
 #include "core/cdate.h"
+#include "db/charge_sql.h"
 #include "db/subs_sql.h"
 
 #include <limits.h>
@@ -102,6 +103,40 @@
     " DATE_FORMAT(j.effective_date, '%Y-%m-%d'), j.prorated_amount, " ADJ_STATE ", j.attempts, " ADJ_ERROR "," \
     " DATE_FORMAT(j.next_attempt_at, '%Y-%m-%d %H:%i UTC')"
 
+/* Failures: failed adjustments and failed one-time charges (db/charge_sql.h), one row each,
+ * as a derived table j with the same columns for both, so one WHERE filters and sorts them
+ * alike. Each branch binds the tenant. A charge has no unit change (NULL: not in the totals'
+ * sum); its amount is its quantity × unit price, an adjustment's its estimate (× one unit). */
+#define FAIL_ADJ \
+    "SELECT 'adjustment' AS kind, j.id, j.created_at, " ADJ_COMPANY " AS company, " ADJ_SUBSCRIPTION \
+    " AS subscription, " ADJ_RESOURCE " AS resource, " ADJ_ACCOUNT " AS account, " ADJ_CONTRACT " AS contract, " \
+    ADJ_SERVICE " AS service, j.unit_change, j.effective_date AS effective, 1000 AS amount_qty," \
+    " j.prorated_amount AS amount_unit, CAST(j.prorated_amount AS DECIMAL(40,4)) AS amount, j.attempts, " \
+    ADJ_ERROR " AS error, j.next_attempt_at AS next_at, CAST(NULL AS CHAR(10)) AS charge_kind" \
+    ADJ_FROM " WHERE j.tenant_id = ? AND j.state = 'failed'"
+/* A failed annual charge is tried again by every sync; a usage charge by the syncs of the
+ * month's first three days (worker/sync.c) and by a review's Apply. */
+#define FAIL_CHG \
+    "SELECT 'charge', ch.id, ch.created_at, " CHG_COMPANY ", " CHG_SUBSCRIPTION ", " CHG_RESOURCE ", " \
+    CHG_ACCOUNT ", " CHG_CONTRACT ", " CHG_SERVICE ", NULL, ch.charge_date, ch.quantity, ch.unit_price," \
+    " CAST(ch.quantity AS DECIMAL(40,0)) * ch.unit_price / 1000, ch.attempts, " CHG_ERROR ", NULL," \
+    " CAST(ch.kind AS CHAR(10))" \
+    CHG_JOINS " WHERE ch.tenant_id = ? AND ch.state = 'failed'"
+
+/* Parameters: tenant ×2, from, to, company, subscription, resource, q ×7 (see bind_fail()). */
+#define FAIL_WHERE \
+    " FROM (" FAIL_ADJ " UNION ALL " FAIL_CHG ") j" \
+    " WHERE j.created_at >= CAST(? AS DATETIME(6)) AND j.created_at <= CAST(? AS DATETIME(6))" \
+    " AND j.company LIKE ? AND j.subscription LIKE ? AND j.resource LIKE ?" \
+    " AND (j.company LIKE ? OR j.subscription LIKE ? OR j.resource LIKE ? OR j.account LIKE ?" \
+    "  OR j.contract LIKE ? OR j.service LIKE ? OR j.error LIKE ?)"
+#define FAIL_NPARAMS 14
+
+#define FAIL_COLS \
+    "j.kind, j.id, DATE_FORMAT(j.created_at, '%Y-%m-%d %H:%i UTC'), j.error, j.company, j.subscription," \
+    " j.resource, j.account, j.contract, j.service, j.unit_change, DATE_FORMAT(j.effective, '%Y-%m-%d')," \
+    " j.amount_qty, j.amount_unit, j.attempts, DATE_FORMAT(j.next_at, '%Y-%m-%d %H:%i UTC'), j.charge_kind"
+
 /* The machinery ----------------------------------------------------------------------------- */
 
 #define MAX_PARAMS 16
@@ -164,6 +199,16 @@ static int bind_adj(struct bound *b, long long tenant_id, const struct report_fi
     return 0;
 }
 
+static int bind_fail(struct bound *b, long long tenant_id, const struct report_filter *f)
+{
+    if (bind_adj(b, tenant_id, f) < 0)
+        return -1;
+    /* bind_adj's values with the tenant once more, for the charges' branch */
+    memmove(&b->v[1], &b->v[0], ADJ_NPARAMS * sizeof b->v[0]);
+    b->n = FAIL_NPARAMS;
+    return 0;
+}
+
 /* A family: the rows and filters its reports share. */
 struct family {
     const char *from_where;       /* FROM ... WHERE ... (the filter's placeholders) */
@@ -202,6 +247,18 @@ static const struct family adj_family = {
     .day = "DATE_FORMAT(j.created_at, '%Y-%m-%d')",
 };
 
+static const struct family fail_family = {
+    .from_where = FAIL_WHERE,
+    .bind = bind_fail,
+    .id = "j.kind, j.id",
+    .qty = "j.unit_change",
+    .usage_row = "0",
+    .usage_qty = "0",
+    .amounts = "j.amount_qty, j.amount_unit, '', 1",
+    .company = "j.company",
+    .day = "DATE_FORMAT(j.created_at, '%Y-%m-%d')",
+};
+
 static const struct {
     const struct family *family;
     const char *where;            /* the kind's own condition */
@@ -218,7 +275,7 @@ static const struct {
                          "k.name, " COMPANY ", " SUBSCRIPTION ", r.name, r.quantity, r.unit_cost, r.currency,"
                          " CAST(r.billing_cycle AS CHAR)"},
     [REPORT_ADJUSTMENTS] = {&adj_family, " AND j.state IN ('verified', 'failed')", ADJ_COLS},
-    [REPORT_FAILURES] = {&adj_family, " AND j.state = 'failed'", ADJ_COLS},
+    [REPORT_FAILURES] = {&fail_family, "", FAIL_COLS},
 };
 #define NKINDS (sizeof kinds / sizeof kinds[0])
 
@@ -228,7 +285,6 @@ static const struct {
 #define K_ALL (K_SUBS | K_LINKED | K_UNLINKED)
 #define K_ADJ (1u << REPORT_ADJUSTMENTS)
 #define K_FAIL (1u << REPORT_FAILURES)
-#define K_ADJ_ALL (K_ADJ | K_FAIL)
 
 /* The sort whitelist: key → SQL expression, and the reports that have the column. */
 static const struct {
@@ -254,20 +310,33 @@ static const struct {
     {"value", VALUE, K_UNLINKED},
     {"currency", "r.currency", K_UNLINKED},
     {"billing", "CAST(r.billing_cycle AS CHAR)", K_UNLINKED},
-    {"date", "j.created_at", K_ADJ_ALL},
-    {"company", ADJ_COMPANY, K_ADJ_ALL},
-    {"subscription", ADJ_SUBSCRIPTION, K_ADJ_ALL},
-    {"resource", ADJ_RESOURCE, K_ADJ_ALL},
-    {"account", ADJ_ACCOUNT, K_ADJ_ALL},
-    {"contract", ADJ_CONTRACT, K_ADJ_ALL},
-    {"service", ADJ_SERVICE, K_ADJ_ALL},
-    {"change", "j.unit_change", K_ADJ_ALL},
-    {"effective", "j.effective_date", K_ADJ_ALL},
-    {"amount", "j.prorated_amount", K_ADJ_ALL},
-    {"state", ADJ_STATE, K_ADJ_ALL},
-    {"attempts", "j.attempts", K_ADJ_ALL},
-    {"error", ADJ_ERROR, K_FAIL},
-    {"next_try", "j.next_attempt_at", K_FAIL},
+    {"date", "j.created_at", K_ADJ},
+    {"company", ADJ_COMPANY, K_ADJ},
+    {"subscription", ADJ_SUBSCRIPTION, K_ADJ},
+    {"resource", ADJ_RESOURCE, K_ADJ},
+    {"account", ADJ_ACCOUNT, K_ADJ},
+    {"contract", ADJ_CONTRACT, K_ADJ},
+    {"service", ADJ_SERVICE, K_ADJ},
+    {"change", "j.unit_change", K_ADJ},
+    {"effective", "j.effective_date", K_ADJ},
+    {"amount", "j.prorated_amount", K_ADJ},
+    {"state", ADJ_STATE, K_ADJ},
+    {"attempts", "j.attempts", K_ADJ},
+    /* the failure log's derived columns */
+    {"date", "j.created_at", K_FAIL},
+    {"error", "j.error", K_FAIL},
+    {"kind", "j.kind", K_FAIL},
+    {"company", "j.company", K_FAIL},
+    {"subscription", "j.subscription", K_FAIL},
+    {"resource", "j.resource", K_FAIL},
+    {"account", "j.account", K_FAIL},
+    {"contract", "j.contract", K_FAIL},
+    {"service", "j.service", K_FAIL},
+    {"change", "j.unit_change", K_FAIL},
+    {"effective", "j.effective", K_FAIL},
+    {"amount", "j.amount", K_FAIL},
+    {"attempts", "j.attempts", K_FAIL},
+    {"next_try", "j.next_at", K_FAIL},
 };
 #define NSORTS (sizeof sorts / sizeof sorts[0])
 

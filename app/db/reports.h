@@ -22,7 +22,8 @@ enum report_kind {
     REPORT_LINKED,                /* resources with an active resource link */
     REPORT_UNLINKED,              /* resources without one */
     REPORT_ADJUSTMENTS,           /* adjustments billsync posted or attempted: verified, failed */
-    REPORT_FAILURES,              /* adjustments that failed (retrying, or stuck until a person acts) */
+    REPORT_FAILURES,              /* adjustments and one-time charges that failed (retrying, or stuck
+                                     until a person acts) */
 };
 
 /* Filters; every one is a bound value and an empty one (or 0) matches everything. Text
@@ -57,16 +58,24 @@ struct report_filter {
  *                         billed by charges), billing_cycle
  *   REPORT_UNLINKED:      source, company, subscription, resource, quantity, unit_cost,
  *                         currency, billing_cycle
- *   REPORT_ADJUSTMENTS, REPORT_FAILURES: id, created ("YYYY-MM-DD HH:MM UTC"), company,
- *                         subscription, resource, account, contract, service, unit_change,
- *                         effective ("YYYY-MM-DD"), prorated_amount, state, attempts,
- *                         last_error ("" when none), next_try ("YYYY-MM-DD HH:MM UTC"; NULL when
- *                         it will not retry by itself)
+ *   REPORT_ADJUSTMENTS:   id, created ("YYYY-MM-DD HH:MM UTC"), company, subscription,
+ *                         resource, account, contract, service, unit_change, effective
+ *                         ("YYYY-MM-DD"), prorated_amount, state, attempts, last_error ("" when
+ *                         none), next_try ("YYYY-MM-DD HH:MM UTC"; NULL when it will not retry
+ *                         by itself)
+ *   REPORT_FAILURES:      kind ("adjustment" or "charge"), id (of that kind), created, error,
+ *                         company, subscription, resource (a charge: its description), account,
+ *                         contract, service, unit_change (NULL for a charge), effective (a
+ *                         charge: its date), amount_qty, amount_unit (the amount is their
+ *                         product: 1000 × the estimate, or quantity × unit price), attempts,
+ *                         next_try (NULL for a charge: it is tried again by the syncs),
+ *                         charge_kind ("annual" or "usage"; NULL for an adjustment)
  * Sort keys (report_sort_known): the column names above, with "count" for quantity,
  * "linked" for linked_to, and for REPORT_UNLINKED also "value" (the monthly value: quantity ×
  * unit cost, a twelfth of it for annual) and "billing" (the billing cycle); for
  * the adjustment reports date, company, subscription, resource, account, contract, service,
- * change, effective, amount, state, attempts, and for REPORT_FAILURES also error, next_try. */
+ * change, effective, amount, attempts, REPORT_ADJUSTMENTS also state, and REPORT_FAILURES also
+ * kind, error, next_try. */
 int report_sort_known(enum report_kind kind, const char *key);
 
 /* Rows matching f; the sum of their seats (1/1000; adjustments: of unit changes); how many are

@@ -5,7 +5,8 @@
  *   Unlinked subscriptions   active resources with no PSA link (/reports/unlinked?status=active):
  *                            seats that would go un-invoiced, and usage (GB) apart, as that
  *                            report's count total shows them
- *   Failed adjustments       changes the PSA refused (/reports/failures, back to the oldest)
+ *   Failures                 changes and one-time charges the PSA refused (/reports/failures,
+ *                            back to the oldest)
  *   Awaiting approval        changes waiting for a person (/approvals)
  *   PSA drift                links whose PSA units differ from billsync's last verified post
  *                            (db/dashboard.h), shown on /reports/linked sorted by difference
@@ -105,10 +106,19 @@ void page_checklist(struct web *w)
     report_failures_url(c.failed ? c.oldest_failed : NULL, &url);
     snprintf(href, sizeof href, "%s", strbuf_cstr(&url));
     strbuf_free(&url);
-    snprintf(todo, sizeof todo, "%lld failed %s: retry or give up on the failure log", c.failed,
-             plural(c.failed, "adjustment", "adjustments"));
-    item(&it, "failures", "Failed adjustments", c.failed, NULL, c.failed == 0, href, todo,
-         "No change is stuck: the PSA accepted every one.");
+    long long failed_adj = c.failed - c.failed_charges;
+    if (!c.failed_charges)
+        snprintf(todo, sizeof todo, "%lld failed %s: retry or give up on the failure log", failed_adj,
+                 plural(failed_adj, "adjustment", "adjustments"));
+    else if (!failed_adj)
+        snprintf(todo, sizeof todo, "%lld failed %s: see why on the failure log", c.failed_charges,
+                 plural(c.failed_charges, "charge", "charges"));
+    else
+        snprintf(todo, sizeof todo, "%lld failed %s and %lld failed %s: see the failure log", failed_adj,
+                 plural(failed_adj, "adjustment", "adjustments"), c.failed_charges,
+                 plural(c.failed_charges, "charge", "charges"));
+    item(&it, "failures", "Failed adjustments and charges", c.failed, NULL, c.failed == 0, href, todo,
+         "No change or charge is stuck: the PSA accepted every one.");
 
     snprintf(todo, sizeof todo, "%lld %s awaiting approval: approve or reject %s", c.awaiting,
              plural(c.awaiting, "change", "changes"), plural(c.awaiting, "it", "them"));

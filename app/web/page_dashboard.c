@@ -376,7 +376,7 @@ void page_dashboard(struct web *w)
     struct strbuf url;
     strbuf_init(&url);
     report_failures_url(c.failed ? c.oldest_failed : NULL, &url);
-    tile_count(w, &nt, "failed", "Failed adjustments", c.failed, strbuf_cstr(&url), "changes the PSA refused", 1);
+    tile_count(w, &nt, "failed", "Failures", c.failed, strbuf_cstr(&url), "changes and charges the PSA refused", 1);
     strbuf_free(&url);
     tile_count(w, &nt, "approvals", "Awaiting approval", c.awaiting, "/approvals", "changes waiting for a person", 1);
     tile_count(w, &nt, "drift", "PSA drift", c.drift, "/reports/linked?sort=diff&dir=desc",

@@ -2,7 +2,8 @@
  * "Successful Adjustments Log", figures 3-6 to 3-9): every change of units billsync posted to
  * the PSA or tried to (verified and failed adjustments), created within the date range (the
  * last 30 days unless chosen), with the names of what it concerns, the estimated prorated
- * amount, its state and attempts; totals, a per-day chart and the CSV export. Failures have
+ * amount, its state and attempts; totals, a per-day chart and the CSV export. A row's date
+ * opens the adjustment's page with every attempt (/reports/adjustments/<id>). Failures have
  * their own report with the actions (/reports/failures). */
 #include "web/pages.h"
 #include "web/reports.h"

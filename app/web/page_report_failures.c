@@ -1,9 +1,13 @@
 /* page_report_failures.c: /reports/failures, the failure log (seed 001 "Failing Adjustments
- * Log", figures 3-10 to 3-13): adjustments that could not be posted, with the PSA's (or the
- * planner's) error, the attempts so far and when the next one is due ("—" when it will not
- * retry by itself, e.g. a date outside the contract). Anyone may read and export it; a billing
- * user may retry a failure now (the worker posts it at once) or give it up with a reason
- * (it leaves the ledger's work as rejected). Both are audited. */
+ * Log", figures 3-10 to 3-13): adjustments and one-time charges that could not be posted, with
+ * the PSA's (or the planner's) reason right after the date (visible without scrolling), the
+ * kind, the attempts so far and when the next one is due ("—" when it will not retry by
+ * itself, e.g. a date outside the contract). Each row links to its detail page with every
+ * attempt (/reports/adjustments/<id>, /reports/charges/<id>). Anyone may read and export it;
+ * a billing user may retry a failed adjustment now (the worker posts it at once) or give it up
+ * with a reason (it leaves the ledger's work as rejected). Both are audited. A failed charge
+ * is tried again by the syncs (an annual charge by every sync, a usage charge by those of the
+ * month's first three days and by applying the month's billing review). */
 #include "web/pages.h"
 #include "web/reports.h"
 
@@ -12,32 +16,57 @@
 #include "web/auth.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 static const struct report_col cols[] = {
-    {"date", "Adjustment date", 0},
+    {"date", "Date", 0},
+    {"error", "Reason", 0},
+    {"kind", "Kind", 0},
     {"company", "Company", 0},
     {"subscription", "Subscription", 0},
-    {"resource", "Resource", 0},
+    {"resource", "Resource or charge", 0},
     {"account", "PSA customer", 0},
     {"contract", "Contract", 0},
     {"service", "Service", 0},
     {"change", "Unit change", 1},
     {"effective", "Effective date", 0},
     {"amount", "Estimated amount", 1},
-    {"state", "State", 0},
     {"attempts", "Attempts", 1},
-    {"error", "Error", 0},
     {"next_try", "Next try", 0},
 };
 
-/* in: id, created, company, subscription, resource, account, contract, service, unit_change,
- * effective, prorated_amount, state, attempts, last_error, next_try (db/reports.h) */
+/* in: kind, id, created, error, company, subscription, resource, account, contract, service,
+ * unit_change, effective, amount_qty, amount_unit, attempts, next_try, charge_kind
+ * (db/reports.h) */
 static void cells(char *const *in, struct report_cells *out)
 {
-    report_adjustment_cells(in, out);
-    report_cell_text(out, 12, in[13], "");
-    out->cls[12] = "error-text";
-    report_cell_text(out, 13, in[14], "\xE2\x80\x94");   /* — : no retry scheduled */
+    int charge = in[0] && !strcmp(in[0], "charge");
+    out->kind = charge ? "charge" : "adjustment";
+    out->id = charge ? NULL : in[1];            /* the row actions are the ledger's */
+    report_cell_link(out, 0, charge ? "/reports/charges/" : "/reports/adjustments/", in[1]);
+    report_cell_text(out, 0, in[2], "");
+    report_cell_text(out, 1, in[3], "");
+    out->cls[1] = "error-text";
+    report_cell_text(out, 2, out->kind, "");
+    for (int i = 3; i < 9; i++)
+        report_cell_text(out, i, in[i + 1], "");
+    report_cell_qty(out, 9, in[10], 1);
+    long long change = in[10] ? strtoll(in[10], NULL, 10) : 0;
+    out->cls[9] = change > 0 ? "diff-up" : change < 0 ? "diff-down" : NULL;
+    report_cell_text(out, 10, in[11], "");
+    money_t amount = 0;
+    if (money_mul_qty(in[13] ? strtoll(in[13], NULL, 10) : 0, in[12] ? strtoll(in[12], NULL, 10) : 0, &amount) < 0)
+        report_cell_text(out, 11, "?", "");
+    else
+        report_cell_money_v(out, 11, amount, 2);
+    report_cell_text(out, 12, in[14], "0");
+    /* A charge is tried again by the syncs, not on a timer of its own: an annual one by the
+     * next sync, a usage one by the first syncs of a month or the month's review (—). */
+    if (charge)
+        report_cell_text(out, 13, in[16] && !strcmp(in[16], "annual") ? "next sync" : NULL, "\xE2\x80\x94");
+    else
+        report_cell_text(out, 13, in[15], "\xE2\x80\x94");   /* — : no retry scheduled */
 }
 
 static void audit(struct web *w, const char *action, long long id, const char *detail)
@@ -59,7 +88,7 @@ static int retry(struct web *w, long long id, const char *reason)
 static void retried(struct web *w, int done, int asked)
 {
     char msg[160];
-    if (done && jobs_enqueue(w->db, w->sess->tenant_id, "post", NULL, NULL, 0, NULL) < 0)
+    if (done && jobs_enqueue(w->db, w->sess->tenant_id, "post", "fresh", NULL, 0, NULL) < 0)
         snprintf(msg, sizeof msg, "Marked %d adjustment%s for a retry; the worker will post %s within minutes.",
                  done, done == 1 ? "" : "s", done == 1 ? "it" : "them");
     else if (done)
@@ -105,8 +134,8 @@ static const struct report_def def = {
     .csv_name = "failure-log.csv",
     .cols = cols,
     .ncols = (int)(sizeof cols / sizeof cols[0]),
-    .qty_col = 7,
-    .value_col = 9,
+    .qty_col = 9,
+    .value_col = 11,
     .cells = cells,
     .filters = REPORT_F_DATES | REPORT_F_COMPANY | REPORT_F_SUBSCRIPTION | REPORT_F_RESOURCE | REPORT_F_Q,
     .default_sort = "date",

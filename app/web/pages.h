@@ -26,6 +26,8 @@ void page_report_linked(struct web *w);
 void page_report_unlinked(struct web *w);
 void page_report_adjustments(struct web *w);
 void page_report_failures(struct web *w);
+void page_adjustment_detail(struct web *w);
+void page_charge_detail(struct web *w);
 void page_approvals(struct web *w);
 void page_checklist(struct web *w);
 void page_review(struct web *w);

@@ -112,6 +112,21 @@ void report_cell_money(struct report_cells *out, int col, const char *in, int de
     }
 }
 
+void report_cell_money_v(struct report_cells *out, int col, money_t v, int decimals)
+{
+    money_text(v, decimals, out->buf[col], sizeof out->buf[col]);
+    out->v[col] = out->buf[col];
+}
+
+void report_cell_link(struct report_cells *out, int col, const char *prefix, const char *id)
+{
+    out->href[0] = 0;
+    if (id && *id && strspn(id, "0123456789") == strlen(id) &&
+        snprintf(out->href, sizeof out->href, "%s%s", prefix, id) >= (int)sizeof out->href)
+        out->href[0] = 0;
+    out->href_col = col;
+}
+
 /* A date parameter: exactly YYYY-MM-DD and a real day. */
 static int parse_day(const char *s, cdate_t *d)
 {
@@ -625,6 +640,10 @@ static void page(struct web *w, const struct report_def *def, struct report_req 
         def->cells(&rows.cell[(size_t)i * (size_t)rows.ncols], &cells);
         if (cells.id)
             hsetf(w, cells.id, "Rows.%d.id", i);
+        if (cells.kind)
+            hsetf(w, cells.kind, "Rows.%d.kind", i);
+        if (cells.href[0] && cells.href_col >= 0 && cells.href_col < def->ncols)
+            hsetf(w, cells.href, "Rows.%d.C.%d.href", i, cells.href_col);
         for (int c = 0; c < def->ncols; c++) {
             hsetf(w, cells.v[c] ? cells.v[c] : "", "Rows.%d.C.%d", i, c);
             const char *cls = def->cols[c].num ? "num" : NULL;
@@ -765,6 +784,7 @@ void report_serve(struct web *w, const struct report_def *def)
 void report_adjustment_cells(char *const *in, struct report_cells *out)
 {
     out->id = in[0];
+    report_cell_link(out, 0, "/reports/adjustments/", in[0]);
     for (int i = 0; i < 7; i++)
         report_cell_text(out, i, in[i + 1], "");
     report_cell_qty(out, 7, in[8], 1);

@@ -73,10 +73,13 @@ struct report_col {
 /* One row's values as shown (the CSV holds the same text). v[i] points into the database
  * row or into buf[i]; cls[i] is an optional CSS class for the cell. */
 struct report_cells {
-    const char *id;               /* the row's id, for row actions */
+    const char *id;               /* the row's id, for row actions (NULL: the row has none) */
     const char *v[REPORT_MAX_COLS];
     const char *cls[REPORT_MAX_COLS];
     char buf[REPORT_MAX_COLS][MONEY_FMT_MAX];
+    char href[64];                /* the row's detail page ("" none), linked from cell href_col */
+    int href_col;
+    const char *kind;             /* optional data-kind of the row ("adjustment", "charge") */
 };
 
 struct report_def {
@@ -131,10 +134,15 @@ void report_failures_url(const char *oldest, struct strbuf *url);
 void report_cell_text(struct report_cells *out, int col, const char *in, const char *if_null);
 /* A quantity (1/1000) in its shortest form, "+3" / "-2" / "0" when sign is set. */
 void report_cell_qty(struct report_cells *out, int col, const char *in, int sign);
-/* The adjustment log's twelve cells (date … attempts) from a row of the adjustments family
- * (db/reports.h: id, created, company, … state, attempts); the failure log adds its own. */
+/* The adjustment log's twelve cells (date … attempts) from a row of REPORT_ADJUSTMENTS
+ * (db/reports.h: id, created, company, … state, attempts), the date linked to the
+ * adjustment's detail page. */
 void report_adjustment_cells(char *const *in, struct report_cells *out);
 /* Money (1/10000) with that many decimals (half away from zero); 0 = report_money. */
 void report_cell_money(struct report_cells *out, int col, const char *in, int decimals);
+/* The same from a value. */
+void report_cell_money_v(struct report_cells *out, int col, money_t v, int decimals);
+/* The row's detail page: prefix and id ("/reports/adjustments/" "42"), linked from cell col. */
+void report_cell_link(struct report_cells *out, int col, const char *prefix, const char *id);
 
 #endif

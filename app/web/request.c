@@ -228,6 +228,23 @@ long long req_int(const struct request *req, const char *key, long long lo, long
     return v;
 }
 
+int req_path_id(const struct request *req, const char *prefix, long long *id)
+{
+    size_t n = strlen(prefix);
+    const char *p = req->path;
+    if (strncmp(p, prefix, n))
+        return -1;
+    p += n;
+    size_t len = strspn(p, "0123456789");
+    if (len == 0 || len > 18 || p[len])
+        return -1;
+    long long v = strtoll(p, NULL, 10);
+    if (v <= 0)
+        return -1;
+    *id = v;
+    return 0;
+}
+
 void request_free(struct request *req)
 {
     kv_free(&req->query);

@@ -53,6 +53,9 @@ const char *req_form(const struct request *req, const char *key);
 long long req_int(const struct request *req, const char *key, long long lo, long long hi,
                   long long dflt, int *bad);
 int req_is_post(const struct request *req);
+/* The id after prefix in the request's path ("/reports/adjustments/" "42"): 1..18 digits and
+ * nothing else, > 0. 0 and *id set, or -1 (not such a path). */
+int req_path_id(const struct request *req, const char *prefix, long long *id);
 
 /* Valid UTF-8 without NUL or C0 control characters other than TAB, CR, LF. */
 int utf8_valid_text(const char *s, size_t len);

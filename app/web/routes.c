@@ -23,6 +23,8 @@ static const struct route routes[] = {
     {"/reports/unlinked", page_report_unlinked, 0, ROLE_VIEWER, NULL},
     {"/reports/adjustments", page_report_adjustments, 0, ROLE_VIEWER, "Adjustments"},
     {"/reports/failures", page_report_failures, R_POST, ROLE_VIEWER, NULL},
+    {"/reports/adjustments/", page_adjustment_detail, R_PREFIX, ROLE_VIEWER, NULL},
+    {"/reports/charges/", page_charge_detail, R_PREFIX, ROLE_VIEWER, NULL},
     {"/mapping", page_mapping, R_POST, ROLE_BILLING, "Billing"},
     {"/mapping/relations", page_mapping_relations, R_POST, ROLE_BILLING, NULL},
     {"/approvals", page_approvals, R_POST, ROLE_BILLING, "Approvals"},

@@ -154,24 +154,31 @@ def stamp(dt):
 
 
 def cells(report, r):
-    out = [stamp(r["created"]), r["company"], r["subscription"], r["resource"], r["account"], r["contract_name"],
-           r["service_name"], fq(r["change"]), r["effective"].isoformat(), fm(r["amount"]), r["state"],
-           str(r["attempts"])]
+    names = [r["company"], r["subscription"], r["resource"], r["account"], r["contract_name"], r["service_name"],
+             fq(r["change"]), r["effective"].isoformat(), fm(r["amount"])]
     if report == "failures":
-        out += [r["error"] or "", stamp(r["next"]) if r["next"] else DASH]
-    return out
+        # the reason right after the date (in view without scrolling), the kind; no state column
+        return ([stamp(r["created"]), r["error"] or "", "adjustment"] + names
+                + [str(r["attempts"]), stamp(r["next"]) if r["next"] else DASH])
+    return [stamp(r["created"])] + names + [r["state"], str(r["attempts"])]
 
 
 SORT_KEYS = {
     "adjustments": ["date", "company", "subscription", "resource", "account", "contract", "service", "change",
                     "effective", "amount", "state", "attempts"],
+    "failures": ["date", "error", "kind", "company", "subscription", "resource", "account", "contract", "service",
+                 "change", "effective", "amount", "attempts", "next_try"],
 }
-SORT_KEYS["failures"] = SORT_KEYS["adjustments"] + ["error", "next_try"]
 FIELD = {"date": "created", "contract": "contract_name", "service": "service_name", "change": "change",
          "effective": "effective", "amount": "amount", "attempts": "attempts", "next_try": "next"}
+STATE_COL = {"adjustments": 10}        # the failure log has no state column: every row failed
+ERROR_COL = {"failures": 1}
+HEADERS = {"adjustments": ["Adjustment date", "Company", "Subscription"], "failures": ["Date", "Reason", "Kind"]}
 
 
 def sort_value(key, r):
+    if key == "kind":
+        return "adjustment"
     v = r[FIELD.get(key, key)]
     if key == "next_try":
         return (0, datetime.min) if v is None else (1, v)       # SQL NULL sorts first
@@ -459,9 +466,10 @@ def test_default_range_is_the_last_30_days(main):
     assert named["old31"]["id"] not in shown and named["edge30"]["id"] not in shown  # 30+ days old: out
     assert len(shown) == 7
     # the log holds verified and failed changes; the failure log only the failed ones
-    states = {x[10] for x in Page(billing.get("/reports/adjustments").text).rows}
+    states = {x[STATE_COL["adjustments"]] for x in Page(billing.get("/reports/adjustments").text).rows}
     assert states == {"verified", "failed"}
-    assert {x[10] for x in Page(billing.get("/reports/failures").text).rows} == {"failed"}
+    failures = Page(billing.get("/reports/failures").text).rows
+    assert {x[2] for x in failures} == {"adjustment"} and len(failures) == 3
     # newest first by default
     assert Page(billing.get("/reports/adjustments").text).ids[0] == named["today"]["id"]
 
@@ -475,7 +483,7 @@ def test_rows_totals_and_csv_match_the_model(main):
         assert p.totals["quantity"] == fq(sum((x["change"] for x in want), Decimal(0)))
         assert p.totals["value"] == fm(sum((x["amount"] for x in want), Decimal(0)))
         data = export(billing, report)
-        assert data[0][:3] == ["Adjustment date", "Company", "Subscription"] and len(data[0]) == len(SORT_KEYS[report])
+        assert data[0][:3] == HEADERS[report] and len(data[0]) == len(SORT_KEYS[report])
         assert data[1:] == [[guarded(c) for c in row] for row in p.rows]
     # exact figures: 5.40 - 3.6049 (-3.60) + 20.005 (20.01, half away from zero) + 0.0049 (0.00)
     # + 1.2345 + -0.005 (-0.01) + 240.5 = 263.5345 -> 263.53 (the sum is rounded, not the rows);
@@ -488,12 +496,25 @@ def test_rows_totals_and_csv_match_the_model(main):
     assert f.totals == {"quantity": "+6.5", "value": "21.24"}
 
 
+def test_each_row_links_to_its_detail_page(main):
+    billing, _, L, named, _, _ = main
+    for report in REPORTS:
+        html = billing.get(f"/reports/{report}").text
+        links = re.findall(r'<tr data-id="(\d+)"[^>]*>.*?<a href="([^"]*)" class="detail-link">([^<]*)</a>', html, re.S)
+        assert [int(i) for i, _, _ in links] == Page(html).ids and links
+        assert all(href == f"/reports/adjustments/{i}" for i, href, _ in links)
+        assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", text) for _, _, text in links)  # the date
+    r = billing.get(f"/reports/adjustments/{named['teams']['id']}")
+    assert r.status_code == 200 and "<h1>Adjustment %d</h1>" % named["teams"]["id"] in r.text
+    assert "Autotask: contract is not prorated" in r.text
+
+
 def test_names_fall_back_to_ids_when_the_snapshot_lacks_them(main):
     billing, _, L, named, _, _ = main
     p = page(billing, "failures")
     row = dict(zip(p.ids, p.rows))[named["unnamed"]["id"]]
-    assert row[1:7] == ["", "", "GONE-RES", "", "K9", "V9"]
-    assert row[7] == "+0.5" and row[11] == "4"
+    assert row[3:9] == ["", "", "GONE-RES", "", "K9", "V9"]
+    assert row[9] == "+0.5" and row[12] == "4"
 
 
 @pytest.mark.parametrize("filters", [
@@ -619,10 +640,11 @@ def test_failure_log_shows_error_attempts_and_next_try(main):
     p = page(billing, "failures")
     rows = dict(zip(p.ids, p.rows))
     teams = rows[named["teams"]["id"]]
-    assert teams[10:] == ["failed", "3", "Autotask: contract is not prorated", stamp(named["teams"]["next"])]
+    assert teams[1:3] == ["Autotask: contract is not prorated", "adjustment"]
+    assert teams[12:] == ["3", stamp(named["teams"]["next"])]
     edge = rows[named["edge29"]["id"]]
-    assert edge[11] == "0" and edge[13] == DASH                # will not retry by itself
-    assert edge[12].startswith("Effective date 2024-01-01 is outside the contract")
+    assert edge[12] == "0" and edge[13] == DASH                # will not retry by itself
+    assert edge[1].startswith("Effective date 2024-01-01 is outside the contract")
     html = billing.get("/reports/failures").text
     assert 'value="retry"' in html and 'value="give_up"' in html
     assert f'name="pick" value="{named["teams"]["id"]}" form="report-bulk"' in html
@@ -793,7 +815,7 @@ def test_hostile_names_are_inert_in_html_csv_and_chart(main):
     assert EVIL in [row[1] for row in data[1:]]
     resources = [row[3] for row in data[1:]]
     assert "'" + FORMULA in resources and FORMULA not in resources
-    errors = [row[12] for row in export(billing, "failures")[1:]]
+    errors = [row[ERROR_COL["failures"]] for row in export(billing, "failures")[1:]]
     assert "'=cmd|' /C calc'!A0" in errors
     raw = billing.get("/reports/adjustments?format=csv").content.decode("utf-8")
     assert '"Evil <script>alert(""x"")</script> & \'Co\'"' in raw and raw.endswith("\r\n")

@@ -1,9 +1,10 @@
-/* test_request.c: query/form/cookie parsing and the text validity check. */
+/* test_request.c: query/form/cookie parsing, the text validity check and ids in paths. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "web/request.h"
@@ -78,12 +79,40 @@ static void cookies(void **state)
     assert_int_equal(l.n, 0);
 }
 
+static int path_id(const char *path, long long *id)
+{
+    struct request r;
+    memset(&r, 0, sizeof r);
+    snprintf(r.path, sizeof r.path, "%s", path);
+    return req_path_id(&r, "/reports/adjustments/", id);
+}
+
+static void ids_in_paths(void **state)
+{
+    (void)state;
+    long long id = 0;
+    assert_int_equal(path_id("/reports/adjustments/42", &id), 0);
+    assert_int_equal(id, 42);
+    assert_int_equal(path_id("/reports/adjustments/999999999999999999", &id), 0);
+    assert_int_equal(id, 999999999999999999LL);
+    const char *bad[] = {"/reports/adjustments/", "/reports/adjustments/0", "/reports/adjustments/-1",
+                         "/reports/adjustments/+1", "/reports/adjustments/1x", "/reports/adjustments/1/",
+                         "/reports/adjustments/ 1", "/reports/adjustments/1 ", "/reports/adjustments/00",
+                         "/reports/adjustments/1000000000000000000", "/reports/adjustments", "/reports/charges/1",
+                         "/reports/adjustments/1%20"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        id = 7;
+        assert_int_equal(path_id(bad[i], &id), -1);
+        assert_int_equal(id, 7);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(decodes_pairs), cmocka_unit_test(rejects_bad_escapes),
         cmocka_unit_test(accepts_utf8), cmocka_unit_test(limits_key_length_and_count),
-        cmocka_unit_test(cookies),
+        cmocka_unit_test(cookies), cmocka_unit_test(ids_in_paths),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,28 @@
+/* detail.h: what the detail pages of one adjustment and one charge share (page_*_detail.c):
+ * a list of labelled fields (Fields.N.key, .label, .value, .cls) and the attempts table
+ * (Attempts.N.n, .at, .outcome, .label, .summary, .response, .error), rendered by
+ * templates/detail_common.cs. Values go to the template as text; the template escapes them. */
+#ifndef BILLSYNC_WEB_DETAIL_H
+#define BILLSYNC_WEB_DETAIL_H
+
+#include "web/web.h"
+
+struct detail_fields {
+    struct web *w;
+    int n;
+};
+
+/* A field; an empty or NULL value shows as "—". */
+void detail_text(struct detail_fields *f, const char *key, const char *label, const char *value);
+/* A field shown only when it has a value. */
+void detail_opt(struct detail_fields *f, const char *key, const char *label, const char *value);
+/* A quantity (1/1000 as stored), with a sign ("+3", "-2") when sign is set. */
+void detail_qty(struct detail_fields *f, const char *key, const char *label, const char *value, int sign);
+/* Money (1/10000 as stored): two decimals when exact, else four. */
+void detail_money(struct detail_fields *f, const char *key, const char *label, const char *value);
+
+/* The attempts, oldest first, from rows of time, outcome, request summary, response, error;
+ * labels maps an outcome to what people read ({"nothing_to_do", "nothing to do: ..."}). */
+void detail_attempts(struct web *w, const struct dbrows *t, const char *const (*labels)[2], size_t nlabels);
+
+#endif

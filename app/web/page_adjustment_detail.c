@@ -1,0 +1,102 @@
+/* page_adjustment_detail.c: GET /reports/adjustments/<id> (any role): one adjustment of the
+ * ledger, linked from the adjustment log and the failure log: what it changes (the source
+ * resource and the PSA contract service, by name), the units before and desired, the change,
+ * its effective date and estimate, its state, the last error or note, who decided on it, and
+ * every attempt to post it, oldest first (time, what was asked, what the PSA answered, the
+ * outcome): a failure that was resolved later keeps its history ("dropped", then "the PSA
+ * already has 9 units"). Another tenant's adjustment, or an unknown id, is a 404 that says
+ * only that there is no such adjustment. */
+#include "web/pages.h"
+
+#include "common/log.h"
+#include "db/adjust_view.h"
+#include "web/detail.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define PREFIX "/reports/adjustments/"
+
+/* av_get's columns (db/adjust_view.h) */
+enum {
+    A_ID, A_COMPANY, A_SUBSCRIPTION, A_RESOURCE, A_ACCOUNT, A_CONTRACT, A_SERVICE, A_LINK, A_ORIGIN,
+    A_BEFORE, A_DESIRED, A_CHANGE, A_EFFECTIVE, A_PRICE, A_AMOUNT, A_STATE, A_ATTEMPTS, A_NEXT, A_ERROR,
+    A_PSA_REF, A_CREATED, A_POSTED, A_DECIDED_BY, A_DECIDED_AT, A_NOTE,
+};
+
+static const char *const outcome_labels[][2] = {
+    {"posted", "posted"},
+    {"verified", "posted and verified"},
+    {"failed", "failed"},
+    {"nothing_to_do", "nothing to do: the PSA had it"},
+};
+
+void page_adjustment_detail(struct web *w)
+{
+    long long id = 0;
+    struct dbrows a, t;
+    if (req_path_id(&w->req, PREFIX, &id) < 0) {
+        web_error(w, 404, "There is no such adjustment: an adjustment's page is /reports/adjustments/ followed by "
+                          "its number.");
+        return;
+    }
+    int found = av_get(w->db, w->sess->tenant_id, id, &a);
+    if (found < 0 || (found == 1 && av_attempts(w->db, w->sess->tenant_id, id, &t) < 0)) {
+        log_error("adjustment %lld: %s", id, db_error(w->db));
+        if (found == 1)
+            dbrows_free(&a);
+        web_error(w, 503, "The adjustment could not be read. Try again in a minute.");
+        return;
+    }
+    if (found == 0) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "There is no adjustment %lld in your company's ledger.", id);
+        dbrows_free(&a);
+        web_error(w, 404, msg);
+        return;
+    }
+    char title[64];
+    snprintf(title, sizeof title, "Adjustment %lld", id);
+    hset(w, "Page.title", title);
+    hset(w, "Detail.title", title);
+    hset(w, "Detail.id", dbrows_get(&a, 0, A_ID));
+    const char *state = dbrows_get(&a, 0, A_STATE);
+    hset(w, "Detail.state", state);
+    struct detail_fields f = {w, 0};
+    detail_text(&f, "company", "Company", dbrows_get(&a, 0, A_COMPANY));
+    detail_text(&f, "subscription", "Subscription", dbrows_get(&a, 0, A_SUBSCRIPTION));
+    detail_text(&f, "resource", "Resource", dbrows_get(&a, 0, A_RESOURCE));
+    detail_text(&f, "account", "PSA customer", dbrows_get(&a, 0, A_ACCOUNT));
+    detail_text(&f, "contract", "Contract", dbrows_get(&a, 0, A_CONTRACT));
+    detail_text(&f, "service", "Service", dbrows_get(&a, 0, A_SERVICE));
+    char link[64];
+    snprintf(link, sizeof link, "resource link %s, planned by %s", dbrows_get(&a, 0, A_LINK),
+             dbrows_get(&a, 0, A_ORIGIN));
+    detail_text(&f, "link", "Link", link);
+    detail_qty(&f, "before", "Units in the PSA before", dbrows_get(&a, 0, A_BEFORE), 0);
+    detail_qty(&f, "desired", "Desired units", dbrows_get(&a, 0, A_DESIRED), 0);
+    detail_qty(&f, "change", "Unit change", dbrows_get(&a, 0, A_CHANGE), 1);
+    detail_text(&f, "effective", "Effective date", dbrows_get(&a, 0, A_EFFECTIVE));
+    detail_money(&f, "price", "Unit price", dbrows_get(&a, 0, A_PRICE));
+    detail_money(&f, "amount", "Estimated amount (prorated)", dbrows_get(&a, 0, A_AMOUNT));
+    detail_text(&f, "state", "State", state);
+    detail_text(&f, "attempts", "Attempts", dbrows_get(&a, 0, A_ATTEMPTS));
+    const char *next = dbrows_get(&a, 0, A_NEXT);
+    if (!strcmp(state, "failed"))
+        detail_text(&f, "next_try", "Next try", *next ? next : "none scheduled: it needs you (retry or give up on "
+                                                               "the failure log)");
+    if (!strcmp(state, "failed"))
+        detail_text(&f, "error", "Last error", dbrows_get(&a, 0, A_ERROR));
+    else
+        detail_opt(&f, "error", "Note", dbrows_get(&a, 0, A_ERROR));
+    detail_opt(&f, "psa_ref", "PSA reference", dbrows_get(&a, 0, A_PSA_REF));
+    detail_text(&f, "created", "Planned", dbrows_get(&a, 0, A_CREATED));
+    detail_opt(&f, "posted", "Posted", dbrows_get(&a, 0, A_POSTED));
+    detail_opt(&f, "decided_by", "Decided by", dbrows_get(&a, 0, A_DECIDED_BY));
+    detail_opt(&f, "decided_at", "Decided", dbrows_get(&a, 0, A_DECIDED_AT));
+    detail_opt(&f, "decision", "Decision note", dbrows_get(&a, 0, A_NOTE));
+    detail_attempts(w, &t, outcome_labels, sizeof outcome_labels / sizeof outcome_labels[0]);
+    dbrows_free(&a);
+    dbrows_free(&t);
+    web_render(w, "adjustment_detail.cs");
+}
