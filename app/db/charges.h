@@ -7,11 +7,11 @@
 /* Annual (up-front) billing lines of linked subscriptions not yet charged: line id, src
  * connection, subscription source id, description, sku, period start, period end, quantity,
  * unit cost, unit price, extended cost, extended price, psa connection, contract id,
- * contract billing start ("" none). */
+ * contract billing start ("" none), the line's currency, the tenant's currency. */
 int charges_annual_due(db_t *db, long long tenant_id, struct dbrows *out);
 /* Usage lines of a month per linked resource, summed: src connection, resource source id,
  * name, sku, total quantity, total extended cost, psa connection, contract, service,
- * contract billing start. */
+ * contract billing start, the lines' currencies ("EUR, USD"), the tenant's currency. */
 int charges_usage_due(db_t *db, long long tenant_id, const char *month_first_day, struct dbrows *out);
 /* 1 when the key was charged already (posted), 0 not, -1 error. */
 int charges_done(db_t *db, long long tenant_id, const char *key);

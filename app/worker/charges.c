@@ -39,7 +39,7 @@ static int ensure_charge(const struct psa_connector *p, const struct conn *c, co
 /* One attempt at a charge, posted and recorded with its trail (charge_attempts): what was
  * asked, what the PSA answered. 0 posted (or found), 1 failed. */
 static int post_one(struct job_env *env, long long t, const struct psa_connector *p, const struct conn *c,
-                    const char *why, const struct psa_charge *ch, struct charge_rec *rec)
+                    const char *why, const struct psa_charge *ch, struct charge_rec *rec, const char *refused)
 {
     char id[PSA_ID] = "", err[900] = "", summary[1000], response[300] = "", q[32], price[32], day[11];
     int found = 0;
@@ -52,7 +52,9 @@ static int post_one(struct job_env *env, long long t, const struct psa_connector
     snprintf(summary, sizeof summary, "find or create charge \"%s\" on contract %s%s%s: %s \xC3\x97 %s dated %s (key %s)",
              ch->name, ch->contract_id, ch->service_id && *ch->service_id ? ", service " : "",
              ch->service_id ? ch->service_id : "", q, price, day, ch->key);
-    if (!p)
+    if (refused && *refused)
+        snprintf(err, sizeof err, "%s", refused);
+    else if (!p)
         snprintf(err, sizeof err, "%s", why);
     else if (ensure_charge(p, c, ch, id, &found, &ce) < 0)
         snprintf(err, sizeof err, "%s%s%s", ce.message, ce.hint[0] ? " \xE2\x80\x94 " : "", ce.hint);
@@ -68,6 +70,18 @@ static int post_one(struct job_env *env, long long t, const struct psa_connector
         return 1;
     }
     return 0;
+}
+
+/* The distributor's money in another currency than the tenant's (its PSA's): billsync converts
+ * nothing, so the charge is refused with the reason (a person bills it by hand, or fixes the
+ * tenant's currency); "" when they agree. */
+static void currency_check(const char *line, const char *tenant, char *out, size_t n)
+{
+    out[0] = '\0';
+    if (line && tenant && *line && strcmp(line, tenant))
+        snprintf(out, n, "the distributor billed this in %s but the PSA bills in %s: billsync does not convert "
+                         "currencies, so it is not charged (bill it by hand, or correct the currency in Settings)",
+                 line, tenant);
 }
 
 static cdate_t not_before(cdate_t d, const char *billing_start)
@@ -119,7 +133,9 @@ int charges_post_annual(struct job_env *env, long long t, struct psa_pool *pool,
                                  .src_subscription = dbrows_get(&r, i, 2), .psa_conn = psa_conn,
                                  .contract = ch.contract_id, .description = name, .date = date_s, .qty = qty,
                                  .unit_price = charge_price, .unit_cost = charge_cost};
-        if (post_one(env, t, p, c, why, &ch, &rec))
+        char refused[300];
+        currency_check(dbrows_get(&r, i, 15), dbrows_get(&r, i, 16), refused, sizeof refused);
+        if (post_one(env, t, p, c, why, &ch, &rec, refused))
             (*failed)++;
         else
             (*posted)++;
@@ -172,7 +188,9 @@ int charges_post_usage(struct job_env *env, long long t, cdate_t month, struct p
                                  .src_resource = dbrows_get(&r, i, 1), .psa_conn = psa_conn,
                                  .contract = ch.contract_id, .service = ch.service_id, .description = name,
                                  .date = date_s, .qty = post_qty, .unit_price = unit, .unit_cost = unit};
-        if (post_one(env, t, p, c, why, &ch, &rec))
+        char refused[300];
+        currency_check(dbrows_get(&r, i, 10), dbrows_get(&r, i, 11), refused, sizeof refused);
+        if (post_one(env, t, p, c, why, &ch, &rec, refused))
             (*failed)++;
         else
             (*posted)++;
