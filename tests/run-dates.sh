@@ -22,7 +22,8 @@ fi
 # The suites whose results depend on the date: the sandboxes' seeds, the connectors' billing
 # months, proration, the ledger's dating, the review month, charges and the dashboard.
 SUITES=(tests/sandbox tests/contract tests/e2e/test_sync.py tests/e2e/test_review.py
-        tests/e2e/test_charges.py tests/e2e/test_dashboard.py tests/e2e/test_settings_timezone.py)
+        tests/e2e/test_charges.py tests/e2e/test_dashboard.py tests/e2e/test_settings_timezone.py
+        tests/e2e/test_ledger_sequences.py tests/e2e/test_trail.py)
 JOBS=${PYTEST_JOBS:-2}
 fail=0
 for day in "${DATES[@]}"; do
