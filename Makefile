@@ -137,7 +137,8 @@ unit-bins: $(UNIT_BIN)
 
 # Every suite: unit (ASan/UBSan), templates, the connector contract and sandbox tests (no
 # stack), the e2e and browser tests (each xdist process with its own stack), then the
-# date-sensitive suites with the clock faked at two dates (the full set: make test-dates).
+# ledger's model-based test, the date-sensitive suites shared out over two faked dates (the full
+# set: make test-dates).
 test: build-locked
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory check-templates
@@ -146,7 +147,7 @@ test: build-locked
 	$(PYTEST) -n $(PYTEST_JOBS) tests/contract tests/sandbox
 	$(PYTEST) -n $(PYTEST_JOBS) --dist loadfile tests/e2e tests/browser
 	@$(MAKE) --no-print-directory test-model N=$(MODEL_N)
-	tests/run-dates.sh $(TEST_DATES)
+	tests/run-dates.sh --split $(TEST_DATES)
 
 # The ledger's model-based test (tests/model/ledger_model.py): N random 120-day histories
 # through the product's planner against an Autotask model and a reference of the contract.
@@ -155,7 +156,8 @@ N ?= $(MODEL_N)
 test-model: tools
 	/usr/bin/python3 tests/model/ledger_model.py -n $(N)
 
-# Dates of the short run in make test: a leap day and the last day of a year.
+# Dates of the short run in make test: a leap day and the last day of a year, the date-sensitive
+# suites shared out over them (every suite at one faked date; make test-dates runs them all at all).
 TEST_DATES ?= 2028-02-29 2027-12-31
 
 # The date-sensitive suites at eight dates (month ends, leap day, year end) and today.

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # run-dates.sh: the date-sensitive suites with the clock of every process faked at each date.
 #
-#   tests/run-dates.sh [DATE ...]     dates as YYYY-MM-DD, or "today" for the real clock
+#   tests/run-dates.sh [DATE ...]          dates as YYYY-MM-DD, or "today" for the real clock
+#   tests/run-dates.sh --split DATE ...    the suites shared out over the dates (each suite at
+#                                          one of them): make test's short run
 #
 # BILLSYNC_CLOCK_OFFSET moves every clock of the run by the same number of seconds (the clock
 # keeps running from DATE 12:00 UTC): the native programs (MariaDB, the web pool, the worker,
@@ -11,6 +13,11 @@
 # Prints each run's own pytest summary; exits non-zero when any date failed.
 set -u
 cd "$(dirname "$0")/.."
+SPLIT=0
+if [ "${1:-}" = --split ]; then
+  SPLIT=1
+  shift
+fi
 DATES=("$@")
 [ ${#DATES[@]} -gt 0 ] || DATES=(2027-01-01 2027-01-31 2027-02-28 2028-02-29 2027-03-31 2027-06-30 2027-12-31 today)
 LIB=/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1
@@ -26,7 +33,17 @@ SUITES=(tests/sandbox tests/contract tests/e2e/test_sync.py tests/e2e/test_revie
         tests/e2e/test_ledger_sequences.py tests/e2e/test_trail.py)
 JOBS=${PYTEST_JOBS:-2}
 fail=0
+ALL=("${SUITES[@]}")
+n=0
 for day in "${DATES[@]}"; do
+  if [ $SPLIT = 1 ]; then
+    # round robin: suite k runs at date k mod the number of dates
+    SUITES=()
+    for k in "${!ALL[@]}"; do
+      [ $(( k % ${#DATES[@]} )) = $n ] && SUITES+=("${ALL[$k]}")
+    done
+    n=$(( n + 1 ))
+  fi
   if [ "$day" = today ]; then
     echo "== dates: the real clock ($(date -u +%F))"
     make --no-print-directory unit || fail=1
