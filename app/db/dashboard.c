@@ -18,14 +18,14 @@
 /* Unlinked and active: the rows of /reports/unlinked?status=active. */
 #define UNBILLED "(NOT " SUBS_LINKED " AND " RES_ACTIVE ")"
 
-/* Units billsync last left in the PSA for link l, and the PSA cache's units for it now. */
+/* Per PSA contract service (the group of links l feeding it; several links are one service):
+ * the units billsync last left there in effect on the PSA's read date (doc/ledger.md), and the
+ * PSA cache's units now. */
 #define LAST_POSTED \
-    "IF(EXISTS (SELECT 1 FROM adjustments a WHERE a.tenant_id = l.tenant_id AND a.resource_link_id = l.id" \
-    "  AND a.state = 'verified')," \
-    " (SELECT a.desired_units FROM adjustments a WHERE a.tenant_id = l.tenant_id" \
-    "  AND a.resource_link_id = l.id AND a.state = 'verified' AND a.effective_date <= ?" \
-    "  ORDER BY a.effective_date DESC, a.posted_at DESC, a.id DESC LIMIT 1)," \
-    " l.last_posted_units)"
+    "(SELECT a.desired_units FROM adjustments a WHERE a.tenant_id = l.tenant_id" \
+    "  AND a.psa_connection_id = l.psa_connection_id AND a.psa_contract_id = l.psa_contract_id" \
+    "  AND a.psa_service_id = l.psa_service_id AND a.state = 'verified' AND a.effective_date <= ?" \
+    "  ORDER BY a.effective_date DESC, a.posted_at DESC, a.id DESC LIMIT 1)"
 #define CACHED_UNITS \
     "(SELECT SUM(cs.units) FROM psa_contract_services cs WHERE cs.tenant_id = l.tenant_id" \
     " AND cs.connection_id = l.psa_connection_id AND cs.contract_psa_id = l.psa_contract_id" \
@@ -77,7 +77,8 @@ int dash_counts(db_t *db, long long tenant_id, cdate_t psa_date, struct dash_cou
 
     if (db_scalar(db,
                   "SELECT COUNT(*) FROM (SELECT " LAST_POSTED " AS posted, " CACHED_UNITS " AS cached"
-                  " FROM resource_links l WHERE l.tenant_id = ? AND l.active_key = 1) d"
+                  " FROM resource_links l WHERE l.tenant_id = ? AND l.active_key = 1"
+                  " GROUP BY l.tenant_id, l.psa_connection_id, l.psa_contract_id, l.psa_service_id) d"
                   " WHERE d.posted IS NOT NULL AND d.cached IS NOT NULL AND d.posted <> d.cached",
                   DB_PARAMS(DB_STR(day), DB_INT(tenant_id)), &out->drift) < 0)
         return -1;

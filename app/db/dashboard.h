@@ -13,14 +13,14 @@
  *   failed            adjustments in state failed and one-time charges in state failed (the
  *                     rows of /reports/failures); failed_charges: those that are charges.
  *   awaiting          adjustments in state awaiting_approval (/approvals).
- *   drift             active resource links where the PSA differs from what billsync last left
- *                     there for the day the PSA cache was read (psa_date, UTC, as the refresh
- *                     reads it): the desired_units of the link's verified adjustment in effect
- *                     that day (latest effective_date, then posted_at, id; a decrease dated
- *                     next period is not in effect yet, so it is no drift; when the ledger has
- *                     no verified adjustment, resource_links.last_posted_units) compared with
- *                     the sum of the non-gone cached psa_contract_services units of the link's
- *                     contract and service. A link billsync never posted to, or whose service
+ *   drift             PSA contract services fed by active resource links (one service fed by
+ *                     several links counts once) where the PSA differs from what billsync last
+ *                     left there for the day the PSA cache was read (psa_date, UTC, as the
+ *                     refresh reads it): the desired_units of the service's verified adjustment
+ *                     in effect that day (latest effective_date, then posted_at, id; a decrease
+ *                     dated next period is not in effect yet, so it is no drift) compared with
+ *                     the sum of the non-gone cached psa_contract_services units of the
+ *                     contract and service. A service billsync never posted to, or which
  *                     is absent from the cache, is not counted (nothing to compare).
  *
  * Every query is scoped by tenant with bound parameters. */

@@ -8,7 +8,7 @@
  *   Failures                 changes and one-time charges the PSA refused (/reports/failures,
  *                            back to the oldest)
  *   Awaiting approval        changes waiting for a person (/approvals)
- *   PSA drift                links whose PSA units differ from billsync's last verified post
+ *   PSA drift                services whose PSA units differ from billsync's last verified post
  *                            (db/dashboard.h), shown on /reports/linked sorted by difference
  *   Monthly billing review   the previous month (in the tenant's time zone) has a billing
  *                            review and it was approved (/review/YYYY-MM)
@@ -126,7 +126,7 @@ void page_checklist(struct web *w)
          "No change is waiting for a person.");
 
     snprintf(todo, sizeof todo, "%lld %s with PSA drift: the PSA was edited since billsync posted", c.drift,
-             plural(c.drift, "link", "links"));
+             plural(c.drift, "service", "services"));
     item(&it, "drift", "PSA drift", c.drift, NULL, c.drift == 0, "/reports/linked?sort=diff&dir=desc", todo,
          "The PSA holds what billsync last posted.");
 

@@ -19,7 +19,7 @@
  *                                   The annual part is also shown apart, a month and a year.
  *   Failures (adjustments, charges) /reports/failures, over a date range reaching the oldest
  *   Awaiting approval               /approvals
- *   PSA drift                       links whose PSA units differ from billsync's last verified
+ *   PSA drift                       services whose PSA units differ from billsync's last verified
  *                                   post (/reports/linked sorted by the difference)
  * Charts (server-rendered SVG, templates/chart_bars.cs): licences per customer and seats per
  * product (top 10 by seats over the subscription report's rows, usage left out; a bar links to

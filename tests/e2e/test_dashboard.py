@@ -177,16 +177,18 @@ class Tenant:
                     r["qty"] * r["cost"]).quantize(TEN_K, rounding=ROUND_HALF_EVEN)
         by = lambda key: sorted(((k, v) for k, v in _sums(rows, key).items() if v > 0),
                                 key=lambda kv: (-kv[1], kv[0]))[:10]
-        # drift: the last verified post (else last_posted_units) vs the cached PSA units
+        # drift, per PSA contract service fed by active links: the service's last verified post
+        # vs the cached PSA units (a service billsync never posted to is not compared)
         drift = 0
+        services = {}
         for l in self.links:
-            if not l["active"]:
-                continue
-            ver = [a for a in self.adj if a["res"] == l["res"] and a["state"] == "verified"]
-            posted = Decimal(max(ver, key=lambda a: a["created"])["desired"]) if ver else l["last_posted"]
-            units = [Decimal(x["units"]) for x in self.cs if x["psa"] == l["psa"] and x["contract"] == l["contract"]
-                     and x["service"] == l["service"] and not x.get("gone")]
-            if posted is not None and units and Decimal(posted) != sum(units):
+            if l["active"]:
+                services.setdefault((l["psa"], l["contract"], l["service"]), []).append(l["res"])
+        for (psa, contract, service), feeding in services.items():
+            ver = [a for a in self.adj if a["res"] in feeding and a["state"] == "verified"]
+            units = [Decimal(x["units"]) for x in self.cs if x["psa"] == psa and x["contract"] == contract
+                     and x["service"] == service and not x.get("gone")]
+            if ver and units and Decimal(max(ver, key=lambda a: a["created"])["desired"]) != sum(units):
                 drift += 1
         today = utc_today()
         days = {}
@@ -359,20 +361,24 @@ def seed_main(stack, tenant, rnd, big=False):
         d.link(src, f"R{i}-0", psa, contract=f"K{i}", service=f"S{i}")
     d.link(src, "R1-0", psa, contract="KX", service="SX", active=False)
     d.sub_link(src, "SA7", psa, contract="KA7")
+    # a second subscription's resource on the same contract service as R2-0 (one service, two links)
+    d.link(src, "R2-1", psa, contract="K2", service="S2")
     # drift cases on the linked ones (PSA cache vs the last verified post)
     d.cs += [dict(psa=psa, id="cs0", contract="K0", service="S0", units="7"),     # verified 5 -> drift
              dict(psa=psa, id="cs2", contract="K2", service="S2", units="4"),     # verified 4 -> in step
-             dict(psa=psa, id="cs4a", contract="K4", service="S4", units="3"),    # last_posted 9 vs 3+3
+             dict(psa=psa, id="cs4a", contract="K4", service="S4", units="3"),    # verified 9 vs 3+3
              dict(psa=psa, id="cs4b", contract="K4", service="S4", units="3"),
              dict(psa=psa, id="cs6", contract="K6", service="S6", units="8"),     # never posted: not drift
-             dict(psa=psa, id="cs8", contract="K8", service="S8", units="2"),     # last_posted 2, gone row
+             dict(psa=psa, id="cs8", contract="K8", service="S8", units="2"),     # verified 2, gone row
              dict(psa=psa, id="cs8g", contract="K8", service="S8", units="5", gone=1)]
-    d.links[2]["last_posted"] = "9"
-    d.links[4]["last_posted"] = "2"
     now = utcnow().replace(tzinfo=None).replace(hour=12, minute=0, second=0, microsecond=0)
     d.adjustment("R0-0", "verified", now - dt.timedelta(days=3), desired=3)
     d.adjustment("R0-0", "verified", now - dt.timedelta(days=2), desired=5)      # the latest: 5 vs 7
     d.adjustment("R2-0", "verified", now - dt.timedelta(days=1), desired=4)
+    d.adjustment("R4-0", "verified", now - dt.timedelta(days=4), desired=9)
+    # the service's newest verified post (R2-0's 4) is what billsync left: R2-1's older 1 is no drift
+    d.adjustment("R2-1", "verified", now - dt.timedelta(days=5), desired=1)
+    d.adjustment("R8-0", "verified", now - dt.timedelta(days=4), desired=2)
     d.adjustment("R2-0", "failed", now - dt.timedelta(days=1), desired=6)
     d.adjustment("R2-0", "failed", now - dt.timedelta(days=45), desired=6)       # older than the chart
     d.adjustment("R6-0", "awaiting_approval", now - dt.timedelta(days=1), desired=6)
@@ -406,7 +412,7 @@ def test_tiles_match_the_model_and_link_to_their_reports(main, stack):
     t = tiles(page.text)
     assert set(t) == set(TILES)
     assert 'id="getting-started"' not in page.text, "every step is done"
-    assert int(t["linked"]["value"]) == exp["linked"] == 7, "six resource links and an annual subscription's"
+    assert int(t["linked"]["value"]) == exp["linked"] == 8, "seven resource links and an annual subscription's"
     assert int(t["unlinked"]["value"]) == exp["unlinked"]
     assert Decimal(t["seats"]["value"]) == exp["seats"]
     assert Decimal(t["usage"]["value"]) == exp["usage"] == Decimal("5000.125") and t["usage"]["unit"] == "GB"
@@ -605,7 +611,7 @@ def test_checklist_not_ready_names_every_item(main):
     assert "5 items left" in text
     for words in (f"{exp['unbilled_rows']} unlinked subscriptions ({fq(exp['seats'])} seats; 5000.125 GB of usage)",
                   f"{exp['failed']} failed adjustments",
-                  "2 changes awaiting approval", "2 links with PSA drift",
+                  "2 changes awaiting approval", "2 services with PSA drift",
                   f"billing review of {previous_month().strftime('%B %Y')} is not done"):
         assert words in text, words
 
