@@ -31,8 +31,15 @@
     "(SELECT SUM(cs.units) FROM psa_contract_services cs WHERE cs.tenant_id = r.tenant_id" \
     " AND cs.connection_id = rl.psa_connection_id AND cs.contract_psa_id = rl.psa_contract_id" \
     " AND cs.service_psa_id = rl.psa_service_id AND cs.gone = 0)"
-/* NULL for a row billed by charges: no service, nothing to compare. */
-#define DIFF "IF(rl.id IS NULL, NULL, r.quantity - COALESCE(" PSA_UNITS ", 0))"
+/* What the linked contract service should hold: the quantities of every active link feeding it
+ * (a service fed by two subscriptions bills their sum; doc/ledger.md). */
+#define SERVICE_WANTS \
+    "(SELECT SUM(x.quantity) FROM resource_links o JOIN src_resources x ON x.tenant_id = o.tenant_id" \
+    " AND x.connection_id = o.src_connection_id AND x.source_id = o.src_resource_id AND x.gone = 0" \
+    " WHERE o.tenant_id = rl.tenant_id AND o.active_key = 1 AND o.psa_connection_id = rl.psa_connection_id" \
+    " AND o.psa_contract_id = rl.psa_contract_id AND o.psa_service_id = rl.psa_service_id)"
+/* The service's sources minus the PSA; NULL for a row billed by charges: nothing to compare. */
+#define DIFF "IF(rl.id IS NULL, NULL, COALESCE(" SERVICE_WANTS ", r.quantity) - COALESCE(" PSA_UNITS ", 0))"
 /* The monthly value (web/reports.h report_monthly_value) for ordering: exact (DECIMAL) and
  * times 12, so an annual row's twelfth needs no division. */
 #define VALUE "(CAST(r.quantity AS DECIMAL(40,0)) * r.unit_cost * IF(" SUBS_ANNUAL ", 1, 12))"

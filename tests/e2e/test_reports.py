@@ -114,7 +114,12 @@ class Data:
                 units = [x["units"] for x in self.cs if x["conn"] == link["psa"] and x["contract"] == link["contract"]
                          and x["service"] == link["service"] and not x.get("gone")]
                 row["psa_units"] = sum(units, Decimal(0)) if units else None
-                row["diff"] = r["qty"] - (row["psa_units"] or 0)
+                # the service's sources (every active link feeding it) minus the PSA
+                feeding = [x for x in self.res for ln in self.links
+                           if ln["active"] and (ln["conn"], ln["res"]) == (x["conn"], x["sid"]) and not x["gone"]
+                           and (ln["psa"], ln["contract"], ln["service"]) == (link["psa"], link["contract"],
+                                                                               link["service"])]
+                row["diff"] = sum((x["qty"] for x in feeding), Decimal(0)) - (row["psa_units"] or 0)
                 row["linked_to"] = " / ".join(x for x in (row["account"], row["contract"], row["service"]) if x)
             else:
                 row["linked_to"] = "not linked"
