@@ -4,6 +4,7 @@
 
 #include "common/config.h"
 #include "common/log.h"
+#include "web/layout.h"
 #include "web/routes.h"
 #include "web/session.h"
 
@@ -168,6 +169,7 @@ void web_handle(FCGX_Request *fr, const struct config *cfg, db_t *db)
     memset(&w, 0, sizeof w);
     w.cfg = cfg;
     w.db = db;
+    w.layout = web_layout;
     resp_init(&w.resp, fr->out);
     NEOERR *err = hdf_init(&w.hdf);
     if (!err)

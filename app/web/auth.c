@@ -64,3 +64,22 @@ void auth_throttle_message(char *buf, size_t n, int t, const char *what, long lo
         snprintf(buf, n, "Too many %s. For your safety, try again in %lld minute%s.", what, min,
                  min == 1 ? "" : "s");
 }
+
+enum role role_parse(const char *s)
+{
+    if (!s)
+        return ROLE_NONE;
+    if (strcmp(s, "admin") == 0)
+        return ROLE_ADMIN;
+    if (strcmp(s, "billing") == 0)
+        return ROLE_BILLING;
+    if (strcmp(s, "viewer") == 0)
+        return ROLE_VIEWER;
+    return ROLE_NONE;
+}
+
+const char *role_name(enum role r)
+{
+    static const char *const names[] = {"none", "viewer", "billing", "admin"};
+    return (r >= ROLE_NONE && r <= ROLE_ADMIN) ? names[r] : "none";
+}

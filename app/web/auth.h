@@ -17,5 +17,8 @@ int auth_is_local_path(const char *p);
 /* "Too many <what>. For your safety, try again in N minutes." for a throttle's answer (t: 1
  * refused after wait_s seconds; -1 the count could not be read: "not available right now"). */
 void auth_throttle_message(char *buf, size_t n, int t, const char *what, long long wait_s);
+/* A role from its stored name ("admin", "billing", "viewer"); ROLE_NONE for anything else. */
+enum role role_parse(const char *s);
+const char *role_name(enum role r);
 
 #endif

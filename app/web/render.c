@@ -4,8 +4,6 @@
 
 #include "common/config.h"
 #include "common/log.h"
-#include "web/routes.h"
-#include "web/session.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -40,20 +38,12 @@ static NEOERR *js_escape(const char *in, char **out) { return neos_js_escape(in,
 static NEOERR *url_validate(const char *in, char **out) { return neos_url_validate(in, out); }
 static NEOERR *to_string(void *ctx, char *chunk) { return string_append((STRING *)ctx, chunk); }
 
-/* Values every page's layout uses: who is signed in, the navigation, the CSRF token. */
+/* Values every page's layout uses: the request's path, and what w->layout adds (who is
+ * signed in, the navigation, the CSRF token, the flash: web_layout in layout.c). */
 static void layout_values(struct web *w)
 {
-    if (w->sess) {
-        hset(w, "User.email", w->sess->email);
-        hset(w, "User.role", role_name(w->sess->role));
-        hset(w, "Tenant.name", w->sess->tenant_name);
-        hset(w, "CSRF", w->sess->csrf);
-        routes_nav(w);
-        char *flash = session_take_flash(w);
-        if (flash)
-            hset(w, "Flash", flash);
-        free(flash);
-    }
+    if (w->layout)
+        w->layout(w);
     hset(w, "Request.path", w->req.path);
 }
 
@@ -120,22 +110,3 @@ void web_error(struct web *w, int status, const char *message)
 }
 
 void web_redirect(struct web *w, const char *location) { resp_redirect(&w->resp, location); }
-
-enum role role_parse(const char *s)
-{
-    if (!s)
-        return ROLE_NONE;
-    if (strcmp(s, "admin") == 0)
-        return ROLE_ADMIN;
-    if (strcmp(s, "billing") == 0)
-        return ROLE_BILLING;
-    if (strcmp(s, "viewer") == 0)
-        return ROLE_VIEWER;
-    return ROLE_NONE;
-}
-
-const char *role_name(enum role r)
-{
-    static const char *const names[] = {"none", "viewer", "billing", "admin"};
-    return (r >= ROLE_NONE && r <= ROLE_ADMIN) ? names[r] : "none";
-}

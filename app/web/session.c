@@ -5,6 +5,7 @@
 #include "common/crypto.h"
 #include "common/log.h"
 #include "db/sessions.h"
+#include "web/auth.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -33,6 +33,9 @@ struct web {
     struct session *sess;         /* NULL when not signed in */
     struct session sess_store;
     const struct route *route;
+    /* Sets the layout's values just before a page is drawn (user, navigation, flash): app.c
+     * points it at web_layout (layout.c), which asks routes.c for the navigation. */
+    void (*layout)(struct web *w);
     char csrf_pre[44];            /* double-submit token issued in this response */
 };
 
@@ -41,7 +44,8 @@ void web_render(struct web *w, const char *tmpl);
 /* Renders the error page with a status, a title and a message (all escaped). */
 void web_error(struct web *w, int status, const char *message);
 void web_redirect(struct web *w, const char *location);
-/* Flash message shown on the next page (kept in a short-lived cookie, never HTML). */
+/* Flash message shown once on the next page drawn for this session: stored with the session
+ * in MariaDB (sessions.flash), taken when the layout is drawn; text, never HTML. */
 void web_flash(struct web *w, const char *message);
 
 /* Template values. Names are built by code (ids and fixed words), never from user data. */
@@ -54,8 +58,5 @@ void hsetf(struct web *w, const char *value, const char *name_fmt, ...)
 cdate_t web_today(struct web *w);
 /* Today's date in UTC (timestamps in the database are UTC; the PSA cache is read on it). */
 cdate_t utc_today(void);
-
-enum role role_parse(const char *s);
-const char *role_name(enum role r);
 
 #endif
