@@ -20,10 +20,6 @@ const char *mapping_filters_query(const struct mapping_filters *f);
 /* POST /mapping actions; returns 1 when it produced the response. */
 int mapping_action(struct web *w, long long psa_conn, const char *psa_system);
 
-/* One Set / Unset Relation (validated); msg says what happened. 0 ok, -1 refused. */
-int mapping_set_one(struct web *w, long long psa_conn, int level, long long row, const char *target,
-                    char *msg, size_t n);
-int mapping_unset_one(struct web *w, int level, long long row, char *msg, size_t n);
 /* Links everything unlinked whose best suggestion scores at least threshold: companies,
  * then their subscriptions, then their resources (each reconciled once); an annual
  * subscription's resources stay on the charge route (no seat link). only_free: contracts
@@ -31,10 +27,6 @@ int mapping_unset_one(struct web *w, int level, long long row, char *msg, size_t
 void mapping_accept_all(struct web *w, long long psa_conn, int threshold, int only_free, char *msg, size_t n);
 
 /* Creates the PSA counterpart of a distributor object from its data, then links it. */
-/* The PSA's units of service on contract on day: read live (*live = 1), else from the last
- * refresh. */
-qty_t mapping_psa_units(struct web *w, long long psa_conn, const char *contract, const char *service, cdate_t day,
-                        int *live);
 int mapping_create(struct web *w, long long psa_conn, int level, long long row, char *msg, size_t n);
 
 #endif

@@ -2,6 +2,7 @@
  * Billing page, and /mapping/relations (Manage Relations, seed 001 figures 3-33 to 3-37): one
  * table of resources with checkboxes, to set (with the suggested chain) or clear in one go. */
 #include "web/mapping.h"
+#include "web/mapping_link.h"
 
 #include "db/links.h"
 #include "db/mapping_view.h"

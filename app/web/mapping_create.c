@@ -2,6 +2,7 @@
  * counterpart yet, billsync creates the account, contract or service through the PSA
  * connector, pre-filled from the distributor's data, puts it in the PSA cache and links it. */
 #include "web/mapping.h"
+#include "web/mapping_link.h"
 
 #include "common/config.h"
 #include "common/secret_key.h"

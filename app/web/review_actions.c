@@ -11,6 +11,7 @@
 #include "db/ledger.h"
 #include "web/auth.h"
 #include "web/mapping.h"
+#include "web/mapping_link.h"
 
 #include <stdio.h>
 #include <stdlib.h>
