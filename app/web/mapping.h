@@ -15,8 +15,10 @@ struct mapping_filters {
 };
 
 int mapping_filters_read(struct web *w, struct mapping_filters *f);
-/* The query string that keeps the filters, for redirects and links (static buffer). */
-const char *mapping_filters_query(const struct mapping_filters *f);
+/* The query string that keeps the filters, for redirects and links, written into buf (n bytes;
+ * MAPPING_FILTERS_QUERY_MAX holds any filters, cut short otherwise); returns buf. */
+#define MAPPING_FILTERS_QUERY_MAX 800
+const char *mapping_filters_query(const struct mapping_filters *f, char *buf, size_t n);
 /* POST /mapping actions; returns 1 when it produced the response. */
 int mapping_action(struct web *w, long long psa_conn, const char *psa_system);
 

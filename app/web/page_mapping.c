@@ -35,13 +35,12 @@ int mapping_filters_read(struct web *w, struct mapping_filters *f)
     return 0;
 }
 
-const char *mapping_filters_query(const struct mapping_filters *f)
+const char *mapping_filters_query(const struct mapping_filters *f, char *buf, size_t n)
 {
-    static char buf[800];
     char *q = NULL;
     if (neos_url_escape(f->q, &q, NULL) != STATUS_OK)
         q = NULL;
-    snprintf(buf, sizeof buf, "q=%s&mapped=%d&expired=%d&unlinked=%d&page=%lld", q ? q : "",
+    snprintf(buf, n, "q=%s&mapped=%d&expired=%d&unlinked=%d&page=%lld", q ? q : "",
              f->show_mapped, f->show_expired, f->only_free, f->page);
     free(q);
     return buf;
@@ -232,7 +231,8 @@ static void view(struct web *w, long long psa_conn, const struct mapping_filters
     hset_int(w, "Filter.page", f->page);
     hset_int(w, "Total", total);
     hset_int(w, "Pages", total ? (total + COMPANIES_PER_PAGE - 1) / COMPANIES_PER_PAGE : 1);
-    hset(w, "FilterQuery", mapping_filters_query(f));
+    char query[MAPPING_FILTERS_QUERY_MAX];
+    hset(w, "FilterQuery", mapping_filters_query(f, query, sizeof query));
     hset_int(w, "PsaConnection", psa_conn);
     hset(w, "Page.title", "Billing");
     web_render(w, "mapping.cs");
