@@ -1,7 +1,10 @@
-/* conn.h: what every connector shares: the connection it talks through (credentials already
- * decrypted, as JSON) and the error it reports (the remote's own words plus a plain hint). */
+/* conn.h: what every connector shares: the connection it talks through (struct conn,
+ * core/conn_record.h: credentials already decrypted, as JSON) and the error it reports (the
+ * remote's own words plus a plain hint). */
 #ifndef BILLSYNC_CONNECTORS_CONN_H
 #define BILLSYNC_CONNECTORS_CONN_H
+
+#include "core/conn_record.h"
 
 #include <jansson.h>
 
@@ -24,16 +27,6 @@ struct conn_error {
     char hint[240];               /* what a person can do about it, in plain words */
     int retryable;                /* a later attempt may succeed as is */
     int maybe_committed;          /* a write whose outcome is unknown (re-read before retrying) */
-};
-
-/* One configured connection of a tenant: the system's name, its settings and credentials
- * (decrypted JSON object, owned by the caller), and where the process keeps per-host
- * concurrency slots. */
-struct conn {
-    long long id, tenant_id;
-    const char *system;           /* "autotask", "connectwise", "interworks", ... */
-    json_t *settings;             /* credentials + options, system-specific keys */
-    const char *slot_dir;         /* for the cross-process concurrency caps */
 };
 
 void conn_error_set(struct conn_error *e, enum conn_error_kind kind, int http_status,

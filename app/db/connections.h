@@ -4,8 +4,10 @@
 #ifndef BILLSYNC_DB_CONNECTIONS_H
 #define BILLSYNC_DB_CONNECTIONS_H
 
-#include "connectors/conn.h"
+#include "core/conn_record.h"
 #include "db/db.h"
+
+#include <jansson.h>
 
 struct connection_row {
     long long id, tenant_id;

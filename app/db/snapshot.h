@@ -3,8 +3,8 @@
 #ifndef BILLSYNC_DB_SNAPSHOT_H
 #define BILLSYNC_DB_SNAPSHOT_H
 
-#include "connectors/psa.h"
-#include "connectors/source.h"
+#include "core/psa_records.h"
+#include "core/source_records.h"
 #include "db/db.h"
 
 struct snap {
