@@ -566,8 +566,10 @@ int http_request(struct http_client *c, const char *method, const char *path_or_
                  const char *query, const char *body, const char *content_type,
                  const char *bucket, int write_safe_to_retry, struct http_response *out)
 {
-    return http_request_ex(c, method, path_or_url, query, body, content_type, bucket,
-                           write_safe_to_retry, NULL, out);
+    struct http_req rq = {.method = method, .path_or_url = path_or_url, .query = query, .body = body,
+                          .content_type = content_type, .bucket = bucket,
+                          .write_safe_to_retry = write_safe_to_retry};
+    return http_send(c, &rq, out);
 }
 
 int http_request_ex(struct http_client *c, const char *method, const char *path_or_url,
@@ -575,83 +577,203 @@ int http_request_ex(struct http_client *c, const char *method, const char *path_
                     const char *bucket, int write_safe_to_retry, const char *const *extra_headers,
                     struct http_response *out)
 {
+    struct http_req rq = {.method = method, .path_or_url = path_or_url, .query = query, .body = body,
+                          .content_type = content_type, .bucket = bucket,
+                          .write_safe_to_retry = write_safe_to_retry, .extra_headers = extra_headers};
+    return http_send(c, &rq, out);
+}
+
+/* Checks the request, builds its URL (and the redacted one for logs and out->url) and its
+ * header list: the client's defaults, this request's Content-Type, its extra headers.
+ * 0, or -1 with out->error set. */
+static int prepare(const struct http_client *c, const struct http_req *rq, struct strbuf *url,
+                   struct strbuf *red, struct curl_slist **headers, struct http_response *out)
+{
+    const char *method = rq->method;
+    size_t mlen = method ? strlen(method) : 0;
+    if (mlen == 0 || mlen > 16 || strspn(method, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != mlen) {
+        set_err(out->error, sizeof out->error, "invalid HTTP method");
+        return -1;
+    }
+    if (!rq->path_or_url || build_url(c, rq->path_or_url, rq->query, url, out->error, sizeof out->error) < 0) {
+        if (!rq->path_or_url)
+            set_err(out->error, sizeof out->error, "no request path");
+        return -1;
+    }
+    if (http_redact_url(strbuf_cstr(url), red) < 0) {
+        set_err(out->error, sizeof out->error, "out of memory");
+        return -1;
+    }
+    snprintf(out->url, sizeof out->url, "%s", strbuf_cstr(red));
+    out->effective_url = strdup(strbuf_cstr(url));
+    if (rq->content_type && has_ctl(rq->content_type)) {
+        set_err(out->error, sizeof out->error, "content type holds control characters");
+        return -1;
+    }
+    for (const char *const *h = rq->extra_headers; h && *h; h++)
+        if (!strchr(*h, ':') || has_ctl(*h)) {
+            set_err(out->error, sizeof out->error,
+                    "extra header %d is not a single \"Name: value\" line", (int)(h - rq->extra_headers));
+            return -1;
+        }
+    struct strbuf ct = STRBUF_INIT;
+    int oom = !out->effective_url;
+    if (rq->body || rq->content_type)
+        oom |= strbuf_appendf(&ct, "Content-Type: %s", rq->content_type ? rq->content_type : "application/json") < 0;
+    for (struct curl_slist *l = c->headers; !oom && l; l = l->next)
+        oom |= slist_add(headers, l->data) < 0;
+    if (!oom && ct.len)
+        oom |= slist_add(headers, strbuf_cstr(&ct)) < 0;
+    for (const char *const *h = rq->extra_headers; !oom && h && *h; h++)
+        oom |= slist_add(headers, *h) < 0;
+    strbuf_free(&ct);
+    if (oom) {
+        set_err(out->error, sizeof out->error, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+/* What one attempt came to. */
+struct verdict {
+    int ok, retryable;
+    int64_t wait;                 /* before the next attempt; -1: no next attempt */
+    char what[128];               /* "HTTP 503" or the transport's words; short, so every
+                                   * message built around it fits out->error */
+};
+
+/* Judges attempt n of max: done, give up (out->error says why), or wait and retry (how long:
+ * Retry-After when the server gave one within the cap, else back-off; never past the
+ * deadline). */
+static void judge(const struct http_client *c, const struct http_req *rq, int n, int max, int64_t deadline,
+                  const struct attempt *a, struct http_response *out, struct verdict *v)
+{
+    int rejected = 0;
+    v->ok = 0;
+    v->retryable = 0;
+    v->wait = -1;
+    if (a->cc != CURLE_OK) {
+        out->transport_error = 1;
+        transport_text(a, c, v->what, sizeof v->what);
+        v->retryable = curl_code_retryable(a->cc) && !a->too_large && !a->oom;
+        rejected = a->not_sent;
+    } else {
+        snprintf(v->what, sizeof v->what, "HTTP %ld", out->status);
+        v->retryable = http_status_retryable(out->status);
+        rejected = out->status == 429 || out->status == 408;
+    }
+    v->ok = a->cc == CURLE_OK && out->status >= 200 && out->status <= 299;
+    int is_write = http_method_is_write(rq->method);
+    int allowed = !is_write || rq->write_safe_to_retry == HTTP_WRITE_RETRY_ALL ||
+                  (rq->write_safe_to_retry == HTTP_WRITE_RETRY_REJECTED && rejected);
+    const char *what = v->what;
+    char why[HTTP_ERROR_MAX] = "";
+    if (v->ok) {
+        out->error[0] = '\0';
+        return;
+    }
+    if (!v->retryable) {
+        if (out->status >= 300 && out->status <= 399)
+            snprintf(why, sizeof why, "%s (redirects are not followed)", what);
+        else
+            snprintf(why, sizeof why, "%s", what);
+    } else if (!allowed) {
+        snprintf(why, sizeof why, "%s; %s not retried (a write the server may have acted on)", what, rq->method);
+    } else if (n == max) {
+        snprintf(why, sizeof why, "%s (after %d attempts)", what, n);
+    } else {
+        const char *ra = a->cc == CURLE_OK ? http_response_header(out, "Retry-After") : NULL;
+        int64_t ra_ms;
+        if (ra && http_parse_retry_after(ra, time(NULL), &ra_ms) == 0) {
+            if (ra_ms > c->cfg.retry_after_max_ms) {
+                snprintf(why, sizeof why, "%s: server asked to retry after %lld s (Retry-After), "
+                         "more than the %ld s cap", what, (long long)(ra_ms / 1000),
+                         c->cfg.retry_after_max_ms / 1000);
+            } else {
+                /* A little jitter so many workers told the same time do not stampede. */
+                int64_t j = c->cfg.backoff_base_ms < 1000 ? c->cfg.backoff_base_ms : 1000;
+                v->wait = ra_ms + (j > 0 ? (int64_t)(rand64() % (uint64_t)(j + 1)) : 0);
+            }
+        } else {
+            v->wait = http_backoff_ms(n, c->cfg.backoff_base_ms, c->cfg.backoff_cap_ms, rand64());
+        }
+        int64_t left = deadline - now_ms(c);
+        if (v->wait >= 0 && v->wait >= left) {
+            snprintf(why, sizeof why, "%s: waiting %lld ms to retry would exceed the remaining "
+                     "time budget (%lld ms)", what, (long long)v->wait, (long long)(left > 0 ? left : 0));
+            v->wait = -1;
+        }
+    }
+    if (v->wait < 0)
+        snprintf(out->error, sizeof out->error, "%s", why);
+}
+
+/* The one line for an attempt: never header values or bodies, URL redacted. */
+static void log_attempt(const struct http_req *rq, const char *logurl, const char *bucket, int n, int max,
+                        int64_t took, const struct attempt *a, const struct verdict *v,
+                        const struct http_response *out)
+{
+    char tail[HTTP_ERROR_MAX + 32] = "";
+    if (v->wait >= 0)
+        snprintf(tail, sizeof tail, "; retry in %lld ms", (long long)v->wait);
+    else if (!v->ok && !v->retryable)
+        snprintf(tail, sizeof tail, "; not retryable");
+    else if (!v->ok)
+        snprintf(tail, sizeof tail, "; giving up: %s", out->error);
+    int te = a->cc != CURLE_OK;
+    log_msg(v->ok ? LOG_INFO : LOG_WARN, "http %s %s -> %s%s%s %lldms attempt %d/%d bucket=%s%s", rq->method,
+            logurl, te ? "error \"" : "", v->what, te ? "\"" : "", (long long)took, n, max, bucket ? bucket : "-",
+            tail);
+}
+
+/* Takes the bucket's concurrency slot for an attempt (*slot -1 when there is no bucket) and
+ * the time left after it (*remaining). 0, or -1 with out->error set (the slot given back). */
+static int attempt_slot(struct http_client *c, const struct http_req *rq, const char *bucket, const char *logurl,
+                        int n, int max, int64_t deadline, int *slot, int64_t *remaining, struct http_response *out)
+{
+    *slot = -1;
+    if (bucket && c->cfg.bucket_limit > 0 &&
+        slot_acquire(c, bucket, deadline, slot, out->error, sizeof out->error) < 0) {
+        log_warn("http %s %s -> no slot: %s attempt %d/%d bucket=%s", rq->method, logurl, out->error, n, max,
+                 bucket);
+        return -1;
+    }
+    *remaining = deadline - now_ms(c);
+    if (*remaining <= 0) {
+        if (*slot >= 0)
+            close(*slot);
+        *slot = -1;
+        set_err(out->error, sizeof out->error, "time budget of %ld ms used up waiting for a "
+                "concurrency slot", c->cfg.budget_ms);
+        return -1;
+    }
+    return 0;
+}
+
+int http_send(struct http_client *c, const struct http_req *rq, struct http_response *out)
+{
     http_response_free(out);
     int64_t start = now_ms(c), deadline = start + c->cfg.budget_ms;
     struct strbuf url = STRBUF_INIT, red = STRBUF_INIT;
     struct curl_slist *headers = NULL;
     int rc = -1;
-    const char *bname = bucket && *bucket ? bucket : NULL;
-
-    size_t mlen = method ? strlen(method) : 0;
-    if (mlen == 0 || mlen > 16 || strspn(method, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != mlen) {
-        set_err(out->error, sizeof out->error, "invalid HTTP method");
+    const char *bname = rq->bucket && *rq->bucket ? rq->bucket : NULL;
+    if (prepare(c, rq, &url, &red, &headers, out) < 0)
         goto done;
-    }
-    if (!path_or_url || build_url(c, path_or_url, query, &url, out->error, sizeof out->error) < 0) {
-        if (!path_or_url)
-            set_err(out->error, sizeof out->error, "no request path");
-        goto done;
-    }
-    if (http_redact_url(strbuf_cstr(&url), &red) < 0) {
-        set_err(out->error, sizeof out->error, "out of memory");
-        goto done;
-    }
-    snprintf(out->url, sizeof out->url, "%s", strbuf_cstr(&red));
-    out->effective_url = strdup(strbuf_cstr(&url));
-    if (content_type && has_ctl(content_type)) {
-        set_err(out->error, sizeof out->error, "content type holds control characters");
-        goto done;
-    }
-    for (const char *const *h = extra_headers; h && *h; h++)
-        if (!strchr(*h, ':') || has_ctl(*h)) {
-            set_err(out->error, sizeof out->error,
-                    "extra header %d is not a single \"Name: value\" line", (int)(h - extra_headers));
-            goto done;
-        }
-    /* Per-request header list: the client's defaults, this request's Content-Type and extras. */
-    struct strbuf ct = STRBUF_INIT;
-    int oom = !out->effective_url;
-    if (body || content_type)
-        oom |= strbuf_appendf(&ct, "Content-Type: %s", content_type ? content_type : "application/json") < 0;
-    for (struct curl_slist *l = c->headers; !oom && l; l = l->next)
-        oom |= slist_add(&headers, l->data) < 0;
-    if (!oom && ct.len)
-        oom |= slist_add(&headers, strbuf_cstr(&ct)) < 0;
-    for (const char *const *h = extra_headers; !oom && h && *h; h++)
-        oom |= slist_add(&headers, *h) < 0;
-    strbuf_free(&ct);
-    if (oom) {
-        set_err(out->error, sizeof out->error, "out of memory");
-        goto done;
-    }
-
-    int is_write = http_method_is_write(method);
+    int fresh = http_method_is_write(rq->method) && rq->write_safe_to_retry != HTTP_WRITE_RETRY_ALL;
     char logurl[LOG_URL_MAX + 4];
-    snprintf(logurl, sizeof logurl, "%.*s%s", LOG_URL_MAX, strbuf_cstr(&red),
-             red.len > LOG_URL_MAX ? "..." : "");
+    snprintf(logurl, sizeof logurl, "%.*s%s", LOG_URL_MAX, strbuf_cstr(&red), red.len > LOG_URL_MAX ? "..." : "");
     int max = c->cfg.max_attempts;
     for (int n = 1; n <= max; n++) {
-        int64_t remaining = deadline - now_ms(c);
-        if (remaining <= 0) {
+        if (deadline - now_ms(c) <= 0) {
             set_err(out->error, sizeof out->error, "time budget of %ld ms used up before attempt %d",
                     c->cfg.budget_ms, n);
             break;
         }
-        int slot = -1;
-        if (bname && c->cfg.bucket_limit > 0 &&
-            slot_acquire(c, bname, deadline, &slot, out->error, sizeof out->error) < 0) {
-            log_warn("http %s %s -> no slot: %s attempt %d/%d bucket=%s", method, logurl,
-                     out->error, n, max, bname);
+        int slot;
+        int64_t remaining;
+        if (attempt_slot(c, rq, bname, logurl, n, max, deadline, &slot, &remaining, out) < 0)
             break;
-        }
-        remaining = deadline - now_ms(c);
-        if (remaining <= 0) {
-            if (slot >= 0)
-                close(slot);
-            set_err(out->error, sizeof out->error, "time budget of %ld ms used up waiting for a "
-                    "concurrency slot", c->cfg.budget_ms);
-            break;
-        }
         http_response_clear_headers(out);
         strbuf_reset(&out->body);
         out->status = 0;
@@ -659,86 +781,18 @@ int http_request_ex(struct http_client *c, const char *method, const char *path_
         out->attempts = n;
         struct attempt a;
         int64_t t0 = now_ms(c);
-        perform(c, method, strbuf_cstr(&url), body, headers, remaining, out, &a,
-                is_write && write_safe_to_retry != HTTP_WRITE_RETRY_ALL);
+        perform(c, rq->method, strbuf_cstr(&url), rq->body, headers, remaining, out, &a, fresh);
         int64_t took = now_ms(c) - t0;
         if (slot >= 0)
             close(slot); /* releases the flock: the next waiter may go */
-
-        /* Classify this attempt. */
-        char what[128]; /* short, so every message built around it fits out->error */
-        int retryable = 0, rejected = 0;
-        if (a.cc != CURLE_OK) {
-            out->transport_error = 1;
-            transport_text(&a, c, what, sizeof what);
-            retryable = curl_code_retryable(a.cc) && !a.too_large && !a.oom;
-            rejected = a.not_sent;
-        } else {
-            snprintf(what, sizeof what, "HTTP %ld", out->status);
-            retryable = http_status_retryable(out->status);
-            rejected = out->status == 429 || out->status == 408;
-        }
-        int ok = a.cc == CURLE_OK && out->status >= 200 && out->status <= 299;
-        int allowed = !is_write || write_safe_to_retry == HTTP_WRITE_RETRY_ALL ||
-                      (write_safe_to_retry == HTTP_WRITE_RETRY_REJECTED && rejected);
-
-        /* Decide: done, give up (with why), or wait and retry. */
-        int64_t wait = -1;
-        char why[HTTP_ERROR_MAX] = "";
-        if (ok) {
-            out->error[0] = '\0';
+        struct verdict v;
+        judge(c, rq, n, max, deadline, &a, out, &v);
+        if (v.ok)
             rc = 0;
-        } else if (!retryable) {
-            if (out->status >= 300 && out->status <= 399)
-                snprintf(why, sizeof why, "%s (redirects are not followed)", what);
-            else
-                snprintf(why, sizeof why, "%s", what);
-        } else if (!allowed) {
-            snprintf(why, sizeof why, "%s; %s not retried (a write the server may have acted on)",
-                     what, method);
-        } else if (n == max) {
-            snprintf(why, sizeof why, "%s (after %d attempts)", what, n);
-        } else {
-            const char *ra = a.cc == CURLE_OK ? http_response_header(out, "Retry-After") : NULL;
-            int64_t ra_ms;
-            if (ra && http_parse_retry_after(ra, time(NULL), &ra_ms) == 0) {
-                if (ra_ms > c->cfg.retry_after_max_ms) {
-                    snprintf(why, sizeof why, "%s: server asked to retry after %lld s (Retry-After), "
-                             "more than the %ld s cap", what, (long long)(ra_ms / 1000),
-                             c->cfg.retry_after_max_ms / 1000);
-                } else {
-                    /* A little jitter so many workers told the same time do not stampede. */
-                    int64_t j = c->cfg.backoff_base_ms < 1000 ? c->cfg.backoff_base_ms : 1000;
-                    wait = ra_ms + (j > 0 ? (int64_t)(rand64() % (uint64_t)(j + 1)) : 0);
-                }
-            } else {
-                wait = http_backoff_ms(n, c->cfg.backoff_base_ms, c->cfg.backoff_cap_ms, rand64());
-            }
-            int64_t left = deadline - now_ms(c);
-            if (wait >= 0 && wait >= left) {
-                snprintf(why, sizeof why, "%s: waiting %lld ms to retry would exceed the remaining "
-                         "time budget (%lld ms)", what, (long long)wait, (long long)(left > 0 ? left : 0));
-                wait = -1;
-            }
-        }
-        if (!ok && wait < 0)
-            snprintf(out->error, sizeof out->error, "%s", why);
-
-        /* The one line for this attempt: never header values or bodies, URL redacted. */
-        char tail[HTTP_ERROR_MAX + 32] = "";
-        if (wait >= 0)
-            snprintf(tail, sizeof tail, "; retry in %lld ms", (long long)wait);
-        else if (!ok && !retryable)
-            snprintf(tail, sizeof tail, "; not retryable");
-        else if (!ok)
-            snprintf(tail, sizeof tail, "; giving up: %s", out->error);
-        int te = a.cc != CURLE_OK;
-        log_msg(ok ? LOG_INFO : LOG_WARN, "http %s %s -> %s%s%s %lldms attempt %d/%d bucket=%s%s",
-                method, logurl, te ? "error \"" : "", what, te ? "\"" : "", (long long)took, n, max,
-                bname ? bname : "-", tail);
-        if (wait < 0)
+        log_attempt(rq, logurl, bname, n, max, took, &a, &v, out);
+        if (v.wait < 0)
             break;
-        sleep_ms(c, wait);
+        sleep_ms(c, v.wait);
     }
 done:
     out->total_ms = now_ms(c) - start;
