@@ -4,7 +4,7 @@
 
 <section class="panel review-state" aria-label="Review">
   <p>Review status: <strong class="review-status"><?cs var:Review.status ?></strong>.
-  Opened by <?cs var:Review.created_by ?> on <?cs var:Review.created_at ?>.
+  <?cs if:Review.id ?>Opened by <?cs var:Review.created_by ?> on <?cs var:Review.created_at ?>.<?cs else ?>Not opened yet: the first action on this month opens it.<?cs /if ?>
   <?cs if:Review.approved_by ?>Approved by <span class="review-approved-by"><?cs var:Review.approved_by ?></span> on <?cs var:Review.approved_at ?>.<?cs /if ?>
   <?cs if:Review.applied_by ?>Applied by <span class="review-applied-by"><?cs var:Review.applied_by ?></span> on <?cs var:Review.applied_at ?>.<?cs /if ?></p>
   <form method="post" action="<?cs var:Self ?>" class="inline">

@@ -1,4 +1,4 @@
-/* review.h: the monthly billing review (seed 000): a month's distributor billing lines with
+/* review.h: the monthly billing review (doc/seeds.md 000): a month's distributor billing lines with
  * their links, the PSA contract service they land on, and the decisions taken on them. One
  * review per tenant and month; lines are keyed by (source connection, line id). */
 #ifndef BILLSYNC_DB_REVIEW_H
@@ -49,7 +49,8 @@ int review_line(db_t *db, long long tenant_id, const char *month, long long revi
                 const char *line_id, struct dbrows *out);
 int review_count(db_t *db, long long tenant_id, const char *month, long long *n);
 
-/* Saves the status computed for a line (creating its row). */
+/* Saves the status a line had when a person acted on it (a decision, a planned change),
+ * creating its row. Showing the review saves nothing: statuses are computed as shown. */
 int review_line_status(db_t *db, long long tenant_id, long long review_id, long long conn, const char *line_id,
                        const char *status);
 /* A person's decision: none | approve | ignore, with a note. */

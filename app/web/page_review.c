@@ -1,4 +1,4 @@
-/* page_review.c: /review and /review/YYYY-MM (billing): the monthly billing review of seed 000.
+/* page_review.c: /review and /review/YYYY-MM (billing): the monthly billing review of doc/seeds.md 000.
  * Pick a month; retrieve that month's billing lines from the API distributors (a worker job);
  * the grid shows every line linked through the mapping and validated against the PSA contract
  * services (review_grid.c), with the actions of review_actions.c. The review and its
@@ -101,10 +101,13 @@ static void export_csv(struct web *w, long long psa_conn, const struct review_mo
     strbuf_free(&sb);
 }
 
+/* A GET writes nothing: a month nobody has acted on has no review yet (review_id 0: no
+ * decisions), and each line's status is computed as it is shown. The review is opened, and a
+ * line's status saved, by the actions (review_actions.c). */
 static void view(struct web *w, long long psa_conn, const struct review_month *m)
 {
     long long tenant = w->sess->tenant_id, review_id = 0;
-    if (review_open(w->db, tenant, m->first, w->sess->user_id, &review_id) < 0) {
+    if (review_find(w->db, tenant, m->first, &review_id) < 0) {
         web_error(w, 503, "The review could not be read. Try again in a minute.");
         return;
     }
@@ -124,15 +127,19 @@ static void view(struct web *w, long long psa_conn, const struct review_month *m
         return;
     }
     struct dbrows info, r, counts;
-    if (review_info(w->db, tenant, review_id, &info) != 1) {
-        web_error(w, 503, "The review could not be read. Try again in a minute.");
-        return;
-    }
     static const char *const info_names[] = {"id", "status", "pull_state", "pull_message", "pull_at", "created_by",
                                              "created_at", "approved_by", "approved_at", "applied_by", "applied_at"};
-    for (int c = 0; c < RI_NCOLS; c++)
-        hsetf(w, dbrows_get(&info, 0, c), "Review.%s", info_names[c]);
-    dbrows_free(&info);
+    if (!review_id) {
+        hset(w, "Review.status", "draft");
+        hset(w, "Review.pull_state", "none");
+    } else if (review_info(w->db, tenant, review_id, &info) != 1) {
+        web_error(w, 503, "The review could not be read. Try again in a minute.");
+        return;
+    } else {
+        for (int c = 0; c < RI_NCOLS; c++)
+            hsetf(w, dbrows_get(&info, 0, c), "Review.%s", info_names[c]);
+        dbrows_free(&info);
+    }
     if (review_line_counts(w->db, tenant, m->first, &counts) == 0) {
         for (int i = 0; i < counts.nrows; i++) {
             hsetf(w, dbrows_get(&counts, i, 0), "Sources.%d.name", i);
@@ -151,13 +158,9 @@ static void view(struct web *w, long long psa_conn, const struct review_month *m
         "customer", "subscription", "contract", "product", "plan", "period", "cycle", "term", "qty", "units",
         "unit_cost", "cost", "effective", "status", "decision", "decided_by", "decided_at", "note", "result"};
     int tally[5] = {0};
-    /* The shown statuses are saved with the review: one transaction, not a commit per line. */
-    int tx = db_begin(w->db) == 0;
     for (int i = 0; i < r.nrows; i++) {
         struct review_line L;
         review_classify(w, psa_conn, &r, i, 1, &L);
-        review_line_status(w->db, tenant, review_id, L.conn, dbrows_get(&r, i, RL_LINE_ID),
-                           review_status_name(L.status));
         tally[L.status]++;
         hsetf(w, L.key, "Lines.%d.key", i);
         for (int c = 0; c < RC_NCELLS; c++)
@@ -174,8 +177,6 @@ static void view(struct web *w, long long psa_conn, const struct review_month *m
             hsetf(w, "1", "Lines.%d.can_create", i);
         hsetf(w, dbrows_get(&r, i, RL_CONN_NAME), "Lines.%d.source", i);
     }
-    if (tx && db_commit(w->db) < 0)
-        log_error("review statuses: %s", db_error(w->db));
     for (int s = 0; s < 5; s++) {
         hsetf(w, review_status_label((enum review_status)s), "Tally.%d.label", s);
         hsetf(w, review_status_name((enum review_status)s), "Tally.%d.class", s);

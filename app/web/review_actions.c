@@ -73,6 +73,8 @@ static int plan_line(struct web *w, const struct review_month *m, long long revi
     }
     if (*adj) {
         review_line_adjustment(w->db, tenant, review_id, L->conn, dbrows_get(r, i, RL_LINE_ID), *adj);
+        review_line_status(w->db, tenant, review_id, L->conn, dbrows_get(r, i, RL_LINE_ID),
+                           review_status_name(L->status));
         ledger_supersede(w->db, tenant, L->link_id, *adj);
     }
     char subject[200];
