@@ -56,7 +56,7 @@ CREATE TABLE resource_links (
   KEY ix_resource_links_psa (tenant_id, psa_connection_id, psa_contract_id, psa_service_id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
--- Tenant billing policy (DESIGN.md 4): approval, decrease dating, drift, usage mode.
+-- Tenant billing policy (doc/design.md 4): approval, decrease dating, drift, usage mode.
 CREATE TABLE tenant_policies (
   tenant_id BIGINT UNSIGNED NOT NULL PRIMARY KEY,
   approval ENUM('auto','require') NOT NULL DEFAULT 'auto',

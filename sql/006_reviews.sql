@@ -1,4 +1,4 @@
--- 006_reviews.sql: the monthly billing review (seed 000): a month's distributor billing lines
+-- 006_reviews.sql: the monthly billing review (doc/seeds.md 000): a month's distributor billing lines
 -- compared with the PSA's contract services, with a person's decision per line.
 -- One review per tenant and month; pull_* is the progress of "Retrieve billing lines".
 CREATE TABLE billing_reviews (

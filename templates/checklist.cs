@@ -1,4 +1,4 @@
-<?cs # checklist.cs: the pre-invoicing checklist (seed 001): Items.N {key label count count_text
+<?cs # checklist.cs: the pre-invoicing checklist (doc/seeds.md 001): Items.N {key label count count_text
      clear href detail}, then Ready, or Open and LeftText naming what is left. ?>
 <?cs include:"layout.cs" ?>
 <?cs call:page_start("Pre-invoicing checklist") ?>

@@ -438,7 +438,7 @@ static json_t *new_addition(int64_t product, qty_t qty, cdate_t eff, money_t pri
 }
 
 /*
- * How a change of units is written (psa-apis.md B8, peers-and-proration.md 5.2):
+ * How a change of units is written (doc/psa-apis.md B8, doc/proration.md 1.2):
  *  - PATCH the quantity of the newest open addition when the change takes effect on a billing
  *    period start, or the agreement does not prorate (ConnectWise then bills the new quantity
  *    from the next invoice, which is exactly the change): one line, no prorate noise;

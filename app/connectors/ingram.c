@@ -1,5 +1,5 @@
 /* ingram.c: the Ingram Micro Cloud Marketplace source connector: customers, subscriptions with
- * one resource per product (MPN), and the month's rated-data report (source-apis.md 3). */
+ * one resource per product (MPN), and the month's rated-data report (doc/source-apis.md 3). */
 #include "connectors/ingram.h"
 
 #include "connectors/src_common.h"

@@ -1,5 +1,5 @@
 /* interworks.c: the interworks.cloud BSS source connector: accounts, subscriptions (with their
- * pricingInfo) and invoice lines through the Platform API, version 3 or 2.2 (source-apis.md 1). */
+ * pricingInfo) and invoice lines through the Platform API, version 3 or 2.2 (doc/source-apis.md 1). */
 #include "connectors/interworks.h"
 
 #include "connectors/src_common.h"

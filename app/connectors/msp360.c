@@ -1,5 +1,5 @@
 /* msp360.c: the MSP360 Managed Backup source connector: companies, one usage subscription with
- * a storage resource (GB) each, and the month's storage billing per user (source-apis.md 5). */
+ * a storage resource (GB) each, and the month's storage billing per user (doc/source-apis.md 5). */
 #include "connectors/msp360.h"
 
 #include "connectors/src_util.h"

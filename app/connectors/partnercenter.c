@@ -1,6 +1,6 @@
 /* partnercenter.c: the Microsoft Partner Center (CSP) source connector: customers, their
  * subscriptions (one resource each) and the OneTime billing line items of the invoices as
- * canonical records (source-apis.md section 4). */
+ * canonical records (doc/source-apis.md section 4). */
 #include "connectors/partnercenter.h"
 
 #include "connectors/src_common.h"

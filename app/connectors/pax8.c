@@ -1,5 +1,5 @@
 /* pax8.c: the Pax8 Partner API source connector: companies, subscriptions (one resource
- * each) and invoice items as canonical records (source-apis.md section 2). */
+ * each) and invoice items as canonical records (doc/source-apis.md section 2). */
 #include "connectors/pax8.h"
 
 #include "connectors/src_common.h"

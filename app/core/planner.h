@@ -8,7 +8,7 @@
 
 /*
  * Pure: no I/O, no clock, no globals. The caller reads the source and the PSA; this decides
- * (DESIGN.md section 4, peers-and-proration 5.5):
+ * (doc/design.md section 4, doc/proration.md 3):
  *
  *   delta = desired - psa_units         target state: the PSA is read each time, deltas are never replayed
  *   delta == 0                          NOTHING (also when a PSA edit already matches the source)
@@ -21,7 +21,7 @@
  * first day of the next billing period (the change date when a period starts that day) unless
  * PLANNER_DECREASE_IMMEDIATE; never before the contract start or the billing start, never after
  * the contract end. The estimate is prorate_amount over the billing period containing the
- * effective date, then prorate_to_cents (DESIGN.md 4.7: inclusive day count, half-even).
+ * effective date, then prorate_to_cents (doc/design.md 4.7: inclusive day count, half-even).
  *
  * One change per service and day (Autotask): when the effective date is in `busy` (billsync
  * posted there already; posted adjustments cannot be changed), the change moves to the first
@@ -72,7 +72,7 @@ struct planner_input {
     cdate_t period_anchor;         /* first day of a billing period ({0,0,0} = billing start, else contract start) */
     money_t unit_price;            /* PSA price per unit per billing period, for the estimate (may be negative) */
     int clamp_to_start;            /* 1: a date before the contract/billing start moves to that start instead
-                                      of failing (0, the default, refuses: DESIGN.md 4.4) */
+                                      of failing (0, the default, refuses: doc/design.md 4.4) */
     const cdate_t *busy;           /* dates on which the PSA already holds a change of this service that it
                                       cannot take a second one on (Autotask: one adjustment per service and
                                       day); the change moves to the next free day. NULL when none */
@@ -84,7 +84,7 @@ struct planner_output {
     qty_t unit_change;             /* desired - psa_units (also filled for DRIFT and FAIL; 0 for NOTHING) */
     cdate_t effective;             /* POST/DRIFT: the date to post; FAIL: the refused date; NOTHING: change date */
     int needs_approval;            /* POST that must wait for a person (REQUIRE); always 1 for DRIFT */
-    money_t estimate;              /* prorated amount of the change, to the cent (DESIGN 4.7 convention), signed;
+    money_t estimate;              /* prorated amount of the change, to the cent (doc/design.md 4.7 convention), signed;
                                       POST/DRIFT only, 0 otherwise and when unit_price is 0 */
     char reason[240];              /* PLANNER_FAIL / PLANNER_DRIFT: a sentence for the failure log, naming the
                                       dates/units; POST/NOTHING: one for the activity log. Always terminated;

@@ -8,7 +8,7 @@
 #include "core/money.h"
 
 /*
- * billsync's one convention for the estimated amounts it shows (DESIGN.md 4.7):
+ * billsync's one convention for the estimated amounts it shows (doc/design.md 4.7):
  *
  *   amount = unit_price * unit_change * days(effective .. period_end) / days(period_start .. period_end)
  *
@@ -48,7 +48,7 @@ int prorate_to_term_end(money_t term_price, qty_t unit_change, cdate_t effective
 int prorate_to_cents(money_t amount, money_t *out);
 
 /*
- * Effective dates for a unit adjustment (DESIGN.md 4.4):
+ * Effective dates for a unit adjustment (doc/design.md 4.4):
  *  - an increase is effective on the change date;
  *  - a decrease is effective on the first day of the next billing period (no prorated credit),
  *    or on the change date when that day already starts a period, or when the tenant chose

@@ -26,7 +26,7 @@ struct colname {
     int required;
 };
 
-/* Microsoft new-commerce reconciliation file (reference/source-apis.md 4.3). BillableQuantity
+/* Microsoft new-commerce reconciliation file (doc/source-apis.md 4.3). BillableQuantity
  * and EffectiveUnitPrice are what Microsoft bills; Quantity and UnitPrice are fall-backs. */
 static const struct colname mscsp[] = {
     {C_COMPANY_ID, "CustomerId", 1}, {C_COMPANY_NAME, "CustomerName", 1},

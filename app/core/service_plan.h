@@ -8,7 +8,7 @@
 /*
  * Pure, like the planner: the worker's sync (worker/sync.c) and the ledger's model test
  * (tests/tools/ledger_model.c) both plan through here, so the model test runs the rules the
- * product runs (DESIGN.md 4, issue 13):
+ * product runs (doc/design.md 4, issue 13):
  *  - a contract service fed by several links wants the sum of their quantities (5 + 3 = 8);
  *  - it is read on the later of today and billsync's newest change (one dated later is in the
  *    PSA but not in effect today, and is not drift);

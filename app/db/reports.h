@@ -1,7 +1,7 @@
 /* reports.h: the report queries, filtered, sorted by a whitelisted column, paged, totalled,
  * charted and streamed. Two families share the machinery:
  *
- * Subscription reports (seed 001 "Subscriptions Report", "Linked / Unlinked subscriptions"):
+ * Subscription reports (doc/seeds.md 001 "Subscriptions Report", "Linked / Unlinked subscriptions"):
  * one row per non-gone source resource of a tenant with its company, subscription and link.
  * A resource is "linked" when it has an active resource link, or when it is annual and its
  * subscription has an active link (billed as one-time charges on that contract). Its status
@@ -9,7 +9,7 @@
  * (billing cycle 'usage': backup storage, GB) is no seat: quantity totals and charts count
  * seats, usage is summed apart (db/subs_sql.h).
  *
- * Adjustment reports (seed 001 "Adjustments": adjustment log, failure log): one row per
+ * Adjustment reports (doc/seeds.md 001 "Adjustments": adjustment log, failure log): one row per
  * ledger adjustment with the names of the source and PSA objects it concerns, within a range
  * of creation dates (UTC). */
 #ifndef BILLSYNC_DB_REPORTS_H

@@ -3,14 +3,14 @@
  * through these, so a tile's number is the row count of the report it links to, and both
  * classify a resource the same way:
  *
- *   usage    its billing cycle is 'usage' (backup storage: the quantity is GB, DESIGN.md 4.9,
+ *   usage    its billing cycle is 'usage' (backup storage: the quantity is GB, doc/design.md 4.9,
  *            the unit the usage charges and the billing settings use); every other resource
  *            (monthly, annual, one-time) counts seats. Seat figures never include usage.
  *   annual   its billing cycle is 'annual': the unit cost is for a year, so its monthly value
  *            is a twelfth (web/reports.h report_monthly_value).
  *   linked   it has an active resource link, or it is annual and its subscription has an
  *            active subscription link: an annual subscription is billed as one-time charges
- *            on that contract (DESIGN.md 4.8), not through a service. */
+ *            on that contract (doc/design.md 4.8), not through a service. */
 #ifndef BILLSYNC_DB_SUBS_SQL_H
 #define BILLSYNC_DB_SUBS_SQL_H
 

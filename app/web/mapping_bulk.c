@@ -1,5 +1,5 @@
 /* mapping_bulk.c: many relations at once: "Accept suggestions" above a threshold on the
- * Billing page, and /mapping/relations (Manage Relations, seed 001 figures 3-33 to 3-37): one
+ * Billing page, and /mapping/relations (Manage Relations, doc/seeds.md 001 figures 3-33 to 3-37): one
  * table of resources with checkboxes, to set (with the suggested chain) or clear in one go. */
 #include "web/mapping.h"
 #include "web/mapping_link.h"

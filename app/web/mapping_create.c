@@ -1,4 +1,4 @@
-/* mapping_create.c: "Create in PSA" on the Billing page (seed 000 step 4): when the PSA has no
+/* mapping_create.c: "Create in PSA" on the Billing page (doc/seeds.md 000 step 4): when the PSA has no
  * counterpart yet, billsync creates the account, contract or service through the PSA
  * connector, pre-filled from the distributor's data, puts it in the PSA cache and links it. */
 #include "web/mapping.h"

@@ -1,6 +1,6 @@
 /* mapping_link.c: one Set or Unset Relation at a level (company, subscription, resource),
  * validated, with the one-time reconciliation when a resource is linked: the PSA's units are
- * read and the difference is planned in the adjustment ledger (doc/seeds.md, seed 001: 8
+ * read and the difference is planned in the adjustment ledger (doc/seeds.md 001: 8
  * bought, 1 billed: +7). Below the Billing page's actions, bulk accept and create, which all
  * link through it. */
 #include "web/mapping_link.h"

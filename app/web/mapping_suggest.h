@@ -17,7 +17,7 @@ struct suggestion {
 };
 
 /* An account's only open contract of the subscription's kind (recurring for monthly, fixed
- * price or one-time for annual: seed 002) is the natural home of its subscriptions; so is the
+ * price or one-time for annual: doc/seeds.md 002) is the natural home of its subscriptions; so is the
  * one contract of that kind the account's other subscriptions are linked to already (one
  * "Managed Cloud" contract holding many services: issue 13 item 14). */
 #define SUGGEST_ONLY_CONTRACT_SCORE 90

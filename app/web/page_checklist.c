@@ -1,4 +1,4 @@
-/* page_checklist.c: GET /checklist (any role): seed 001's "Pre-Invoicing Check-List" as a
+/* page_checklist.c: GET /checklist (any role): doc/seeds.md 001's "Pre-Invoicing Check-List" as a
  * page: what is left before the month can be invoiced, each item with its count and the page
  * that clears it, and "Ready to invoice" once every item is clear.
  *

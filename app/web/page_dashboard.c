@@ -1,4 +1,4 @@
-/* page_dashboard.c: GET /: the home page (seed 001 "The Home Page"): tiles and charts, each
+/* page_dashboard.c: GET /: the home page (doc/seeds.md 001 "The Home Page"): tiles and charts, each
  * a link to the report behind it, and the health of every connection with the last sync.
  * A tenant with no connection yet sees a getting-started checklist instead (connect a
  * source, connect a PSA, map, sync), which stays on top, its steps ticked, until all are done.

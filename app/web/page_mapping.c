@@ -1,4 +1,4 @@
-/* page_mapping.c: /mapping, the Billing page of seed 001: distributor companies hold
+/* page_mapping.c: /mapping, the Billing page of doc/seeds.md 001: distributor companies hold
  * subscriptions, subscriptions hold resources; each level gets a drop-down of its PSA
  * counterpart (account, contract of that account, service on that contract or from the
  * catalogue), a suggestion with its score and reason, and Set / Unset Relation. */

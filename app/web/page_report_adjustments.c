@@ -1,4 +1,4 @@
-/* page_report_adjustments.c: /reports/adjustments, the adjustment log (seed 001
+/* page_report_adjustments.c: /reports/adjustments, the adjustment log (doc/seeds.md 001
  * "Successful Adjustments Log", figures 3-6 to 3-9): every change of units billsync posted to
  * the PSA or tried to (verified and failed adjustments), created within the date range (the
  * last 30 days unless chosen), with the names of what it concerns, the estimated prorated

@@ -1,4 +1,4 @@
-/* page_report_failures.c: /reports/failures, the failure log (seed 001 "Failing Adjustments
+/* page_report_failures.c: /reports/failures, the failure log (doc/seeds.md 001 "Failing Adjustments
  * Log", figures 3-10 to 3-13): adjustments and one-time charges that could not be posted, with
  * the PSA's (or the planner's) reason right after the date (visible without scrolling), the
  * kind, the attempts so far and when the next one is due ("—" when it will not retry by

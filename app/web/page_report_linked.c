@@ -1,4 +1,4 @@
-/* page_report_linked.c: /reports/linked (seed 001 "Linked Subscriptions"): each linked
+/* page_report_linked.c: /reports/linked (doc/seeds.md 001 "Linked Subscriptions"): each linked
  * resource next to the PSA contract service it feeds, with the units the PSA had when last
  * read and the difference still to post (source − PSA). An annual subscription linked to a
  * contract is billed there as one-time charges: its service reads "annual charges", with no

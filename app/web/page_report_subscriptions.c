@@ -1,4 +1,4 @@
-/* page_report_subscriptions.c: /reports/subscriptions (seed 001 "Subscriptions Report"):
+/* page_report_subscriptions.c: /reports/subscriptions (doc/seeds.md 001 "Subscriptions Report"):
  * every distributor subscription and resource, with what it is linked to in the PSA. Counts
  * are seats, a usage resource's count is GB (shown with its unit), totalled apart. */
 #include "web/pages.h"

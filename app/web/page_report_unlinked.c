@@ -1,4 +1,4 @@
-/* page_report_unlinked.c: /reports/unlinked (seed 001 "Unlinked Subscriptions"): what
+/* page_report_unlinked.c: /reports/unlinked (doc/seeds.md 001 "Unlinked Subscriptions"): what
  * cannot be billed yet (db/reports.h: no active resource link, and not an annual subscription
  * billed by charges), with its monthly value at cost, computed exactly with core/money.h by
  * report_monthly_value (web/reports.h): count × unit cost, and for an annual subscription,

@@ -1,6 +1,6 @@
 /* review_grid.h: one billing line of the monthly review as shown (grid, CSV export): its
  * link to the PSA (the mapping, else suggestions) and its validation against the PSA contract
- * service (seed 000 step 5). Shared by page_review.c and review_actions.c. */
+ * service (doc/seeds.md 000 step 5). Shared by page_review.c and review_actions.c. */
 #ifndef BILLSYNC_WEB_REVIEW_GRID_H
 #define BILLSYNC_WEB_REVIEW_GRID_H
 

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Navigation follows seed 001: Dashboard, Reports, Billing, Configuration, Users. A page
+/* Navigation follows doc/seeds.md 001: Dashboard, Reports, Billing, Configuration, Users. A page
  * appears in the navigation only when it exists and the user's role may open it. */
 static const struct route routes[] = {
     {"/healthz", page_healthz, R_PUBLIC, ROLE_NONE, NULL},

@@ -164,7 +164,7 @@ int charges_post_usage(struct job_env *env, long long t, cdate_t month, struct p
             continue;
         qty_t qty = dbrows_int(&r, i, 4, 0);
         money_t total = dbrows_int(&r, i, 5, 0), unit = 0;
-        /* The tenant's usage mode (seed 004): average cost per GB, total with quantity one, or
+        /* The tenant's usage mode (doc/seeds.md 004): average cost per GB, total with quantity one, or
          * quantity only (the PSA prices it). */
         qty_t post_qty = qty;
         if (!strcmp(pol.usage_mode, "total_cost")) {

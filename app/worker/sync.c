@@ -62,7 +62,7 @@ static int link_requires_approval(const struct link_state *l, const struct tenan
 }
 
 /*
- * One PSA contract service and the n links feeding it (DESIGN.md 4.2): its desired units are the
+ * One PSA contract service and the n links feeding it (doc/design.md 4.2): its desired units are the
  * sum of its links' source quantities, so two subscriptions on one service (5 + 3) make 8, never
  * a fight between 5 and 3. One open change per service: the newest plan supersedes any change
  * still waiting in the ledger (a restore before the 1st cancels a waiting decrease; a second

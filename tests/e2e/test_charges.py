@@ -1,5 +1,5 @@
-"""Annual subscriptions become one one-time charge per period (seed 002), usage is billed per
-month in the tenant's mode (seed 004), and failing changes are mailed to admins once."""
+"""Annual subscriptions become one one-time charge per period (doc/seeds.md 002), usage is billed per
+month in the tenant's mode (doc/seeds.md 004), and failing changes are mailed to admins once."""
 import datetime
 import time
 

@@ -6,7 +6,7 @@ Three independent parts meet here:
   * an Autotask model that enforces Autotask's rules: one adjustment per contract service and
     day, effective dates inside the contract, never negative units; units on a day are the
     sum of the adjustments dated on or before it (ContractServiceUnits);
-  * a reference model of the billing contract (DESIGN.md 4, written from the rules, not from
+  * a reference model of the billing contract (doc/design.md 4, written from the rules, not from
     the C): with decreases at once, the PSA bills on each day the quantity the first sync of the
     day saw; with decreases from the next period, it bills the highest quantity any sync saw
     since the period's first sync (increases count at once, decreases wait for the period).

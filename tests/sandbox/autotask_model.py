@@ -1,6 +1,6 @@
 """Autotask REST v1.0 data model: entities, fields, picklists, contract billing.
 
-Field lists follow psa-apis.md section A7 (REST model names, camelCase).  The
+Field lists follow doc/psa-apis.md section A7 (REST model names, camelCase).  The
 picklists are part of the tenant's data store (``picklists`` in the state) so
 tests can change them; the defaults below deliberately use tenant-looking ids
 for the picklists the reference calls tenant-specific (see README.md).

@@ -1,4 +1,4 @@
-"""Autotask REST query language (psa-apis.md A4): parse, validate, evaluate.
+"""Autotask REST query language (doc/psa-apis.md A4): parse, validate, evaluate.
 
 A query body is ``{"MaxRecords": n, "IncludeFields": [...], "filter": [...]}``
 (keys case-insensitive).  A filter item is a condition

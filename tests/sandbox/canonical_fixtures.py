@@ -98,7 +98,7 @@ SYSTEMS = ("interworks", "ingram", "partnercenter", "pax8", "msp360")
 FIXTURE_CUSTOMERS = {
     "interworks": "Contoso Ltd",            # exact PSA name; proration line for +3 seats
     "ingram": "Fabrikam Inc",               # two subscriptions, one with two resources
-    "partnercenter": "Wide World Importers",    # monthly lines + an annual invoice (seed 002)
+    "partnercenter": "Wide World Importers",    # monthly lines + an annual invoice (doc/seeds.md 002)
     "pax8": "VanArsdel Ltd",                # history, prorate on the next month's invoice
     "msp360": "Contoso Ltd",                # two backup users, 512 GB last month
 }

@@ -1,4 +1,4 @@
-"""ConnectWise Manage ``conditions`` query syntax (psa-apis.md B4).
+"""ConnectWise Manage ``conditions`` query syntax (doc/psa-apis.md B4).
 
 Grammar (keywords case-insensitive)::
 

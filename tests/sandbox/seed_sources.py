@@ -17,7 +17,7 @@ Relation to the PSA demo (``seed_demo``):
   synced yet, shown as a proration line);
 * Contoso's annual Microsoft 365 E3 (``DEMO_ANNUAL``) is a Partner Center
   annual/annual subscription; Wide World Importers buys Power BI Pro
-  annual/annual, billed on its own annual invoice (seed 002);
+  annual/annual, billed on its own annual invoice (doc/seeds.md 002);
 * MSP360 backs up Contoso and Lucerne with ``BACKUP_COMPANIES``' gigabytes.
 
 Everything is deterministic: ids are fixed numbers or name-based UUIDs and

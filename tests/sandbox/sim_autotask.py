@@ -1,4 +1,4 @@
-"""Datto Autotask PSA REST v1.0 simulator (psa-apis.md Part A, checklist A9).
+"""Datto Autotask PSA REST v1.0 simulator (doc/psa-apis.md part A, A8).
 
 Serves ``/ATServicesRest/V1.0/...`` (any case): zone discovery, header auth,
 root and child routes (A3), the query language with paging (A4/A5), entity
@@ -346,7 +346,7 @@ class AutotaskSim(Simulator):
                               params.get("message", "An unexpected error has occurred."))
 
     # ------------------------------------------------------------------
-    # Routing (psa-apis.md A3)
+    # Routing (doc/psa-apis.md A3)
     # ------------------------------------------------------------------
     def _resolve(self, method, rest):
         if not rest:

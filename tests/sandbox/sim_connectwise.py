@@ -1,4 +1,4 @@
-"""ConnectWise PSA (Manage) REST 3.0 simulator (psa-apis.md Part B, checklist B10).
+"""ConnectWise PSA (Manage) REST 3.0 simulator (doc/psa-apis.md part B, B9).
 
 Serves ``/login/companyinfo/{company}`` and ``/{codebase}/apis/3.0/...``:
 Basic auth ``company+public:private`` with the mandatory ``clientId`` header,

@@ -1,4 +1,4 @@
-"""Ingram Micro Cloud Marketplace API simulator (source-apis.md section 3).
+"""Ingram Micro Cloud Marketplace API simulator (doc/source-apis.md section 3).
 
 Serves ``/marketplace/{region}/...``: ``POST token`` (HTTP Basic user:password,
 ``X-Subscription-Key``, JSON body ``{"marketplace": "us"}``) answering

@@ -1,4 +1,4 @@
-"""interworks.cloud BSS Platform API simulator (source-apis.md section 1).
+"""interworks.cloud BSS Platform API simulator (doc/source-apis.md section 1).
 
 Serves ``POST /oauth/token`` (password and refresh_token grants; the client key
 and secret only as HTTP Basic) and ``/api/...`` for accounts, subscriptions

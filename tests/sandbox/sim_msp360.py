@@ -1,4 +1,4 @@
-"""MSP360 (CloudBerry) Managed Backup API simulator (source-apis.md section 5).
+"""MSP360 (CloudBerry) Managed Backup API simulator (doc/source-apis.md section 5).
 
 Serves ``POST /api/Provider/Login`` (JSON ``{"UserName", "Password"}`` ->
 ``access_token``), ``/api/Users``, ``/api/Companies``, ``/api/Packages`` and the

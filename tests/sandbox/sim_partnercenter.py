@@ -1,4 +1,4 @@
-"""Microsoft Partner Center (CSP) simulator (source-apis.md section 4).
+"""Microsoft Partner Center (CSP) simulator (doc/source-apis.md section 4).
 
 Serves, on one port:
 

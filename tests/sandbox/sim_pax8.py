@@ -1,4 +1,4 @@
-"""Pax8 Partner API simulator (source-apis.md section 2).
+"""Pax8 Partner API simulator (doc/source-apis.md section 2).
 
 Serves ``/v1/...``: ``POST /v1/token`` (also ``/oauth/token``, the token-manager
 address) with the client-credentials JSON body, companies, subscriptions

@@ -1,4 +1,4 @@
-"""Tests of the Autotask REST v1.0 simulator (psa-apis.md Part A)."""
+"""Tests of the Autotask REST v1.0 simulator (doc/psa-apis.md Part A)."""
 
 import concurrent.futures
 import json

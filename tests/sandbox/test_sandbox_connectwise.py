@@ -1,4 +1,4 @@
-"""Tests of the ConnectWise Manage REST 3.0 simulator (psa-apis.md Part B)."""
+"""Tests of the ConnectWise Manage REST 3.0 simulator (doc/psa-apis.md Part B)."""
 
 import re
 

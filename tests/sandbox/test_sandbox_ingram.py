@@ -1,4 +1,4 @@
-"""Tests of the Ingram Micro Cloud Marketplace API simulator (source-apis.md section 3)."""
+"""Tests of the Ingram Micro Cloud Marketplace API simulator (doc/source-apis.md section 3)."""
 
 import csv
 import datetime as dt

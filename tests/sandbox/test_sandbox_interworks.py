@@ -1,4 +1,4 @@
-"""Tests of the interworks.cloud BSS Platform API simulator (source-apis.md section 1)."""
+"""Tests of the interworks.cloud BSS Platform API simulator (doc/source-apis.md section 1)."""
 
 import datetime as dt
 import time

@@ -1,4 +1,4 @@
-"""Tests of the MSP360 Managed Backup API simulator (source-apis.md section 5)."""
+"""Tests of the MSP360 Managed Backup API simulator (doc/source-apis.md section 5)."""
 
 import datetime as dt
 import time

@@ -1,4 +1,4 @@
-"""Tests of the Microsoft Partner Center simulator (source-apis.md section 4)."""
+"""Tests of the Microsoft Partner Center simulator (doc/source-apis.md section 4)."""
 
 import csv
 import datetime as dt

@@ -1,4 +1,4 @@
-"""Tests of the Pax8 Partner API simulator (source-apis.md section 2)."""
+"""Tests of the Pax8 Partner API simulator (doc/source-apis.md section 2)."""
 
 import datetime as dt
 import time

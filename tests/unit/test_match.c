@@ -19,7 +19,7 @@ struct pair {
 };
 
 /*
- * Real-world style pairs: the companies and products of seed 001 (IDSync's resource mapping
+ * Real-world style pairs: the companies and products of doc/seeds.md 001 (IDSync's resource mapping
  * screens and subscription reports, OCR typos included) and Microsoft 365 catalogue names.
  * MATCH means score >= MATCH_STRONG (85); NO_MATCH means score < MATCH_FLOOR (70).
  */

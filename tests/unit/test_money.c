@@ -434,7 +434,7 @@ static void test_qty_conversions(void **state)
 }
 
 /*
- * peers-and-proration.md 5.5 case 10 / 5.1: Microsoft's recon subtotal for licence SKUs is
+ * doc/proration.md 3 case 10 / 1.1: Microsoft's recon subtotal for licence SKUs is
  * ROUNDDOWN(EffectiveUnitPrice x rate, 2) x BillableQuantity, so the distributor's total can
  * differ by cents from price x quantity. The building blocks reproduce both numbers.
  */

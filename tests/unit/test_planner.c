@@ -12,7 +12,7 @@
 /*
  * The dating rules themselves are pinned down in test_prorate.c; these tests check what the
  * planner makes of them: the action, the net unit change, the date and the estimate to the
- * cent, for the planning cases of peers-and-proration 5.5 and 4.1.
+ * cent, for the planning cases of doc/proration.md 3 and 2.
  */
 
 static cdate_t D(int y, int m, int d)
@@ -412,7 +412,7 @@ static void test_no_drift_when_psa_matches_last_post_or_never_posted(void **stat
     plan_is(&in, PLANNER_POST, 3, "2025-06-17", "16.80");
 }
 
-/* DESIGN 4.6: REQUIRE holds a POST for a person; nothing to post or a failure needs nobody. */
+/* doc/design.md 4.6: REQUIRE holds a POST for a person; nothing to post or a failure needs nobody. */
 static void test_approval_require_holds_post_for_a_person(void **state)
 {
     (void)state;
