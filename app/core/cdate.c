@@ -2,6 +2,7 @@
 #include "core/cdate.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #define SECONDS_PER_DAY 86400
 #define MAX_UTC_OFFSET (18 * 3600)
@@ -146,6 +147,23 @@ int cdate_parse(const char *s, cdate_t *out)
     if (!cdate_valid(d))
         return -1;
     *out = d;
+    return 0;
+}
+
+int cdate_parse_ymd(const char *s, cdate_t *out)
+{
+    if (s == NULL || strlen(s) != 10)
+        return -1;
+    return cdate_parse(s, out);
+}
+
+int cdate_parse_ym(const char *s, cdate_t *first)
+{
+    cdate_t d = {0, 0, 1};
+    if (s == NULL || first == NULL || strlen(s) != 7 || take_digits(s, 4, &d.y) || s[4] != '-' ||
+        take_digits(s + 5, 2, &d.m) || !cdate_valid(d))
+        return -1;
+    *first = d;
     return 0;
 }
 

@@ -51,6 +51,11 @@ int cdate_from_days(int64_t days, cdate_t *out);
  * ignored: the result is the date as written, in whatever zone the text was written in.
  */
 int cdate_parse(const char *s, cdate_t *out);
+/* Exactly "YYYY-MM-DD" (ten characters, nothing before or after) and a real day: what a
+ * date typed into a form or a query string must be. */
+int cdate_parse_ymd(const char *s, cdate_t *out);
+/* Exactly "YYYY-MM" and a real month: the first day of that month. */
+int cdate_parse_ym(const char *s, cdate_t *first);
 /* "YYYY-MM-DD" into buf (n >= CDATE_FMT_LEN). */
 int cdate_format(cdate_t d, char *buf, size_t n);
 /* -1, 0 or 1 comparing fields in order; meaningful for valid dates. */

@@ -180,7 +180,7 @@ static int bind_day(const char *day, int end, char *out, size_t n)
 {
     cdate_t d = end ? cdate_make(9999, 12, 31) : cdate_make(1, 1, 1);
     char s[CDATE_FMT_LEN];
-    if (day && *day && (strlen(day) != 10 || cdate_parse(day, &d) < 0))
+    if (day && *day && cdate_parse_ymd(day, &d) < 0)
         return -1;
     if (cdate_format(d, s, sizeof s) < 0)
         return -1;

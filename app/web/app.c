@@ -4,6 +4,7 @@
 
 #include "common/config.h"
 #include "common/log.h"
+#include "web/auth.h"
 #include "web/layout.h"
 #include "web/routes.h"
 #include "web/session.h"
@@ -94,18 +95,12 @@ static int parse_request(struct web *w, FCGX_Request *fr)
     return 0;
 }
 
-/* Local paths only: "/x?y" yes; "//evil", "/\evil", "http://..." no. */
-static int is_local_path(const char *p)
-{
-    return p && p[0] == '/' && p[1] != '/' && p[1] != '\\' && !strpbrk(p, "\r\n");
-}
-
 static void login_redirect(struct web *w)
 {
     char next[1200], *enc = NULL, loc[4000];
     snprintf(next, sizeof next, "%s%s%s", w->req.path, *w->req.query_string ? "?" : "",
              w->req.query_string);
-    if (!is_local_path(next) || neos_url_escape(next, &enc, NULL) != STATUS_OK) {
+    if (!auth_is_local_path(next) || neos_url_escape(next, &enc, NULL) != STATUS_OK) {
         web_redirect(w, "/login");
         return;
     }
@@ -157,6 +152,14 @@ static void dispatch(struct web *w, int parse_status)
                               "reload the page and send it again.");
             return;
         }
+    }
+    /* The declared parameters: from the query, or from the form of a POST whose page keeps
+     * its filters in its forms. */
+    const struct kvlist *in = req_is_post(&w->req) && (r->flags & R_FORM_PARAMS) ? &w->req.form : &w->req.query;
+    const char *why = NULL;
+    if (params_check(&w->params, r->params, in, &why) < 0) {
+        web_error(w, 400, why);
+        return;
     }
     r->fn(w);
 }

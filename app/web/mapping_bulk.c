@@ -189,13 +189,8 @@ void page_mapping_relations(struct web *w)
         web_error(w, 503, "The mapping could not be read. Try again in a minute.");
         return;
     }
-    int bad = 0;
-    int show_mapped = (int)req_int(&w->req, "mapped", 0, 1, 0, &bad);
-    long long page = req_int(&w->req, "page", 1, 100000, 1, &bad);
-    if (bad) {
-        web_error(w, 400, "A filter of this page is not valid.");
-        return;
-    }
+    int show_mapped = (int)param_int(&w->params, "mapped");
+    long long page = param_int(&w->params, "page");
     if (req_is_post(&w->req)) {
         const char *action = req_form(&w->req, "action");
         int set = action && !strcmp(action, "set"), clear = action && !strcmp(action, "clear");

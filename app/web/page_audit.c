@@ -13,13 +13,12 @@
 
 #define PAGE_SIZE 50
 
-static const char *const actions[] = {
+const char *const audit_actions[] = {
     "login.success", "login.failure", "login.2fa", "logout", "password.reset_requested",
     "password.reset_done", "password.changed", "invite.accepted", "user.invited",
     "user.role_changed", "user.disabled", "user.enabled", "2fa.on", "2fa.off",
-    "tenant.2fa_required", "tenant.2fa_optional",
+    "tenant.2fa_required", "tenant.2fa_optional", NULL,
 };
-#define NACTIONS (sizeof actions / sizeof actions[0])
 
 struct filters {
     const char *user, *action;
@@ -32,40 +31,18 @@ static struct audit_filter as_audit(const struct filters *f)
     return a;
 }
 
-static int read_filters(struct web *w, struct filters *f)
+/* The filters: the route's parameters (routes.c), checked before the page ran. */
+static void read_filters(struct web *w, struct filters *f)
 {
-    f->user = req_query(&w->req, "user");
-    f->action = req_query(&w->req, "action");
-    f->user = f->user ? f->user : "";
-    f->action = f->action ? f->action : "";
-    if (*f->action) {
-        int known = 0;
-        for (size_t i = 0; i < NACTIONS; i++)
-            known |= !strcmp(f->action, actions[i]);
-        if (!known) {
-            web_error(w, 400, "Unknown action filter.");
-            return -1;
-        }
-    }
-    const char *from = req_query(&w->req, "from"), *to = req_query(&w->req, "to");
+    f->user = param_str(&w->params, "user");
+    f->action = param_str(&w->params, "action");
     cdate_t d;
     snprintf(f->from, sizeof f->from, "2000-01-01");
     snprintf(f->to, sizeof f->to, "9999-12-30");
-    if (from && *from) {
-        if (cdate_parse(from, &d) < 0 || strlen(from) != 10) {
-            web_error(w, 400, "The 'from' date must look like 2026-11-01.");
-            return -1;
-        }
-        snprintf(f->from, sizeof f->from, "%s", from);
-    }
-    if (to && *to) {
-        if (cdate_parse(to, &d) < 0 || strlen(to) != 10) {
-            web_error(w, 400, "The 'to' date must look like 2026-11-30.");
-            return -1;
-        }
-        snprintf(f->to, sizeof f->to, "%s", to);
-    }
-    return 0;
+    if (param_date(&w->params, "from", &d))
+        cdate_format(d, f->from, sizeof f->from);
+    if (param_date(&w->params, "to", &d))
+        cdate_format(d, f->to, sizeof f->to);
 }
 
 struct csv_ctx {
@@ -107,19 +84,12 @@ static void export_csv(struct web *w, const struct filters *f)
 void page_audit(struct web *w)
 {
     struct filters f;
-    if (read_filters(w, &f) < 0)
-        return;
-    const char *format = req_query(&w->req, "format");
-    if (format && !strcmp(format, "csv")) {
+    read_filters(w, &f);
+    if (!strcmp(param_str(&w->params, "format"), "csv")) {
         export_csv(w, &f);
         return;
     }
-    int bad = 0;
-    long long page = req_int(&w->req, "page", 1, 100000, 1, &bad);
-    if (bad) {
-        web_error(w, 400, "The page number is not valid.");
-        return;
-    }
+    long long page = param_int(&w->params, "page");
     long long total = 0;
     struct dbrows r;
     struct audit_filter af = as_audit(&f);
@@ -139,8 +109,8 @@ void page_audit(struct web *w)
             hsetf(w, dbrows_get(&users, i, 0), "UserOptions.%d", i);
         dbrows_free(&users);
     }
-    for (size_t i = 0; i < NACTIONS; i++)
-        hsetf(w, actions[i], "ActionOptions.%zu", i);
+    for (size_t i = 0; audit_actions[i]; i++)
+        hsetf(w, audit_actions[i], "ActionOptions.%zu", i);
     hset(w, "Filter.user", f.user);
     hset(w, "Filter.action", f.action);
     hset(w, "Filter.from", strcmp(f.from, "2000-01-01") ? f.from : "");

@@ -320,12 +320,7 @@ void page_connections(struct web *w)
         return;
     }
     const char *new_system = req_query(&w->req, "new");
-    int bad = 0;
-    long long edit = req_int(&w->req, "edit", 1, 1LL << 62, 0, &bad);
-    if (bad) {
-        web_error(w, 400, "The connection number is not valid.");
-        return;
-    }
+    long long edit = param_int(&w->params, "edit");   /* checked before the page ran (routes.c) */
     if (new_system) {
         const struct system_info *si = system_find(new_system);
         if (!si) {

@@ -21,17 +21,12 @@
 
 int mapping_filters_read(struct web *w, struct mapping_filters *f)
 {
-    int bad = 0;
-    f->q = req_param(&w->req, "q");
-    f->q = f->q ? f->q : "";
-    f->show_mapped = req_int(&w->req, "mapped", 0, 1, 0, &bad);
-    f->show_expired = req_int(&w->req, "expired", 0, 1, 0, &bad);
-    f->only_free = req_int(&w->req, "unlinked", 0, 1, 0, &bad);
-    f->page = req_int(&w->req, "page", 1, 100000, 1, &bad);
-    if (bad || strlen(f->q) > 200) {
-        web_error(w, 400, "A filter of this page is not valid.");
-        return -1;
-    }
+    /* The route's parameters (routes.c), checked before the page ran (from the form of a POST). */
+    f->q = param_str(&w->params, "q");
+    f->show_mapped = (int)param_int(&w->params, "mapped");
+    f->show_expired = (int)param_int(&w->params, "expired");
+    f->only_free = (int)param_int(&w->params, "unlinked");
+    f->page = param_int(&w->params, "page");
     return 0;
 }
 

@@ -19,18 +19,13 @@
 #define PAGE_LINES 200
 #define CSV_BATCH 500
 
-/* "YYYY-MM" with a real month; 0 ok. */
+/* "YYYY-MM" with a real month of the years 2000..2999; 0 ok. */
 static int month_parse(const char *s, struct review_month *m)
 {
-    if (!s || strlen(s) != 7 || s[4] != '-')
+    cdate_t first;
+    if (cdate_parse_ym(s, &first) < 0 || first.y < 2000 || first.y > 2999)
         return -1;
-    for (int i = 0; i < 7; i++)
-        if (i != 4 && (s[i] < '0' || s[i] > '9'))
-            return -1;
-    int y = atoi(s), mo = atoi(s + 5);
-    if (y < 2000 || y > 2999 || mo < 1 || mo > 12)
-        return -1;
-    snprintf(m->ym, sizeof m->ym, "%04d-%02d", y, mo);
+    snprintf(m->ym, sizeof m->ym, "%04d-%02d", first.y, first.m);
     snprintf(m->first, sizeof m->first, "%s-01", m->ym);
     snprintf(m->self, sizeof m->self, "/review/%s", m->ym);
     return 0;
@@ -111,21 +106,12 @@ static void view(struct web *w, long long psa_conn, const struct review_month *m
         web_error(w, 503, "The review could not be read. Try again in a minute.");
         return;
     }
-    const char *format = req_query(&w->req, "format");
-    if (format && !strcmp(format, "csv")) {
+    /* format and page: the route's parameters (routes.c), checked before the page ran */
+    if (!strcmp(param_str(&w->params, "format"), "csv")) {
         export_csv(w, psa_conn, m, review_id);
         return;
     }
-    if (format && *format && strcmp(format, "html")) {
-        web_error(w, 400, "The format must be csv or html.");
-        return;
-    }
-    int bad = 0;
-    long long page = req_int(&w->req, "page", 1, 100000, 1, &bad);
-    if (bad) {
-        web_error(w, 400, "The page must be a number.");
-        return;
-    }
+    long long page = param_int(&w->params, "page");
     struct dbrows info, r, counts;
     static const char *const info_names[] = {"id", "status", "pull_state", "pull_message", "pull_at", "created_by",
                                              "created_at", "approved_by", "approved_at", "applied_by", "applied_at"};

@@ -17,6 +17,8 @@ void page_users(struct web *w);
 void page_profile(struct web *w);
 void page_profile_qr(struct web *w);
 void page_audit(struct web *w);
+/* The audit log's action filter values (NULL-terminated), declared with the route. */
+extern const char *const audit_actions[];
 void page_connections(struct web *w);
 void page_upload(struct web *w);
 void page_mapping(struct web *w);

@@ -16,16 +16,12 @@
 #include <string.h>
 #include <time.h>
 
-static const char *const statuses[] = {"active", "suspended", "cancelled", "pending"};
-#define NSTATUSES (sizeof statuses / sizeof statuses[0])
-/* The billing filter's values (db/reports.h) and their labels. */
-static const struct {
-    const char *value, *label;
-} billings[] = {
-    {"seats", "seats (all but usage)"}, {"monthly", "monthly"}, {"annual", "annual"},
-    {"one_time", "one-time"},           {"usage", "usage (" REPORT_USAGE_UNIT ")"},
+const char *const report_statuses[] = {"active", "suspended", "cancelled", "pending", NULL};
+/* The billing filter's values (db/reports.h) and, in the same order, their labels. */
+const char *const report_billings[] = {"seats", "monthly", "annual", "one_time", "usage", NULL};
+static const char *const billing_labels[] = {
+    "seats (all but usage)", "monthly", "annual", "one-time", "usage (" REPORT_USAGE_UNIT ")",
 };
-#define NBILLINGS (sizeof billings / sizeof billings[0])
 
 #define DEFAULT_SORT "company"
 
@@ -127,39 +123,22 @@ void report_cell_link(struct report_cells *out, int col, const char *prefix, con
     out->href_col = col;
 }
 
-/* A date parameter: exactly YYYY-MM-DD and a real day. */
-static int parse_day(const char *s, cdate_t *d)
-{
-    if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
-        return -1;
-    for (int i = 0; i < 10; i++)
-        if (i != 4 && i != 7 && !isdigit((unsigned char)s[i]))
-            return -1;
-    return cdate_parse(s, d);
-}
-
-static const char *param(struct web *w, const char *key)
-{
-    const char *v = req_query(&w->req, key);
-    return v ? v : "";
-}
-
-/* Reads and checks the query string; on a bad value renders the 400 page and returns -1. */
+/* The request's filters, sort, page and format: the route's parameters (routes.c), checked
+ * before the page ran; what is left to check here needs the report or the tenant (a source
+ * of the tenant's, a sort key of the report, from <= to). On a bad value renders the 400 page
+ * and returns -1. */
 static int read_req(struct web *w, const struct report_def *def, const struct dbrows *sources,
                     struct report_req *r)
 {
+    const struct params *p = &w->params;
     unsigned fl = filters_of(def);
-    int bad = 0;
     memset(r, 0, sizeof *r);
     if (fl & REPORT_F_SOURCE) {
-        r->f.source = req_int(&w->req, "source", 1, 9223372036854775807LL, 0, &bad);
-        if (!bad && r->f.source) {
-            int known = 0;
-            for (int i = 0; sources && i < sources->nrows; i++)
-                known |= dbrows_int(sources, i, 0, -1) == r->f.source;
-            bad = !known;
-        }
-        if (bad) {
+        r->f.source = param_int(p, "source");
+        int known = !r->f.source;
+        for (int i = 0; !known && sources && i < sources->nrows; i++)
+            known = dbrows_int(sources, i, 0, -1) == r->f.source;
+        if (!known) {
             web_error(w, 400, "The source filter names no distributor connection of yours.");
             return -1;
         }
@@ -174,46 +153,18 @@ static int read_req(struct web *w, const struct report_def *def, const struct db
         {REPORT_F_RESOURCE, "resource", &r->f.resource},
         {REPORT_F_PRODUCT, "product", &r->f.product},
         {REPORT_F_Q, "q", &r->f.q},
+        {REPORT_F_STATUS, "status", &r->f.status},
+        {REPORT_F_BILLING, "billing", &r->f.billing},
     };
-    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
-        const char *v = (fl & texts[i].flag) ? param(w, texts[i].key) : "";
-        if (strlen(v) > REPORT_TEXT_MAX) {
-            web_error(w, 400, "A text filter is too long (200 characters at most).");
-            return -1;
-        }
-        *texts[i].dst = v;
-    }
-    r->f.status = (fl & REPORT_F_STATUS) ? param(w, "status") : "";
-    if (*r->f.status) {
-        int known = 0;
-        for (size_t i = 0; i < NSTATUSES; i++)
-            known |= !strcmp(r->f.status, statuses[i]);
-        if (!known) {
-            web_error(w, 400, "The status filter must be active, suspended, cancelled or pending.");
-            return -1;
-        }
-    }
-    r->f.billing = (fl & REPORT_F_BILLING) ? param(w, "billing") : "";
-    if (*r->f.billing) {
-        int known = 0;
-        for (size_t i = 0; i < NBILLINGS; i++)
-            known |= !strcmp(r->f.billing, billings[i].value);
-        if (!known) {
-            web_error(w, 400, "The billing filter must be seats, monthly, annual, one_time or usage.");
-            return -1;
-        }
-    }
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+        *texts[i].dst = (fl & texts[i].flag) ? param_str(p, texts[i].key) : "";
     r->f.from = r->f.to = "";
     if (fl & REPORT_F_DATES) {
-        const char *from = param(w, "from"), *to = param(w, "to");
         cdate_t f, t;
-        t = utc_today();
-        if (*to && parse_day(to, &t) < 0) {
-            web_error(w, 400, "The end date must be a day written YYYY-MM-DD.");
-            return -1;
-        }
+        if (!param_date(p, "to", &t))
+            t = utc_today();
         int days = def->default_days > 0 ? def->default_days : DEFAULT_DAYS;
-        if (*from ? parse_day(from, &f) < 0 : cdate_add_days(t, -(days - 1), &f) < 0) {
+        if (!param_date(p, "from", &f) && cdate_add_days(t, -(days - 1), &f) < 0) {
             web_error(w, 400, "The start date must be a day written YYYY-MM-DD.");
             return -1;
         }
@@ -226,30 +177,17 @@ static int read_req(struct web *w, const struct report_def *def, const struct db
         r->f.from = r->from;
         r->f.to = r->to;
     }
-    r->sort = param(w, "sort");
+    r->sort = param_str(p, "sort");
     if (!*r->sort)
         r->sort = def->default_sort ? def->default_sort : DEFAULT_SORT;
     if (!report_sort_known(def->kind, r->sort)) {
         web_error(w, 400, "This report cannot be sorted by that column.");
         return -1;
     }
-    const char *dir = param(w, "dir");
-    if (*dir && strcmp(dir, "asc") && strcmp(dir, "desc")) {
-        web_error(w, 400, "The sort direction must be asc or desc.");
-        return -1;
-    }
+    const char *dir = param_str(p, "dir");
     r->desc = *dir ? !strcmp(dir, "desc") : def->default_desc;
-    r->page = req_int(&w->req, "page", 1, REPORT_MAX_PAGE, 1, &bad);
-    if (bad) {
-        web_error(w, 400, "The page number is not valid.");
-        return -1;
-    }
-    const char *format = param(w, "format");
-    if (*format && strcmp(format, "csv") && strcmp(format, "html")) {
-        web_error(w, 400, "The format must be csv or html.");
-        return -1;
-    }
-    r->csv = !strcmp(format, "csv");
+    r->page = param_int(p, "page");
+    r->csv = !strcmp(param_str(p, "format"), "csv");
     return 0;
 }
 
@@ -681,11 +619,11 @@ static void page(struct web *w, const struct report_def *def, struct report_req 
         hsetf(w, dbrows_get(sources, i, 0), "Sources.%d.id", i);
         hsetf(w, dbrows_get(sources, i, 1), "Sources.%d.name", i);
     }
-    for (size_t i = 0; i < NSTATUSES; i++)
-        hsetf(w, statuses[i], "StatusOptions.%zu", i);
-    for (size_t i = 0; i < NBILLINGS; i++) {
-        hsetf(w, billings[i].value, "BillingOptions.%zu.value", i);
-        hsetf(w, billings[i].label, "BillingOptions.%zu.label", i);
+    for (size_t i = 0; report_statuses[i]; i++)
+        hsetf(w, report_statuses[i], "StatusOptions.%zu", i);
+    for (size_t i = 0; report_billings[i]; i++) {
+        hsetf(w, report_billings[i], "BillingOptions.%zu.value", i);
+        hsetf(w, billing_labels[i], "BillingOptions.%zu.label", i);
     }
     static const struct {
         unsigned flag;

@@ -44,6 +44,10 @@ enum report_filters {
 #define REPORT_F_SUBSCRIPTIONS \
     (REPORT_F_SOURCE | REPORT_F_COMPANY | REPORT_F_PRODUCT | REPORT_F_STATUS | REPORT_F_BILLING | REPORT_F_Q)
 
+/* The status and billing filters' values (NULL-terminated), declared with the routes. */
+extern const char *const report_statuses[];
+extern const char *const report_billings[];
+
 /* The unit of a usage resource's quantity (db/subs_sql.h: backup storage). */
 #define REPORT_USAGE_UNIT "GB"
 

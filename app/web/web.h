@@ -5,6 +5,7 @@
 
 #include "core/cdate.h"
 #include "db/db.h"
+#include "web/params.h"
 #include "web/request.h"
 #include "web/response.h"
 
@@ -36,6 +37,7 @@ struct web {
     /* Sets the layout's values just before a page is drawn (user, navigation, flash): app.c
      * points it at web_layout (layout.c), which asks routes.c for the navigation. */
     void (*layout)(struct web *w);
+    struct params params;         /* the route's declared parameters, checked (web/params.h) */
     char csrf_pre[44];            /* double-submit token issued in this response */
 };
 

@@ -436,6 +436,44 @@ static void test_period_invalid_input(void **state)
     period_is(p, "0001-01-01", "0001-01-31");
 }
 
+static void test_parse_ymd_is_strict(void **state)
+{
+    (void)state;
+    cdate_t d = {0, 0, 0};
+    assert_int_equal(cdate_parse_ymd("2024-02-29", &d), 0);
+    date_is(d, 2024, 2, 29);
+    assert_int_equal(cdate_parse_ymd("0001-01-01", &d), 0);
+    assert_int_equal(cdate_parse_ymd("9999-12-31", &d), 0);
+    date_is(d, 9999, 12, 31);
+    const char *bad[] = {"2025-02-29", "2025-13-01", "2025-00-10", "2025-01-00", "2025-1-5", "20250105",
+                         "2025-01-05T10:00", "2025-01-05 ", " 2025-01-05", "2025-01-5x", "yesterday",
+                         "", "0000-01-01", "2025/01/05", "+025-01-05", "2025-01-32"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cdate_t keep = {7, 7, 7};
+        assert_int_equal(cdate_parse_ymd(bad[i], &keep), -1);
+        date_is(keep, 7, 7, 7);   /* untouched on -1 */
+    }
+    assert_int_equal(cdate_parse_ymd(NULL, &d), -1);
+}
+
+static void test_parse_ym_is_strict(void **state)
+{
+    (void)state;
+    cdate_t d = {0, 0, 0};
+    assert_int_equal(cdate_parse_ym("2026-11", &d), 0);
+    date_is(d, 2026, 11, 1);
+    assert_int_equal(cdate_parse_ym("0001-01", &d), 0);
+    const char *bad[] = {"2026-13", "2026-00", "2026-1", "202611", "2026-11-01", "2026-1x", "", "0000-01",
+                         " 2026-11", "2026-11 "};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cdate_t keep = {7, 7, 7};
+        assert_int_equal(cdate_parse_ym(bad[i], &keep), -1);
+        date_is(keep, 7, 7, 7);
+    }
+    assert_int_equal(cdate_parse_ym(NULL, &d), -1);
+    assert_int_equal(cdate_parse_ym("2026-11", NULL), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -444,6 +482,8 @@ int main(void)
         cmocka_unit_test(test_days_round_trip_whole_range),
         cmocka_unit_test(test_parse_accepts_dates_and_timestamps),
         cmocka_unit_test(test_parse_rejects_invalid),
+        cmocka_unit_test(test_parse_ymd_is_strict),
+        cmocka_unit_test(test_parse_ym_is_strict),
         cmocka_unit_test(test_format),
         cmocka_unit_test(test_cmp_and_diff),
         cmocka_unit_test(test_add_days),
