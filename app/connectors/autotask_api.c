@@ -304,7 +304,7 @@ static int zone_lookup(const char *root, const char *user, char *base, size_t n,
     struct http_response r = HTTP_RESPONSE_INIT;
     json_t *doc = NULL;
     int rc = -1;
-    if (strbuf_append(&q, "user=") < 0 || psa_url_escape(&q, user) < 0) {
+    if (strbuf_append(&q, "user=") < 0 || url_escape(&q, user) < 0) {
         conn_error_set(err, CONN_CONFIG, 0, "out of memory", "");
         goto done;
     }

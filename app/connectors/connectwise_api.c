@@ -275,7 +275,7 @@ static int list_query(struct strbuf *q, const char *conditions)
     if (strbuf_appendf(q, "pageSize=%d&page=1&orderBy=id%%20asc", CW_PAGE) < 0)
         return -1;
     if (conditions && *conditions &&
-        (strbuf_append(q, "&conditions=") < 0 || psa_url_escape(q, conditions) < 0))
+        (strbuf_append(q, "&conditions=") < 0 || url_escape(q, conditions) < 0))
         return -1;
     return 0;
 }
@@ -353,7 +353,7 @@ int cw_count(struct cw_session *s, const char *path, const char *conditions, int
     strbuf_appendf(&p, "%s/count", path);
     if (conditions && *conditions) {
         strbuf_append(&q, "conditions=");
-        psa_url_escape(&q, conditions);
+        url_escape(&q, conditions);
     }
     if (http_request(s->http, "GET", strbuf_cstr(&p), q.len ? strbuf_cstr(&q) : NULL, NULL, NULL,
                      NULL, 0, &r) < 0)

@@ -343,7 +343,7 @@ static int on_subscription(struct im *m, const json_t *item, void *ctx, struct c
     if (srcu_id(item, "id", id, sizeof id) < 0)
         return srcu_missing(err, IM_LABEL, "subscription", "id");
     int rc = -1;
-    if (strbuf_append(&path, "subscriptions/") == 0 && srcu_url_escape(&path, id) == 0)
+    if (strbuf_append(&path, "subscriptions/") == 0 && url_escape(&path, id) == 0)
         rc = srcu_call(&m->s, "GET", strbuf_cstr(&path), NULL, NULL, "a subscription", &d, err);
     else
         conn_error_set(err, CONN_CONFIG, 0, "out of memory", "");

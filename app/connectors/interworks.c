@@ -207,7 +207,7 @@ static int iw_fetch_token(struct srcu_session *s, struct conn_error *err)
     struct strbuf f = STRBUF_INIT;
     if (w->refresh[0]) {
         int ok = strbuf_append(&f, "grant_type=refresh_token&refresh_token=") == 0 &&
-                 srcu_url_escape(&f, w->refresh) == 0;
+                 url_escape(&f, w->refresh) == 0;
         w->refresh[0] = '\0';             /* single use, whatever happens next */
         if (ok && grant(w, strbuf_cstr(&f), err) == 0) {
             wipe(&f);
@@ -217,8 +217,8 @@ static int iw_fetch_token(struct srcu_session *s, struct conn_error *err)
     }
     int rc = -1;
     if (strbuf_append(&f, "grant_type=password&username=") == 0 &&
-        srcu_url_escape(&f, conn_setting(s->conn, "username")) == 0 &&
-        strbuf_append(&f, "&password=") == 0 && srcu_url_escape(&f, conn_setting(s->conn, "password")) == 0)
+        url_escape(&f, conn_setting(s->conn, "username")) == 0 &&
+        strbuf_append(&f, "&password=") == 0 && url_escape(&f, conn_setting(s->conn, "password")) == 0)
         rc = grant(w, strbuf_cstr(&f), err);
     else
         conn_error_set(err, CONN_CONFIG, 0, "out of memory", "");
@@ -416,7 +416,7 @@ static int read_pricing(struct iw *w, const char *sub_id, struct src_resource *r
     struct strbuf p = STRBUF_INIT;
     json_t *doc = NULL;
     int rc = -1;
-    if (strbuf_append(&p, "api/Subscriptions/") == 0 && srcu_url_escape(&p, sub_id) == 0 &&
+    if (strbuf_append(&p, "api/Subscriptions/") == 0 && url_escape(&p, sub_id) == 0 &&
         strbuf_append(&p, "/pricingInfo") == 0)
         rc = srcu_call(&w->s, "GET", strbuf_cstr(&p), NULL, NULL, "a subscription's pricing", &doc, err);
     else
@@ -554,7 +554,7 @@ static int on_invoice(struct iw *w, const json_t *inv, void *ctx, struct conn_er
     x->credit = jsonx_str(inv, "type") && !strcasecmp(jsonx_str(inv, "type"), "Credit");
     int ok;
     if (w->v3) {
-        ok = strbuf_append(&path, "api/invoices/") == 0 && srcu_url_escape(&path, id) == 0 &&
+        ok = strbuf_append(&path, "api/invoices/") == 0 && url_escape(&path, id) == 0 &&
              strbuf_append(&path, "/lines") == 0;
     } else {
         /* 2.2: the invoice's lines come from the invoice list queried by its code (the way
@@ -563,7 +563,7 @@ static int on_invoice(struct iw *w, const json_t *inv, void *ctx, struct conn_er
         if (!code || !*code)
             return srcu_missing(err, IW_LABEL, "invoice", "code");
         ok = strbuf_append(&path, "api/invoices") == 0 && strbuf_append(&q, "invoiceCode=") == 0 &&
-             srcu_url_escape(&q, code) == 0;
+             url_escape(&q, code) == 0;
     }
     int rc = -1;
     if (ok)
@@ -587,7 +587,7 @@ static int invoice_filter(cdate_t month, struct strbuf *q)
     cdate_format(from, a, sizeof a);
     cdate_format(to, b, sizeof b);
     snprintf(f, sizeof f, "createdAt ge datetime'%s' and createdAt lt datetime'%s'", a, b);
-    return strbuf_append(q, "$filter=") == 0 && srcu_url_escape(q, f) == 0 ? 0 : -1;
+    return strbuf_append(q, "$filter=") == 0 && url_escape(q, f) == 0 ? 0 : -1;
 }
 
 /* ---- operations --------------------------------------------------------------------------- */

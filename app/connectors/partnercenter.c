@@ -28,7 +28,7 @@ typedef int (*pc_item_fn)(void *ctx, const json_t *item, struct conn_error *err)
 
 static int form_field(struct strbuf *b, const char *name, const char *value)
 {
-    return strbuf_appendf(b, "%s%s=", b->len ? "&" : "", name) < 0 || src_url_escape(b, value) < 0
+    return strbuf_appendf(b, "%s%s=", b->len ? "&" : "", name) < 0 || url_escape(b, value) < 0
                ? -1 : 0;
 }
 
@@ -77,7 +77,7 @@ static int pc_open(const struct conn *c, struct src_session *s, struct conn_erro
     snprintf(base, sizeof base, "%s%s", url, has_v1 ? "/" : "/v1/");
     struct strbuf fallback = STRBUF_INIT;
     if (strbuf_appendf(&fallback, "%s/", PC_LOGIN) < 0 ||
-        src_url_escape(&fallback, conn_setting(c, "tenant_id")) < 0 ||
+        url_escape(&fallback, conn_setting(c, "tenant_id")) < 0 ||
         strbuf_append(&fallback, "/oauth2/token") < 0) {
         strbuf_free(&fallback);
         conn_error_set(err, CONN_CONFIG, 0, "out of memory", "");
@@ -439,7 +439,7 @@ static int list_subs(const struct conn *c, struct emit *e, struct conn_error *er
             break;
         e->customer = json_string_value(id);
         strbuf_reset(&path);
-        if (strbuf_append(&path, "customers/") < 0 || src_url_escape(&path, e->customer) < 0 ||
+        if (strbuf_append(&path, "customers/") < 0 || url_escape(&path, e->customer) < 0 ||
             strbuf_append(&path, "/subscriptions") < 0) {
             rc = oom(err);
             break;
@@ -563,7 +563,7 @@ static int pc_list_charges(const struct conn *c, cdate_t month, src_charge_fn fn
             break;
         e.invoice = json_string_value(id);
         strbuf_reset(&path);
-        if (strbuf_append(&path, "invoices/") < 0 || src_url_escape(&path, e.invoice) < 0 ||
+        if (strbuf_append(&path, "invoices/") < 0 || url_escape(&path, e.invoice) < 0 ||
             strbuf_append(&path, "/lineitems/OneTime/BillingLineItems") < 0) {
             rc = oom(err);
             break;

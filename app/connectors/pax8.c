@@ -324,7 +324,7 @@ static int invoice_items(void *p, const json_t *o, struct conn_error *err)
     if (src_req_str(o, "id", "A Pax8 invoice", id, sizeof id, err) < 0)
         return -1;
     int rc = -1;
-    if (strbuf_append(&path, "invoices/") < 0 || src_url_escape(&path, id) < 0 ||
+    if (strbuf_append(&path, "invoices/") < 0 || url_escape(&path, id) < 0 ||
         strbuf_append(&path, "/items") < 0)
         conn_error_set(err, CONN_CONFIG, 0, "out of memory", "");
     else

@@ -60,21 +60,6 @@ int psa_parse_id(const char *s, int64_t *out)
     return 0;
 }
 
-int psa_url_escape(struct strbuf *out, const char *s)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    for (const unsigned char *p = (const unsigned char *)s; p && *p; p++) {
-        int rc;
-        if (isalnum(*p) || *p == '-' || *p == '_' || *p == '.' || *p == '~')
-            rc = strbuf_append_char(out, (char)*p);
-        else
-            rc = strbuf_appendf(out, "%%%c%c", hex[*p >> 4], hex[*p & 15]);
-        if (rc < 0)
-            return -1;
-    }
-    return 0;
-}
-
 int psa_charge_marker(const char *key, char *buf, size_t n)
 {
     size_t len = key ? strlen(key) : 0;

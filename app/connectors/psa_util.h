@@ -6,6 +6,7 @@
 #include "connectors/psa.h"
 #include "core/strbuf.h"
 #include "net/http.h"
+#include "net/urlenc.h"
 
 #include <jansson.h>
 #include <stddef.h>
@@ -30,8 +31,6 @@ void psa_date_text(cdate_t d, const char *suffix, char *buf, size_t n);
 int psa_json_id(const json_t *obj, const char *key, char id[PSA_ID]);
 /* A non-negative decimal id ("123") as an integer; -1 on anything else. */
 int psa_parse_id(const char *s, int64_t *out);
-/* Percent-encode every byte of s except RFC 3986 unreserved characters. */
-int psa_url_escape(struct strbuf *out, const char *s);
 /* The text written into a one-time charge so find_charge can find it again:
  * "(billsync key: KEY)". -1 when the key is empty, longer than PSA_KEY_MAX or holds a
  * character a PSA query cannot carry safely (quotes, backslash, control characters). */

@@ -256,21 +256,6 @@ done:
 
 /* ---- text and settings ---------------------------------------------------------------------- */
 
-int src_url_escape(struct strbuf *out, const char *s)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    for (const unsigned char *p = (const unsigned char *)s; p && *p; p++) {
-        int rc;
-        if (isalnum(*p) || *p == '-' || *p == '_' || *p == '.' || *p == '~')
-            rc = strbuf_append_char(out, (char)*p);
-        else
-            rc = strbuf_appendf(out, "%%%c%c", hex[*p >> 4], hex[*p & 15]);
-        if (rc < 0)
-            return -1;
-    }
-    return 0;
-}
-
 void src_url_setting(const struct conn *c, const char *key, const char *fallback, char *buf, size_t n)
 {
     const char *v = conn_setting(c, key);

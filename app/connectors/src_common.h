@@ -8,6 +8,7 @@
 #include "core/source_records.h"
 #include "core/strbuf.h"
 #include "net/http.h"
+#include "net/urlenc.h"
 
 #include <jansson.h>
 #include <stddef.h>
@@ -61,8 +62,6 @@ int src_error_text(const json_t *doc, char *buf, size_t n);
 /* err = CONN_BAD_RESPONSE with a formatted message. */
 void src_bad_response(struct conn_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Percent-encode every byte of s except RFC 3986 unreserved characters. */
-int src_url_escape(struct strbuf *out, const char *s);
 /* setting, or fallback when empty, without surrounding blanks and trailing slashes. */
 void src_url_setting(const struct conn *c, const char *key, const char *fallback, char *buf, size_t n);
 

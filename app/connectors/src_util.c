@@ -131,21 +131,6 @@ int srcu_id(const json_t *o, const char *key, char *dst, size_t n)
     return w > 0 && (size_t)w < n ? 0 : -1;
 }
 
-int srcu_url_escape(struct strbuf *out, const char *s)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    for (const unsigned char *p = (const unsigned char *)s; p && *p; p++) {
-        int rc;
-        if (isalnum(*p) || *p == '-' || *p == '_' || *p == '.' || *p == '~')
-            rc = strbuf_append_char(out, (char)*p);
-        else
-            rc = strbuf_appendf(out, "%%%c%c", hex[*p >> 4], hex[*p & 15]);
-        if (rc < 0)
-            return -1;
-    }
-    return 0;
-}
-
 int srcu_basic_header(const char *user, const char *pass, char *buf, size_t n)
 {
     char pair[600], b64[820];

@@ -8,6 +8,7 @@
 #include "connectors/source.h"
 #include "core/strbuf.h"
 #include "net/http.h"
+#include "net/urlenc.h"
 
 #include <jansson.h>
 #include <stddef.h>
@@ -102,8 +103,6 @@ void srcu_copy(char *dst, size_t n, const char *src);
 /* snprintf that fails (CONN_BAD_RESPONSE naming what) when the text does not fit. */
 int srcu_compose(struct conn_error *err, char *dst, size_t n, const char *what, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
-/* Percent-encode every byte except RFC 3986 unreserved characters. */
-int srcu_url_escape(struct strbuf *out, const char *s);
 /* "Basic base64(user:pass)" header line into buf. -1 when too long. */
 int srcu_basic_header(const char *user, const char *pass, char *buf, size_t n);
 /* The setting's URL (or fallback) without blanks and trailing slashes, plus "/". -1 when it

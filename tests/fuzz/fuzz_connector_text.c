@@ -67,7 +67,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         break;
     default: {
         struct strbuf out = STRBUF_INIT;
-        psa_url_escape(&out, s);
+        url_escape(&out, s);
         strbuf_free(&out);
         break;
     }
