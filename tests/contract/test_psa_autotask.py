@@ -9,28 +9,11 @@ import json
 import pytest
 from testclock import today
 
-from psa_sandbox import (AT_CODE, Probe, autotask_settings, start_sandbox,  # noqa: F401
-                         stop_sandbox)
+from contract import contract_fixtures
+from psa_sandbox import AT_CODE, autotask_settings  # noqa: F401
 
 
-@pytest.fixture(scope="module")
-def sandbox(tmp_path_factory):
-    sb = start_sandbox(tmp_path_factory.mktemp("psa-autotask"), "--seed", "empty")
-    try:
-        yield sb
-    finally:
-        stop_sandbox(sb)
-
-
-@pytest.fixture
-def sb(sandbox):
-    sandbox.reset("demo")
-    return sandbox
-
-
-@pytest.fixture
-def probe(sb, tmp_path):
-    return Probe("autotask", autotask_settings(sb), tmp_path / "slots")
+sandbox, sb, probe = contract_fixtures("psa", "autotask", autotask_settings, seed="empty")
 
 
 # -- helpers over the sandbox's store ---------------------------------------------------------

@@ -10,28 +10,12 @@ import json
 
 import pytest
 
-from psa_sandbox import Probe, connectwise_settings, start_sandbox, stop_sandbox
+from contract import contract_fixtures
+from psa_sandbox import connectwise_settings
 from testclock import today
 
 
-@pytest.fixture(scope="module")
-def sandbox(tmp_path_factory):
-    sb = start_sandbox(tmp_path_factory.mktemp("psa-connectwise"), "--seed", "empty")
-    try:
-        yield sb
-    finally:
-        stop_sandbox(sb)
-
-
-@pytest.fixture
-def sb(sandbox):
-    sandbox.reset("demo")
-    return sandbox
-
-
-@pytest.fixture
-def probe(sb, tmp_path):
-    return Probe("connectwise", connectwise_settings(sb), tmp_path / "slots")
+sandbox, sb, probe = contract_fixtures("psa", "connectwise", connectwise_settings, seed="empty")
 
 
 # -- helpers over the sandbox's store ---------------------------------------------------------

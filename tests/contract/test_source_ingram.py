@@ -5,38 +5,16 @@ from the month's rated-data report in CSV or JSON), the token (HTTP Basic user +
 + marketplace) and its renewal mid-pull, offset/limit paging at the boundary, every fault knob,
 string and number amounts, and the gateway's and the API's error bodies."""
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
-from psa_sandbox import ROOT, start_sandbox, stop_sandbox
-
-sys.path.insert(0, os.path.join(ROOT, "tests", "sandbox"))
-import canonical_fixtures as cf  # noqa: E402
+from contract import contract_fixtures
+import canonical_fixtures as cf  # noqa: E402 (tests/sandbox, put on the path by contract)
 import seed_sources  # noqa: E402
-from testclock import native_env  # noqa: E402
 
-PROBE = os.path.join(ROOT, "build", "tools", "src_probe")
 SYSTEM = "ingram"
 CREDS = seed_sources.INGRAM_CREDENTIALS
 LIMIT = 100                       # the connector's limit per page
-
-
-@pytest.fixture(scope="module")
-def sandbox(tmp_path_factory):
-    sb = start_sandbox(tmp_path_factory.mktemp("src-ingram"), "--seed", "demo")
-    try:
-        yield sb
-    finally:
-        stop_sandbox(sb)
-
-
-@pytest.fixture
-def sb(sandbox):
-    sandbox.reset("demo")
-    return sandbox
 
 
 def settings(sb, **over):
@@ -47,36 +25,7 @@ def settings(sb, **over):
     return s
 
 
-class Probe:
-    """build/tools/src_probe for one system, with a slot directory of its own."""
-
-    def __init__(self, sb, slot_dir):
-        self.sb, self.slot_dir, self.stderr = sb, str(slot_dir), ""
-
-    def raw(self, *args, **over):
-        cmd = [PROBE, "--system", SYSTEM, "--settings", json.dumps(settings(self.sb, **over)),
-               "--slot-dir", self.slot_dir] + [str(a) for a in args]
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=native_env())
-        assert proc.returncode in (0, 1), "probe crashed (%d): %s" % (proc.returncode, proc.stderr)
-        self.stderr = proc.stderr
-        lines = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
-        assert len(lines) == 1, (lines, proc.stderr)
-        return proc.returncode, lines[0]
-
-    def __call__(self, *args, **over):
-        rc, out = self.raw(*args, **over)
-        assert rc == 0 and "error" not in out, (out, self.stderr[-2000:])
-        return out.get("records", out)
-
-    def error(self, *args, **over):
-        rc, out = self.raw(*args, **over)
-        assert rc == 1 and "error" in out, out
-        return out["error"]
-
-
-@pytest.fixture
-def probe(sb, tmp_path):
-    return Probe(sb, tmp_path / "slots")
+sandbox, sb, probe = contract_fixtures("src", SYSTEM, settings)
 
 
 # -- helpers ----------------------------------------------------------------------------------

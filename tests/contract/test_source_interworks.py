@@ -6,38 +6,16 @@ versions 3 and 2.2, paging at the page-size boundary, every fault knob (retried,
 the platform's own words), string and number amounts, and bodies that are not what they should
 be (no crash, a clear bad_response)."""
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
-from psa_sandbox import ROOT, start_sandbox, stop_sandbox
-
-sys.path.insert(0, os.path.join(ROOT, "tests", "sandbox"))
-import canonical_fixtures as cf  # noqa: E402
+from contract import as_probe_output, contract_fixtures
+import canonical_fixtures as cf  # noqa: E402 (tests/sandbox, put on the path by contract)
 import seed_sources  # noqa: E402
-from testclock import native_env  # noqa: E402
 
-PROBE = os.path.join(ROOT, "build", "tools", "src_probe")
 SYSTEM = "interworks"
 CREDS = seed_sources.INTERWORKS_CREDENTIALS
 PAGE = 1000                       # the connector's pageSize / size
-
-
-@pytest.fixture(scope="module")
-def sandbox(tmp_path_factory):
-    sb = start_sandbox(tmp_path_factory.mktemp("src-interworks"), "--seed", "demo")
-    try:
-        yield sb
-    finally:
-        stop_sandbox(sb)
-
-
-@pytest.fixture
-def sb(sandbox):
-    sandbox.reset("demo")
-    return sandbox
 
 
 def settings(sb, **over):
@@ -48,53 +26,10 @@ def settings(sb, **over):
     return s
 
 
-class Probe:
-    """build/tools/src_probe for one system, with a slot directory of its own."""
-
-    def __init__(self, sb, slot_dir):
-        self.sb, self.slot_dir, self.stderr = sb, str(slot_dir), ""
-
-    def raw(self, *args, **over):
-        cmd = [PROBE, "--system", SYSTEM, "--settings", json.dumps(settings(self.sb, **over)),
-               "--slot-dir", self.slot_dir] + [str(a) for a in args]
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=native_env())
-        assert proc.returncode in (0, 1), "probe crashed (%d): %s" % (proc.returncode, proc.stderr)
-        self.stderr = proc.stderr
-        lines = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
-        assert len(lines) == 1, (lines, proc.stderr)
-        return proc.returncode, lines[0]
-
-    def __call__(self, *args, **over):
-        rc, out = self.raw(*args, **over)
-        assert rc == 0 and "error" not in out, (out, self.stderr[-2000:])
-        return out.get("records", out)
-
-    def error(self, *args, **over):
-        rc, out = self.raw(*args, **over)
-        assert rc == 1 and "error" in out, out
-        return out["error"]
-
-
-@pytest.fixture
-def probe(sb, tmp_path):
-    return Probe(sb, tmp_path / "slots")
+sandbox, sb, probe = contract_fixtures("src", SYSTEM, settings)
 
 
 # -- helpers ----------------------------------------------------------------------------------
-
-def as_probe_output(records):
-    """The fixture's values as the probe prints them: unstated money is 0.0000."""
-    out = []
-    for r in records:
-        r = dict(r)
-        for k in ("unit_cost", "unit_price", "extended_cost", "extended_price"):
-            if k in r and r[k] is None:
-                r[k] = "0.0000"
-        if r.get("auto_renew") is None and "auto_renew" in r:
-            r["auto_renew"] = False
-        out.append(r)
-    return out
-
 
 def expected():
     return cf.expected(SYSTEM)

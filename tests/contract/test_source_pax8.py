@@ -5,41 +5,17 @@ after it expired mid-pull), page/size paging at and around the 200 boundary (nev
 size), every fault knob retried or reported with Pax8's own words, exact amounts from strings
 and numbers, bad credentials and garbage bodies."""
 import json
-import os
-import subprocess
-import sys
 import time
 
 import pytest
 
-from psa_sandbox import start_sandbox, stop_sandbox
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, "tests", "sandbox"))
-import canonical_fixtures as cf  # noqa: E402
+from contract import contract_fixtures, month_of, normalized, of_company  # noqa: F401
+import canonical_fixtures as cf  # noqa: E402 (tests/sandbox, put on the path by contract)
 import seed_sources  # noqa: E402
-from testclock import native_env  # noqa: E402
 
-PROBE = os.path.join(ROOT, "build", "tools", "src_probe")
 SYSTEM = "pax8"
 CREDS = seed_sources.PAX8_CREDENTIALS
-MONEY = ("unit_cost", "unit_price", "extended_cost", "extended_price")
 KINDS = ("companies", "subscriptions", "resources", "charges")
-
-
-@pytest.fixture(scope="module")
-def sandbox(tmp_path_factory):
-    sb = start_sandbox(tmp_path_factory.mktemp("src-pax8"), "--seed", "demo")
-    try:
-        yield sb
-    finally:
-        stop_sandbox(sb)
-
-
-@pytest.fixture
-def sb(sandbox):
-    sandbox.reset("demo")
-    return sandbox
 
 
 def settings(sb, **over):
@@ -50,68 +26,11 @@ def settings(sb, **over):
     return s
 
 
-class SrcProbe:
-    """Runs src_probe for one system with a slot directory of its own."""
-
-    def __init__(self, settings_, slot_dir):
-        self.settings = settings_
-        self.slot_dir = str(slot_dir)
-        self.last_stderr = self.last_stdout = ""
-
-    def start(self, *args, settings=None):
-        cmd = [PROBE, "--system", SYSTEM, "--settings",
-               json.dumps(self.settings if settings is None else settings),
-               "--slot-dir", self.slot_dir] + [str(a) for a in args]
-        return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                env=native_env())
-
-    def finish(self, proc):
-        out, err = proc.communicate(timeout=60)
-        assert proc.returncode in (0, 1), "probe crashed (%d): %s" % (proc.returncode, err)
-        self.last_stdout, self.last_stderr = out, err
-        lines = [json.loads(line) for line in out.splitlines() if line.strip()]
-        assert len(lines) == 1, (out, err)
-        return proc.returncode, lines[0]
-
-    def raw(self, *args, **kw):
-        return self.finish(self.start(*args, **kw))
-
-    def __call__(self, *args, **kw):
-        rc, out = self.raw(*args, **kw)
-        assert rc == 0 and "error" not in out, (out, self.last_stderr)
-        return out.get("records", out)
-
-    def error(self, *args, **kw):
-        rc, out = self.raw(*args, **kw)
-        assert rc == 1 and "error" in out, (out, self.last_stderr)
-        return out["error"]
-
-
-@pytest.fixture
-def probe(sb, tmp_path):
-    return SrcProbe(settings(sb), tmp_path / "slots")
+sandbox, sb, probe = contract_fixtures("src", SYSTEM, settings)
 
 
 def month_arg(fixture=None):
-    return (fixture or cf.expected(SYSTEM))["month"][:7]
-
-
-def normalized(records):
-    """A fixture list as src_probe prints it: unstated money is 0, unstated auto_renew false."""
-    out = []
-    for r in records:
-        r = dict(r)
-        for key in MONEY:
-            if key in r and r[key] is None:
-                r[key] = "0.0000"
-        if r.get("auto_renew", False) is None:
-            r["auto_renew"] = False
-        out.append(r)
-    return sorted(out, key=lambda r: r["id"])
-
-
-def of_company(records, cid):
-    return sorted((r for r in records if r.get("company_id", r["id"]) == cid), key=lambda r: r["id"])
+    return month_of(SYSTEM, fixture)
 
 
 def pull(probe, month):
