@@ -195,23 +195,9 @@ int at_period_months(const char *label)
 
 void at_fail(const struct http_response *r, int is_write, const char *what, struct conn_error *err)
 {
-    if (r->status == 0) {
-        psa_transport_error(r, AT_LABEL, is_write, err);
-        return;
-    }
-    json_t *doc = NULL;
-    char text[sizeof err->message], jerr[160];
-    int parsed = jsonx_parse(r->body.p, r->body.len, &doc, jerr, sizeof jerr) == 0 &&
-                 at_errors_text(doc, text, sizeof text) == 0;
-    if (!parsed)
-        snprintf(text, sizeof text, "Autotask answered %s with HTTP %ld and no error message",
-                 what, r->status);
-    json_decref(doc);
-    const char *hint;
-    enum conn_error_kind kind = at_error_kind(r->status, text, &hint);
-    conn_error_set(err, kind, (int)r->status, text, hint);
-    err->maybe_committed = is_write && psa_write_outcome_unknown(r, parsed);
-    if (kind == CONN_REJECTED && r->status >= 500 && !parsed)
+    static const struct psa_error_reader reader = {AT_LABEL, at_errors_text, at_error_kind};
+    int parsed = psa_fail(&reader, r, is_write, what, err);
+    if (r->status && err->kind == CONN_REJECTED && r->status >= 500 && !parsed)
         err->retryable = 1; /* an error page from a proxy, not Autotask's verdict */
 }
 

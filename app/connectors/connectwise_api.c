@@ -142,22 +142,8 @@ void cw_identifier_base(const char *name, char *buf, size_t n)
 
 void cw_fail(const struct http_response *r, int is_write, const char *what, struct conn_error *err)
 {
-    if (r->status == 0) {
-        psa_transport_error(r, CW_LABEL, is_write, err);
-        return;
-    }
-    json_t *doc = NULL;
-    char text[sizeof err->message], jerr[160];
-    int parsed = jsonx_parse(r->body.p, r->body.len, &doc, jerr, sizeof jerr) == 0 &&
-                 cw_error_text(doc, text, sizeof text) == 0;
-    if (!parsed)
-        snprintf(text, sizeof text, "ConnectWise answered %s with HTTP %ld and no error message",
-                 what, r->status);
-    json_decref(doc);
-    const char *hint;
-    enum conn_error_kind kind = cw_error_kind(r->status, text, &hint);
-    conn_error_set(err, kind, (int)r->status, text, hint);
-    err->maybe_committed = is_write && psa_write_outcome_unknown(r, parsed);
+    static const struct psa_error_reader reader = {CW_LABEL, cw_error_text, cw_error_kind};
+    psa_fail(&reader, r, is_write, what, err);
 }
 
 /* ---- small shared helpers ---------------------------------------------------------------- */

@@ -50,6 +50,16 @@ struct psa_connector {
                          struct conn_error *err);
 };
 
+/* The operations of a connector whose functions are named <p>_forget_cached, <p>_test,
+ * <p>_list_accounts ... <p>_create_charge (autotask.c at_, connectwise.c cw_). */
+#define PSA_CONNECTOR_OPS(p)                                                                     \
+    .forget_cached = p##_forget_cached, .test = p##_test, .list_accounts = p##_list_accounts,    \
+    .list_contracts = p##_list_contracts, .list_services = p##_list_services,                    \
+    .list_contract_services = p##_list_contract_services, .read_units = p##_read_units,          \
+    .create_account = p##_create_account, .create_contract = p##_create_contract,                \
+    .create_service = p##_create_service, .post_unit_change = p##_post_unit_change,              \
+    .find_charge = p##_find_charge, .create_charge = p##_create_charge
+
 /* Every PSA connector forgets what this process cached (see forget_cached). */
 void psa_forget_cached(void);
 /* The connector for a system name, or NULL. */

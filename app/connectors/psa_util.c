@@ -162,3 +162,25 @@ int psa_opt_money(const json_t *o, const char *key, const char *what, money_t *o
     psa_bad_response(err, "%s has a %s that is not an amount", what, key);
     return -1;
 }
+
+int psa_fail(const struct psa_error_reader *rd, const struct http_response *r, int is_write,
+             const char *what, struct conn_error *err)
+{
+    if (r->status == 0) {
+        psa_transport_error(r, rd->label, is_write, err);
+        return 0;
+    }
+    json_t *doc = NULL;
+    char text[sizeof err->message], jerr[160];
+    int parsed = jsonx_parse(r->body.p, r->body.len, &doc, jerr, sizeof jerr) == 0 &&
+                 rd->text(doc, text, sizeof text) == 0;
+    if (!parsed)
+        snprintf(text, sizeof text, "%s answered %s with HTTP %ld and no error message", rd->label,
+                 what, r->status);
+    json_decref(doc);
+    const char *hint;
+    enum conn_error_kind kind = rd->kind(r->status, text, &hint);
+    conn_error_set(err, kind, (int)r->status, text, hint);
+    err->maybe_committed = is_write && psa_write_outcome_unknown(r, parsed);
+    return parsed;
+}

@@ -69,4 +69,17 @@ void psa_transport_error(const struct http_response *r, const char *system_label
  * gateway timeout, or a server error without the PSA's own error body. */
 int psa_write_outcome_unknown(const struct http_response *r, int remote_error_parsed);
 
+/* How a PSA reads its own error bodies: its words into buf (-1 when there are none), and the
+ * kind and hint of a failure status with those words. */
+struct psa_error_reader {
+    const char *label;            /* "Autotask": names the PSA in messages */
+    int (*text)(const json_t *doc, char *buf, size_t n);
+    enum conn_error_kind (*kind)(long status, const char *text, const char **hint);
+};
+/* err from a failed request: a transport error, or the PSA's own words (else "<label> answered
+ * <what> with HTTP n and no error message") with the reader's kind and hint; a write whose
+ * outcome is unknown is marked maybe_committed. Returns 1 when the body held the PSA's words. */
+int psa_fail(const struct psa_error_reader *rd, const struct http_response *r, int is_write,
+             const char *what, struct conn_error *err);
+
 #endif

@@ -14,6 +14,14 @@
 /* RFC 6238 Appendix B seed for SHA-1: ASCII "12345678901234567890". */
 #define RFC_SECRET "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
 
+/* totp.c initialises liboath on first use; the group's teardown releases it. */
+static int teardown(void **state)
+{
+    (void)state;
+    oath_done();
+    return 0;
+}
+
 struct vector {
     int64_t t;
     const char *code8;
@@ -183,13 +191,6 @@ static void test_uri(void **state)
     assert_string_equal(small, "");
     assert_int_equal(totp_uri("billsync", "a", "bad&secret=x", uri, sizeof uri), -1);
     assert_int_equal(totp_uri("billsync", "a", "", uri, sizeof uri), -1);
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    oath_done();
-    return 0;
 }
 
 int main(void)
