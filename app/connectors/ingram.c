@@ -2,7 +2,6 @@
  * one resource per product (MPN), and the month's rated-data report (doc/source-apis.md 3). */
 #include "connectors/ingram.h"
 
-#include "connectors/src_common.h"
 #include "connectors/src_util.h"
 #include "net/jsonx.h"
 
@@ -17,7 +16,7 @@
 #define IM_DEFAULT_BASE "https://api.cloud.im/marketplace/"
 
 struct im {
-    struct srcu_session s;
+    struct src_session s;
     char key[300];                    /* "X-Subscription-Key: ..." (wiped on close) */
     char basic[700];                  /* the API user as HTTP Basic, for the token */
 };
@@ -99,7 +98,7 @@ static void im_error(const struct http_response *r, const char *what, int token_
         snprintf(msg, sizeof msg, "%s answered %s with HTTP %ld", IM_LABEL, what, r->status);
     if (cid && *cid && strlen(msg) + strlen(cid) + 24 < sizeof msg)
         snprintf(msg + strlen(msg), sizeof msg - strlen(msg), " (correlation ID %s)", cid);
-    enum conn_error_kind kind = srcu_status_kind(r->status, IM_LABEL, hint, sizeof hint);
+    enum conn_error_kind kind = src_status_kind(r->status, IM_LABEL, hint, sizeof hint);
     if (r->status == 401 && (gateway || (text && strcasestr(text, "subscription key"))))
         snprintf(hint, sizeof hint, "Check the subscription key (the X-Subscription-Key of your "
                  "Marketplace API product).");
@@ -116,7 +115,7 @@ static void im_error(const struct http_response *r, const char *what, int token_
     json_decref(doc);
 }
 
-static void im_api_error(const struct srcu_session *s, const struct http_response *r, const char *what,
+static void im_api_error(const struct src_session *s, const struct http_response *r, const char *what,
                          struct conn_error *err)
 {
     (void)s;
@@ -125,11 +124,11 @@ static void im_api_error(const struct srcu_session *s, const struct http_respons
 
 /* ---- session ------------------------------------------------------------------------------ */
 
-static int im_fetch_token(struct srcu_session *s, struct conn_error *err)
+static int im_fetch_token(struct src_session *s, struct conn_error *err)
 {
     struct im *m = s->sys;
     const char *headers[] = {m->basic, m->key, NULL};
-    struct http_client *tc = srcu_client(s, s->base, headers, err);
+    struct http_client *tc = src_client(s, s->base, headers, err);
     if (!tc)
         return -1;
     json_t *req = json_pack("{s:s}", "marketplace", conn_setting(s->conn, "marketplace"));
@@ -141,14 +140,14 @@ static int im_fetch_token(struct srcu_session *s, struct conn_error *err)
     if (!body)
         conn_error_set(err, CONN_CONFIG, 0, "out of memory", "");
     else
-        rc = srcu_token_post(s, tc, "token", body, "application/json", &r, &doc, err);
+        rc = src_token_post(s, tc, "token", body, "application/json", &r, &doc, err);
     if (rc == 1) {
         im_error(&r, "the token request", 1, err);
         rc = -1;
     } else if (rc == 0) {
         int64_t expires = 0;
         jsonx_int(doc, "expiresInSeconds", &expires);
-        rc = srcu_set_token(s, jsonx_str(doc, "token"), expires, err);
+        rc = src_set_token(s, jsonx_str(doc, "token"), expires, err);
     }
     json_decref(doc);
     if (r.body.p)
@@ -159,7 +158,7 @@ static int im_fetch_token(struct srcu_session *s, struct conn_error *err)
     return rc;
 }
 
-static const struct srcu_ops im_ops = {IM_LABEL, im_fetch_token, im_api_error, NULL};
+static const struct src_ops im_ops = {IM_LABEL, im_fetch_token, im_api_error, NULL};
 
 static int im_open(const struct conn *c, struct im *m, struct conn_error *err)
 {
@@ -169,10 +168,10 @@ static int im_open(const struct conn *c, struct im *m, struct conn_error *err)
     memset(m, 0, sizeof *m);
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         if (!*conn_setting(c, keys[i][0]))
-            return srcu_config_error(err, IM_LABEL, keys[i][1]);
-    char fallback[200], base[SRCU_BASE_MAX];
+            return src_config_error(err, IM_LABEL, keys[i][1]);
+    char fallback[200], base[SRC_BASE_MAX];
     snprintf(fallback, sizeof fallback, "%s%s", IM_DEFAULT_BASE, conn_setting(c, "marketplace"));
-    if (srcu_base_url(conn_setting(c, "url"), fallback, base, sizeof base) < 0) {
+    if (src_base_url(conn_setting(c, "url"), fallback, base, sizeof base) < 0) {
         conn_error_set(err, CONN_CONFIG, 0, "The Ingram Micro API address is not a usable address.",
                        "Leave it empty, or use the Marketplace API address, like "
                        "https://api.cloud.im/marketplace/us.");
@@ -181,12 +180,12 @@ static int im_open(const struct conn *c, struct im *m, struct conn_error *err)
     const char *key = conn_setting(c, "subscription_key");
     int w = snprintf(m->key, sizeof m->key, "X-Subscription-Key: %s", key);
     if (w < 0 || (size_t)w >= sizeof m->key ||
-        srcu_basic_header(conn_setting(c, "username"), conn_setting(c, "password"), m->basic,
-                          sizeof m->basic) < 0)
-        return srcu_config_error(err, IM_LABEL, "user name, password and key of a usable length");
+        src_basic_header(conn_setting(c, "username"), conn_setting(c, "password"), m->basic,
+                         sizeof m->basic) < 0)
+        return src_config_error(err, IM_LABEL, "user name, password and key of a usable length");
     const char *extra[] = {m->key, NULL};
-    if (srcu_open(&m->s, c, &im_ops, base, extra, m, err) < 0) {
-        srcu_close(&m->s);
+    if (src_open(&m->s, c, &im_ops, base, extra, m, err) < 0) {
+        src_close(&m->s);
         explicit_bzero(m->key, sizeof m->key);
         explicit_bzero(m->basic, sizeof m->basic);
         return -1;
@@ -196,7 +195,7 @@ static int im_open(const struct conn *c, struct im *m, struct conn_error *err)
 
 static void im_close(struct im *m)
 {
-    srcu_close(&m->s);
+    src_close(&m->s);
     explicit_bzero(m->key, sizeof m->key);
     explicit_bzero(m->basic, sizeof m->basic);
 }
@@ -220,19 +219,19 @@ static int im_list(struct im *m, const char *path, const char *extra_query, cons
             conn_error_set(err, CONN_CONFIG, 0, "out of memory", "");
             rc = -1;
         } else {
-            rc = srcu_call(&m->s, "GET", path, strbuf_cstr(&q), NULL, label, &doc, err);
+            rc = src_call(&m->s, "GET", path, strbuf_cstr(&q), NULL, label, &doc, err);
         }
         strbuf_free(&q);
         json_t *data = jsonx_get(doc, "data");
         if (rc == 0 && !json_is_array(data)) {
-            srcu_bad_response(err, "%s's answer to %s has no data list", IM_LABEL, label);
+            src_bad_response(err, "%s's answer to %s has no data list", IM_LABEL, label);
             rc = -1;
         }
         size_t n = rc == 0 ? json_array_size(data) : 0;
         for (size_t i = 0; i < n && rc == 0; i++) {
             json_t *item = json_array_get(data, i);
             if (!json_is_object(item)) {
-                srcu_bad_response(err, "An entry of %s's %s list is not an object", IM_LABEL, what);
+                src_bad_response(err, "An entry of %s's %s list is not an object", IM_LABEL, what);
                 rc = -1;
             } else {
                 rc = fn(m, item, ctx, err);
@@ -246,7 +245,7 @@ static int im_list(struct im *m, const char *path, const char *extra_query, cons
         if (rc != 0 || !more)
             break;
         if (page + 1 >= IM_MAX_PAGES) {
-            srcu_bad_response(err, "%s's %s list does not end", IM_LABEL, what);
+            src_bad_response(err, "%s's %s list does not end", IM_LABEL, what);
             rc = -1;
         }
     }
@@ -258,12 +257,12 @@ static int im_list(struct im *m, const char *path, const char *extra_query, cons
 static int on_customer(struct im *m, const json_t *j, void *ctx, struct conn_error *err)
 {
     (void)m;
-    struct srcu_emit *e = ctx;
+    struct src_emit *e = ctx;
     struct src_company co;
     memset(&co, 0, sizeof co);
-    if (srcu_id(j, "id", co.id, sizeof co.id) < 0)
-        return srcu_missing(err, IM_LABEL, "customer", "id");
-    srcu_copy(co.name, sizeof co.name, jsonx_str(j, "name"));
+    if (src_id(j, "id", co.id, sizeof co.id) < 0)
+        return src_missing(err, IM_LABEL, "customer", "id");
+    src_copy(co.name, sizeof co.name, jsonx_str(j, "name"));
     return e->company(e->ctx, &co) ? 1 : 0;
 }
 
@@ -271,30 +270,30 @@ static int parse_subscription(const json_t *d, const json_t *item, struct src_su
                               struct conn_error *err)
 {
     memset(s, 0, sizeof *s);
-    if (srcu_id(d, "id", s->id, sizeof s->id) < 0)
-        return srcu_missing(err, IM_LABEL, "subscription", "id");
-    if (srcu_id(d, "customerId", s->company_id, sizeof s->company_id) < 0 &&
-        srcu_id(item, "customerId", s->company_id, sizeof s->company_id) < 0)
-        return srcu_missing(err, IM_LABEL, "subscription", "customerId");
+    if (src_id(d, "id", s->id, sizeof s->id) < 0)
+        return src_missing(err, IM_LABEL, "subscription", "id");
+    if (src_id(d, "customerId", s->company_id, sizeof s->company_id) < 0 &&
+        src_id(item, "customerId", s->company_id, sizeof s->company_id) < 0)
+        return src_missing(err, IM_LABEL, "subscription", "customerId");
     const char *name = jsonx_str(d, "name");
-    srcu_copy(s->name, sizeof s->name, name ? name : jsonx_str(item, "name"));
+    src_copy(s->name, sizeof s->name, name ? name : jsonx_str(item, "name"));
     s->status = im_status(jsonx_str(d, "status"));
-    s->billing_cycle = srcu_cycle_of_months(period_months(jsonx_get(d, "billingPeriod")));
+    s->billing_cycle = src_cycle_of_months(period_months(jsonx_get(d, "billingPeriod")));
     s->term_months = period_months(jsonx_get(d, "subscriptionPeriod"));
     jsonx_date(d, "expirationDate", &s->commitment_end);
     jsonx_bool(d, "renewalStatus", &s->auto_renew);
     return 0;
 }
 
-static int emit_resources(const json_t *d, const struct src_subscription *s, struct srcu_emit *e,
+static int emit_resources(const json_t *d, const struct src_subscription *s, struct src_emit *e,
                           struct conn_error *err)
 {
     json_t *products = jsonx_get(d, "products");
     size_t i;
     json_t *p;
     if (products && !json_is_array(products)) {
-        srcu_bad_response(err, "%s's subscription %s has a products value that is not a list",
-                          IM_LABEL, s->id);
+        src_bad_response(err, "%s's subscription %s has a products value that is not a list",
+                         IM_LABEL, s->id);
         return -1;
     }
     json_array_foreach(products, i, p) {
@@ -302,13 +301,13 @@ static int emit_resources(const json_t *d, const struct src_subscription *s, str
         memset(&r, 0, sizeof r);
         const char *mpn = jsonx_str(p, "mpn");
         if (!mpn || !*mpn)
-            return srcu_missing(err, IM_LABEL, "product of a subscription", "mpn");
-        if (srcu_compose(err, r.id, sizeof r.id, "resource id", "%s/%s", s->id, mpn) < 0)
+            return src_missing(err, IM_LABEL, "product of a subscription", "mpn");
+        if (src_compose(err, r.id, sizeof r.id, "resource id", "%s/%s", s->id, mpn) < 0)
             return -1;
-        srcu_copy(r.subscription_id, sizeof r.subscription_id, s->id);
-        srcu_copy(r.company_id, sizeof r.company_id, s->company_id);
-        srcu_copy(r.name, sizeof r.name, jsonx_str(p, "name"));
-        srcu_copy(r.sku, sizeof r.sku, mpn);
+        src_copy(r.subscription_id, sizeof r.subscription_id, s->id);
+        src_copy(r.company_id, sizeof r.company_id, s->company_id);
+        src_copy(r.name, sizeof r.name, jsonx_str(p, "name"));
+        src_copy(r.sku, sizeof r.sku, mpn);
         char what[200];
         snprintf(what, sizeof what, "%s's subscription %s, product %s,", IM_LABEL, s->id, mpn);
         if (src_opt_qty(p, "quantity", what, &r.quantity, err) < 0 ||
@@ -317,7 +316,7 @@ static int emit_resources(const json_t *d, const struct src_subscription *s, str
         const char *cur = jsonx_str(p, "unitPrice.currency");
         if (!cur)
             cur = jsonx_str(p, "unitCost.currency");
-        srcu_copy(r.currency, sizeof r.currency, cur && strlen(cur) == 3 ? cur : "");
+        src_copy(r.currency, sizeof r.currency, cur && strlen(cur) == 3 ? cur : "");
         r.billing_cycle = s->billing_cycle;
         r.term_months = s->term_months;
         r.commitment_end = s->commitment_end;
@@ -329,7 +328,7 @@ static int emit_resources(const json_t *d, const struct src_subscription *s, str
 }
 
 struct sub_ctx {
-    struct srcu_emit *e;
+    struct src_emit *e;
     int resources;                    /* emit resources, not subscriptions */
 };
 
@@ -340,11 +339,11 @@ static int on_subscription(struct im *m, const json_t *item, void *ctx, struct c
     char id[SRC_ID];
     struct strbuf path = STRBUF_INIT;
     json_t *d = NULL;
-    if (srcu_id(item, "id", id, sizeof id) < 0)
-        return srcu_missing(err, IM_LABEL, "subscription", "id");
+    if (src_id(item, "id", id, sizeof id) < 0)
+        return src_missing(err, IM_LABEL, "subscription", "id");
     int rc = -1;
     if (strbuf_append(&path, "subscriptions/") == 0 && url_escape(&path, id) == 0)
-        rc = srcu_call(&m->s, "GET", strbuf_cstr(&path), NULL, NULL, "a subscription", &d, err);
+        rc = src_call(&m->s, "GET", strbuf_cstr(&path), NULL, NULL, "a subscription", &d, err);
     else
         conn_error_set(err, CONN_CONFIG, 0, "out of memory", "");
     strbuf_free(&path);
@@ -355,7 +354,7 @@ static int on_subscription(struct im *m, const json_t *item, void *ctx, struct c
     struct src_subscription s;
     if (rc == 0 && (!json_is_object(d) || parse_subscription(d, item, &s, err) < 0)) {
         if (!json_is_object(d))
-            srcu_bad_response(err, "%s's answer for subscription %s is not an object", IM_LABEL, id);
+            src_bad_response(err, "%s's answer for subscription %s is not an object", IM_LABEL, id);
         rc = -1;
     }
     if (rc == 0 && x->resources)
@@ -369,7 +368,7 @@ static int on_subscription(struct im *m, const json_t *item, void *ctx, struct c
 /* ---- charges: the rated-data report ------------------------------------------------------- */
 
 struct charge_ctx {
-    struct srcu_emit *e;
+    struct src_emit *e;
     cdate_t month;
     json_t *seen;                     /* charge ids already emitted (reports may overlap) */
     int reports;
@@ -384,7 +383,7 @@ static const char *cell(const json_t *row, const char *column)
 static int required_cell(const json_t *row, const char *column, const char **out, struct conn_error *err)
 {
     *out = cell(row, column);
-    return **out ? 0 : srcu_missing(err, IM_LABEL, "rated-data report row", column);
+    return **out ? 0 : src_missing(err, IM_LABEL, "rated-data report row", column);
 }
 
 static int on_report_row(const json_t *row, struct charge_ctx *x, struct conn_error *err)
@@ -395,11 +394,11 @@ static int on_report_row(const json_t *row, struct charge_ctx *x, struct conn_er
     if (required_cell(row, "Charge Start Date", &start_text, err) < 0)
         return -1;
     if (cdate_parse(start_text, &ch.period_start) < 0) {
-        srcu_bad_response(err, "%s's rated-data report has a Charge Start Date that is not a date",
-                          IM_LABEL);
+        src_bad_response(err, "%s's rated-data report has a Charge Start Date that is not a date",
+                         IM_LABEL);
         return -1;
     }
-    if (!srcu_in_month(ch.period_start, x->month))
+    if (!src_in_month(ch.period_start, x->month))
         return 0;
     if (required_cell(row, "Subscription ID", &sub, err) < 0 ||
         required_cell(row, "Resource MPN", &mpn, err) < 0 ||
@@ -408,15 +407,15 @@ static int on_report_row(const json_t *row, struct charge_ctx *x, struct conn_er
         return -1;
     char day[CDATE_FMT_LEN];
     cdate_format(ch.period_start, day, sizeof day);
-    if (srcu_compose(err, ch.id, sizeof ch.id, "charge id", "%s/%s/%s/%s", sub, mpn, day, type) < 0 ||
-        srcu_compose(err, ch.resource_id, sizeof ch.resource_id, "resource id", "%s/%s", sub, mpn) < 0 ||
-        srcu_compose(err, ch.company_id, sizeof ch.company_id, "customer id", "%s", customer) < 0 ||
-        srcu_compose(err, ch.subscription_id, sizeof ch.subscription_id, "subscription id", "%s", sub) < 0)
+    if (src_compose(err, ch.id, sizeof ch.id, "charge id", "%s/%s/%s/%s", sub, mpn, day, type) < 0 ||
+        src_compose(err, ch.resource_id, sizeof ch.resource_id, "resource id", "%s/%s", sub, mpn) < 0 ||
+        src_compose(err, ch.company_id, sizeof ch.company_id, "customer id", "%s", customer) < 0 ||
+        src_compose(err, ch.subscription_id, sizeof ch.subscription_id, "subscription id", "%s", sub) < 0)
         return -1;
-    if (!srcu_first_seen(x->seen, ch.id))
+    if (!src_first_seen(x->seen, ch.id))
         return 0;
-    srcu_copy(ch.description, sizeof ch.description, cell(row, "Resource Name"));
-    srcu_copy(ch.sku, sizeof ch.sku, mpn);
+    src_copy(ch.description, sizeof ch.description, cell(row, "Resource Name"));
+    src_copy(ch.sku, sizeof ch.sku, mpn);
     ch.type = im_charge_type(type);
     if (cdate_parse(cell(row, "Charge End Date"), &ch.period_end) < 0)
         memset(&ch.period_end, 0, sizeof ch.period_end);
@@ -431,10 +430,10 @@ static int on_report_row(const json_t *row, struct charge_ctx *x, struct conn_er
         src_opt_money(row, "Extended Price", what, &ch.extended_price, err) < 0)
         return -1;
     const char *cur = cell(row, "Currency");
-    srcu_copy(ch.currency, sizeof ch.currency, strlen(cur) == 3 ? cur : "");
-    ch.term_months = srcu_period_text_months(cell(row, "Subscription Period"));
-    int billing = srcu_period_text_months(cell(row, "Billing Period"));
-    ch.frequency = srcu_cycle_of_months(billing);
+    src_copy(ch.currency, sizeof ch.currency, strlen(cur) == 3 ? cur : "");
+    ch.term_months = src_period_text_months(cell(row, "Subscription Period"));
+    int billing = src_period_text_months(cell(row, "Billing Period"));
+    ch.frequency = src_cycle_of_months(billing);
     if (!billing && ch.type == SRC_CHARGE_USAGE)
         ch.frequency = SRC_USAGE;     /* overuse without a stated billing period */
     if (x->e->charge(x->e->ctx, &ch))
@@ -447,20 +446,20 @@ static int report_rows(const struct strbuf *body, int json, json_t **rows, struc
 {
     char why[200];
     if (!json) {
-        if (srcu_csv_rows(body->p ? body->p : "", body->len, rows, why, sizeof why) == 0)
+        if (src_csv_rows(body->p ? body->p : "", body->len, rows, why, sizeof why) == 0)
             return 0;
-        srcu_bad_response(err, "%s's rated-data report is not a usable CSV file: %s", IM_LABEL, why);
+        src_bad_response(err, "%s's rated-data report is not a usable CSV file: %s", IM_LABEL, why);
         return -1;
     }
     json_t *doc = NULL;
     if (jsonx_parse(body->p, body->len, &doc, why, sizeof why) < 0) {
-        srcu_bad_response(err, "%s's rated-data report is %s", IM_LABEL, why);
+        src_bad_response(err, "%s's rated-data report is %s", IM_LABEL, why);
         return -1;
     }
     json_t *list = json_is_array(doc) ? doc : jsonx_get(doc, "data");
     if (!json_is_array(list)) {
         json_decref(doc);
-        srcu_bad_response(err, "%s's rated-data report holds no list of rows", IM_LABEL);
+        src_bad_response(err, "%s's rated-data report holds no list of rows", IM_LABEL);
         return -1;
     }
     *rows = json_incref(list);
@@ -475,23 +474,23 @@ static int on_report(struct im *m, const json_t *rep, void *ctx, struct conn_err
     const char *status = jsonx_str(rep, "status"), *url = jsonx_str(rep, "downloadUrl");
     if (status && strcasecmp(status, "completed") != 0)
         return 0;
-    if (jsonx_date(rep, "startDate", &start) == 0 && !srcu_in_month(start, x->month))
+    if (jsonx_date(rep, "startDate", &start) == 0 && !src_in_month(start, x->month))
         return 0;
     if (!url || !*url)
-        return srcu_missing(err, IM_LABEL, "report", "downloadUrl");
+        return src_missing(err, IM_LABEL, "report", "downloadUrl");
     const char *format = jsonx_str(rep, "format");
     size_t ul = strcspn(url, "?#");
     int json = format ? !strcasecmp(format, "json") : ul >= 5 && !strncasecmp(url + ul - 5, ".json", 5);
     struct strbuf body = STRBUF_INIT;
     json_t *rows = NULL;
-    int rc = srcu_download(&m->s, url, "the rated-data report", &body, err);
+    int rc = src_download(&m->s, url, "the rated-data report", &body, err);
     if (rc == 0)
         rc = report_rows(&body, json, &rows, err);
     strbuf_free(&body);
     for (size_t i = 0; rc == 0 && i < json_array_size(rows); i++) {
         const json_t *row = json_array_get(rows, i);
         if (!json_is_object(row)) {
-            srcu_bad_response(err, "A row of %s's rated-data report is not an object", IM_LABEL);
+            src_bad_response(err, "A row of %s's rated-data report is not an object", IM_LABEL);
             rc = -1;
         } else {
             rc = on_report_row(row, x, err);
@@ -522,13 +521,13 @@ static int im_test(const struct conn *c, char *summary, size_t n, struct conn_er
     int64_t total;
     if (im_open(c, &m, err) < 0)
         return -1;
-    int rc = srcu_call(&m.s, "GET", "customers", "offset=0&limit=1", NULL, "the customer list", &doc, err);
+    int rc = src_call(&m.s, "GET", "customers", "offset=0&limit=1", NULL, "the customer list", &doc, err);
     if (rc == 0 && jsonx_int(doc, "pagination.total", &total) == 0)
         snprintf(summary, n, "found %lld customers", (long long)total);
     else if (rc == 0 && json_is_array(jsonx_get(doc, "data")))
         snprintf(summary, n, "signed in; the customer list answers");
     else if (rc == 0) {
-        srcu_bad_response(err, "%s's answer to the customer list has no data list", IM_LABEL);
+        src_bad_response(err, "%s's answer to the customer list has no data list", IM_LABEL);
         rc = -1;
     }
     json_decref(doc);
@@ -539,7 +538,7 @@ static int im_test(const struct conn *c, char *summary, size_t n, struct conn_er
 static int im_list_companies(const struct conn *c, src_company_fn fn, void *ctx, struct conn_error *err)
 {
     struct im m;
-    struct srcu_emit e = {.company = fn, .ctx = ctx};
+    struct src_emit e = {.company = fn, .ctx = ctx};
     if (im_open(c, &m, err) < 0)
         return -1;
     int rc = im_list(&m, "customers", NULL, "customer", on_customer, &e, err);
@@ -547,7 +546,7 @@ static int im_list_companies(const struct conn *c, src_company_fn fn, void *ctx,
     return rc < 0 ? -1 : 0;
 }
 
-static int list_subs(const struct conn *c, struct srcu_emit *e, int resources, struct conn_error *err)
+static int list_subs(const struct conn *c, struct src_emit *e, int resources, struct conn_error *err)
 {
     struct im m;
     struct sub_ctx x = {e, resources};
@@ -561,13 +560,13 @@ static int list_subs(const struct conn *c, struct srcu_emit *e, int resources, s
 static int im_list_subscriptions(const struct conn *c, src_subscription_fn fn, void *ctx,
                                  struct conn_error *err)
 {
-    struct srcu_emit e = {.subscription = fn, .ctx = ctx};
+    struct src_emit e = {.subscription = fn, .ctx = ctx};
     return list_subs(c, &e, 0, err);
 }
 
 static int im_list_resources(const struct conn *c, src_resource_fn fn, void *ctx, struct conn_error *err)
 {
-    struct srcu_emit e = {.resource = fn, .ctx = ctx};
+    struct src_emit e = {.resource = fn, .ctx = ctx};
     return list_subs(c, &e, 1, err);
 }
 
@@ -575,7 +574,7 @@ static int im_list_charges(const struct conn *c, cdate_t month, src_charge_fn fn
                            struct conn_error *err)
 {
     struct im m;
-    struct srcu_emit e = {.charge = fn, .ctx = ctx};
+    struct src_emit e = {.charge = fn, .ctx = ctx};
     struct charge_ctx x = {&e, month, NULL, 0};
     struct strbuf q = STRBUF_INIT;
     if (report_query(month, &q) < 0) {

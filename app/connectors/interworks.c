@@ -2,7 +2,6 @@
  * pricingInfo) and invoice lines through the Platform API, version 3 or 2.2 (doc/source-apis.md 1). */
 #include "connectors/interworks.h"
 
-#include "connectors/src_common.h"
 #include "connectors/src_util.h"
 #include "net/jsonx.h"
 
@@ -18,11 +17,11 @@
 #define IW_THROTTLE_MAX_MS 120000     /* a longer Retry-After is reported, not waited for */
 
 struct iw {
-    struct srcu_session s;
+    struct src_session s;
     int v3;                           /* X-Api-Version 3, else 2.2 */
     char version[32];                 /* the header line */
     char basic[700];                  /* client key and secret as HTTP Basic (wiped on close) */
-    char refresh[SRCU_TOKEN_MAX];     /* single-use refresh token of the last grant */
+    char refresh[SRC_TOKEN_MAX];      /* single-use refresh token of the last grant */
 };
 
 /* Called per list item: 0 for more, 1 to stop, -1 with *err. */
@@ -55,7 +54,7 @@ static int iw_months(const char *text)
     for (size_t i = 0; text && i < sizeof names / sizeof names[0]; i++)
         if (!strcasecmp(text, names[i].name))
             return names[i].months;
-    return srcu_period_text_months(text);
+    return src_period_text_months(text);
 }
 
 static enum src_cycle iw_cycle(const char *text)
@@ -64,7 +63,7 @@ static enum src_cycle iw_cycle(const char *text)
     for (size_t i = 0; text && i < sizeof once / sizeof once[0]; i++)
         if (!strcasecmp(text, once[i]))
             return SRC_ONE_TIME;
-    return srcu_cycle_of_months(iw_months(text));
+    return src_cycle_of_months(iw_months(text));
 }
 
 static int is_throttle(const struct http_response *r)
@@ -85,7 +84,7 @@ static int is_throttle(const struct http_response *r)
 
 /* ---- errors ------------------------------------------------------------------------------ */
 
-static void iw_api_error(const struct srcu_session *s, const struct http_response *r, const char *what,
+static void iw_api_error(const struct src_session *s, const struct http_response *r, const char *what,
                          struct conn_error *err)
 {
     (void)s;
@@ -102,7 +101,7 @@ static void iw_api_error(const struct srcu_session *s, const struct http_respons
         snprintf(msg, sizeof msg, "%s", type);
     else
         snprintf(msg, sizeof msg, "%s answered %s with HTTP %ld", IW_LABEL, what, r->status);
-    enum conn_error_kind kind = srcu_status_kind(r->status, IW_LABEL, hint, sizeof hint);
+    enum conn_error_kind kind = src_status_kind(r->status, IW_LABEL, hint, sizeof hint);
     if (is_throttle(r)) {
         kind = CONN_THROTTLED;
         snprintf(hint, sizeof hint, "%s is limiting API requests; billsync will retry later.", IW_LABEL);
@@ -147,7 +146,7 @@ static void token_error(const struct http_response *r, struct conn_error *err)
     snprintf(msg, sizeof msg, "%s", desc && *desc ? desc : code && *code ? code : "");
     if (!msg[0])
         snprintf(msg, sizeof msg, "%s refused the token request with HTTP %ld", IW_LABEL, r->status);
-    enum conn_error_kind kind = srcu_status_kind(r->status, IW_LABEL, hint, sizeof hint);
+    enum conn_error_kind kind = src_status_kind(r->status, IW_LABEL, hint, sizeof hint);
     if (code && !strcmp(code, "invalid_client")) {
         kind = CONN_AUTH;
         snprintf(hint, sizeof hint, "Check the client key and secret (Setup → System Options → API "
@@ -167,13 +166,13 @@ static void token_error(const struct http_response *r, struct conn_error *err)
 static int grant(struct iw *w, const char *form, struct conn_error *err)
 {
     const char *headers[] = {w->basic, w->version, NULL};
-    struct http_client *tc = srcu_client(&w->s, w->s.base, headers, err);
+    struct http_client *tc = src_client(&w->s, w->s.base, headers, err);
     if (!tc)
         return -1;
     struct http_response r = HTTP_RESPONSE_INIT;
     json_t *doc = NULL;
-    int rc = srcu_token_post(&w->s, tc, "oauth/token", form, "application/x-www-form-urlencoded",
-                             &r, &doc, err);
+    int rc = src_token_post(&w->s, tc, "oauth/token", form, "application/x-www-form-urlencoded",
+                            &r, &doc, err);
     if (rc == 1) {
         token_error(&r, err);
         rc = -1;
@@ -181,9 +180,9 @@ static int grant(struct iw *w, const char *form, struct conn_error *err)
         int64_t expires = 0;
         const char *refresh = jsonx_str(doc, "refresh_token");
         jsonx_int(doc, "expires_in", &expires);
-        srcu_copy(w->refresh, sizeof w->refresh,
-                  refresh && strlen(refresh) < sizeof w->refresh ? refresh : "");
-        rc = srcu_set_token(&w->s, jsonx_str(doc, "access_token"), expires, err);
+        src_copy(w->refresh, sizeof w->refresh,
+                 refresh && strlen(refresh) < sizeof w->refresh ? refresh : "");
+        rc = src_set_token(&w->s, jsonx_str(doc, "access_token"), expires, err);
     }
     json_decref(doc);
     if (r.body.p)
@@ -201,7 +200,7 @@ static void wipe(struct strbuf *b)
 }
 
 /* Refresh grant while a refresh token is at hand, else (or when it is refused) the password. */
-static int iw_fetch_token(struct srcu_session *s, struct conn_error *err)
+static int iw_fetch_token(struct src_session *s, struct conn_error *err)
 {
     struct iw *w = s->sys;
     struct strbuf f = STRBUF_INIT;
@@ -226,7 +225,7 @@ static int iw_fetch_token(struct srcu_session *s, struct conn_error *err)
     return rc;
 }
 
-static const struct srcu_ops iw_ops = {IW_LABEL, iw_fetch_token, iw_api_error, iw_throttle_wait};
+static const struct src_ops iw_ops = {IW_LABEL, iw_fetch_token, iw_api_error, iw_throttle_wait};
 
 static int iw_open(const struct conn *c, struct iw *w, struct conn_error *err)
 {
@@ -236,7 +235,7 @@ static int iw_open(const struct conn *c, struct iw *w, struct conn_error *err)
     memset(w, 0, sizeof *w);
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         if (!*conn_setting(c, keys[i][0]))
-            return srcu_config_error(err, IW_LABEL, keys[i][1]);
+            return src_config_error(err, IW_LABEL, keys[i][1]);
     const char *v = conn_setting(c, "api_version");
     if (!*v || !strcmp(v, "3") || !strcmp(v, "3.0"))
         w->v3 = 1;
@@ -246,8 +245,8 @@ static int iw_open(const struct conn *c, struct iw *w, struct conn_error *err)
         return -1;
     }
     snprintf(w->version, sizeof w->version, "X-Api-Version: %s", w->v3 ? "3" : "2.2");
-    char base[SRCU_BASE_MAX];
-    if (srcu_base_url(conn_setting(c, "url"), NULL, base, sizeof base) < 0) {
+    char base[SRC_BASE_MAX];
+    if (src_base_url(conn_setting(c, "url"), NULL, base, sizeof base) < 0) {
         conn_error_set(err, CONN_CONFIG, 0, "The interworks.cloud platform address is not a usable "
                        "address.", "Use your platform's address, like https://yourstore.interworks.cloud.");
         return -1;
@@ -256,13 +255,13 @@ static int iw_open(const struct conn *c, struct iw *w, struct conn_error *err)
     size_t bl = strlen(base);
     if (bl > 5 && !strcasecmp(base + bl - 5, "/api/"))
         base[bl - 4] = '\0';
-    if (srcu_basic_header(conn_setting(c, "client_key"), conn_setting(c, "client_secret"), w->basic,
-                          sizeof w->basic) < 0)
-        return srcu_config_error(err, IW_LABEL, "client key and secret of a usable length");
+    if (src_basic_header(conn_setting(c, "client_key"), conn_setting(c, "client_secret"), w->basic,
+                         sizeof w->basic) < 0)
+        return src_config_error(err, IW_LABEL, "client key and secret of a usable length");
     const char *extra[] = {w->version, NULL};
-    if (srcu_open(&w->s, c, &iw_ops, base, extra, w, err) < 0) {
+    if (src_open(&w->s, c, &iw_ops, base, extra, w, err) < 0) {
         explicit_bzero(w->basic, sizeof w->basic);
-        srcu_close(&w->s);
+        src_close(&w->s);
         return -1;
     }
     return 0;
@@ -270,7 +269,7 @@ static int iw_open(const struct conn *c, struct iw *w, struct conn_error *err)
 
 static void iw_close(struct iw *w)
 {
-    srcu_close(&w->s);
+    src_close(&w->s);
     explicit_bzero(w->basic, sizeof w->basic);
     explicit_bzero(w->refresh, sizeof w->refresh);
 }
@@ -296,19 +295,19 @@ static int iw_list(struct iw *w, const char *path, const char *extra_query, cons
             conn_error_set(err, CONN_CONFIG, 0, "out of memory", "");
             rc = -1;
         } else {
-            rc = srcu_call(&w->s, "GET", path, strbuf_cstr(&q), NULL, label, &doc, err);
+            rc = src_call(&w->s, "GET", path, strbuf_cstr(&q), NULL, label, &doc, err);
         }
         strbuf_free(&q);
         json_t *data = jsonx_get(doc, "data");
         if (rc == 0 && !json_is_array(data)) {
-            srcu_bad_response(err, "%s's answer to %s has no data list", IW_LABEL, label);
+            src_bad_response(err, "%s's answer to %s has no data list", IW_LABEL, label);
             rc = -1;
         }
         n = rc == 0 ? json_array_size(data) : 0;
         for (size_t i = 0; i < n && rc == 0; i++) {
             json_t *item = json_array_get(data, i);
             if (!json_is_object(item)) {
-                srcu_bad_response(err, "An entry of %s's %s list is not an object", IW_LABEL, what);
+                src_bad_response(err, "An entry of %s's %s list is not an object", IW_LABEL, what);
                 rc = -1;
             } else {
                 rc = fn(w, item, ctx, err);
@@ -320,7 +319,7 @@ static int iw_list(struct iw *w, const char *path, const char *extra_query, cons
         if (rc != 0 || !more)
             break;
         if (page >= IW_MAX_PAGES) {
-            srcu_bad_response(err, "%s's %s list does not end", IW_LABEL, what);
+            src_bad_response(err, "%s's %s list does not end", IW_LABEL, what);
             rc = -1;
         }
     }
@@ -332,12 +331,12 @@ static int iw_list(struct iw *w, const char *path, const char *extra_query, cons
 static int parse_subscription(const json_t *j, struct src_subscription *s, struct conn_error *err)
 {
     memset(s, 0, sizeof *s);
-    if (srcu_id(j, "id", s->id, sizeof s->id) < 0)
-        return srcu_missing(err, IW_LABEL, "subscription", "id");
-    if (srcu_id(j, "account.id", s->company_id, sizeof s->company_id) < 0 &&
-        srcu_id(j, "accountId", s->company_id, sizeof s->company_id) < 0)
-        return srcu_missing(err, IW_LABEL, "subscription", "account.id");
-    srcu_copy(s->name, sizeof s->name, jsonx_str(j, "name"));
+    if (src_id(j, "id", s->id, sizeof s->id) < 0)
+        return src_missing(err, IW_LABEL, "subscription", "id");
+    if (src_id(j, "account.id", s->company_id, sizeof s->company_id) < 0 &&
+        src_id(j, "accountId", s->company_id, sizeof s->company_id) < 0)
+        return src_missing(err, IW_LABEL, "subscription", "account.id");
+    src_copy(s->name, sizeof s->name, jsonx_str(j, "name"));
     s->status = iw_status(jsonx_str(j, "status"));
     s->billing_cycle = iw_cycle(jsonx_str(j, "billingCycle"));
     s->term_months = iw_months(jsonx_str(j, "commitmentTerm"));
@@ -349,12 +348,12 @@ static int parse_subscription(const json_t *j, struct src_subscription *s, struc
 static int on_account(struct iw *w, const json_t *a, void *ctx, struct conn_error *err)
 {
     (void)w;
-    struct srcu_emit *e = ctx;
+    struct src_emit *e = ctx;
     struct src_company co;
     memset(&co, 0, sizeof co);
-    if (srcu_id(a, "id", co.id, sizeof co.id) < 0)
-        return srcu_missing(err, IW_LABEL, "account", "id");
-    srcu_copy(co.name, sizeof co.name, jsonx_str(a, "name"));
+    if (src_id(a, "id", co.id, sizeof co.id) < 0)
+        return src_missing(err, IW_LABEL, "account", "id");
+    src_copy(co.name, sizeof co.name, jsonx_str(a, "name"));
     return e->company(e->ctx, &co) ? 1 : 0;
 }
 
@@ -364,8 +363,8 @@ static int on_account_currency(struct iw *w, const json_t *a, void *ctx, struct 
     (void)w;
     char id[SRC_ID];
     const char *cur = jsonx_str(a, "transactionCurrency");
-    if (srcu_id(a, "id", id, sizeof id) < 0)
-        return srcu_missing(err, IW_LABEL, "account", "id");
+    if (src_id(a, "id", id, sizeof id) < 0)
+        return src_missing(err, IW_LABEL, "account", "id");
     if (!cur)
         cur = jsonx_str(a, "currency");
     if (cur && strlen(cur) == 3)
@@ -376,7 +375,7 @@ static int on_account_currency(struct iw *w, const json_t *a, void *ctx, struct 
 static int on_subscription(struct iw *w, const json_t *j, void *ctx, struct conn_error *err)
 {
     (void)w;
-    struct srcu_emit *e = ctx;
+    struct src_emit *e = ctx;
     struct src_subscription s;
     if (parse_subscription(j, &s, err) < 0)
         return -1;
@@ -407,7 +406,7 @@ static int currency_map(struct iw *w, json_t **map, struct conn_error *err)
 static void set_currency(char dst[4], const json_t *map, const char *account, const char *fallback)
 {
     const char *cur = json_string_value(json_object_get(map, account));
-    srcu_copy(dst, 4, cur ? cur : (fallback && strlen(fallback) == 3 ? fallback : ""));
+    src_copy(dst, 4, cur ? cur : (fallback && strlen(fallback) == 3 ? fallback : ""));
 }
 
 /* unit_cost / unit_price from the subscription's pricingInfo (absent: not stated). */
@@ -418,7 +417,7 @@ static int read_pricing(struct iw *w, const char *sub_id, struct src_resource *r
     int rc = -1;
     if (strbuf_append(&p, "api/Subscriptions/") == 0 && url_escape(&p, sub_id) == 0 &&
         strbuf_append(&p, "/pricingInfo") == 0)
-        rc = srcu_call(&w->s, "GET", strbuf_cstr(&p), NULL, NULL, "a subscription's pricing", &doc, err);
+        rc = src_call(&w->s, "GET", strbuf_cstr(&p), NULL, NULL, "a subscription's pricing", &doc, err);
     else
         conn_error_set(err, CONN_CONFIG, 0, "out of memory", "");
     strbuf_free(&p);
@@ -427,7 +426,7 @@ static int read_pricing(struct iw *w, const char *sub_id, struct src_resource *r
         return 0;
     }
     if (rc == 0 && !json_is_object(doc)) {
-        srcu_bad_response(err, "%s's pricing answer for subscription %s is not an object", IW_LABEL, sub_id);
+        src_bad_response(err, "%s's pricing answer for subscription %s is not an object", IW_LABEL, sub_id);
         rc = -1;
     }
     char what[200];
@@ -440,7 +439,7 @@ static int read_pricing(struct iw *w, const char *sub_id, struct src_resource *r
 }
 
 struct resource_ctx {
-    struct srcu_emit *e;
+    struct src_emit *e;
     json_t *currency;
 };
 
@@ -453,12 +452,12 @@ static int on_resource(struct iw *w, const json_t *j, void *ctx, struct conn_err
         return -1;
     memset(&r, 0, sizeof r);
     /* One product per subscription: the resource is the subscription itself. */
-    srcu_copy(r.id, sizeof r.id, s.id);
-    srcu_copy(r.subscription_id, sizeof r.subscription_id, s.id);
-    srcu_copy(r.company_id, sizeof r.company_id, s.company_id);
+    src_copy(r.id, sizeof r.id, s.id);
+    src_copy(r.subscription_id, sizeof r.subscription_id, s.id);
+    src_copy(r.company_id, sizeof r.company_id, s.company_id);
     const char *product = jsonx_str(j, "product.name");
-    srcu_copy(r.name, sizeof r.name, product && *product ? product : s.name);
-    srcu_copy(r.sku, sizeof r.sku, jsonx_str(j, "product.code"));
+    src_copy(r.name, sizeof r.name, product && *product ? product : s.name);
+    src_copy(r.sku, sizeof r.sku, jsonx_str(j, "product.code"));
     char what[200];
     snprintf(what, sizeof what, "%s's subscription %s", IW_LABEL, s.id);
     if (src_opt_qty(j, "quantity", what, &r.quantity, err) < 0)
@@ -476,7 +475,7 @@ static int on_resource(struct iw *w, const json_t *j, void *ctx, struct conn_err
 /* ---- charges ------------------------------------------------------------------------------ */
 
 struct charge_ctx {
-    struct srcu_emit *e;
+    struct src_emit *e;
     cdate_t month;
     json_t *currency;                 /* account id -> currency */
     json_t *terms;                    /* subscription id -> term months */
@@ -504,26 +503,26 @@ static int on_line(struct iw *w, const json_t *l, void *ctx, struct conn_error *
     struct src_charge ch;
     memset(&ch, 0, sizeof ch);
     if (jsonx_date(l, "billingPeriodStart", &ch.period_start) < 0)
-        return srcu_missing(err, IW_LABEL, "invoice line", "billingPeriodStart");
-    if (!srcu_in_month(ch.period_start, x->month))
+        return src_missing(err, IW_LABEL, "invoice line", "billingPeriodStart");
+    if (!src_in_month(ch.period_start, x->month))
         return 0;
-    if (srcu_id(l, "id", ch.id, sizeof ch.id) < 0)
-        return srcu_missing(err, IW_LABEL, "invoice line", "id");
+    if (src_id(l, "id", ch.id, sizeof ch.id) < 0)
+        return src_missing(err, IW_LABEL, "invoice line", "id");
     if (jsonx_date(l, "billingPeriodEnd", &ch.period_end) < 0)
-        return srcu_missing(err, IW_LABEL, "invoice line", "billingPeriodEnd");
+        return src_missing(err, IW_LABEL, "invoice line", "billingPeriodEnd");
     const json_t *sub = jsonx_get(l, "subscriptions.0");
-    srcu_id(sub, "id", ch.subscription_id, sizeof ch.subscription_id);
-    srcu_copy(ch.resource_id, sizeof ch.resource_id, ch.subscription_id);
+    src_id(sub, "id", ch.subscription_id, sizeof ch.subscription_id);
+    src_copy(ch.resource_id, sizeof ch.resource_id, ch.subscription_id);
     /* The end customer is the subscription's account; the invoice may go to a reseller. */
-    if (srcu_id(sub, "account.id", ch.company_id, sizeof ch.company_id) < 0)
-        srcu_copy(ch.company_id, sizeof ch.company_id, x->account);
+    if (src_id(sub, "account.id", ch.company_id, sizeof ch.company_id) < 0)
+        src_copy(ch.company_id, sizeof ch.company_id, x->account);
     if (!ch.company_id[0])
-        return srcu_missing(err, IW_LABEL, "invoice line", "subscriptions[0].account.id");
-    srcu_copy(ch.description, sizeof ch.description, jsonx_str(l, "product.name"));
-    srcu_copy(ch.sku, sizeof ch.sku, jsonx_str(l, "product.code"));
+        return src_missing(err, IW_LABEL, "invoice line", "subscriptions[0].account.id");
+    src_copy(ch.description, sizeof ch.description, jsonx_str(l, "product.name"));
+    src_copy(ch.sku, sizeof ch.sku, jsonx_str(l, "product.code"));
     const char *unit = jsonx_str(l, "unit");
     int unit_months = iw_months(unit);
-    ch.frequency = unit_months ? srcu_cycle_of_months(unit_months) : SRC_ONE_TIME;
+    ch.frequency = unit_months ? src_cycle_of_months(unit_months) : SRC_ONE_TIME;
     ch.type = x->credit ? SRC_CHARGE_REFUND : line_type(ch.period_start, ch.period_end, unit_months);
     ch.effective = ch.period_start;
     char what[200];
@@ -545,12 +544,12 @@ static int on_invoice(struct iw *w, const json_t *inv, void *ctx, struct conn_er
     struct charge_ctx *x = ctx;
     char id[SRC_ID];
     struct strbuf path = STRBUF_INIT, q = STRBUF_INIT;
-    if (srcu_id(inv, "id", id, sizeof id) < 0)
-        return srcu_missing(err, IW_LABEL, "invoice", "id");
+    if (src_id(inv, "id", id, sizeof id) < 0)
+        return src_missing(err, IW_LABEL, "invoice", "id");
     x->account[0] = '\0';
-    if (srcu_id(inv, "accountId", x->account, sizeof x->account) < 0)
-        srcu_id(inv, "billingAccountId", x->account, sizeof x->account);
-    srcu_copy(x->inv_currency, sizeof x->inv_currency, jsonx_str(inv, "currency"));
+    if (src_id(inv, "accountId", x->account, sizeof x->account) < 0)
+        src_id(inv, "billingAccountId", x->account, sizeof x->account);
+    src_copy(x->inv_currency, sizeof x->inv_currency, jsonx_str(inv, "currency"));
     x->credit = jsonx_str(inv, "type") && !strcasecmp(jsonx_str(inv, "type"), "Credit");
     int ok;
     if (w->v3) {
@@ -561,7 +560,7 @@ static int on_invoice(struct iw *w, const json_t *inv, void *ctx, struct conn_er
          * the recorded 2.2 client reads them). */
         const char *code = jsonx_str(inv, "code");
         if (!code || !*code)
-            return srcu_missing(err, IW_LABEL, "invoice", "code");
+            return src_missing(err, IW_LABEL, "invoice", "code");
         ok = strbuf_append(&path, "api/invoices") == 0 && strbuf_append(&q, "invoiceCode=") == 0 &&
              url_escape(&q, code) == 0;
     }
@@ -598,11 +597,11 @@ static int iw_test(const struct conn *c, char *summary, size_t n, struct conn_er
     json_t *doc = NULL;
     if (iw_open(c, &w, err) < 0)
         return -1;
-    int rc = srcu_call(&w.s, "GET", "api/accounts", w.v3 ? "pageIndex=1&pageSize=1" : "page=1&size=1000",
-                       NULL, "the account list", &doc, err);
+    int rc = src_call(&w.s, "GET", "api/accounts", w.v3 ? "pageIndex=1&pageSize=1" : "page=1&size=1000",
+                      NULL, "the account list", &doc, err);
     int64_t total;
     if (rc == 0 && !json_is_array(jsonx_get(doc, "data"))) {
-        srcu_bad_response(err, "%s's answer to the account list has no data list", IW_LABEL);
+        src_bad_response(err, "%s's answer to the account list has no data list", IW_LABEL);
         rc = -1;
     } else if (rc == 0 && w.v3 && jsonx_int(doc, "paging.totalRecords", &total) == 0) {
         snprintf(summary, n, "found %lld accounts (API version 3)", (long long)total);
@@ -619,7 +618,7 @@ static int iw_test(const struct conn *c, char *summary, size_t n, struct conn_er
 static int iw_list_companies(const struct conn *c, src_company_fn fn, void *ctx, struct conn_error *err)
 {
     struct iw w;
-    struct srcu_emit e = {.company = fn, .ctx = ctx};
+    struct src_emit e = {.company = fn, .ctx = ctx};
     if (iw_open(c, &w, err) < 0)
         return -1;
     int rc = iw_list(&w, "api/accounts", NULL, "account", on_account, &e, err);
@@ -631,7 +630,7 @@ static int iw_list_subscriptions(const struct conn *c, src_subscription_fn fn, v
                                  struct conn_error *err)
 {
     struct iw w;
-    struct srcu_emit e = {.subscription = fn, .ctx = ctx};
+    struct src_emit e = {.subscription = fn, .ctx = ctx};
     if (iw_open(c, &w, err) < 0)
         return -1;
     int rc = iw_list(&w, "api/subscriptions", NULL, "subscription", on_subscription, &e, err);
@@ -642,7 +641,7 @@ static int iw_list_subscriptions(const struct conn *c, src_subscription_fn fn, v
 static int iw_list_resources(const struct conn *c, src_resource_fn fn, void *ctx, struct conn_error *err)
 {
     struct iw w;
-    struct srcu_emit e = {.resource = fn, .ctx = ctx};
+    struct src_emit e = {.resource = fn, .ctx = ctx};
     struct resource_ctx x = {&e, NULL};
     if (iw_open(c, &w, err) < 0)
         return -1;
@@ -658,7 +657,7 @@ static int iw_list_charges(const struct conn *c, cdate_t month, src_charge_fn fn
                            struct conn_error *err)
 {
     struct iw w;
-    struct srcu_emit e = {.charge = fn, .ctx = ctx};
+    struct src_emit e = {.charge = fn, .ctx = ctx};
     struct charge_ctx x;
     struct strbuf q = STRBUF_INIT;
     memset(&x, 0, sizeof x);

@@ -3,7 +3,7 @@
  * canonical records (doc/source-apis.md section 4). */
 #include "connectors/partnercenter.h"
 
-#include "connectors/src_common.h"
+#include "connectors/src_util.h"
 #include "net/jsonx.h"
 
 #include <ctype.h>
@@ -33,7 +33,7 @@ static int form_field(struct strbuf *b, const char *name, const char *value)
 }
 
 /* Client credentials at Entra ID: v1 endpoints take the resource, v2.0 ones a scope. */
-static int pc_token(struct src_session *s, struct conn_error *err)
+static int pc_token(struct src_bearer *s, struct conn_error *err)
 {
     const struct conn *c = s->conn;
     char token_url[600];
@@ -49,8 +49,9 @@ static int pc_token(struct src_session *s, struct conn_error *err)
     int rc = -1;
     if (oom)
         conn_error_set(err, CONN_CONFIG, 0, "out of memory", "");
-    else if (src_token_post(s, strbuf_cstr(&body), "application/x-www-form-urlencoded", &doc, err) == 0)
-        rc = src_take_token(s, doc, err);
+    else if (src_bearer_token_post(s, strbuf_cstr(&body), "application/x-www-form-urlencoded", &doc,
+                                   err) == 0)
+        rc = src_bearer_take_token(s, doc, err);
     if (body.p)
         explicit_bzero(body.p, body.cap);
     strbuf_free(&body);
@@ -58,7 +59,7 @@ static int pc_token(struct src_session *s, struct conn_error *err)
     return rc;
 }
 
-static int pc_open(const struct conn *c, struct src_session *s, struct conn_error *err)
+static int pc_open(const struct conn *c, struct src_bearer *s, struct conn_error *err)
 {
     static const char *const keys[][2] = {{"tenant_id", "partner tenant ID"},
                                           {"client_id", "application (client) ID"},
@@ -86,15 +87,15 @@ static int pc_open(const struct conn *c, struct src_session *s, struct conn_erro
     src_url_setting(c, "token_url", strbuf_cstr(&fallback), token_url, sizeof token_url);
     strbuf_free(&fallback);
     static const char *const headers[] = {"MS-PartnerCenter-Application: billsync", NULL};
-    return src_open(s, c, PC_LABEL, PC_AUTH_HINT, base, token_url, headers, pc_token, err);
+    return src_bearer_open(s, c, PC_LABEL, PC_AUTH_HINT, base, token_url, headers, pc_token, err);
 }
 
 /* ---- continuation paging -------------------------------------------------------------------- */
 
 struct pc_next {
     struct strbuf path;
-    struct strbuf hdr[SRC_MAX_EXTRA_HEADERS];
-    const char *lines[SRC_MAX_EXTRA_HEADERS + 1];
+    struct strbuf hdr[SRC_BEARER_MAX_HEADERS];
+    const char *lines[SRC_BEARER_MAX_HEADERS + 1];
     int n;
     struct strbuf token;        /* the previous continuation token: paging must advance */
 };
@@ -103,7 +104,7 @@ static void next_free(struct pc_next *x)
 {
     strbuf_free(&x->path);
     strbuf_free(&x->token);
-    for (int i = 0; i < SRC_MAX_EXTRA_HEADERS; i++)
+    for (int i = 0; i < SRC_BEARER_MAX_HEADERS; i++)
         strbuf_free(&x->hdr[i]);
 }
 
@@ -119,7 +120,7 @@ static int header_name_ok(const char *k)
 
 static int add_header(struct pc_next *x, const char *key, const char *value)
 {
-    if (x->n >= SRC_MAX_EXTRA_HEADERS || !header_name_ok(key) || !value || strpbrk(value, "\r\n"))
+    if (x->n >= SRC_BEARER_MAX_HEADERS || !header_name_ok(key) || !value || strpbrk(value, "\r\n"))
         return -1;
     strbuf_reset(&x->hdr[x->n]);
     if (strbuf_appendf(&x->hdr[x->n], "%s: %s", key, value) < 0)
@@ -181,7 +182,7 @@ static int next_page(const json_t *doc, const char *label, struct pc_next *x, st
 }
 
 /* GET path?query, then every links.next page; every item must be an object. */
-static int pc_list(struct src_session *s, const char *path, const char *query, const char *what,
+static int pc_list(struct src_bearer *s, const char *path, const char *query, const char *what,
                    pc_item_fn fn, void *ctx, struct conn_error *err)
 {
     char label[120];
@@ -197,7 +198,7 @@ static int pc_list(struct src_session *s, const char *path, const char *query, c
             rc = -1;
             break;
         }
-        if (src_get(s, cur, page ? NULL : query, page ? x.lines : NULL, label, &doc, err) < 0) {
+        if (src_bearer_get(s, cur, page ? NULL : query, page ? x.lines : NULL, label, &doc, err) < 0) {
             rc = -1;
             break;
         }
@@ -357,7 +358,7 @@ static int oom(struct conn_error *err)
     return -1;
 }
 
-static int list_customers(struct src_session *s, pc_item_fn fn, struct emit *e, struct conn_error *err)
+static int list_customers(struct src_bearer *s, pc_item_fn fn, struct emit *e, struct conn_error *err)
 {
     char q[32];
     snprintf(q, sizeof q, "size=%d", PC_CUSTOMERS_PAGE);
@@ -374,14 +375,14 @@ static int count_item(void *p, const json_t *o, struct conn_error *err)
 
 static int pc_test(const struct conn *c, char *summary, size_t n, struct conn_error *err)
 {
-    struct src_session s;
+    struct src_bearer s;
     if (pc_open(c, &s, err) < 0)
         return -1;
     struct emit e = {.ctx = NULL};
     int rc = list_customers(&s, count_item, &e, err);
     if (rc == 0)
         snprintf(summary, n, "Connected to Partner Center: %ld customers", e.count);
-    src_close(&s);
+    src_bearer_close(&s);
     return rc;
 }
 
@@ -404,12 +405,12 @@ static int customer_item(void *p, const json_t *o, struct conn_error *err)
 
 static int pc_list_companies(const struct conn *c, src_company_fn fn, void *ctx, struct conn_error *err)
 {
-    struct src_session s;
+    struct src_bearer s;
     if (pc_open(c, &s, err) < 0)
         return -1;
     struct emit e = {.company = fn, .ctx = ctx};
     int rc = list_customers(&s, customer_item, &e, err);
-    src_close(&s);
+    src_bearer_close(&s);
     return rc;
 }
 
@@ -426,7 +427,7 @@ static int subscription_item(void *p, const json_t *o, struct conn_error *err)
 /* Every customer's subscriptions (a customer removed during the pull is skipped). */
 static int list_subs(const struct conn *c, struct emit *e, struct conn_error *err)
 {
-    struct src_session s;
+    struct src_bearer s;
     if (pc_open(c, &s, err) < 0)
         return -1;
     e->ids = json_array();
@@ -452,7 +453,7 @@ static int list_subs(const struct conn *c, struct emit *e, struct conn_error *er
     }
     strbuf_free(&path);
     json_decref(e->ids);
-    src_close(&s);
+    src_bearer_close(&s);
     return rc;
 }
 
@@ -546,7 +547,7 @@ static int pc_list_charges(const struct conn *c, cdate_t month, src_charge_fn fn
         conn_error_set(err, CONN_CONFIG, 0, "The billing month is not a valid date.", "");
         return -1;
     }
-    struct src_session s;
+    struct src_bearer s;
     if (pc_open(c, &s, err) < 0)
         return -1;
     e.ids = json_array();
@@ -572,7 +573,7 @@ static int pc_list_charges(const struct conn *c, cdate_t month, src_charge_fn fn
     }
     strbuf_free(&path);
     json_decref(e.ids);
-    src_close(&s);
+    src_bearer_close(&s);
     return rc;
 }
 

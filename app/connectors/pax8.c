@@ -2,7 +2,7 @@
  * each) and invoice items as canonical records (doc/source-apis.md section 2). */
 #include "connectors/pax8.h"
 
-#include "connectors/src_common.h"
+#include "connectors/src_util.h"
 #include "net/jsonx.h"
 
 #include <stdio.h>
@@ -21,7 +21,7 @@ typedef int (*pax8_item_fn)(void *ctx, const json_t *item, struct conn_error *er
 
 /* ---- session -------------------------------------------------------------------------------- */
 
-static int pax8_token(struct src_session *s, struct conn_error *err)
+static int pax8_token(struct src_bearer *s, struct conn_error *err)
 {
     json_t *req = json_pack("{s:s, s:s, s:s, s:s}", "client_id", conn_setting(s->conn, "client_id"),
                             "client_secret", conn_setting(s->conn, "client_secret"),
@@ -33,16 +33,16 @@ static int pax8_token(struct src_session *s, struct conn_error *err)
         return -1;
     }
     json_t *doc = NULL;
-    int rc = src_token_post(s, body, "application/json", &doc, err);
+    int rc = src_bearer_token_post(s, body, "application/json", &doc, err);
     explicit_bzero(body, strlen(body));
     free(body);
     if (rc == 0)
-        rc = src_take_token(s, doc, err);
+        rc = src_bearer_take_token(s, doc, err);
     json_decref(doc);
     return rc;
 }
 
-static int pax8_open(const struct conn *c, struct src_session *s, struct conn_error *err)
+static int pax8_open(const struct conn *c, struct src_bearer *s, struct conn_error *err)
 {
     static const char *const keys[][2] = {{"client_id", "client ID"}, {"client_secret", "client secret"}};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
@@ -58,14 +58,14 @@ static int pax8_open(const struct conn *c, struct src_session *s, struct conn_er
     char fallback[600];
     snprintf(fallback, sizeof fallback, "%s/token", base);
     src_url_setting(c, "token_url", fallback, token_url, sizeof token_url);
-    return src_open(s, c, PAX8_LABEL, PAX8_AUTH_HINT, base, token_url, NULL, pax8_token, err);
+    return src_bearer_open(s, c, PAX8_LABEL, PAX8_AUTH_HINT, base, token_url, NULL, pax8_token, err);
 }
 
 /* ---- paged lists ---------------------------------------------------------------------------- */
 
 /* GET path?page=N&size=200[&filter] for N = 0, 1, ... until totalPages (or a short page when
  * the envelope has no totals). Every record must be an object. */
-static int pax8_list(struct src_session *s, const char *path, const char *filter, const char *what,
+static int pax8_list(struct src_bearer *s, const char *path, const char *filter, const char *what,
                      pax8_item_fn fn, void *ctx, struct conn_error *err)
 {
     char label[96];
@@ -75,7 +75,7 @@ static int pax8_list(struct src_session *s, const char *path, const char *filter
         snprintf(query, sizeof query, "page=%d&size=%d%s%s", page, PAX8_PAGE, filter ? "&" : "",
                  filter ? filter : "");
         json_t *doc;
-        if (src_get(s, path, query, NULL, label, &doc, err) < 0)
+        if (src_bearer_get(s, path, query, NULL, label, &doc, err) < 0)
             return -1;
         const json_t *content = jsonx_get(doc, "content");
         int64_t pages = -1;
@@ -189,11 +189,11 @@ struct emit {
 
 static int pax8_test(const struct conn *c, char *summary, size_t n, struct conn_error *err)
 {
-    struct src_session s;
+    struct src_bearer s;
     if (pax8_open(c, &s, err) < 0)
         return -1;
     json_t *doc;
-    int rc = src_get(&s, "companies", "page=0&size=1", NULL, "the company list", &doc, err);
+    int rc = src_bearer_get(&s, "companies", "page=0&size=1", NULL, "the company list", &doc, err);
     if (rc == 0) {
         int64_t total;
         if (jsonx_int(doc, "page.totalElements", &total) == 0)
@@ -202,7 +202,7 @@ static int pax8_test(const struct conn *c, char *summary, size_t n, struct conn_
             snprintf(summary, n, "Connected to Pax8");
         json_decref(doc);
     }
-    src_close(&s);
+    src_bearer_close(&s);
     return rc;
 }
 
@@ -221,12 +221,12 @@ static int company_item(void *p, const json_t *o, struct conn_error *err)
 
 static int pax8_list_companies(const struct conn *c, src_company_fn fn, void *ctx, struct conn_error *err)
 {
-    struct src_session s;
+    struct src_bearer s;
     if (pax8_open(c, &s, err) < 0)
         return -1;
     struct emit e = {.company = fn, .ctx = ctx};
     int rc = pax8_list(&s, "companies", NULL, "company", company_item, &e, err);
-    src_close(&s);
+    src_bearer_close(&s);
     return rc;
 }
 
@@ -246,11 +246,11 @@ static int subscription_item(void *p, const json_t *o, struct conn_error *err)
 
 static int list_subs(const struct conn *c, struct emit *e, struct conn_error *err)
 {
-    struct src_session s;
+    struct src_bearer s;
     if (pax8_open(c, &s, err) < 0)
         return -1;
     int rc = pax8_list(&s, "subscriptions", NULL, "subscription", subscription_item, e, err);
-    src_close(&s);
+    src_bearer_close(&s);
     return rc;
 }
 
@@ -312,7 +312,7 @@ static int charge_item(void *p, const json_t *o, struct conn_error *err)
 }
 
 struct invoice_ctx {
-    struct src_session *s;
+    struct src_bearer *s;
     struct emit *e;
 };
 
@@ -336,7 +336,7 @@ static int invoice_items(void *p, const json_t *o, struct conn_error *err)
 static int pax8_list_charges(const struct conn *c, cdate_t month, src_charge_fn fn, void *ctx,
                              struct conn_error *err)
 {
-    struct src_session s;
+    struct src_bearer s;
     cdate_t first, from, to;
     if (cdate_first_of_month(month, &first) < 0 || cdate_add_months(first, -1, &from) < 0 ||
         cdate_add_months(first, 3, &to) < 0 || cdate_add_days(to, -1, &to) < 0) {
@@ -364,7 +364,7 @@ static int pax8_list_charges(const struct conn *c, cdate_t month, src_charge_fn 
         rc = pax8_list(&s, "invoices", filter, "invoice", invoice_items, &k, err);
     }
     json_decref(e.terms);
-    src_close(&s);
+    src_bearer_close(&s);
     return rc;
 }
 

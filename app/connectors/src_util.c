@@ -1,5 +1,5 @@
-/* src_util.c: session, reads, errors and conversions shared by the interworks, Ingram and
- * MSP360 connectors (see src_util.h). */
+/* src_util.c: the distributor connectors' helpers other than the sessions (see src_util.h):
+ * errors, field readers, terms, cycles and months, CSV, Basic auth and addresses. */
 #include "connectors/src_util.h"
 
 #include "net/jsonx.h"
@@ -14,13 +14,9 @@
 #include <strings.h>
 #include <time.h>
 
-#define THROTTLE_RETRIES 4
-#define SRCU_BUCKET "api"
-#define SRCU_CONCURRENCY 4      /* requests in flight per connection, over all processes */
-
 /* ---- errors ------------------------------------------------------------------------------ */
 
-void srcu_bad_response(struct conn_error *err, const char *fmt, ...)
+void src_bad_response(struct conn_error *err, const char *fmt, ...)
 {
     char msg[sizeof err->message];
     va_list ap;
@@ -32,13 +28,13 @@ void srcu_bad_response(struct conn_error *err, const char *fmt, ...)
                    "report it if it persists.");
 }
 
-int srcu_missing(struct conn_error *err, const char *label, const char *what, const char *field)
+int src_missing(struct conn_error *err, const char *label, const char *what, const char *field)
 {
-    srcu_bad_response(err, "A record in %s's answer has no %s (%s)", label, field, what);
+    src_bad_response(err, "A record in %s's answer has no %s (%s)", label, field, what);
     return -1;
 }
 
-void srcu_transport_error(const struct http_response *r, const char *label, struct conn_error *err)
+void src_transport_error(const struct http_response *r, const char *label, struct conn_error *err)
 {
     const char *e = r->error[0] ? r->error : "request failed";
     int tls = strcasestr(e, "SSL") || strcasestr(e, "certificate") || strcasestr(e, "TLS");
@@ -50,7 +46,7 @@ void srcu_transport_error(const struct http_response *r, const char *label, stru
     conn_error_set(err, tls ? CONN_TLS : CONN_NETWORK, (int)r->status, e, hint);
 }
 
-int srcu_config_error(struct conn_error *err, const char *label, const char *what)
+int src_config_error(struct conn_error *err, const char *label, const char *what)
 {
     char msg[200];
     snprintf(msg, sizeof msg, "The %s connection has no %s.", label, what);
@@ -58,7 +54,7 @@ int srcu_config_error(struct conn_error *err, const char *label, const char *wha
     return -1;
 }
 
-enum conn_error_kind srcu_status_kind(long status, const char *label, char *hint, size_t n)
+enum conn_error_kind src_status_kind(long status, const char *label, char *hint, size_t n)
 {
     if (status == 401) {
         snprintf(hint, n, "%s refused the credentials; check them on the Connections page.", label);
@@ -86,26 +82,19 @@ enum conn_error_kind srcu_status_kind(long status, const char *label, char *hint
 
 /* ---- small helpers ------------------------------------------------------------------------ */
 
-int64_t srcu_now_ms(void)
+int64_t src_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void sleep_ms(int64_t ms)
-{
-    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0)
-        ;
-}
-
-void srcu_copy(char *dst, size_t n, const char *src)
+void src_copy(char *dst, size_t n, const char *src)
 {
     snprintf(dst, n, "%s", src ? src : "");
 }
 
-int srcu_compose(struct conn_error *err, char *dst, size_t n, const char *what, const char *fmt, ...)
+int src_compose(struct conn_error *err, char *dst, size_t n, const char *what, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -113,11 +102,11 @@ int srcu_compose(struct conn_error *err, char *dst, size_t n, const char *what, 
     va_end(ap);
     if (w >= 0 && (size_t)w < n)
         return 0;
-    srcu_bad_response(err, "A %s is longer than billsync can store (%zu characters)", what, n - 1);
+    src_bad_response(err, "A %s is longer than billsync can store (%zu characters)", what, n - 1);
     return -1;
 }
 
-int srcu_id(const json_t *o, const char *key, char *dst, size_t n)
+int src_id(const json_t *o, const char *key, char *dst, size_t n)
 {
     const char *s = jsonx_str(o, key);
     int64_t v;
@@ -131,7 +120,7 @@ int srcu_id(const json_t *o, const char *key, char *dst, size_t n)
     return w > 0 && (size_t)w < n ? 0 : -1;
 }
 
-int srcu_basic_header(const char *user, const char *pass, char *buf, size_t n)
+int src_basic_header(const char *user, const char *pass, char *buf, size_t n)
 {
     char pair[600], b64[820];
     int w = snprintf(pair, sizeof pair, "%s:%s", user, pass);
@@ -148,7 +137,7 @@ int srcu_basic_header(const char *user, const char *pass, char *buf, size_t n)
     return rc;
 }
 
-int srcu_base_url(const char *setting, const char *fallback, char *buf, size_t n)
+int src_base_url(const char *setting, const char *fallback, char *buf, size_t n)
 {
     const char *s = setting && *setting ? setting : fallback;
     while (s && (*s == ' ' || *s == '\t'))
@@ -162,17 +151,17 @@ int srcu_base_url(const char *setting, const char *fallback, char *buf, size_t n
     return w > 0 && (size_t)w < n ? 0 : -1;
 }
 
-int srcu_in_month(cdate_t d, cdate_t month)
+int src_in_month(cdate_t d, cdate_t month)
 {
     return cdate_valid(d) && d.y == month.y && d.m == month.m;
 }
 
-enum src_cycle srcu_cycle_of_months(int months)
+enum src_cycle src_cycle_of_months(int months)
 {
     return months >= 12 ? SRC_ANNUAL : SRC_MONTHLY;
 }
 
-int srcu_period_text_months(const char *text)
+int src_period_text_months(const char *text)
 {
     long k = 1;
     const char *p = text;
@@ -196,7 +185,7 @@ int srcu_period_text_months(const char *text)
     return 0;
 }
 
-int srcu_first_seen(json_t *set, const char *key)
+int src_first_seen(json_t *set, const char *key)
 {
     if (json_object_get(set, key))
         return 0;
@@ -262,7 +251,7 @@ static void on_csv_row(int term, void *vx)
     x->row++;
 }
 
-int srcu_csv_rows(const char *text, size_t len, json_t **rows, char *why, size_t n)
+int src_csv_rows(const char *text, size_t len, json_t **rows, char *why, size_t n)
 {
     struct csv_parser p;
     struct csv_ctx x = {json_array(), NULL, json_array(), 0, 0, why, n};
@@ -291,200 +280,138 @@ int srcu_csv_rows(const char *text, size_t len, json_t **rows, char *why, size_t
     return 0;
 }
 
-/* ---- session ----------------------------------------------------------------------------- */
+/* ---- text and settings ---------------------------------------------------------------------- */
 
-struct http_client *srcu_client(const struct srcu_session *s, const char *base,
-                                const char *const *headers, struct conn_error *err)
+void src_url_setting(const struct conn *c, const char *key, const char *fallback, char *buf, size_t n)
 {
-    char e[HTTP_ERROR_MAX];
-    struct http_config cfg = HTTP_CONFIG_DEFAULTS;
-    cfg.base_url = base;
-    cfg.headers = headers;
-    cfg.conn_id = s->conn_id;
-    cfg.slot_dir = s->conn->slot_dir;
-    cfg.bucket_limit = SRCU_CONCURRENCY;
-    struct http_client *h = http_client_new(&cfg, e, sizeof e);
-    if (!h)
-        conn_error_set(err, CONN_CONFIG, 0, e, "Check the connection's address and settings for "
-                       "stray characters or line breaks.");
-    return h;
+    const char *v = conn_setting(c, key);
+    while (*v == ' ' || *v == '\t')
+        v++;
+    if (!*v)
+        v = fallback;
+    size_t len = strlen(v);
+    while (len && (v[len - 1] == ' ' || v[len - 1] == '\t' || v[len - 1] == '/'))
+        len--;
+    snprintf(buf, n, "%.*s", (int)len, v);
 }
 
-/* (Re)build the API client with the current token. */
-static int build_api(struct srcu_session *s, struct conn_error *err)
+/* ---- field readers -------------------------------------------------------------------------- */
+
+int src_has(const json_t *o, const char *key)
 {
-    const char *headers[SRCU_MAX_EXTRA + 2];
-    int k = 0;
-    headers[k++] = s->auth;
-    for (int i = 0; s->extra[i] && i < SRCU_MAX_EXTRA; i++)
-        headers[k++] = s->extra[i];
-    headers[k] = NULL;
-    http_client_free(s->api);
-    s->api = srcu_client(s, s->base, headers, err);
-    return s->api ? 0 : -1;
+    const json_t *v = jsonx_get(o, key);
+    return v && !(json_is_string(v) && json_string_length(v) == 0);
 }
 
-int srcu_set_token(struct srcu_session *s, const char *token, int64_t expires_in_s,
-                   struct conn_error *err)
+static int wrong(struct conn_error *err, const char *what, const char *key, const char *kind)
 {
-    if (!token || !*token || strlen(token) >= SRCU_TOKEN_MAX || strpbrk(token, "\r\n")) {
-        srcu_bad_response(err, "%s's token answer has no usable access token", s->ops->label);
-        return -1;
-    }
-    snprintf(s->auth, sizeof s->auth, "Authorization: Bearer %s", token);
-    s->renew_at_ms = 0;
-    if (expires_in_s > 0) {
-        /* Renew a little early (a tenth of the lifetime, at most a minute) so a token does not
-         * run out between the check and the server reading it. */
-        int64_t life = expires_in_s * 1000, margin = life / 10 < 60000 ? life / 10 : 60000;
-        s->renew_at_ms = srcu_now_ms() + life - margin;
-    }
-    return build_api(s, err);
-}
-
-static int renew(struct srcu_session *s, struct conn_error *err)
-{
-    explicit_bzero(s->auth, sizeof s->auth);
-    return s->ops->fetch_token(s, err);
-}
-
-int srcu_open(struct srcu_session *s, const struct conn *c, const struct srcu_ops *ops,
-              const char *base, const char *const *extra, void *sys, struct conn_error *err)
-{
-    memset(s, 0, sizeof *s);
-    s->conn = c;
-    s->ops = ops;
-    s->sys = sys;
-    for (int i = 0; extra && extra[i] && i < SRCU_MAX_EXTRA; i++)
-        s->extra[i] = extra[i];
-    snprintf(s->conn_id, sizeof s->conn_id, "%lld", c->id);
-    if (snprintf(s->base, sizeof s->base, "%s", base) >= (int)sizeof s->base) {
-        conn_error_set(err, CONN_CONFIG, 0, "The API address is too long.", "Shorten it.");
-        return -1;
-    }
-    return renew(s, err);
-}
-
-void srcu_close(struct srcu_session *s)
-{
-    http_client_free(s->api);
-    s->api = NULL;
-    explicit_bzero(s->auth, sizeof s->auth);
-}
-
-int srcu_token_post(const struct srcu_session *s, struct http_client *tc, const char *path,
-                    const char *body, const char *content_type, struct http_response *r,
-                    json_t **doc, struct conn_error *err)
-{
-    char jerr[160];
-    *doc = NULL;
-    /* Asking for a token twice is harmless, so a lost answer may be asked again. */
-    if (http_request(tc, "POST", path, NULL, body, content_type, SRCU_BUCKET, HTTP_WRITE_RETRY_ALL,
-                     r) < 0) {
-        if (r->status == 0) {
-            srcu_transport_error(r, s->ops->label, err);
-            return -1;
-        }
-        return 1;
-    }
-    if (jsonx_parse(r->body.p, r->body.len, doc, jerr, sizeof jerr) < 0) {
-        srcu_bad_response(err, "%s answered the token request with a body that is %s",
-                          s->ops->label, jerr);
-        err->http_status = (int)r->status;
-        return -1;
-    }
-    return 0;
-}
-
-static int parse_answer(const struct srcu_session *s, const struct http_response *r, const char *what,
-                        json_t **doc, struct conn_error *err)
-{
-    char jerr[160];
-    if (jsonx_parse(r->body.p, r->body.len, doc, jerr, sizeof jerr) == 0)
-        return 0;
-    srcu_bad_response(err, "%s answered %s with a body that is %s", s->ops->label, what, jerr);
-    err->http_status = (int)r->status;
+    src_bad_response(err, "%s has a %s that is not %s", what, key, kind);
     return -1;
 }
 
-int srcu_call(struct srcu_session *s, const char *method, const char *path, const char *query,
-              const char *body, const char *what, json_t **doc, struct conn_error *err)
+int src_req_str(const json_t *o, const char *key, const char *what, char *dst, size_t n,
+                struct conn_error *err)
 {
-    struct http_response r = HTTP_RESPONSE_INIT;
-    int rc = -1, renewed = 0, throttled = 0;
-    *doc = NULL;
-    if (s->renew_at_ms && srcu_now_ms() >= s->renew_at_ms && renew(s, err) < 0)
+    if (!src_has(o, key)) {
+        src_bad_response(err, "%s has no %s", what, key);
         return -1;
-    for (;;) {
-        /* PUT here is a read with a body (MSP360's billing): repeating it is harmless. */
-        if (http_request(s->api, method, path, query, body, body ? "application/json" : NULL,
-                         SRCU_BUCKET, HTTP_WRITE_RETRY_ALL, &r) == 0) {
-            rc = parse_answer(s, &r, what, doc, err);
-            break;
-        }
-        if (r.status == 401 && !renewed) {
-            /* The token expired during the pull (or was revoked): one new token, one retry. */
-            renewed = 1;
-            if (renew(s, err) < 0)
-                break;
-            continue;
-        }
-        int64_t wait = r.status && s->ops->throttle_wait_ms ? s->ops->throttle_wait_ms(&r) : -1;
-        if (wait >= 0 && throttled < THROTTLE_RETRIES) {
-            throttled++;
-            sleep_ms(wait);
-            continue;
-        }
-        if (r.status == 0)
-            srcu_transport_error(&r, s->ops->label, err);
-        else
-            s->ops->api_error(s, &r, what, err);
-        break;
     }
-    http_response_free(&r);
-    return rc;
+    return src_opt_str(o, key, what, dst, n, err);
 }
 
-/* "scheme://host[:port]/" of an absolute URL. */
-static int origin_of(const char *url, char *buf, size_t n)
+int src_opt_str(const json_t *o, const char *key, const char *what, char *dst, size_t n,
+                struct conn_error *err)
 {
-    const char *p = strstr(url, "://");
-    if (!p || (strncasecmp(url, "http://", 7) != 0 && strncasecmp(url, "https://", 8) != 0))
-        return -1;
-    p += 3;
-    size_t len = (size_t)(p - url) + strcspn(p, "/?#");
-    int w = snprintf(buf, n, "%.*s/", (int)len, url);
-    return w > 0 && (size_t)w < n ? 0 : -1;
+    dst[0] = '\0';
+    const json_t *v = jsonx_get(o, key);
+    if (!v)
+        return 0;
+    if (json_is_string(v)) {
+        snprintf(dst, n, "%s", json_string_value(v));
+        return 0;
+    }
+    if (json_is_integer(v)) { /* an id written as a number */
+        snprintf(dst, n, "%lld", (long long)json_integer_value(v));
+        return 0;
+    }
+    return wrong(err, what, key, "text");
 }
 
-int srcu_download(const struct srcu_session *s, const char *url, const char *what,
-                  struct strbuf *out, struct conn_error *err)
+int src_opt_money(const json_t *o, const char *key, const char *what, money_t *out,
+                  struct conn_error *err)
 {
-    char base[SRCU_BASE_MAX];
-    if (!url || origin_of(url, base, sizeof base) < 0) {
-        srcu_bad_response(err, "%s gave %s an address billsync cannot download", s->ops->label, what);
+    *out = 0;
+    if (!src_has(o, key))
+        return 0;
+    return jsonx_money(o, key, out) == 0 ? 0 : wrong(err, what, key, "an amount");
+}
+
+int src_opt_qty(const json_t *o, const char *key, const char *what, qty_t *out, struct conn_error *err)
+{
+    *out = 0;
+    if (!src_has(o, key))
+        return 0;
+    return jsonx_qty(o, key, out) == 0 ? 0 : wrong(err, what, key, "a quantity");
+}
+
+int src_opt_date(const json_t *o, const char *key, const char *what, cdate_t *out, struct conn_error *err)
+{
+    *out = (cdate_t){0, 0, 0};
+    if (!src_has(o, key))
+        return 0;
+    return jsonx_date(o, key, out) == 0 ? 0 : wrong(err, what, key, "a date");
+}
+
+int src_req_date(const json_t *o, const char *key, const char *what, cdate_t *out, struct conn_error *err)
+{
+    if (!src_has(o, key)) {
+        src_bad_response(err, "%s has no %s", what, key);
         return -1;
     }
-    /* A report link carries its own access (like a blob URL): no credentials go there. */
-    static const char *const headers[] = {"Accept: */*", NULL};
-    struct http_client *h = srcu_client(s, base, headers, err);
-    if (!h)
-        return -1;
-    struct http_response r = HTTP_RESPONSE_INIT;
-    int rc = -1;
-    if (http_request(h, "GET", url, NULL, NULL, NULL, SRCU_BUCKET, 0, &r) == 0) {
-        rc = strbuf_append_n(out, r.body.p ? r.body.p : "", r.body.len);
-        if (rc < 0)
-            conn_error_set(err, CONN_NETWORK, 0, "out of memory", "");
-    } else if (r.status == 0) {
-        srcu_transport_error(&r, s->ops->label, err);
-    } else {
-        char msg[300], hint[sizeof err->hint];
-        enum conn_error_kind kind = srcu_status_kind(r.status, s->ops->label, hint, sizeof hint);
-        snprintf(msg, sizeof msg, "Downloading %s failed: HTTP %ld", what, r.status);
-        conn_error_set(err, kind == CONN_AUTH ? CONN_NOT_FOUND : kind, (int)r.status, msg, hint);
+    return src_opt_date(o, key, what, out, err);
+}
+
+/* ---- terms and months ----------------------------------------------------------------------- */
+
+int src_term_months(const char *t)
+{
+    if (!t || !*t)
+        return 0;
+    char *end;
+    if (t[0] == 'P' || t[0] == 'p') { /* ISO 8601: P1M, P1Y, P3Y */
+        long v = strtol(t + 1, &end, 10);
+        if (end == t + 1 || v <= 0 || v > 100 || end[1] != '\0')
+            return 0;
+        return *end == 'Y' || *end == 'y' ? (int)v * 12 : *end == 'M' || *end == 'm' ? (int)v : 0;
     }
-    http_response_free(&r);
-    http_client_free(h);
-    return rc;
+    long v = strtol(t, &end, 10); /* "1-Year", "1-Month", "2 Year" */
+    if (end == t || v <= 0 || v > 100)
+        return 0;
+    while (*end == '-' || *end == ' ')
+        end++;
+    if (strncasecmp(end, "year", 4) == 0)
+        return (int)v * 12;
+    if (strncasecmp(end, "month", 5) == 0)
+        return (int)v;
+    return 0;
+}
+
+enum src_cycle src_cycle_from(const char *t)
+{
+    static const char *const annual[] = {"annual", "yearly", "triennial"};
+    static const char *const once[] = {"one-time", "one_time", "onetime", "one time", "activation",
+                                       "rebate"};
+    static const char *const usage[] = {"usage", "arrears"};
+    for (size_t i = 0; t && i < sizeof annual / sizeof annual[0]; i++)
+        if (strcasecmp(t, annual[i]) == 0)
+            return SRC_ANNUAL;
+    if (src_term_months(t) >= 12)
+        return SRC_ANNUAL;
+    for (size_t i = 0; t && i < sizeof once / sizeof once[0]; i++)
+        if (strcasecmp(t, once[i]) == 0)
+            return SRC_ONE_TIME;
+    for (size_t i = 0; t && i < sizeof usage / sizeof usage[0]; i++)
+        if (strcasecmp(t, usage[i]) == 0)
+            return SRC_USAGE;
+    return SRC_MONTHLY; /* Monthly, Trial, none */
 }
