@@ -56,10 +56,10 @@ int av_get(db_t *db, long long tenant_id, long long id, struct dbrows *out)
     return out->nrows > 0;
 }
 
-int av_attempts(db_t *db, long long tenant_id, long long id, struct dbrows *out)
+int av_attempts(db_t *db, long long tenant_id, long long id, struct attempt_list *out)
 {
-    return db_query(db,
-                    "SELECT " AV_TIME("at") ", outcome, request_summary, response, COALESCE(error, '')"
-                    " FROM adjustment_attempts WHERE tenant_id = ? AND adjustment_id = ? ORDER BY id",
-                    DB_PARAMS(DB_INT(tenant_id), DB_INT(id)), out);
+    return DB_LIST_QUERY(db, out, attempt_fill,
+                         "SELECT " AV_TIME("at") ", outcome, request_summary, response, COALESCE(error, '')"
+                         " FROM adjustment_attempts WHERE tenant_id = ? AND adjustment_id = ? ORDER BY id",
+                         DB_PARAMS(DB_INT(tenant_id), DB_INT(id)));
 }

@@ -3,6 +3,7 @@
 #ifndef BILLSYNC_DB_ADJUST_VIEW_H
 #define BILLSYNC_DB_ADJUST_VIEW_H
 
+#include "db/attempts.h"
 #include "db/db.h"
 
 /* id, company, subscription, resource, PSA account, contract, service, units before, desired,
@@ -17,9 +18,13 @@ int av_count(db_t *db, long long tenant_id, const char *state, long long *n);
  * next try, last error / note, PSA reference, created, posted (times "YYYY-MM-DD HH:MM:SS UTC"
  * or ""), decided by (e-mail or ""), decided at, decision note; "" for every absent value.
  * 1 found, 0 no such adjustment of this tenant, -1 error. */
+enum av_col {
+    AD_ID, AD_COMPANY, AD_SUBSCRIPTION, AD_RESOURCE, AD_ACCOUNT, AD_CONTRACT, AD_SERVICE, AD_LINK, AD_ORIGIN,
+    AD_BEFORE, AD_DESIRED, AD_CHANGE, AD_EFFECTIVE, AD_PRICE, AD_AMOUNT, AD_STATE, AD_ATTEMPTS, AD_NEXT, AD_ERROR,
+    AD_PSA_REF, AD_CREATED, AD_POSTED, AD_DECIDED_BY, AD_DECIDED_AT, AD_NOTE, AD_NCOLS
+};
 int av_get(db_t *db, long long tenant_id, long long id, struct dbrows *out);
-/* Its attempts, oldest first: time ("YYYY-MM-DD HH:MM:SS UTC"), outcome, request summary,
- * response, error ("" when none). */
-int av_attempts(db_t *db, long long tenant_id, long long id, struct dbrows *out);
+/* Its attempts, oldest first (db/attempts.h). */
+int av_attempts(db_t *db, long long tenant_id, long long id, struct attempt_list *out);
 
 #endif

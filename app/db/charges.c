@@ -5,9 +5,31 @@
 
 #include <stdio.h>
 
-int charges_annual_due(db_t *db, long long tenant_id, struct dbrows *out)
+static void annual_fill(const struct dbrows *r, int i, void *p)
 {
-    return db_query(db,
+    struct annual_due *a = p;
+    a->line_id = dbrows_get(r, i, 0);
+    a->src_conn = dbrows_int(r, i, 1, 0);
+    a->sub_src = dbrows_get(r, i, 2);
+    a->description = dbrows_get(r, i, 3);
+    a->sku = dbrows_get(r, i, 4);
+    a->period_start = dbrows_get(r, i, 5);
+    a->period_end = dbrows_get(r, i, 6);
+    a->qty = dbrows_int(r, i, 7, 0);
+    a->unit_cost = dbrows_int(r, i, 8, 0);
+    a->unit_price = dbrows_int(r, i, 9, 0);
+    a->ext_cost = dbrows_int(r, i, 10, 0);
+    a->ext_price = dbrows_int(r, i, 11, 0);
+    a->psa_conn = dbrows_int(r, i, 12, 0);
+    a->contract = dbrows_get(r, i, 13);
+    a->billing_start = dbrows_get(r, i, 14);
+    a->currency = dbrows_get(r, i, 15);
+    a->tenant_currency = dbrows_get(r, i, 16);
+}
+
+int charges_annual_due(db_t *db, long long tenant_id, struct annual_due_list *out)
+{
+    return DB_LIST_QUERY(db, out, annual_fill,
                     "SELECT ch.line_id, ch.connection_id, ch.subscription_source_id, ch.description, ch.sku,"
                     " DATE_FORMAT(ch.period_start, '%Y-%m-%d'), DATE_FORMAT(ch.period_end, '%Y-%m-%d'),"
                     " ch.quantity, ch.unit_cost, ch.unit_price, ch.extended_cost, ch.extended_price,"
@@ -31,12 +53,29 @@ int charges_annual_due(db_t *db, long long tenant_id, struct dbrows *out)
                     "  CONCAT('annual:', ch.connection_id, ':', ch.subscription_source_id, ':',"
                     "   DATE_FORMAT(ch.period_start, '%Y-%m-%d'), ':', ch.line_id)))"
                     " ORDER BY ch.period_start, ch.id LIMIT 500",
-                    DB_PARAMS(DB_INT(tenant_id)), out);
+                    DB_PARAMS(DB_INT(tenant_id)));
 }
 
-int charges_usage_due(db_t *db, long long tenant_id, const char *month_first_day, struct dbrows *out)
+static void usage_fill(const struct dbrows *r, int i, void *p)
 {
-    return db_query(db,
+    struct usage_due *u = p;
+    u->src_conn = dbrows_int(r, i, 0, 0);
+    u->res_src = dbrows_get(r, i, 1);
+    u->name = dbrows_get(r, i, 2);
+    u->sku = dbrows_get(r, i, 3);
+    u->qty = dbrows_int(r, i, 4, 0);
+    u->ext_cost = dbrows_int(r, i, 5, 0);
+    u->psa_conn = dbrows_int(r, i, 6, 0);
+    u->contract = dbrows_get(r, i, 7);
+    u->service = dbrows_get(r, i, 8);
+    u->billing_start = dbrows_get(r, i, 9);
+    u->currencies = dbrows_get(r, i, 10);
+    u->tenant_currency = dbrows_get(r, i, 11);
+}
+
+int charges_usage_due(db_t *db, long long tenant_id, const char *month_first_day, struct usage_due_list *out)
+{
+    return DB_LIST_QUERY(db, out, usage_fill,
                     "SELECT ch.connection_id, ch.resource_source_id, MAX(ch.description), MAX(ch.sku),"
                     " SUM(ch.quantity), SUM(ch.extended_cost), l.psa_connection_id, l.psa_contract_id,"
                     " l.psa_service_id, COALESCE(DATE_FORMAT(MAX(k.billing_start), '%Y-%m-%d'), ''),"
@@ -49,7 +88,7 @@ int charges_usage_due(db_t *db, long long tenant_id, const char *month_first_day
                     " WHERE ch.tenant_id = ? AND ch.charge_type = 'usage' AND ch.period_month = ?"
                     " GROUP BY ch.connection_id, ch.resource_source_id, l.psa_connection_id, l.psa_contract_id,"
                     " l.psa_service_id ORDER BY 1, 2",
-                    DB_PARAMS(DB_INT(tenant_id), DB_STR(month_first_day)), out);
+                    DB_PARAMS(DB_INT(tenant_id), DB_STR(month_first_day)));
 }
 
 int charges_done(db_t *db, long long tenant_id, const char *key)
@@ -117,17 +156,29 @@ int charges_get(db_t *db, long long tenant_id, long long id, struct dbrows *out)
     return out->nrows > 0;
 }
 
-int charges_attempts(db_t *db, long long tenant_id, long long id, struct dbrows *out)
+int charges_attempts(db_t *db, long long tenant_id, long long id, struct attempt_list *out)
 {
-    return db_query(db,
-                    "SELECT " CHG_TIME("at") ", outcome, request_summary, response, COALESCE(error, '')"
-                    " FROM charge_attempts WHERE tenant_id = ? AND charge_id = ? ORDER BY id",
-                    DB_PARAMS(DB_INT(tenant_id), DB_INT(id)), out);
+    return DB_LIST_QUERY(db, out, attempt_fill,
+                         "SELECT " CHG_TIME("at") ", outcome, request_summary, response, COALESCE(error, '')"
+                         " FROM charge_attempts WHERE tenant_id = ? AND charge_id = ? ORDER BY id",
+                         DB_PARAMS(DB_INT(tenant_id), DB_INT(id)));
 }
 
-int alerts_due(db_t *db, long long tenant_id, int after_minutes, struct dbrows *out)
+static void alert_adjustment_fill(const struct dbrows *r, int i, void *p)
 {
-    return db_query(db,
+    struct alert_adjustment *a = p;
+    a->id = dbrows_int(r, i, 0, 0);
+    a->company = dbrows_get(r, i, 1);
+    a->resource = dbrows_get(r, i, 2);
+    a->unit_change = dbrows_int(r, i, 3, 0);
+    a->effective = dbrows_get(r, i, 4);
+    a->error = dbrows_get(r, i, 5);
+    a->first_failure = dbrows_get(r, i, 6);
+}
+
+int alerts_due(db_t *db, long long tenant_id, int after_minutes, struct alert_adjustment_list *out)
+{
+    return DB_LIST_QUERY(db, out, alert_adjustment_fill,
                     "SELECT a.id, COALESCE(c.name, ''), COALESCE(r.name, a.src_resource_id), a.unit_change,"
                     " DATE_FORMAT(a.effective_date, '%Y-%m-%d'), COALESCE(a.last_error, ''),"
                     " DATE_FORMAT(MIN(t.at), '%Y-%m-%d %H:%i UTC')"
@@ -138,7 +189,7 @@ int alerts_due(db_t *db, long long tenant_id, int after_minutes, struct dbrows *
                     "  AND c.source_id = r.company_source_id"
                     " WHERE a.tenant_id = ? AND a.state = 'failed' AND a.alerted_at IS NULL"
                     " GROUP BY a.id HAVING MIN(t.at) < UTC_TIMESTAMP(6) - INTERVAL ? MINUTE ORDER BY a.id",
-                    DB_PARAMS(DB_INT(tenant_id), DB_INT(after_minutes)), out);
+                    DB_PARAMS(DB_INT(tenant_id), DB_INT(after_minutes)));
 }
 
 int alerts_mark(db_t *db, long long tenant_id, long long adjustment_id)
@@ -147,21 +198,36 @@ int alerts_mark(db_t *db, long long tenant_id, long long adjustment_id)
                    DB_PARAMS(DB_INT(tenant_id), DB_INT(adjustment_id)), NULL, NULL);
 }
 
-int alerts_admins(db_t *db, long long tenant_id, struct dbrows *out)
+static void email_fill(const struct dbrows *r, int i, void *p)
 {
-    return db_query(db, "SELECT email FROM users WHERE tenant_id = ? AND role = 'admin' AND disabled = 0"
-                        " AND password_hash IS NOT NULL ORDER BY email",
-                    DB_PARAMS(DB_INT(tenant_id)), out);
+    ((struct email_row *)p)->email = dbrows_get(r, i, 0);
 }
 
-int alerts_due_charges(db_t *db, long long tenant_id, int after_minutes, struct dbrows *out)
+int alerts_admins(db_t *db, long long tenant_id, struct email_list *out)
+{
+    return DB_LIST_QUERY(db, out, email_fill,
+                         "SELECT email FROM users WHERE tenant_id = ? AND role = 'admin' AND disabled = 0"
+                         " AND password_hash IS NOT NULL ORDER BY email",
+                         DB_PARAMS(DB_INT(tenant_id)));
+}
+
+static void alert_charge_fill(const struct dbrows *r, int i, void *p)
+{
+    struct alert_charge *a = p;
+    a->id = dbrows_int(r, i, 0, 0);
+    a->description = dbrows_get(r, i, 1);
+    a->error = dbrows_get(r, i, 2);
+    a->first_failure = dbrows_get(r, i, 3);
+}
+
+int alerts_due_charges(db_t *db, long long tenant_id, int after_minutes, struct alert_charge_list *out)
 {
     /* A charge is created at its first attempt: created_at is when it started failing. */
-    return db_query(db,
+    return DB_LIST_QUERY(db, out, alert_charge_fill,
                     "SELECT id, description, COALESCE(last_error, ''), DATE_FORMAT(created_at, '%Y-%m-%d %H:%i UTC')"
                     " FROM charges_posted WHERE tenant_id = ? AND state = 'failed' AND alerted_at IS NULL"
                     " AND created_at < UTC_TIMESTAMP(6) - INTERVAL ? MINUTE ORDER BY id",
-                    DB_PARAMS(DB_INT(tenant_id), DB_INT(after_minutes)), out);
+                    DB_PARAMS(DB_INT(tenant_id), DB_INT(after_minutes)));
 }
 
 int alerts_mark_charge(db_t *db, long long tenant_id, long long charge_id)

@@ -2,17 +2,35 @@
 #ifndef BILLSYNC_DB_CHARGES_H
 #define BILLSYNC_DB_CHARGES_H
 
+#include "db/attempts.h"
 #include "db/db.h"
 
-/* Annual (up-front) billing lines of linked subscriptions not yet charged: line id, src
- * connection, subscription source id, description, sku, period start, period end, quantity,
- * unit cost, unit price, extended cost, extended price, psa connection, contract id,
- * contract billing start ("" none), the line's currency, the tenant's currency. */
-int charges_annual_due(db_t *db, long long tenant_id, struct dbrows *out);
-/* Usage lines of a month per linked resource, summed: src connection, resource source id,
- * name, sku, total quantity, total extended cost, psa connection, contract, service,
- * contract billing start, the lines' currencies ("EUR, USD"), the tenant's currency. */
-int charges_usage_due(db_t *db, long long tenant_id, const char *month_first_day, struct dbrows *out);
+/* An annual (up-front) billing line of a linked subscription not yet charged. */
+struct annual_due {
+    const char *line_id;
+    long long src_conn;
+    const char *sub_src, *description, *sku;
+    const char *period_start, *period_end;          /* YYYY-MM-DD */
+    long long qty, unit_cost, unit_price, ext_cost, ext_price;
+    long long psa_conn;
+    const char *contract;
+    const char *billing_start;                      /* the contract's, "" none */
+    const char *currency, *tenant_currency;         /* the line's, the tenant's */
+};
+DB_LIST(annual_due_list, struct annual_due);
+int charges_annual_due(db_t *db, long long tenant_id, struct annual_due_list *out);
+/* A month's usage lines of one linked resource, summed. */
+struct usage_due {
+    long long src_conn;
+    const char *res_src, *name, *sku;
+    long long qty, ext_cost;                        /* totals */
+    long long psa_conn;
+    const char *contract, *service;
+    const char *billing_start;                      /* the contract's, "" none */
+    const char *currencies, *tenant_currency;       /* the lines' ("EUR, USD"), the tenant's */
+};
+DB_LIST(usage_due_list, struct usage_due);
+int charges_usage_due(db_t *db, long long tenant_id, const char *month_first_day, struct usage_due_list *out);
 /* 1 when the key was charged already (posted), 0 not, -1 error. */
 int charges_done(db_t *db, long long tenant_id, const char *key);
 
@@ -47,19 +65,39 @@ int charges_failed(db_t *db, long long tenant_id, long long *n, char oldest[11])
  * quantity, unit price, unit cost, state, attempts, last error, PSA charge id, created,
  * updated (times "YYYY-MM-DD HH:MM:SS UTC"); "" for every absent value. 1 found, 0 no such
  * charge of this tenant, -1 error. */
+enum charge_col {
+    CG_ID, CG_KIND, CG_KEY, CG_DESCRIPTION, CG_COMPANY, CG_SUBSCRIPTION, CG_RESOURCE, CG_ACCOUNT, CG_CONTRACT,
+    CG_SERVICE, CG_DATE, CG_QTY, CG_PRICE, CG_COST, CG_STATE, CG_ATTEMPTS, CG_ERROR, CG_PSA_ID, CG_CREATED,
+    CG_UPDATED, CG_NCOLS
+};
 int charges_get(db_t *db, long long tenant_id, long long id, struct dbrows *out);
-/* Its attempts, oldest first: time, outcome, request summary, response, error ("" when none). */
-int charges_attempts(db_t *db, long long tenant_id, long long id, struct dbrows *out);
+/* Its attempts, oldest first (db/attempts.h). */
+int charges_attempts(db_t *db, long long tenant_id, long long id, struct attempt_list *out);
 
 /* Failure alerts: failed adjustments failing for longer than the tenant's threshold and not
- * alerted yet: id, company, resource, unit change, effective, error, first failure. */
-int alerts_due(db_t *db, long long tenant_id, int after_minutes, struct dbrows *out);
+ * alerted yet. */
+struct alert_adjustment {
+    long long id;
+    const char *company, *resource;
+    long long unit_change;
+    const char *effective, *error, *first_failure;
+};
+DB_LIST(alert_adjustment_list, struct alert_adjustment);
+int alerts_due(db_t *db, long long tenant_id, int after_minutes, struct alert_adjustment_list *out);
 int alerts_mark(db_t *db, long long tenant_id, long long adjustment_id);
-/* The same for failed charges failing longer than the threshold and not alerted yet: id,
- * description, error, first failure. */
-int alerts_due_charges(db_t *db, long long tenant_id, int after_minutes, struct dbrows *out);
+/* The same for failed charges failing longer than the threshold and not alerted yet. */
+struct alert_charge {
+    long long id;
+    const char *description, *error, *first_failure;
+};
+DB_LIST(alert_charge_list, struct alert_charge);
+int alerts_due_charges(db_t *db, long long tenant_id, int after_minutes, struct alert_charge_list *out);
 int alerts_mark_charge(db_t *db, long long tenant_id, long long charge_id);
 /* E-mail addresses of the tenant's enabled admins. */
-int alerts_admins(db_t *db, long long tenant_id, struct dbrows *out);
+struct email_row {
+    const char *email;
+};
+DB_LIST(email_list, struct email_row);
+int alerts_admins(db_t *db, long long tenant_id, struct email_list *out);
 
 #endif

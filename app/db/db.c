@@ -516,6 +516,29 @@ void dbrows_free(struct dbrows *r)
     memset(r, 0, sizeof *r);
 }
 
+void *db_list_fill_(struct dbrows *rows, size_t elem, db_fill_fn fill, int *n)
+{
+    *n = 0;
+    if (rows->nrows <= 0)
+        return NULL;
+    char *v = calloc((size_t)rows->nrows, elem);
+    if (!v) {
+        dbrows_free(rows);
+        *n = -1;
+        return NULL;
+    }
+    for (int i = 0; i < rows->nrows; i++)
+        fill(rows, i, v + (size_t)i * elem);
+    *n = rows->nrows;
+    return v;
+}
+
+void db_list_free_(struct dbrows *rows, void *v)
+{
+    free(v);
+    dbrows_free(rows);
+}
+
 static int simple(db_t *db, const char *sql)
 {
     if (!db->connected && connect_now(db) < 0)

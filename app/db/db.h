@@ -48,6 +48,30 @@ static inline const char *dbrows_get(const struct dbrows *r, int row, int col)
 long long dbrows_int(const struct dbrows *r, int row, int col, long long dflt);
 void dbrows_free(struct dbrows *r);
 
+/* Typed rows: what a db_* function hands to web, worker and cli code, so that only the file
+ * holding the SQL knows its column order. The header declares the record and its list,
+ *     struct user_row { long long id; const char *email; ... };
+ *     DB_LIST(user_list, struct user_row);
+ * the db file fills the list from a query with a fill function reading row i by position,
+ *     return DB_LIST_QUERY(db, out, user_fill, "SELECT id, email, ...", DB_PARAMS(...));
+ * and callers read out.v[i].email (out.n records) and free with DB_LIST_FREE(&out). Strings
+ * point into the list's rows (NULL for SQL NULL, as dbrows_get). */
+#define DB_LIST(name, T) struct name { int n; T *v; struct dbrows rows; }
+typedef void (*db_fill_fn)(const struct dbrows *r, int row, void *record);
+/* n records of elem bytes, record i filled from row i; NULL when none. Out of memory: rows
+ * freed, *n = -1. */
+void *db_list_fill_(struct dbrows *rows, size_t elem, db_fill_fn fill, int *n);
+void db_list_free_(struct dbrows *rows, void *v);
+/* 0 ok, -1 out of memory (the list is then empty). */
+#define DB_LIST_FILL(l, fill) \
+    ((l)->v = db_list_fill_(&(l)->rows, sizeof *(l)->v, (fill), &(l)->n), (l)->n < 0 ? ((l)->n = 0, -1) : 0)
+#define DB_LIST_FREE(l) (db_list_free_(&(l)->rows, (l)->v), (l)->v = NULL, (l)->n = 0)
+/* db_query into a list: DB_LIST_QUERY(db, out, fill, sql, DB_PARAMS(...)); 0 ok, -1 error (the
+ * list is then empty; DB_LIST_FREE is harmless). */
+#define DB_LIST_QUERY(db, l, fill, sql, ...)                                                        \
+    ((l)->v = NULL, (l)->n = 0,                                                                     \
+     db_query((db), (sql), __VA_ARGS__, &(l)->rows) < 0 ? -1 : DB_LIST_FILL((l), (fill)))
+
 /* Called once per row by db_stream: cells as above; return non-zero to stop. */
 typedef int (*db_row_fn)(void *ctx, int ncols, char **cells, size_t *lens);
 

@@ -54,10 +54,11 @@ void detail_money(struct detail_fields *f, const char *key, const char *label, c
     field(f, key, label, buf, NULL);
 }
 
-void detail_attempts(struct web *w, const struct dbrows *t, const char *const (*labels)[2], size_t nlabels)
+void detail_attempts(struct web *w, const struct attempt_list *t, const char *const (*labels)[2], size_t nlabels)
 {
-    for (int i = 0; i < t->nrows; i++) {
-        const char *outcome = dbrows_get(t, i, 1);
+    for (int i = 0; i < t->n; i++) {
+        const struct attempt_row *a = &t->v[i];
+        const char *outcome = a->outcome;
         const char *label = outcome;
         for (size_t k = 0; k < nlabels; k++)
             if (!strcmp(outcome, labels[k][0]))
@@ -65,12 +66,12 @@ void detail_attempts(struct web *w, const struct dbrows *t, const char *const (*
         char n[16];
         snprintf(n, sizeof n, "%d", i + 1);
         hsetf(w, n, "Attempts.%d.n", i);
-        hsetf(w, dbrows_get(t, i, 0), "Attempts.%d.at", i);
+        hsetf(w, a->at, "Attempts.%d.at", i);
         hsetf(w, outcome, "Attempts.%d.outcome", i);
         hsetf(w, label, "Attempts.%d.label", i);
-        hsetf(w, dbrows_get(t, i, 2), "Attempts.%d.summary", i);
-        hsetf(w, dbrows_get(t, i, 3), "Attempts.%d.response", i);
-        hsetf(w, dbrows_get(t, i, 4), "Attempts.%d.error", i);
+        hsetf(w, a->summary, "Attempts.%d.summary", i);
+        hsetf(w, a->response, "Attempts.%d.response", i);
+        hsetf(w, a->error, "Attempts.%d.error", i);
     }
-    hset_int(w, "AttemptCount", t->nrows);
+    hset_int(w, "AttemptCount", t->n);
 }

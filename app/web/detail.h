@@ -5,6 +5,7 @@
 #ifndef BILLSYNC_WEB_DETAIL_H
 #define BILLSYNC_WEB_DETAIL_H
 
+#include "db/attempts.h"
 #include "web/web.h"
 
 struct detail_fields {
@@ -21,8 +22,8 @@ void detail_qty(struct detail_fields *f, const char *key, const char *label, con
 /* Money (1/10000 as stored): two decimals when exact, else four. */
 void detail_money(struct detail_fields *f, const char *key, const char *label, const char *value);
 
-/* The attempts, oldest first, from rows of time, outcome, request summary, response, error;
- * labels maps an outcome to what people read ({"nothing_to_do", "nothing to do: ..."}). */
-void detail_attempts(struct web *w, const struct dbrows *t, const char *const (*labels)[2], size_t nlabels);
+/* The attempts, oldest first; labels maps an outcome to what people read ({"nothing_to_do",
+ * "nothing to do: ..."}). */
+void detail_attempts(struct web *w, const struct attempt_list *t, const char *const (*labels)[2], size_t nlabels);
 
 #endif

@@ -17,13 +17,6 @@
 
 #define PREFIX "/reports/adjustments/"
 
-/* av_get's columns (db/adjust_view.h) */
-enum {
-    A_ID, A_COMPANY, A_SUBSCRIPTION, A_RESOURCE, A_ACCOUNT, A_CONTRACT, A_SERVICE, A_LINK, A_ORIGIN,
-    A_BEFORE, A_DESIRED, A_CHANGE, A_EFFECTIVE, A_PRICE, A_AMOUNT, A_STATE, A_ATTEMPTS, A_NEXT, A_ERROR,
-    A_PSA_REF, A_CREATED, A_POSTED, A_DECIDED_BY, A_DECIDED_AT, A_NOTE,
-};
-
 static const char *const outcome_labels[][2] = {
     {"posted", "posted"},
     {"verified", "posted and verified"},
@@ -34,7 +27,8 @@ static const char *const outcome_labels[][2] = {
 void page_adjustment_detail(struct web *w)
 {
     long long id = 0;
-    struct dbrows a, t;
+    struct dbrows a;
+    struct attempt_list t;
     if (req_path_id(&w->req, PREFIX, &id) < 0) {
         web_error(w, 404, "There is no such adjustment: an adjustment's page is /reports/adjustments/ followed by "
                           "its number.");
@@ -59,44 +53,44 @@ void page_adjustment_detail(struct web *w)
     snprintf(title, sizeof title, "Adjustment %lld", id);
     hset(w, "Page.title", title);
     hset(w, "Detail.title", title);
-    hset(w, "Detail.id", dbrows_get(&a, 0, A_ID));
-    const char *state = dbrows_get(&a, 0, A_STATE);
+    hset(w, "Detail.id", dbrows_get(&a, 0, AD_ID));
+    const char *state = dbrows_get(&a, 0, AD_STATE);
     hset(w, "Detail.state", state);
     struct detail_fields f = {w, 0};
-    detail_text(&f, "company", "Company", dbrows_get(&a, 0, A_COMPANY));
-    detail_text(&f, "subscription", "Subscription", dbrows_get(&a, 0, A_SUBSCRIPTION));
-    detail_text(&f, "resource", "Resource", dbrows_get(&a, 0, A_RESOURCE));
-    detail_text(&f, "account", "PSA customer", dbrows_get(&a, 0, A_ACCOUNT));
-    detail_text(&f, "contract", "Contract", dbrows_get(&a, 0, A_CONTRACT));
-    detail_text(&f, "service", "Service", dbrows_get(&a, 0, A_SERVICE));
+    detail_text(&f, "company", "Company", dbrows_get(&a, 0, AD_COMPANY));
+    detail_text(&f, "subscription", "Subscription", dbrows_get(&a, 0, AD_SUBSCRIPTION));
+    detail_text(&f, "resource", "Resource", dbrows_get(&a, 0, AD_RESOURCE));
+    detail_text(&f, "account", "PSA customer", dbrows_get(&a, 0, AD_ACCOUNT));
+    detail_text(&f, "contract", "Contract", dbrows_get(&a, 0, AD_CONTRACT));
+    detail_text(&f, "service", "Service", dbrows_get(&a, 0, AD_SERVICE));
     char link[64];
-    snprintf(link, sizeof link, "resource link %s, planned by %s", dbrows_get(&a, 0, A_LINK),
-             dbrows_get(&a, 0, A_ORIGIN));
+    snprintf(link, sizeof link, "resource link %s, planned by %s", dbrows_get(&a, 0, AD_LINK),
+             dbrows_get(&a, 0, AD_ORIGIN));
     detail_text(&f, "link", "Link", link);
-    detail_qty(&f, "before", "Units in the PSA before", dbrows_get(&a, 0, A_BEFORE), 0);
-    detail_qty(&f, "desired", "Desired units", dbrows_get(&a, 0, A_DESIRED), 0);
-    detail_qty(&f, "change", "Unit change", dbrows_get(&a, 0, A_CHANGE), 1);
-    detail_text(&f, "effective", "Effective date", dbrows_get(&a, 0, A_EFFECTIVE));
-    detail_money(&f, "price", "Unit price", dbrows_get(&a, 0, A_PRICE));
-    detail_money(&f, "amount", "Estimated amount (prorated)", dbrows_get(&a, 0, A_AMOUNT));
+    detail_qty(&f, "before", "Units in the PSA before", dbrows_get(&a, 0, AD_BEFORE), 0);
+    detail_qty(&f, "desired", "Desired units", dbrows_get(&a, 0, AD_DESIRED), 0);
+    detail_qty(&f, "change", "Unit change", dbrows_get(&a, 0, AD_CHANGE), 1);
+    detail_text(&f, "effective", "Effective date", dbrows_get(&a, 0, AD_EFFECTIVE));
+    detail_money(&f, "price", "Unit price", dbrows_get(&a, 0, AD_PRICE));
+    detail_money(&f, "amount", "Estimated amount (prorated)", dbrows_get(&a, 0, AD_AMOUNT));
     detail_text(&f, "state", "State", state);
-    detail_text(&f, "attempts", "Attempts", dbrows_get(&a, 0, A_ATTEMPTS));
-    const char *next = dbrows_get(&a, 0, A_NEXT);
+    detail_text(&f, "attempts", "Attempts", dbrows_get(&a, 0, AD_ATTEMPTS));
+    const char *next = dbrows_get(&a, 0, AD_NEXT);
     if (!strcmp(state, "failed"))
         detail_text(&f, "next_try", "Next try", *next ? next : "none scheduled: it needs you (retry or give up on "
                                                                "the failure log)");
     if (!strcmp(state, "failed"))
-        detail_text(&f, "error", "Last error", dbrows_get(&a, 0, A_ERROR));
+        detail_text(&f, "error", "Last error", dbrows_get(&a, 0, AD_ERROR));
     else
-        detail_opt(&f, "error", "Note", dbrows_get(&a, 0, A_ERROR));
-    detail_opt(&f, "psa_ref", "PSA reference", dbrows_get(&a, 0, A_PSA_REF));
-    detail_text(&f, "created", "Planned", dbrows_get(&a, 0, A_CREATED));
-    detail_opt(&f, "posted", "Posted", dbrows_get(&a, 0, A_POSTED));
-    detail_opt(&f, "decided_by", "Decided by", dbrows_get(&a, 0, A_DECIDED_BY));
-    detail_opt(&f, "decided_at", "Decided", dbrows_get(&a, 0, A_DECIDED_AT));
-    detail_opt(&f, "decision", "Decision note", dbrows_get(&a, 0, A_NOTE));
+        detail_opt(&f, "error", "Note", dbrows_get(&a, 0, AD_ERROR));
+    detail_opt(&f, "psa_ref", "PSA reference", dbrows_get(&a, 0, AD_PSA_REF));
+    detail_text(&f, "created", "Planned", dbrows_get(&a, 0, AD_CREATED));
+    detail_opt(&f, "posted", "Posted", dbrows_get(&a, 0, AD_POSTED));
+    detail_opt(&f, "decided_by", "Decided by", dbrows_get(&a, 0, AD_DECIDED_BY));
+    detail_opt(&f, "decided_at", "Decided", dbrows_get(&a, 0, AD_DECIDED_AT));
+    detail_opt(&f, "decision", "Decision note", dbrows_get(&a, 0, AD_NOTE));
     detail_attempts(w, &t, outcome_labels, sizeof outcome_labels / sizeof outcome_labels[0]);
     dbrows_free(&a);
-    dbrows_free(&t);
+    DB_LIST_FREE(&t);
     web_render(w, "adjustment_detail.cs");
 }

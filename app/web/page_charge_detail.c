@@ -16,12 +16,6 @@
 
 #define PREFIX "/reports/charges/"
 
-/* charges_get's columns (db/charges.h) */
-enum {
-    C_ID, C_KIND, C_KEY, C_DESCRIPTION, C_COMPANY, C_SUBSCRIPTION, C_RESOURCE, C_ACCOUNT, C_CONTRACT, C_SERVICE,
-    C_DATE, C_QTY, C_PRICE, C_COST, C_STATE, C_ATTEMPTS, C_ERROR, C_PSA_ID, C_CREATED, C_UPDATED,
-};
-
 static const char *const outcome_labels[][2] = {
     {"created", "created"},
     {"found", "found: the PSA had it already (an earlier answer was lost)"},
@@ -31,7 +25,8 @@ static const char *const outcome_labels[][2] = {
 void page_charge_detail(struct web *w)
 {
     long long id = 0;
-    struct dbrows c, t;
+    struct dbrows c;
+    struct attempt_list t;
     if (req_path_id(&w->req, PREFIX, &id) < 0) {
         web_error(w, 404, "There is no such charge: a charge's page is /reports/charges/ followed by its number.");
         return;
@@ -55,39 +50,39 @@ void page_charge_detail(struct web *w)
     snprintf(title, sizeof title, "Charge %lld", id);
     hset(w, "Page.title", title);
     hset(w, "Detail.title", title);
-    hset(w, "Detail.id", dbrows_get(&c, 0, C_ID));
-    const char *state = dbrows_get(&c, 0, C_STATE), *kind = dbrows_get(&c, 0, C_KIND);
+    hset(w, "Detail.id", dbrows_get(&c, 0, CG_ID));
+    const char *state = dbrows_get(&c, 0, CG_STATE), *kind = dbrows_get(&c, 0, CG_KIND);
     hset(w, "Detail.state", state);
     struct detail_fields f = {w, 0};
-    detail_text(&f, "description", "Charge", dbrows_get(&c, 0, C_DESCRIPTION));
+    detail_text(&f, "description", "Charge", dbrows_get(&c, 0, CG_DESCRIPTION));
     detail_text(&f, "kind", "Kind", !strcmp(kind, "annual") ? "annual subscription (one charge per term and seats)"
                                                              : "usage (one charge per resource and month)");
-    detail_text(&f, "company", "Company", dbrows_get(&c, 0, C_COMPANY));
-    detail_text(&f, "subscription", "Subscription", dbrows_get(&c, 0, C_SUBSCRIPTION));
+    detail_text(&f, "company", "Company", dbrows_get(&c, 0, CG_COMPANY));
+    detail_text(&f, "subscription", "Subscription", dbrows_get(&c, 0, CG_SUBSCRIPTION));
     if (!strcmp(kind, "usage"))
-        detail_text(&f, "resource", "Resource", dbrows_get(&c, 0, C_RESOURCE));
-    detail_text(&f, "account", "PSA customer", dbrows_get(&c, 0, C_ACCOUNT));
-    detail_text(&f, "contract", "Contract", dbrows_get(&c, 0, C_CONTRACT));
-    detail_opt(&f, "service", "Service", dbrows_get(&c, 0, C_SERVICE));
-    detail_text(&f, "date", "Charge date", dbrows_get(&c, 0, C_DATE));
-    detail_qty(&f, "quantity", "Quantity", dbrows_get(&c, 0, C_QTY), 0);
-    detail_money(&f, "price", "Unit price", dbrows_get(&c, 0, C_PRICE));
-    detail_money(&f, "cost", "Unit cost", dbrows_get(&c, 0, C_COST));
+        detail_text(&f, "resource", "Resource", dbrows_get(&c, 0, CG_RESOURCE));
+    detail_text(&f, "account", "PSA customer", dbrows_get(&c, 0, CG_ACCOUNT));
+    detail_text(&f, "contract", "Contract", dbrows_get(&c, 0, CG_CONTRACT));
+    detail_opt(&f, "service", "Service", dbrows_get(&c, 0, CG_SERVICE));
+    detail_text(&f, "date", "Charge date", dbrows_get(&c, 0, CG_DATE));
+    detail_qty(&f, "quantity", "Quantity", dbrows_get(&c, 0, CG_QTY), 0);
+    detail_money(&f, "price", "Unit price", dbrows_get(&c, 0, CG_PRICE));
+    detail_money(&f, "cost", "Unit cost", dbrows_get(&c, 0, CG_COST));
     detail_text(&f, "state", "State", state);
-    detail_text(&f, "attempts", "Attempts", dbrows_get(&c, 0, C_ATTEMPTS));
+    detail_text(&f, "attempts", "Attempts", dbrows_get(&c, 0, CG_ATTEMPTS));
     if (!strcmp(state, "failed")) {
         detail_text(&f, "next_try", "Next try",
                     !strcmp(kind, "annual") ? "with the next sync"
                                             : "with the syncs of a month's first three days, or by applying "
                                               "that month's billing review");
-        detail_text(&f, "error", "Last error", dbrows_get(&c, 0, C_ERROR));
+        detail_text(&f, "error", "Last error", dbrows_get(&c, 0, CG_ERROR));
     }
-    detail_opt(&f, "psa_id", "PSA charge id", dbrows_get(&c, 0, C_PSA_ID));
-    detail_text(&f, "key", "Charge key", dbrows_get(&c, 0, C_KEY));
-    detail_text(&f, "created", "First attempt", dbrows_get(&c, 0, C_CREATED));
-    detail_text(&f, "updated", "Last attempt", dbrows_get(&c, 0, C_UPDATED));
+    detail_opt(&f, "psa_id", "PSA charge id", dbrows_get(&c, 0, CG_PSA_ID));
+    detail_text(&f, "key", "Charge key", dbrows_get(&c, 0, CG_KEY));
+    detail_text(&f, "created", "First attempt", dbrows_get(&c, 0, CG_CREATED));
+    detail_text(&f, "updated", "Last attempt", dbrows_get(&c, 0, CG_UPDATED));
     detail_attempts(w, &t, outcome_labels, sizeof outcome_labels / sizeof outcome_labels[0]);
     dbrows_free(&c);
-    dbrows_free(&t);
+    DB_LIST_FREE(&t);
     web_render(w, "charge_detail.cs");
 }

@@ -94,23 +94,24 @@ static cdate_t not_before(cdate_t d, const char *billing_start)
 
 int charges_post_annual(struct job_env *env, long long t, struct psa_pool *pool, int *posted, int *failed)
 {
-    struct dbrows r;
+    struct annual_due_list r;
     if (charges_annual_due(env->db, t, &r) < 0)
         return -1;
-    for (int i = 0; i < r.nrows; i++) {
+    for (int i = 0; i < r.n; i++) {
+        const struct annual_due *a = &r.v[i];
         /* One charge per subscription, term and seats (db/charges.c says why). */
         char key[191];
-        snprintf(key, sizeof key, "annual:%s:%s:%s:%s:q%s", dbrows_get(&r, i, 1), dbrows_get(&r, i, 2),
-                 dbrows_get(&r, i, 5), dbrows_get(&r, i, 6), dbrows_get(&r, i, 7));
+        snprintf(key, sizeof key, "annual:%lld:%s:%s:%s:q%lld", a->src_conn, a->sub_src, a->period_start,
+                 a->period_end, a->qty);
         if (charges_done(env->db, t, key) == 1)
             continue;                     /* the same charge from another line of this run */
         const struct conn *c;
         const char *why;
-        long long psa_conn = dbrows_int(&r, i, 12, 0);
+        long long psa_conn = a->psa_conn;
         const struct psa_connector *p = psa_pool_get(pool, env, t, psa_conn, &c, &why);
-        qty_t qty = dbrows_int(&r, i, 7, 0);
-        money_t ext_cost = dbrows_int(&r, i, 10, 0), ext_price = dbrows_int(&r, i, 11, 0);
-        money_t unit_price = dbrows_int(&r, i, 9, 0), unit_cost = dbrows_int(&r, i, 8, 0);
+        qty_t qty = a->qty;
+        money_t ext_cost = a->ext_cost, ext_price = a->ext_price;
+        money_t unit_price = a->unit_price, unit_cost = a->unit_cost;
         /* Per-unit amounts from the line's own totals: a mid-term seat add is already prorated
          * to the term end by the distributor. The sell price is scaled the same way. */
         money_t charge_cost = unit_cost, charge_price = unit_price;
@@ -123,24 +124,24 @@ int charges_post_annual(struct job_env *env, long long t, struct psa_pool *pool,
         if (!charge_price)
             charge_price = charge_cost;
         cdate_t start;
-        cdate_parse(dbrows_get(&r, i, 5), &start);
-        cdate_t date = not_before(start, dbrows_get(&r, i, 14));
+        cdate_parse(a->period_start, &start);
+        cdate_t date = not_before(start, a->billing_start);
         char name[300], date_s[11];
-        snprintf(name, sizeof name, "%s (%s to %s)", dbrows_get(&r, i, 3), dbrows_get(&r, i, 5), dbrows_get(&r, i, 6));
+        snprintf(name, sizeof name, "%s (%s to %s)", a->description, a->period_start, a->period_end);
         cdate_format(date, date_s, sizeof date_s);
-        struct psa_charge ch = {dbrows_get(&r, i, 13), "", name, name, key, date, qty, charge_price, charge_cost};
-        struct charge_rec rec = {.kind = "annual", .key = key, .src_conn = dbrows_int(&r, i, 1, 0),
-                                 .src_subscription = dbrows_get(&r, i, 2), .psa_conn = psa_conn,
+        struct psa_charge ch = {a->contract, "", name, name, key, date, qty, charge_price, charge_cost};
+        struct charge_rec rec = {.kind = "annual", .key = key, .src_conn = a->src_conn,
+                                 .src_subscription = a->sub_src, .psa_conn = psa_conn,
                                  .contract = ch.contract_id, .description = name, .date = date_s, .qty = qty,
                                  .unit_price = charge_price, .unit_cost = charge_cost};
         char refused[300];
-        currency_check(dbrows_get(&r, i, 15), dbrows_get(&r, i, 16), refused, sizeof refused);
+        currency_check(a->currency, a->tenant_currency, refused, sizeof refused);
         if (post_one(env, t, p, c, why, &ch, &rec, refused))
             (*failed)++;
         else
             (*posted)++;
     }
-    dbrows_free(&r);
+    DB_LIST_FREE(&r);
     return 0;
 }
 
@@ -154,16 +155,17 @@ int charges_post_usage(struct job_env *env, long long t, cdate_t month, struct p
     cdate_format(m, first, sizeof first);
     snprintf(label, sizeof label, "%.7s", first);
     cdate_first_of_next_month(m, &next);
-    struct dbrows r;
+    struct usage_due_list r;
     if (charges_usage_due(env->db, t, first, &r) < 0)
         return -1;
-    for (int i = 0; i < r.nrows; i++) {
+    for (int i = 0; i < r.n; i++) {
+        const struct usage_due *u = &r.v[i];
         char key[191];
-        snprintf(key, sizeof key, "usage:%s:%s:%s", dbrows_get(&r, i, 0), dbrows_get(&r, i, 1), label);
+        snprintf(key, sizeof key, "usage:%lld:%s:%s", u->src_conn, u->res_src, label);
         if (charges_done(env->db, t, key) == 1)
             continue;
-        qty_t qty = dbrows_int(&r, i, 4, 0);
-        money_t total = dbrows_int(&r, i, 5, 0), unit = 0;
+        qty_t qty = u->qty;
+        money_t total = u->ext_cost, unit = 0;
         /* The tenant's usage mode (doc/seeds.md 004): average cost per GB, total with quantity one, or
          * quantity only (the PSA prices it). */
         qty_t post_qty = qty;
@@ -176,26 +178,26 @@ int charges_post_usage(struct job_env *env, long long t, cdate_t month, struct p
         }
         const struct conn *c;
         const char *why;
-        long long psa_conn = dbrows_int(&r, i, 6, 0);
+        long long psa_conn = u->psa_conn;
         const struct psa_connector *p = psa_pool_get(pool, env, t, psa_conn, &c, &why);
         char name[300], date_s[11], gb[32];
         qty_format(qty, gb, sizeof gb);
-        snprintf(name, sizeof name, "%s, %s: %s GB", dbrows_get(&r, i, 2), label, gb);
-        cdate_t date = not_before(next, dbrows_get(&r, i, 9));   /* never before the billing start */
+        snprintf(name, sizeof name, "%s, %s: %s GB", u->name, label, gb);
+        cdate_t date = not_before(next, u->billing_start);   /* never before the billing start */
         cdate_format(date, date_s, sizeof date_s);
-        struct psa_charge ch = {dbrows_get(&r, i, 7), dbrows_get(&r, i, 8), name, name, key, date, post_qty, unit, unit};
-        struct charge_rec rec = {.kind = "usage", .key = key, .src_conn = dbrows_int(&r, i, 0, 0),
-                                 .src_resource = dbrows_get(&r, i, 1), .psa_conn = psa_conn,
+        struct psa_charge ch = {u->contract, u->service, name, name, key, date, post_qty, unit, unit};
+        struct charge_rec rec = {.kind = "usage", .key = key, .src_conn = u->src_conn,
+                                 .src_resource = u->res_src, .psa_conn = psa_conn,
                                  .contract = ch.contract_id, .service = ch.service_id, .description = name,
                                  .date = date_s, .qty = post_qty, .unit_price = unit, .unit_cost = unit};
         char refused[300];
-        currency_check(dbrows_get(&r, i, 10), dbrows_get(&r, i, 11), refused, sizeof refused);
+        currency_check(u->currencies, u->tenant_currency, refused, sizeof refused);
         if (post_one(env, t, p, c, why, &ch, &rec, refused))
             (*failed)++;
         else
             (*posted)++;
     }
-    dbrows_free(&r);
+    DB_LIST_FREE(&r);
     return 0;
 }
 
@@ -203,54 +205,57 @@ int alerts_send(struct job_env *env, long long t)
 {
     struct tenant_policy pol;
     policy_get(env->db, t, &pol);
-    struct dbrows due, dch, admins;
+    struct alert_adjustment_list due;
+    struct alert_charge_list dch;
+    struct email_list admins;
     if (alerts_due(env->db, t, pol.alert_after_minutes, &due) < 0)
         return -1;
     if (alerts_due_charges(env->db, t, pol.alert_after_minutes, &dch) < 0) {
-        dbrows_free(&due);
+        DB_LIST_FREE(&due);
         return -1;
     }
-    if (due.nrows == 0 && dch.nrows == 0) {
-        dbrows_free(&due);
-        dbrows_free(&dch);
+    if (due.n == 0 && dch.n == 0) {
+        DB_LIST_FREE(&due);
+        DB_LIST_FREE(&dch);
         return 0;
     }
     char body[8000];
     int k = snprintf(body, sizeof body,
                      "billsync could not post these %s to your PSA for more than %d minutes.\n"
                      "It keeps retrying; the failure log shows each error and lets you retry or give up.\n\n",
-                     !dch.nrows ? "seat changes" : !due.nrows ? "charges" : "seat changes and charges",
+                     !dch.n ? "seat changes" : !due.n ? "charges" : "seat changes and charges",
                      pol.alert_after_minutes);
-    for (int i = 0; i < due.nrows && k < (int)sizeof body - 400; i++) {
+    for (int i = 0; i < due.n && k < (int)sizeof body - 400; i++) {
+        const struct alert_adjustment *a = &due.v[i];
         char q[32];
-        qty_format(dbrows_int(&due, i, 3, 0), q, sizeof q);
+        qty_format(a->unit_change, q, sizeof q);
         k += snprintf(body + k, sizeof body - (size_t)k, "- %s / %s: %s%s from %s (failing since %s): %.200s\n",
-                      dbrows_get(&due, i, 1), dbrows_get(&due, i, 2), dbrows_int(&due, i, 3, 0) > 0 ? "+" : "", q,
-                      dbrows_get(&due, i, 4), dbrows_get(&due, i, 6), dbrows_get(&due, i, 5));
+                      a->company, a->resource, a->unit_change > 0 ? "+" : "", q, a->effective, a->first_failure,
+                      a->error);
     }
-    for (int i = 0; i < dch.nrows && k < (int)sizeof body - 400; i++)
+    for (int i = 0; i < dch.n && k < (int)sizeof body - 400; i++)
         k += snprintf(body + k, sizeof body - (size_t)k, "- charge %.200s (failing since %s): %.200s\n",
-                      dbrows_get(&dch, i, 1), dbrows_get(&dch, i, 3), dbrows_get(&dch, i, 2));
+                      dch.v[i].description, dch.v[i].first_failure, dch.v[i].error);
     if (k < (int)sizeof body - 100)
         snprintf(body + k, sizeof body - (size_t)k, "\nFailure log: %s/reports/failures\n", env->cfg->base_url);
     int sent = 0;
     if (alerts_admins(env->db, t, &admins) == 0) {
-        for (int i = 0; i < admins.nrows; i++)
-            if (outbox_enqueue(env->db, secret_key(env->cfg), t, dbrows_get(&admins, i, 0),
-                               due.nrows ? "billsync: seat changes are failing to post"
+        for (int i = 0; i < admins.n; i++)
+            if (outbox_enqueue(env->db, secret_key(env->cfg), t, admins.v[i].email,
+                               due.n ? "billsync: seat changes are failing to post"
                                          : "billsync: charges are failing to post",
                                body) == 0)
                 sent++;
-        dbrows_free(&admins);
+        DB_LIST_FREE(&admins);
     }
     if (sent) {
-        for (int i = 0; i < due.nrows; i++)
-            alerts_mark(env->db, t, dbrows_int(&due, i, 0, 0));
-        for (int i = 0; i < dch.nrows; i++)
-            alerts_mark_charge(env->db, t, dbrows_int(&dch, i, 0, 0));
+        for (int i = 0; i < due.n; i++)
+            alerts_mark(env->db, t, due.v[i].id);
+        for (int i = 0; i < dch.n; i++)
+            alerts_mark_charge(env->db, t, dch.v[i].id);
     }
-    dbrows_free(&due);
-    dbrows_free(&dch);
+    DB_LIST_FREE(&due);
+    DB_LIST_FREE(&dch);
     return 0;
 }
 
