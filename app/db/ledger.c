@@ -436,11 +436,19 @@ int sync_mark(db_t *db, long long tenant_id, int started, const char *result)
                    DB_PARAMS(DB_STR(result), DB_INT(tenant_id)), NULL, NULL);
 }
 
-int sync_state(db_t *db, long long tenant_id, struct dbrows *out)
+static void sync_fill(const struct dbrows *r, int i, void *p)
 {
-    return db_query(db,
-                    "SELECT COALESCE(DATE_FORMAT(started_at, '%Y-%m-%d %H:%i:%s UTC'), ''),"
-                    " COALESCE(DATE_FORMAT(finished_at, '%Y-%m-%d %H:%i:%s UTC'), ''), result"
-                    " FROM tenant_sync WHERE tenant_id = ?",
-                    DB_PARAMS(DB_INT(tenant_id)), out);
+    struct sync_row *s = p;
+    s->started = dbrows_get(r, i, 0);
+    s->finished = dbrows_get(r, i, 1);
+    s->result = dbrows_get(r, i, 2);
+}
+
+int sync_state(db_t *db, long long tenant_id, struct sync_list *out)
+{
+    return DB_LIST_QUERY(db, out, sync_fill,
+                         "SELECT COALESCE(DATE_FORMAT(started_at, '%Y-%m-%d %H:%i:%s UTC'), ''),"
+                         " COALESCE(DATE_FORMAT(finished_at, '%Y-%m-%d %H:%i:%s UTC'), ''), result"
+                         " FROM tenant_sync WHERE tenant_id = ?",
+                         DB_PARAMS(DB_INT(tenant_id)));
 }

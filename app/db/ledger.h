@@ -110,7 +110,12 @@ int post_enqueue_due(db_t *db);
 /* "Sync now". */
 int sync_enqueue(db_t *db, long long tenant_id);
 int sync_mark(db_t *db, long long tenant_id, int started, const char *result);
-/* started_at, finished_at, result ("" when never) */
-int sync_state(db_t *db, long long tenant_id, struct dbrows *out);
+/* The tenant's last sync: started, finished ("YYYY-MM-DD HH:MM:SS UTC", "" when never) and
+ * result; no record (out.n = 0) before the first. */
+struct sync_row {
+    const char *started, *finished, *result;
+};
+DB_LIST(sync_list, struct sync_row);
+int sync_state(db_t *db, long long tenant_id, struct sync_list *out);
 
 #endif

@@ -156,7 +156,22 @@ int mv_services(db_t *db, long long tenant_id, long long psa_conn, const char *c
                     out);
 }
 
-int mv_src_object(db_t *db, long long tenant_id, int level, long long row_id, struct dbrows *out)
+static void src_object_fill(const struct dbrows *r, int i, void *p)
+{
+    struct src_object *o = p;
+    o->conn = dbrows_int(r, i, 0, 0);
+    o->src_id = dbrows_get(r, i, 1);
+    o->name = dbrows_get(r, i, 2);
+    o->parent = dbrows_get(r, i, 3);
+    o->qty = dbrows_int(r, i, 4, 0);
+    o->sku = dbrows_get(r, i, 5);
+    o->unit_price = dbrows_int(r, i, 6, 0);
+    o->unit_cost = dbrows_int(r, i, 7, 0);
+    o->cycle = dbrows_get(r, i, 8);
+    o->commitment_end = dbrows_get(r, i, 9);
+}
+
+int mv_src_object(db_t *db, long long tenant_id, int level, long long row_id, struct src_object_list *out)
 {
     static const char *const sql[] = {
         [LINK_COMPANY] = "SELECT connection_id, source_id, name, '', 0, '', 0, 0, 'monthly', ''"
@@ -168,22 +183,36 @@ int mv_src_object(db_t *db, long long tenant_id, int level, long long row_id, st
                           " unit_price, unit_cost, billing_cycle, COALESCE(commitment_end, '')"
                           " FROM src_resources WHERE tenant_id = ? AND id = ? AND gone = 0",
     };
+    out->v = NULL;
+    out->n = 0;
+    memset(&out->rows, 0, sizeof out->rows);
     if (level < 0 || level > LINK_RESOURCE)
         return -1;
-    if (db_query(db, sql[level], DB_PARAMS(DB_INT(tenant_id), DB_INT(row_id)), out) < 0)
+    if (DB_LIST_QUERY(db, out, src_object_fill, sql[level], DB_PARAMS(DB_INT(tenant_id), DB_INT(row_id))) < 0)
         return -1;
-    return out->nrows > 0;
+    return out->n > 0;
 }
 
-int mv_contract(db_t *db, long long tenant_id, long long psa_conn, const char *contract, struct dbrows *out)
+static void psa_contract_fill(const struct dbrows *r, int i, void *p)
 {
-    if (db_query(db,
-                 "SELECT company_psa_id, name, COALESCE(start_date, ''), COALESCE(end_date, ''),"
-                 " COALESCE(billing_start, '') FROM psa_contracts WHERE tenant_id = ? AND connection_id = ?"
-                 " AND psa_id = ? AND gone = 0",
-                 DB_PARAMS(DB_INT(tenant_id), DB_INT(psa_conn), DB_STR(contract)), out) < 0)
+    struct psa_contract_row *c = p;
+    c->account = dbrows_get(r, i, 0);
+    c->name = dbrows_get(r, i, 1);
+    c->start = dbrows_get(r, i, 2);
+    c->end = dbrows_get(r, i, 3);
+    c->billing_start = dbrows_get(r, i, 4);
+}
+
+int mv_contract(db_t *db, long long tenant_id, long long psa_conn, const char *contract,
+                struct psa_contract_list *out)
+{
+    if (DB_LIST_QUERY(db, out, psa_contract_fill,
+                      "SELECT company_psa_id, name, COALESCE(start_date, ''), COALESCE(end_date, ''),"
+                      " COALESCE(billing_start, '') FROM psa_contracts WHERE tenant_id = ? AND connection_id = ?"
+                      " AND psa_id = ? AND gone = 0",
+                      DB_PARAMS(DB_INT(tenant_id), DB_INT(psa_conn), DB_STR(contract))) < 0)
         return -1;
-    return out->nrows > 0;
+    return out->n > 0;
 }
 
 int mv_seat_facts(db_t *db, long long tenant_id, long long src_conn, const char *resource_src_id,

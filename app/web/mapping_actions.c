@@ -37,11 +37,10 @@ static int parse_level(const char *s)
 static void confirm_page(struct web *w, long long psa_conn, const char *action, int level, long long row,
                          const char *target)
 {
-    struct dbrows o;
-    if (mv_src_object(w->db, w->sess->tenant_id, level, row, &o) == 1) {
-        hset(w, "Confirm.name", dbrows_get(&o, 0, 2));
-        dbrows_free(&o);
-    }
+    struct src_object_list o;
+    if (mv_src_object(w->db, w->sess->tenant_id, level, row, &o) == 1)
+        hset(w, "Confirm.name", o.v[0].name);
+    DB_LIST_FREE(&o);
     hset(w, "Confirm.action", action);
     hset(w, "Confirm.level", mapping_level_names[level]);
     hset_int(w, "Confirm.row", row);
@@ -119,21 +118,22 @@ int mapping_action(struct web *w, long long psa_conn, const char *psa_system)
         int bad = 0;
         long long row = req_int(&w->req, "row", 1, 1LL << 62, 0, &bad);
         const char *mode = req_form(&w->req, "approval");
-        struct dbrows o;
+        struct src_object_list o;
         if (bad || !mode || (strcmp(mode, "inherit") && strcmp(mode, "auto") && strcmp(mode, "require"))) {
             web_error(w, 400, "Choose inherit, auto or require.");
             return 1;
         }
         if (mv_src_object(w->db, w->sess->tenant_id, LINK_RESOURCE, row, &o) != 1) {
+            DB_LIST_FREE(&o);
             web_error(w, 404, "That resource is not in your company's data.");
             return 1;
         }
-        int changed = link_set_approval(w->db, w->sess->tenant_id, dbrows_int(&o, 0, 0, 0), dbrows_get(&o, 0, 1), mode);
+        const struct src_object *res = &o.v[0];
+        int changed = link_set_approval(w->db, w->sess->tenant_id, res->conn, res->src_id, mode);
         if (changed == 1)
-            auth_audit(w, 0, 0, NULL, "mapping.approval_override", dbrows_get(&o, 0, 2), mode);
-        snprintf(msg, sizeof msg, changed == 1 ? "Approval for %s: %s." : "%s is not linked.", dbrows_get(&o, 0, 2),
-                 mode);
-        dbrows_free(&o);
+            auth_audit(w, 0, 0, NULL, "mapping.approval_override", res->name, mode);
+        snprintf(msg, sizeof msg, changed == 1 ? "Approval for %s: %s." : "%s is not linked.", res->name, mode);
+        DB_LIST_FREE(&o);
         back(w, msg);
         return 1;
     }

@@ -26,11 +26,6 @@ struct chain {
                                    * its subscription's contract, no service link (issue 13 item 5) */
 };
 
-/* mv_chains columns */
-enum { C_RES_ROW, C_CONN, C_RES_SRC, C_RES_NAME, C_SKU, C_QTY, C_SUB_ROW, C_SUB_SRC, C_SUB_NAME, C_CO_ROW,
-       C_CO_SRC, C_CO_NAME, C_ACCOUNT, C_CONTRACT, C_SERVICE, C_ACCOUNT_NAME, C_CONTRACT_NAME, C_SERVICE_NAME,
-       C_SUB_CYCLE, C_RES_CYCLE, C_CONTRACT_TYPE };
-
 /* fresh: what is linked is read again (accept-all and Set Relations link as they go, so the
  * row's link columns may be stale); else taken from the row. only_free: contracts holding a
  * subscription already are not suggested. 1 when the row has a whole chain. */
@@ -39,24 +34,24 @@ static int plan_chain(struct web *w, long long psa_conn, const struct dbrows *r,
 {
     memset(ch, 0, sizeof *ch);
     ch->score = 100;
-    long long conn = dbrows_int(r, i, C_CONN, 0);
+    long long conn = dbrows_int(r, i, MCH_CONN, 0);
     struct suggestion sg;
     if (fresh) {
         struct link_target lt;
-        if (link_get(w->db, w->sess->tenant_id, LINK_COMPANY, conn, dbrows_get(r, i, C_CO_SRC), &lt, NULL) == 1)
+        if (link_get(w->db, w->sess->tenant_id, LINK_COMPANY, conn, dbrows_get(r, i, MCH_CO_SRC), &lt, NULL) == 1)
             snprintf(ch->account, sizeof ch->account, "%s", lt.psa_id);
-        if (link_get(w->db, w->sess->tenant_id, LINK_SUBSCRIPTION, conn, dbrows_get(r, i, C_SUB_SRC), &lt, NULL) == 1)
+        if (link_get(w->db, w->sess->tenant_id, LINK_SUBSCRIPTION, conn, dbrows_get(r, i, MCH_SUB_SRC), &lt, NULL) == 1)
             snprintf(ch->contract, sizeof ch->contract, "%s", lt.psa_id);
     } else {
-        snprintf(ch->account, sizeof ch->account, "%s", dbrows_get(r, i, C_ACCOUNT));
-        snprintf(ch->contract, sizeof ch->contract, "%s", dbrows_get(r, i, C_CONTRACT));
+        snprintf(ch->account, sizeof ch->account, "%s", dbrows_get(r, i, MCH_ACCOUNT));
+        snprintf(ch->contract, sizeof ch->contract, "%s", dbrows_get(r, i, MCH_CONTRACT));
     }
-    if (!strcmp(ch->account, dbrows_get(r, i, C_ACCOUNT)))
-        snprintf(ch->account_name, sizeof ch->account_name, "%s", dbrows_get(r, i, C_ACCOUNT_NAME));
-    if (!strcmp(ch->contract, dbrows_get(r, i, C_CONTRACT)))
-        snprintf(ch->contract_name, sizeof ch->contract_name, "%s", dbrows_get(r, i, C_CONTRACT_NAME));
+    if (!strcmp(ch->account, dbrows_get(r, i, MCH_ACCOUNT)))
+        snprintf(ch->account_name, sizeof ch->account_name, "%s", dbrows_get(r, i, MCH_ACCOUNT_NAME));
+    if (!strcmp(ch->contract, dbrows_get(r, i, MCH_CONTRACT)))
+        snprintf(ch->contract_name, sizeof ch->contract_name, "%s", dbrows_get(r, i, MCH_CONTRACT_NAME));
     if (!ch->account[0]) {
-        if (!suggest_account(w, psa_conn, conn, dbrows_get(r, i, C_CO_SRC), dbrows_get(r, i, C_CO_NAME), &sg) ||
+        if (!suggest_account(w, psa_conn, conn, dbrows_get(r, i, MCH_CO_SRC), dbrows_get(r, i, MCH_CO_NAME), &sg) ||
             sg.score < threshold)
             return 0;
         snprintf(ch->account, sizeof ch->account, "%s", sg.id);
@@ -64,9 +59,9 @@ static int plan_chain(struct web *w, long long psa_conn, const struct dbrows *r,
         ch->score = sg.score < ch->score ? sg.score : ch->score;
         ch->set_company = 1;
     }
-    const char *sub_cycle = dbrows_get(r, i, C_SUB_CYCLE);
+    const char *sub_cycle = dbrows_get(r, i, MCH_SUB_CYCLE);
     if (!ch->contract[0]) {
-        if (!suggest_contract_free(w, psa_conn, conn, dbrows_get(r, i, C_SUB_SRC), dbrows_get(r, i, C_SUB_NAME),
+        if (!suggest_contract_free(w, psa_conn, conn, dbrows_get(r, i, MCH_SUB_SRC), dbrows_get(r, i, MCH_SUB_NAME),
                                    sub_cycle, ch->account, only_free, &sg) ||
             sg.score < threshold)
             return 0;
@@ -75,16 +70,16 @@ static int plan_chain(struct web *w, long long psa_conn, const struct dbrows *r,
         ch->score = sg.score < ch->score ? sg.score : ch->score;
         ch->set_subscription = 1;
     }
-    const char *svc = dbrows_get(r, i, C_SERVICE);
+    const char *svc = dbrows_get(r, i, MCH_SERVICE);
     if (*svc) {
         snprintf(ch->service, sizeof ch->service, "svc:%s", svc);
-        snprintf(ch->service_name, sizeof ch->service_name, "%s", dbrows_get(r, i, C_SERVICE_NAME));
-    } else if (!strcmp(sub_cycle, "annual") || !strcmp(dbrows_get(r, i, C_RES_CYCLE), "annual")) {
+        snprintf(ch->service_name, sizeof ch->service_name, "%s", dbrows_get(r, i, MCH_SERVICE_NAME));
+    } else if (!strcmp(sub_cycle, "annual") || !strcmp(dbrows_get(r, i, MCH_RES_CYCLE), "annual")) {
         ch->charges = 1;          /* the subscription's contract is all it needs */
     } else {
         /* none for a resource that may not be a seat link into this contract (seat_rule_of) */
-        if (!suggest_service(w, psa_conn, conn, dbrows_get(r, i, C_RES_SRC), dbrows_get(r, i, C_RES_NAME),
-                             dbrows_get(r, i, C_SKU), ch->contract, &sg) || sg.score < threshold)
+        if (!suggest_service(w, psa_conn, conn, dbrows_get(r, i, MCH_RES_SRC), dbrows_get(r, i, MCH_RES_NAME),
+                             dbrows_get(r, i, MCH_SKU), ch->contract, &sg) || sg.score < threshold)
             return 0;
         snprintf(ch->service, sizeof ch->service, "%s", sg.id);
         snprintf(ch->service_name, sizeof ch->service_name, "%s", sg.name);
@@ -106,18 +101,18 @@ static int apply_chain(struct web *w, long long psa_conn, const struct dbrows *r
 {
     char msg[900];
     if (ch->set_company) {
-        if (mapping_set_one(w, psa_conn, LINK_COMPANY, dbrows_int(r, i, C_CO_ROW, 0), ch->account, msg, sizeof msg) < 0)
+        if (mapping_set_one(w, psa_conn, LINK_COMPANY, dbrows_int(r, i, MCH_CO_ROW, 0), ch->account, msg, sizeof msg) < 0)
             goto refused;
         t->companies++;
     }
     if (ch->set_subscription) {
-        if (mapping_set_one(w, psa_conn, LINK_SUBSCRIPTION, dbrows_int(r, i, C_SUB_ROW, 0), ch->contract, msg,
+        if (mapping_set_one(w, psa_conn, LINK_SUBSCRIPTION, dbrows_int(r, i, MCH_SUB_ROW, 0), ch->contract, msg,
                             sizeof msg) < 0)
             goto refused;
         t->subscriptions++;
     }
     if (ch->set_resource) {
-        if (mapping_set_one(w, psa_conn, LINK_RESOURCE, dbrows_int(r, i, C_RES_ROW, 0), ch->service, msg,
+        if (mapping_set_one(w, psa_conn, LINK_RESOURCE, dbrows_int(r, i, MCH_RES_ROW, 0), ch->service, msg,
                             sizeof msg) < 0)
             goto refused;
         t->resources++;
@@ -219,7 +214,7 @@ void page_mapping_relations(struct web *w)
             if (mv_chains(w->db, w->sess->tenant_id, 1, MAX_CHAINS, 0, &r, &total) < 0)
                 break;
             for (int i = 0; i < r.nrows; i++)
-                if (dbrows_int(&r, i, C_RES_ROW, 0) == row) {
+                if (dbrows_int(&r, i, MCH_RES_ROW, 0) == row) {
                     struct chain ch;
                     if (plan_chain(w, psa_conn, &r, i, 60, 0, 1, &ch))
                         apply_chain(w, psa_conn, &r, i, &ch, &t);
@@ -227,7 +222,7 @@ void page_mapping_relations(struct web *w)
                         t.refused++;
                         snprintf(t.last_refusal, sizeof t.last_refusal,
                                  "%s has no good suggestion; link it on the Billing page.",
-                                 dbrows_get(&r, i, C_RES_NAME));
+                                 dbrows_get(&r, i, MCH_RES_NAME));
                     }
                 }
             dbrows_free(&r);
@@ -251,11 +246,11 @@ void page_mapping_relations(struct web *w)
         return;
     }
     for (int i = 0; i < r.nrows; i++) {
-        hsetf(w, dbrows_get(&r, i, 0), "Rows.%d.id", i);
-        hsetf(w, dbrows_get(&r, i, 11), "Rows.%d.company", i);
-        hsetf(w, dbrows_get(&r, i, 8), "Rows.%d.subscription", i);
-        hsetf(w, dbrows_get(&r, i, 3), "Rows.%d.resource", i);
-        int linked = *dbrows_get(&r, i, 14) != 0;
+        hsetf(w, dbrows_get(&r, i, MCH_RES_ROW), "Rows.%d.id", i);
+        hsetf(w, dbrows_get(&r, i, MCH_CO_NAME), "Rows.%d.company", i);
+        hsetf(w, dbrows_get(&r, i, MCH_SUB_NAME), "Rows.%d.subscription", i);
+        hsetf(w, dbrows_get(&r, i, MCH_RES_NAME), "Rows.%d.resource", i);
+        int linked = *dbrows_get(&r, i, MCH_SERVICE) != 0;
         hsetf(w, linked ? "1" : "0", "Rows.%d.linked", i);
         struct chain ch;
         if (psa_conn && plan_chain(w, psa_conn, &r, i, 60, 0, 0, &ch)) {

@@ -26,24 +26,24 @@ struct src_obj {
 
 static int load(struct web *w, int level, long long row, struct src_obj *o)
 {
-    struct dbrows r;
+    struct src_object_list r;
     int found = mv_src_object(w->db, w->sess->tenant_id, level, row, &r);
     if (found != 1) {
-        if (found == 0)
-            dbrows_free(&r);
+        DB_LIST_FREE(&r);
         return -1;
     }
+    const struct src_object *s = &r.v[0];
     memset(o, 0, sizeof *o);
-    o->conn = dbrows_int(&r, 0, 0, 0);
-    snprintf(o->src_id, sizeof o->src_id, "%s", dbrows_get(&r, 0, 1));
-    snprintf(o->name, sizeof o->name, "%s", dbrows_get(&r, 0, 2));
-    snprintf(o->parent, sizeof o->parent, "%s", dbrows_get(&r, 0, 3));
-    snprintf(o->sku, sizeof o->sku, "%s", dbrows_get(&r, 0, 5));
-    o->unit_price = dbrows_int(&r, 0, 6, 0);
-    o->unit_cost = dbrows_int(&r, 0, 7, 0);
-    snprintf(o->cycle, sizeof o->cycle, "%s", dbrows_get(&r, 0, 8));
-    snprintf(o->commitment_end, sizeof o->commitment_end, "%s", dbrows_get(&r, 0, 9));
-    dbrows_free(&r);
+    o->conn = s->conn;
+    snprintf(o->src_id, sizeof o->src_id, "%s", s->src_id);
+    snprintf(o->name, sizeof o->name, "%s", s->name);
+    snprintf(o->parent, sizeof o->parent, "%s", s->parent);
+    snprintf(o->sku, sizeof o->sku, "%s", s->sku);
+    o->unit_price = s->unit_price;
+    o->unit_cost = s->unit_cost;
+    snprintf(o->cycle, sizeof o->cycle, "%s", s->cycle);
+    snprintf(o->commitment_end, sizeof o->commitment_end, "%s", s->commitment_end);
+    DB_LIST_FREE(&r);
     return 0;
 }
 

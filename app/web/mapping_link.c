@@ -137,22 +137,21 @@ static void reconcile(struct web *w, long long psa_conn, long long link_id, long
 int mapping_set_one(struct web *w, long long psa_conn, int level, long long row, const char *target,
                     char *msg, size_t n)
 {
-    struct dbrows o;
+    struct src_object_list o;
     int found = mv_src_object(w->db, w->sess->tenant_id, level, row, &o);
     if (found != 1) {
-        if (found == 0)
-            dbrows_free(&o);
+        DB_LIST_FREE(&o);
         snprintf(msg, n, "That %s is not in your company's data.", mapping_level_names[level]);
         return -1;
     }
-    long long src_conn = dbrows_int(&o, 0, 0, 0);
+    long long src_conn = o.v[0].conn;
     char src_id[81], name[256], parent[81], sku[81], cycle[16] = "";
-    snprintf(src_id, sizeof src_id, "%s", dbrows_get(&o, 0, 1));
-    snprintf(name, sizeof name, "%s", dbrows_get(&o, 0, 2));
-    snprintf(parent, sizeof parent, "%s", dbrows_get(&o, 0, 3));
-    qty_t qty = dbrows_int(&o, 0, 4, 0);
-    snprintf(sku, sizeof sku, "%s", dbrows_get(&o, 0, 5));
-    dbrows_free(&o);
+    snprintf(src_id, sizeof src_id, "%s", o.v[0].src_id);
+    snprintf(name, sizeof name, "%s", o.v[0].name);
+    snprintf(parent, sizeof parent, "%s", o.v[0].parent);
+    qty_t qty = o.v[0].qty;
+    snprintf(sku, sizeof sku, "%s", o.v[0].sku);
+    DB_LIST_FREE(&o);
     struct link_target to;
     memset(&to, 0, sizeof to);
     to.psa_connection_id = psa_conn;
@@ -164,22 +163,21 @@ int mapping_set_one(struct web *w, long long psa_conn, int level, long long row,
         snprintf(to.psa_id, sizeof to.psa_id, "%s", target);
     } else if (level == LINK_SUBSCRIPTION) {
         struct link_target company;
-        struct dbrows c;
+        struct psa_contract_list c;
         if (link_get(w->db, w->sess->tenant_id, LINK_COMPANY, src_conn, parent, &company, NULL) != 1) {
             snprintf(msg, n, "Link the company of %s to a PSA account first.", name);
             return -1;
         }
         int has = mv_contract(w->db, w->sess->tenant_id, psa_conn, target, &c);
         if (has != 1) {
-            if (has == 0)
-                dbrows_free(&c);
+            DB_LIST_FREE(&c);
             snprintf(msg, n, "Choose a contract for %s.", name);
             return -1;
         }
-        int other = strcmp(dbrows_get(&c, 0, 0), company.psa_id) != 0;
+        int other = strcmp(c.v[0].account, company.psa_id) != 0;
         char cname[256];
-        snprintf(cname, sizeof cname, "%s", dbrows_get(&c, 0, 1));
-        dbrows_free(&c);
+        snprintf(cname, sizeof cname, "%s", c.v[0].name);
+        DB_LIST_FREE(&c);
         if (other) {
             snprintf(msg, n, "The contract \"%s\" belongs to another PSA account than the one %s's company is "
                              "linked to. Choose one of that account's contracts.", cname, name);
@@ -251,19 +249,18 @@ int mapping_set_one(struct web *w, long long psa_conn, int level, long long row,
 
 int mapping_unset_one(struct web *w, int level, long long row, char *msg, size_t n)
 {
-    struct dbrows o;
+    struct src_object_list o;
     int found = mv_src_object(w->db, w->sess->tenant_id, level, row, &o);
     if (found != 1) {
-        if (found == 0)
-            dbrows_free(&o);
+        DB_LIST_FREE(&o);
         snprintf(msg, n, "That %s is not in your company's data.", mapping_level_names[level]);
         return -1;
     }
-    long long src_conn = dbrows_int(&o, 0, 0, 0);
+    long long src_conn = o.v[0].conn;
     char src_id[81], name[256];
-    snprintf(src_id, sizeof src_id, "%s", dbrows_get(&o, 0, 1));
-    snprintf(name, sizeof name, "%s", dbrows_get(&o, 0, 2));
-    dbrows_free(&o);
+    snprintf(src_id, sizeof src_id, "%s", o.v[0].src_id);
+    snprintf(name, sizeof name, "%s", o.v[0].name);
+    DB_LIST_FREE(&o);
     int changed = 0;
     char before[80];
     if (link_clear(w->db, w->sess->tenant_id, w->sess->user_id, level, src_conn, src_id, &changed, before) < 0) {

@@ -130,8 +130,8 @@ static int contract_of_kind(const char *cycle, const char *type)
 
 static void take(const struct dbrows *opts, int i, int score, const char *why, struct suggestion *out)
 {
-    snprintf(out->id, sizeof out->id, "%s", dbrows_get(opts, i, 0));
-    snprintf(out->name, sizeof out->name, "%s", dbrows_get(opts, i, 1));
+    snprintf(out->id, sizeof out->id, "%s", dbrows_get(opts, i, MVK_ID));
+    snprintf(out->name, sizeof out->name, "%s", dbrows_get(opts, i, MVK_NAME));
     out->score = score;
     out->reason = MATCH_NONE;
     out->reason_text = why;
@@ -152,10 +152,10 @@ int suggest_contract_from(const struct dbrows *opts, const char *name, const cha
         return 0;
     }
     for (int i = 0; i < opts->nrows; i++) {
-        if (!contract_fits(cycle, dbrows_get(opts, i, 4)))
+        if (!contract_fits(cycle, dbrows_get(opts, i, MVK_TYPE)))
             continue;
-        c[n].id = dbrows_get(opts, i, 0);
-        c[n].name = dbrows_get(opts, i, 1);
+        c[n].id = dbrows_get(opts, i, MVK_ID);
+        c[n].name = dbrows_get(opts, i, MVK_NAME);
         c[n].sku = "";
         c[n].remembered = remembered_id && *remembered_id && !strcmp(c[n].id, remembered_id);
         row[n++] = i;
@@ -174,11 +174,11 @@ int suggest_contract_from(const struct dbrows *opts, const char *name, const cha
      * account's only contract of the kind */
     int shared = -1, nshared = 0, only = -1, nonly = 0;
     for (int i = 0; i < opts->nrows; i++) {
-        if (!contract_of_kind(cycle, dbrows_get(opts, i, 4)))
+        if (!contract_of_kind(cycle, dbrows_get(opts, i, MVK_TYPE)))
             continue;
         nonly++;
         only = i;
-        if (dbrows_int(opts, i, 3, 0) > 0) {
+        if (dbrows_int(opts, i, MVK_SUBS, 0) > 0) {
             nshared++;
             shared = i;
         }
@@ -189,7 +189,7 @@ int suggest_contract_from(const struct dbrows *opts, const char *name, const cha
     }
     if (nshared > 1 || nonly != 1)
         return 0;                 /* more than one: a person chooses */
-    const char *type = dbrows_get(opts, only, 4);
+    const char *type = dbrows_get(opts, only, MVK_TYPE);
     const char *why = !strcmp(type, "recurring")
                           ? (free_only ? "the account's only recurring contract not linked yet"
                                        : "the account's only recurring contract")
@@ -219,7 +219,7 @@ int suggest_account(struct web *w, long long psa_conn, long long src_conn, const
     if (mv_accounts(w->db, w->sess->tenant_id, psa_conn, &opts) < 0)
         return 0;
     remembered(w, LINK_COMPANY, src_conn, src_id, "", mem);
-    int found = suggest_from(&opts, 0, 1, -1, name, "", mem, MATCH_COMPANY, out);
+    int found = suggest_from(&opts, MVA_ID, MVA_NAME, -1, name, "", mem, MATCH_COMPANY, out);
     dbrows_free(&opts);
     return found;
 }
@@ -254,7 +254,7 @@ int suggest_service(struct web *w, long long psa_conn, long long src_conn, const
     if (mv_services(w->db, w->sess->tenant_id, psa_conn, contract, &opts) < 0)
         return 0;
     remembered(w, LINK_RESOURCE, src_conn, src_id, "svc:", mem);
-    int found = suggest_from(&opts, 0, 1, 2, name, sku, mem, MATCH_PRODUCT, out);
+    int found = suggest_from(&opts, MVV_VALUE, MVV_NAME, MVV_SKU, name, sku, mem, MATCH_PRODUCT, out);
     dbrows_free(&opts);
     return found;
 }

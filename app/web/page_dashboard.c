@@ -298,14 +298,15 @@ static int connections(struct web *w)
               "Conns.%d.kind_label", i);
     }
     dbrows_free(&r);
-    if (sync_state(w->db, w->sess->tenant_id, &r) < 0)
+    struct sync_list sync;
+    if (sync_state(w->db, w->sess->tenant_id, &sync) < 0)
         return -1;
-    if (r.nrows) {
-        hset(w, "Sync.started", dbrows_get(&r, 0, 0));
-        hset(w, "Sync.finished", dbrows_get(&r, 0, 1));
-        hset(w, "Sync.result", dbrows_get(&r, 0, 2));
+    if (sync.n) {
+        hset(w, "Sync.started", sync.v[0].started);
+        hset(w, "Sync.finished", sync.v[0].finished);
+        hset(w, "Sync.result", sync.v[0].result);
     }
-    dbrows_free(&r);
+    DB_LIST_FREE(&sync);
     return 0;
 }
 

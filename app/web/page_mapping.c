@@ -89,13 +89,15 @@ static void resources(struct web *w, const char *prefix, long long conn, const c
         return;
     if (*contract && mv_services(w->db, w->sess->tenant_id, psa_conn, contract, &svc) == 0) {
         for (int k = 0; k < svc.nrows; k++) {
-            static const char *const cols[] = {"value", "name", "sku", "units", "group"};
-            for (int c = 0; c < 5; c++)
+            static const char *const cols[MVV_NCOLS] = {
+                [MVV_VALUE] = "value", [MVV_NAME] = "name", [MVV_SKU] = "sku", [MVV_UNITS] = "units",
+                [MVV_GROUP] = "group"};
+            for (int c = 0; c < MVV_NCOLS; c++)
                 hsetf(w, dbrows_get(&svc, k, c), "%s.Services.%d.%s", prefix, k, cols[c]);
-            const char *units = dbrows_get(&svc, k, 3);   /* stored in 1/1000: shown as seats */
+            const char *units = dbrows_get(&svc, k, MVV_UNITS);   /* stored in 1/1000: shown as seats */
             if (units && *units) {
                 char u[32];
-                qty_format(dbrows_int(&svc, k, 3, 0), u, sizeof u);
+                qty_format(dbrows_int(&svc, k, MVV_UNITS, 0), u, sizeof u);
                 hsetf(w, u, "%s.Services.%d.units", prefix, k);
             }
         }
@@ -103,35 +105,41 @@ static void resources(struct web *w, const char *prefix, long long conn, const c
     for (int i = 0; i < r.nrows; i++) {
         char p[120];
         snprintf(p, sizeof p, "%s.Res.%d", prefix, i);
-        static const char *const cols[] = {"id", "source_id", "name", "sku", "qty", "contract",
-                                           "service", "service_name", "units", "approval", "cycle"};
-        for (int c = 0; c < 11; c++)
+        /* the columns shown as they are (the feeders' columns below, when they matter) */
+        static const char *const cols[MVR_FEEDERS] = {
+            [MVR_ID] = "id", [MVR_SOURCE_ID] = "source_id", [MVR_NAME] = "name", [MVR_SKU] = "sku",
+            [MVR_QTY] = "qty", [MVR_CONTRACT] = "contract", [MVR_SERVICE] = "service",
+            [MVR_SERVICE_NAME] = "service_name", [MVR_UNITS] = "units", [MVR_APPROVAL] = "approval",
+            [MVR_CYCLE] = "cycle"};
+        for (int c = 0; c < MVR_FEEDERS; c++)
             hsetf(w, dbrows_get(&r, i, c), "%s.%s", p, cols[c]);
         char qty[32];
-        qty_format(dbrows_int(&r, i, 4, 0), qty, sizeof qty);
+        qty_format(dbrows_int(&r, i, MVR_QTY, 0), qty, sizeof qty);
         hsetf(w, qty, "%s.qty", p);
-        const char *units = dbrows_get(&r, i, 8);
+        const char *units = dbrows_get(&r, i, MVR_UNITS);
         if (units && *units) {
-            qty_format(dbrows_int(&r, i, 8, 0), qty, sizeof qty);
+            qty_format(dbrows_int(&r, i, MVR_UNITS, 0), qty, sizeof qty);
             hsetf(w, qty, "%s.units", p);
             /* A service fed by several subscriptions bills their sum: that is what the PSA
              * badge is compared with (and says so). */
-            long long feeders = dbrows_int(&r, i, 11, 0);
-            qty_format(feeders > 1 ? dbrows_int(&r, i, 12, 0) : dbrows_int(&r, i, 4, 0), qty, sizeof qty);
+            long long feeders = dbrows_int(&r, i, MVR_FEEDERS, 0);
+            qty_format(feeders > 1 ? dbrows_int(&r, i, MVR_FEEDERS_QTY, 0) : dbrows_int(&r, i, MVR_QTY, 0), qty,
+                       sizeof qty);
             hsetf(w, qty, "%s.wanted", p);
             if (feeders > 1)
-                hsetf(w, dbrows_get(&r, i, 11), "%s.feeders", p);
+                hsetf(w, dbrows_get(&r, i, MVR_FEEDERS), "%s.feeders", p);
         }
-        const char *cycle = !strcmp(sub_cycle, "annual") ? "annual" : dbrows_get(&r, i, 10);
+        const char *cycle = !strcmp(sub_cycle, "annual") ? "annual" : dbrows_get(&r, i, MVR_CYCLE);
         enum seat_rule rule = seat_rule_for(cycle, *contract ? contract_type : "");
-        if (!*dbrows_get(&r, i, 6) && rule != SEAT_OK) {
+        if (!*dbrows_get(&r, i, MVR_SERVICE) && rule != SEAT_OK) {
             hsetf(w, seat_note(rule), "%s.note", p);      /* no seat link offered: see seat_rule_for */
-        } else if (!*dbrows_get(&r, i, 6) && svc.nrows) {
+        } else if (!*dbrows_get(&r, i, MVR_SERVICE) && svc.nrows) {
             char mem[33], svc_value[40] = "";
-            remembered(w, LINK_RESOURCE, conn, dbrows_get(&r, i, 1), mem);
+            remembered(w, LINK_RESOURCE, conn, dbrows_get(&r, i, MVR_SOURCE_ID), mem);
             if (*mem)
                 snprintf(svc_value, sizeof svc_value, "svc:%s", mem);
-            suggest(w, p, dbrows_get(&r, i, 2), dbrows_get(&r, i, 3), &svc, 0, 1, 2, svc_value, MATCH_PRODUCT);
+            suggest(w, p, dbrows_get(&r, i, MVR_NAME), dbrows_get(&r, i, MVR_SKU), &svc, MVV_VALUE, MVV_NAME,
+                    MVV_SKU, svc_value, MATCH_PRODUCT);
         }
     }
     dbrows_free(&r);
@@ -151,21 +159,25 @@ static void subscriptions(struct web *w, const char *prefix, long long conn, con
         char p[100];
         snprintf(p, sizeof p, "%s.Subs.%d", prefix, j);
         for (int k = 0; k < contracts.nrows; k++) {
-            hsetf(w, dbrows_get(&contracts, k, 0), "%s.Contracts.%d.id", p, k);
-            hsetf(w, dbrows_get(&contracts, k, 1), "%s.Contracts.%d.name", p, k);
-            hsetf(w, dbrows_get(&contracts, k, 2), "%s.Contracts.%d.end", p, k);
-            hsetf(w, dbrows_get(&contracts, k, 3), "%s.Contracts.%d.subs", p, k);
+            hsetf(w, dbrows_get(&contracts, k, MVK_ID), "%s.Contracts.%d.id", p, k);
+            hsetf(w, dbrows_get(&contracts, k, MVK_NAME), "%s.Contracts.%d.name", p, k);
+            hsetf(w, dbrows_get(&contracts, k, MVK_END), "%s.Contracts.%d.end", p, k);
+            hsetf(w, dbrows_get(&contracts, k, MVK_SUBS), "%s.Contracts.%d.subs", p, k);
         }
-        static const char *const cols[] = {"id", "source_id", "name", "cycle", "status", "linked_id", "linked_name"};
-        for (int c = 0; c < 7; c++)
+        static const char *const cols[MVS_CONTRACT_TYPE] = {
+            [MVS_ID] = "id", [MVS_SOURCE_ID] = "source_id", [MVS_NAME] = "name", [MVS_CYCLE] = "cycle",
+            [MVS_STATUS] = "status", [MVS_CONTRACT] = "linked_id", [MVS_CONTRACT_NAME] = "linked_name"};
+        for (int c = 0; c < MVS_CONTRACT_TYPE; c++)
             hsetf(w, dbrows_get(&s, j, c), "%s.%s", p, cols[c]);
-        const char *linked = dbrows_get(&s, j, 5);
+        const char *linked = dbrows_get(&s, j, MVS_CONTRACT);
         if (!*linked && contracts.nrows) {
             char mem[33];
-            remembered(w, LINK_SUBSCRIPTION, conn, dbrows_get(&s, j, 1), mem);
-            suggest_contract_here(w, p, dbrows_get(&s, j, 2), dbrows_get(&s, j, 3), &contracts, mem, f->only_free);
+            remembered(w, LINK_SUBSCRIPTION, conn, dbrows_get(&s, j, MVS_SOURCE_ID), mem);
+            suggest_contract_here(w, p, dbrows_get(&s, j, MVS_NAME), dbrows_get(&s, j, MVS_CYCLE), &contracts, mem,
+                                  f->only_free);
         }
-        resources(w, p, conn, dbrows_get(&s, j, 1), dbrows_get(&s, j, 3), linked, dbrows_get(&s, j, 7), psa_conn, f);
+        resources(w, p, conn, dbrows_get(&s, j, MVS_SOURCE_ID), dbrows_get(&s, j, MVS_CYCLE), linked,
+                  dbrows_get(&s, j, MVS_CONTRACT_TYPE), psa_conn, f);
     }
     dbrows_free(&s);
     dbrows_free(&contracts);
@@ -182,40 +194,45 @@ static void view(struct web *w, long long psa_conn, const struct mapping_filters
         return;
     }
     for (int i = 0; i < conns.nrows; i++) {
-        static const char *const cols[] = {"id", "name", "system", "status", "message", "at"};
-        for (int c = 0; c < 6; c++)
+        static const char *const cols[MVN_NCOLS] = {
+            [MVN_ID] = "id", [MVN_NAME] = "name", [MVN_SYSTEM] = "system", [MVN_STATUS] = "status",
+            [MVN_MESSAGE] = "message", [MVN_AT] = "at"};
+        for (int c = 0; c < MVN_NCOLS; c++)
             hsetf(w, dbrows_get(&conns, i, c), "Conns.%d.%s", i, cols[c]);
     }
     dbrows_free(&conns);
-    struct dbrows sync;
+    struct sync_list sync;
     if (sync_state(w->db, w->sess->tenant_id, &sync) == 0) {
-        if (sync.nrows) {
-            hset(w, "Sync.started", dbrows_get(&sync, 0, 0));
-            hset(w, "Sync.finished", dbrows_get(&sync, 0, 1));
-            hset(w, "Sync.result", dbrows_get(&sync, 0, 2));
+        if (sync.n) {
+            hset(w, "Sync.started", sync.v[0].started);
+            hset(w, "Sync.finished", sync.v[0].finished);
+            hset(w, "Sync.result", sync.v[0].result);
         }
-        dbrows_free(&sync);
+        DB_LIST_FREE(&sync);
     }
     if (psa_conn && mv_accounts(w->db, w->sess->tenant_id, psa_conn, &accounts) == 0)
         for (int k = 0; k < accounts.nrows; k++) {
-            hsetf(w, dbrows_get(&accounts, k, 0), "Accounts.%d.id", k);
-            hsetf(w, dbrows_get(&accounts, k, 1), "Accounts.%d.name", k);
+            hsetf(w, dbrows_get(&accounts, k, MVA_ID), "Accounts.%d.id", k);
+            hsetf(w, dbrows_get(&accounts, k, MVA_NAME), "Accounts.%d.name", k);
         }
     for (int i = 0; i < companies.nrows; i++) {
         char p[40];
         snprintf(p, sizeof p, "Companies.%d", i);
-        static const char *const cols[] = {"id", "conn", "source_id", "name", "conn_name", "linked_id",
-                                           "linked_name", "linked_n", "unlinked_n"};
-        for (int c = 0; c < 9; c++)
+        static const char *const cols[MVC_NCOLS] = {
+            [MVC_ID] = "id", [MVC_CONN] = "conn", [MVC_SOURCE_ID] = "source_id", [MVC_NAME] = "name",
+            [MVC_CONN_NAME] = "conn_name", [MVC_ACCOUNT] = "linked_id", [MVC_ACCOUNT_NAME] = "linked_name",
+            [MVC_LINKED_N] = "linked_n", [MVC_UNLINKED_N] = "unlinked_n"};
+        for (int c = 0; c < MVC_NCOLS; c++)
             hsetf(w, dbrows_get(&companies, i, c), "%s.%s", p, cols[c]);
-        long long conn = dbrows_int(&companies, i, 1, 0);
-        const char *account = dbrows_get(&companies, i, 5);
+        long long conn = dbrows_int(&companies, i, MVC_CONN, 0);
+        const char *account = dbrows_get(&companies, i, MVC_ACCOUNT);
         if (!*account && accounts.nrows) {
             char mem[33];
-            remembered(w, LINK_COMPANY, conn, dbrows_get(&companies, i, 2), mem);
-            suggest(w, p, dbrows_get(&companies, i, 3), "", &accounts, 0, 1, -1, mem, MATCH_COMPANY);
+            remembered(w, LINK_COMPANY, conn, dbrows_get(&companies, i, MVC_SOURCE_ID), mem);
+            suggest(w, p, dbrows_get(&companies, i, MVC_NAME), "", &accounts, MVA_ID, MVA_NAME, -1, mem,
+                    MATCH_COMPANY);
         }
-        subscriptions(w, p, conn, dbrows_get(&companies, i, 2), account, psa_conn, f);
+        subscriptions(w, p, conn, dbrows_get(&companies, i, MVC_SOURCE_ID), account, psa_conn, f);
     }
     dbrows_free(&companies);
     dbrows_free(&accounts);
