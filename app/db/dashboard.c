@@ -113,32 +113,32 @@ int dash_unbilled_rows(db_t *db, long long tenant_id, db_row_fn fn, void *ctx)
                      DB_PARAMS(DB_INT(tenant_id)), fn, ctx);
 }
 
-int dash_top_companies(db_t *db, long long tenant_id, int limit, struct dbrows *out)
+int dash_top_companies(db_t *db, long long tenant_id, int limit, struct series_list *out)
 {
-    return db_query(db,
-                    "SELECT " RES_COMPANY " AS company, SUM(" SUBS_SEATS ") AS total" RES_FROM
-                    " GROUP BY " RES_COMPANY " HAVING total > 0 ORDER BY total DESC, company LIMIT ?",
-                    DB_PARAMS(DB_INT(tenant_id), DB_INT(limit)), out);
+    return DB_LIST_QUERY(db, out, series_fill,
+                         "SELECT " RES_COMPANY " AS company, SUM(" SUBS_SEATS ") AS total" RES_FROM
+                         " GROUP BY " RES_COMPANY " HAVING total > 0 ORDER BY total DESC, company LIMIT ?",
+                         DB_PARAMS(DB_INT(tenant_id), DB_INT(limit)));
 }
 
-int dash_top_products(db_t *db, long long tenant_id, int limit, struct dbrows *out)
+int dash_top_products(db_t *db, long long tenant_id, int limit, struct series_list *out)
 {
-    return db_query(db,
-                    "SELECT r.name AS product, SUM(" SUBS_SEATS ") AS total" RES_FROM
-                    " GROUP BY r.name HAVING total > 0 ORDER BY total DESC, product LIMIT ?",
-                    DB_PARAMS(DB_INT(tenant_id), DB_INT(limit)), out);
+    return DB_LIST_QUERY(db, out, series_fill,
+                         "SELECT r.name AS product, SUM(" SUBS_SEATS ") AS total" RES_FROM
+                         " GROUP BY r.name HAVING total > 0 ORDER BY total DESC, product LIMIT ?",
+                         DB_PARAMS(DB_INT(tenant_id), DB_INT(limit)));
 }
 
 int dash_adjustments_per_day(db_t *db, long long tenant_id, const char *from, const char *to,
-                             struct dbrows *out)
+                             struct series_list *out)
 {
     /* The range on the indexed (tenant_id, created_at), as the adjustment log binds it. */
-    return db_query(db,
-                    "SELECT DATE_FORMAT(created_at, '%Y-%m-%d') AS day, COUNT(*) FROM adjustments"
-                    " WHERE tenant_id = ? AND created_at >= CAST(? AS DATETIME(6))"
-                    " AND created_at < CAST(? AS DATE) + INTERVAL 1 DAY AND state IN ('verified', 'failed')"
-                    " GROUP BY day ORDER BY day",
-                    DB_PARAMS(DB_INT(tenant_id), DB_STR(from), DB_STR(to)), out);
+    return DB_LIST_QUERY(db, out, series_fill,
+                         "SELECT DATE_FORMAT(created_at, '%Y-%m-%d') AS day, COUNT(*) FROM adjustments"
+                         " WHERE tenant_id = ? AND created_at >= CAST(? AS DATETIME(6))"
+                         " AND created_at < CAST(? AS DATE) + INTERVAL 1 DAY AND state IN ('verified', 'failed')"
+                         " GROUP BY day ORDER BY day",
+                         DB_PARAMS(DB_INT(tenant_id), DB_STR(from), DB_STR(to)));
 }
 
 int dash_connections(db_t *db, long long tenant_id, struct dbrows *out)

@@ -29,6 +29,7 @@
 
 #include "core/cdate.h"
 #include "db/db.h"
+#include "db/series.h"
 
 struct dash_counts {
     long long linked, unlinked;   /* resources: rows of /reports/linked and /reports/unlinked */
@@ -55,17 +56,21 @@ int dash_unbilled_rows(db_t *db, long long tenant_id, db_row_fn fn, void *ctx);
 /* The top `limit` companies (by shown name) by summed seats (usage left out) over the
  * subscription report's rows, positive sums only: company, seats. Largest first, then by name
  * (/reports/subscriptions?company=...&billing=seats totals the same). */
-int dash_top_companies(db_t *db, long long tenant_id, int limit, struct dbrows *out);
+int dash_top_companies(db_t *db, long long tenant_id, int limit, struct series_list *out);
 /* The same for products (the resource name, what the report's product filter matches). */
-int dash_top_products(db_t *db, long long tenant_id, int limit, struct dbrows *out);
+int dash_top_products(db_t *db, long long tenant_id, int limit, struct series_list *out);
 
 /* The adjustment log's rows (states verified and failed) per UTC creation day within
  * [from, to] ("YYYY-MM-DD", inclusive): day, count, ascending. */
 int dash_adjustments_per_day(db_t *db, long long tenant_id, const char *from, const char *to,
-                             struct dbrows *out);
+                             struct series_list *out);
 
-/* id, kind, system, name, status, status_message, tested_at, refresh_status, refresh_message,
- * refreshed_at (times "YYYY-MM-DD HH:MM UTC" or ""), ordered by kind, name, id. */
+/* The connections with their test and refresh state (times "YYYY-MM-DD HH:MM UTC" or ""),
+ * ordered by kind, name, id. */
+enum dash_connection_col {
+    DC_ID, DC_KIND, DC_SYSTEM, DC_NAME, DC_STATUS, DC_STATUS_MESSAGE, DC_TESTED_AT, DC_REFRESH_STATUS,
+    DC_REFRESH_MESSAGE, DC_REFRESHED_AT, DC_NCOLS
+};
 int dash_connections(db_t *db, long long tenant_id, struct dbrows *out);
 
 /* The billing review of month ("YYYY-MM"): DASH_REVIEW_NONE when there is none, _OPEN when

@@ -453,10 +453,11 @@ int report_amounts(db_t *db, long long tenant_id, enum report_kind kind, const s
 }
 
 int report_top_companies(db_t *db, long long tenant_id, enum report_kind kind,
-                         const struct report_filter *f, int limit, struct dbrows *out)
+                         const struct report_filter *f, int limit, struct series_list *out)
 {
     char sql[SQL_MAX], cols[400], tail[400];
     struct bound b;
+    memset(out, 0, sizeof *out);
     if (bind_filter(&b, tenant_id, kind, f) < 0)
         return -1;
     const struct family *fam = kinds[kind].family;
@@ -465,24 +466,34 @@ int report_top_companies(db_t *db, long long tenant_id, enum report_kind kind,
     if (build(sql, sizeof sql, kind, cols, tail) < 0)
         return -1;
     b.v[b.n] = DB_INT(limit);
-    return db_query(db, sql, b.v, b.n + 1, out);
+    return DB_LIST_QUERY(db, out, series_fill, sql, b.v, b.n + 1);
 }
 
 int report_per_day(db_t *db, long long tenant_id, enum report_kind kind, const struct report_filter *f,
-                   struct dbrows *out)
+                   struct series_list *out)
 {
     char sql[SQL_MAX], cols[400];
     struct bound b;
+    memset(out, 0, sizeof *out);
     if (!report_has_dates(kind) || bind_filter(&b, tenant_id, kind, f) < 0)
         return -1;
     snprintf(cols, sizeof cols, "%s AS day, COUNT(*)", kinds[kind].family->day);
     if (build(sql, sizeof sql, kind, cols, " GROUP BY day ORDER BY day") < 0)
         return -1;
-    return db_query(db, sql, b.v, b.n, out);
+    return DB_LIST_QUERY(db, out, series_fill, sql, b.v, b.n);
 }
 
-int report_sources(db_t *db, long long tenant_id, struct dbrows *out)
+static void source_fill(const struct dbrows *r, int i, void *p)
 {
-    return db_query(db, "SELECT id, name FROM connections WHERE tenant_id = ? AND kind = 'source' ORDER BY name, id",
-                    DB_PARAMS(DB_INT(tenant_id)), out);
+    struct report_source *s = p;
+    s->id = dbrows_int(r, i, 0, -1);
+    s->id_text = dbrows_get(r, i, 0);
+    s->name = dbrows_get(r, i, 1);
+}
+
+int report_sources(db_t *db, long long tenant_id, struct report_source_list *out)
+{
+    return DB_LIST_QUERY(db, out, source_fill,
+                         "SELECT id, name FROM connections WHERE tenant_id = ? AND kind = 'source' ORDER BY name, id",
+                         DB_PARAMS(DB_INT(tenant_id)));
 }

@@ -16,6 +16,7 @@
 #define BILLSYNC_DB_REPORTS_H
 
 #include "db/db.h"
+#include "db/series.h"
 
 enum report_kind {
     REPORT_SUBSCRIPTIONS,         /* every resource */
@@ -99,14 +100,19 @@ int report_amounts(db_t *db, long long tenant_id, enum report_kind kind, const s
                    db_row_fn fn, void *ctx);
 /* The top `limit` companies (by name) by total seats, positive totals only: company, sum. */
 int report_top_companies(db_t *db, long long tenant_id, enum report_kind kind,
-                         const struct report_filter *f, int limit, struct dbrows *out);
+                         const struct report_filter *f, int limit, struct series_list *out);
 /* Matching rows per day of the report's date (adjustments: created_at, UTC): day
  * ("YYYY-MM-DD"), count, ascending. -1 for a report without dates. */
 int report_per_day(db_t *db, long long tenant_id, enum report_kind kind, const struct report_filter *f,
-                   struct dbrows *out);
+                   struct series_list *out);
 /* 1 when the report has a date range (and report_per_day). */
 int report_has_dates(enum report_kind kind);
-/* The tenant's source connections for the filter: id, name. */
-int report_sources(db_t *db, long long tenant_id, struct dbrows *out);
+/* The tenant's source connections for the filter. */
+struct report_source {
+    long long id;
+    const char *id_text, *name;
+};
+DB_LIST(report_source_list, struct report_source);
+int report_sources(db_t *db, long long tenant_id, struct report_source_list *out);
 
 #endif

@@ -231,29 +231,29 @@ static int day_bars(struct web *w)
         return -1;
     hset(w, "Days.from", sfrom);
     hset(w, "Days.to", sto);
-    struct dbrows per;
+    struct series_list per;
     if (dash_adjustments_per_day(w->db, w->sess->tenant_id, sfrom, sto, &per) < 0)
         return -1;
     long long total = 0;
-    for (int i = 0; i < per.nrows; i++)
-        total += dbrows_int(&per, i, 1, 0);
+    for (int i = 0; i < per.n; i++)
+        total += per.v[i].value;
     chart_days(w, "Days", from, DAYS, &per, day_href, NULL);
     hset_int(w, "Days.total", total);
-    dbrows_free(&per);
+    DB_LIST_FREE(&per);
     return 0;
 }
 
 static int charts(struct web *w)
 {
-    struct dbrows top;
+    struct series_list top;
     if (dash_top_companies(w->db, w->sess->tenant_id, TOP_BARS, &top) < 0)
         return -1;
     chart_hbars(w, "Customers", &top, company_href, NULL);
-    dbrows_free(&top);
+    DB_LIST_FREE(&top);
     if (dash_top_products(w->db, w->sess->tenant_id, TOP_BARS, &top) < 0)
         return -1;
     chart_hbars(w, "Products", &top, product_href, NULL);
-    dbrows_free(&top);
+    DB_LIST_FREE(&top);
     return day_bars(w);
 }
 
@@ -285,17 +285,19 @@ static int connections(struct web *w)
     struct dbrows r;
     if (dash_connections(w->db, w->sess->tenant_id, &r) < 0)
         return -1;
-    static const char *const cols[] = {"id", "kind", "system", "name", "status", "status_message", "tested_at",
-                                       "refresh_status", "refresh_message", "refreshed_at"};
+    static const char *const cols[DC_NCOLS] = {
+        [DC_ID] = "id", [DC_KIND] = "kind", [DC_SYSTEM] = "system", [DC_NAME] = "name", [DC_STATUS] = "status",
+        [DC_STATUS_MESSAGE] = "status_message", [DC_TESTED_AT] = "tested_at", [DC_REFRESH_STATUS] = "refresh_status",
+        [DC_REFRESH_MESSAGE] = "refresh_message", [DC_REFRESHED_AT] = "refreshed_at"};
     for (int i = 0; i < r.nrows; i++) {
-        for (int c = 0; c < 10; c++)
+        for (int c = 0; c < DC_NCOLS; c++)
             hsetf(w, dbrows_get(&r, i, c), "Conns.%d.%s", i, cols[c]);
-        const char *key, *label, *st = dbrows_get(&r, i, 4), *rs = dbrows_get(&r, i, 7);
+        const char *key, *label, *st = dbrows_get(&r, i, DC_STATUS), *rs = dbrows_get(&r, i, DC_REFRESH_STATUS);
         health(st ? st : "", rs ? rs : "", &key, &label);
         hsetf(w, key, "Conns.%d.health", i);
         hsetf(w, label, "Conns.%d.health_label", i);
-        hsetf(w, !strcmp(dbrows_get(&r, i, 1) ? dbrows_get(&r, i, 1) : "", "psa") ? "PSA" : "Source",
-              "Conns.%d.kind_label", i);
+        const char *kind = dbrows_get(&r, i, DC_KIND);
+        hsetf(w, !strcmp(kind ? kind : "", "psa") ? "PSA" : "Source", "Conns.%d.kind_label", i);
     }
     dbrows_free(&r);
     struct sync_list sync;

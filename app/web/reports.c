@@ -127,7 +127,7 @@ void report_cell_link(struct report_cells *out, int col, const char *prefix, con
  * before the page ran; what is left to check here needs the report or the tenant (a source
  * of the tenant's, a sort key of the report, from <= to). On a bad value renders the 400 page
  * and returns -1. */
-static int read_req(struct web *w, const struct report_def *def, const struct dbrows *sources,
+static int read_req(struct web *w, const struct report_def *def, const struct report_source_list *sources,
                     struct report_req *r)
 {
     const struct params *p = &w->params;
@@ -136,8 +136,8 @@ static int read_req(struct web *w, const struct report_def *def, const struct db
     if (fl & REPORT_F_SOURCE) {
         r->f.source = param_int(p, "source");
         int known = !r->f.source;
-        for (int i = 0; !known && sources && i < sources->nrows; i++)
-            known = dbrows_int(sources, i, 0, -1) == r->f.source;
+        for (int i = 0; !known && sources && i < sources->n; i++)
+            known = sources->v[i].id == r->f.source;
         if (!known) {
             web_error(w, 400, "The source filter names no distributor connection of yours.");
             return -1;
@@ -394,14 +394,14 @@ static void day_href(struct strbuf *url, const char *day, void *ctx)
 
 static void chart_companies(struct web *w, const struct report_def *def, const struct report_req *r)
 {
-    struct dbrows top;
+    struct series_list top;
     if (report_top_companies(w->db, w->sess->tenant_id, def->kind, &r->f, REPORT_CHART_BARS, &top) < 0) {
         log_error("report chart %s: %s", def->path, db_error(w->db));
         return;
     }
     struct chart_ctx ctx = {def, r};
     chart_hbars(w, "Chart", &top, company_href, &ctx);
-    dbrows_free(&top);
+    DB_LIST_FREE(&top);
 }
 
 static void chart_per_day(struct web *w, const struct report_def *def, const struct report_req *r)
@@ -415,14 +415,14 @@ static void chart_per_day(struct web *w, const struct report_def *def, const str
         hset_int(w, "Chart.too_long", REPORT_CHART_MAX_DAYS);
         return;
     }
-    struct dbrows per;
+    struct series_list per;
     if (report_per_day(w->db, w->sess->tenant_id, def->kind, &r->f, &per) < 0) {
         log_error("report chart %s: %s", def->path, db_error(w->db));
         return;
     }
     struct chart_ctx ctx = {def, r};
     chart_days(w, "Chart", from, ndays, &per, day_href, &ctx);
-    dbrows_free(&per);
+    DB_LIST_FREE(&per);
 }
 
 /* Row actions ----------------------------------------------------------------------------------- */
@@ -534,7 +534,8 @@ static void qty_total(const struct report_def *def, const struct report_sums *s,
         snprintf(buf, n, "%s seats; %s", seats, usage);
 }
 
-static void page(struct web *w, const struct report_def *def, struct report_req *r, const struct dbrows *sources)
+static void page(struct web *w, const struct report_def *def, struct report_req *r,
+                 const struct report_source_list *sources)
 {
     struct report_sums sums;
     long long total = 0;
@@ -615,9 +616,9 @@ static void page(struct web *w, const struct report_def *def, struct report_req 
     }
     hset_int(w, "Totals.rows", total);
     /* filters, pager, export, chart */
-    for (int i = 0; i < sources->nrows; i++) {
-        hsetf(w, dbrows_get(sources, i, 0), "Sources.%d.id", i);
-        hsetf(w, dbrows_get(sources, i, 1), "Sources.%d.name", i);
+    for (int i = 0; i < sources->n; i++) {
+        hsetf(w, sources->v[i].id_text, "Sources.%d.id", i);
+        hsetf(w, sources->v[i].name, "Sources.%d.name", i);
     }
     for (size_t i = 0; report_statuses[i]; i++)
         hsetf(w, report_statuses[i], "StatusOptions.%zu", i);
@@ -699,7 +700,7 @@ static void page(struct web *w, const struct report_def *def, struct report_req 
 
 void report_serve(struct web *w, const struct report_def *def)
 {
-    struct dbrows sources;
+    struct report_source_list sources;
     struct report_req r;
     if (req_is_post(&w->req)) {
         act(w, def);
@@ -716,7 +717,7 @@ void report_serve(struct web *w, const struct report_def *def)
         else
             page(w, def, &r, &sources);
     }
-    dbrows_free(&sources);
+    DB_LIST_FREE(&sources);
 }
 
 void report_adjustment_cells(char *const *in, struct report_cells *out)

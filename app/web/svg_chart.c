@@ -78,19 +78,19 @@ static void num(struct web *w, long long v, const char *prefix, const char *fiel
     hset(w, name, text);
 }
 
-void chart_hbars(struct web *w, const char *prefix, const struct dbrows *top, chart_href_fn href, void *ctx)
+void chart_hbars(struct web *w, const char *prefix, const struct series_list *top, chart_href_fn href, void *ctx)
 {
     long long max = 0;
-    for (int i = 0; i < top->nrows; i++)
-        if (dbrows_int(top, i, 1, 0) > max)
-            max = dbrows_int(top, i, 1, 0);
+    for (int i = 0; i < top->n; i++)
+        if (top->v[i].value > max)
+            max = top->v[i].value;
     struct strbuf url;
     strbuf_init(&url);
-    for (int i = 0; i < top->nrows; i++) {
-        const char *name = dbrows_get(top, i, 0);
+    for (int i = 0; i < top->n; i++) {
+        const char *name = top->v[i].label;
         if (!name)
             name = "";
-        long long v = dbrows_int(top, i, 1, 0);
+        long long v = top->v[i].value;
         long long bw = v > 0 && max > 0 ? (long long)((__int128)v * HBAR_MAX / max) : 0;
         if (v > 0 && bw < 1)
             bw = 1;
@@ -112,21 +112,21 @@ void chart_hbars(struct web *w, const char *prefix, const struct dbrows *top, ch
         num(w, HBAR_LABEL_W + bw + 6, prefix, "Bars.%d.vx", i);
     }
     strbuf_free(&url);
-    num(w, top->nrows, prefix, "n");
+    num(w, top->n, prefix, "n");
     num(w, HBAR_W, prefix, "width");
-    num(w, 2 * HBAR_PAD + top->nrows * HBAR_ROW_H, prefix, "height");
+    num(w, 2 * HBAR_PAD + top->n * HBAR_ROW_H, prefix, "height");
     num(w, HBAR_LABEL_W, prefix, "bar_x");
     num(w, HBAR_LABEL_W - 8, prefix, "label_x");
     num(w, HBAR_H, prefix, "bar_h");
 }
 
-void chart_days(struct web *w, const char *prefix, cdate_t from, int64_t ndays, const struct dbrows *per,
+void chart_days(struct web *w, const char *prefix, cdate_t from, int64_t ndays, const struct series_list *per,
                 chart_href_fn href, void *ctx)
 {
     long long max = 0;
-    for (int i = 0; i < per->nrows; i++)
-        if (dbrows_int(per, i, 1, 0) > max)
-            max = dbrows_int(per, i, 1, 0);
+    for (int i = 0; i < per->n; i++)
+        if (per->v[i].value > max)
+            max = per->v[i].value;
     int plot_w = DAYS_W - DAYS_LEFT - DAYS_RIGHT;
     int slot = ndays > 0 ? (int)(plot_w / ndays) : plot_w;
     if (slot < 2)
@@ -135,9 +135,9 @@ void chart_days(struct web *w, const char *prefix, cdate_t from, int64_t ndays, 
     int base = DAYS_TOP + DAYS_PLOT_H, n = 0;
     struct strbuf url;
     strbuf_init(&url);
-    for (int i = 0; i < per->nrows; i++) {
-        const char *day = dbrows_get(per, i, 0);
-        long long v = dbrows_int(per, i, 1, 0);
+    for (int i = 0; i < per->n; i++) {
+        const char *day = per->v[i].label;
+        long long v = per->v[i].value;
         cdate_t d;
         int64_t idx;
         if (!day || cdate_parse(day, &d) < 0 || cdate_diff_days(from, d, &idx) < 0 || idx < 0 || idx >= ndays)
