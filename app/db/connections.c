@@ -154,31 +154,63 @@ void connection_close(struct conn *c)
     c->settings = NULL;
 }
 
-int connections_list(db_t *db, long long tenant_id, struct dbrows *out)
+static void connection_item_fill(const struct dbrows *r, int i, void *p)
 {
-    return db_query(db,
-                    "SELECT id, kind, system, name, status, status_message,"
-                    " COALESCE(DATE_FORMAT(tested_at, '%Y-%m-%d %H:%i UTC'), '')"
-                    " FROM connections WHERE tenant_id = ? ORDER BY kind, name, id",
-                    DB_PARAMS(DB_INT(tenant_id)), out);
+    struct connection_item *c = p;
+    c->id = dbrows_get(r, i, 0);
+    c->kind = dbrows_get(r, i, 1);
+    c->system = dbrows_get(r, i, 2);
+    c->name = dbrows_get(r, i, 3);
+    c->status = dbrows_get(r, i, 4);
+    c->message = dbrows_get(r, i, 5);
+    c->tested = dbrows_get(r, i, 6);
 }
 
-int csv_imports_recent(db_t *db, long long tenant_id, struct dbrows *out)
+int connections_list(db_t *db, long long tenant_id, struct connection_item_list *out)
 {
-    return db_query(db,
-                    "SELECT i.file_name, i.status, i.rows_total, i.message,"
-                    " DATE_FORMAT(i.created_at, '%Y-%m-%d %H:%i UTC'), c.name, i.rows_done"
-                    " FROM csv_imports i JOIN connections c ON c.id = i.connection_id AND c.tenant_id = i.tenant_id"
-                    " WHERE i.tenant_id = ? ORDER BY i.id DESC LIMIT 10",
-                    DB_PARAMS(DB_INT(tenant_id)), out);
+    return DB_LIST_QUERY(db, out, connection_item_fill,
+                         "SELECT id, kind, system, name, status, status_message,"
+                         " COALESCE(DATE_FORMAT(tested_at, '%Y-%m-%d %H:%i UTC'), '')"
+                         " FROM connections WHERE tenant_id = ? ORDER BY kind, name, id",
+                         DB_PARAMS(DB_INT(tenant_id)));
 }
 
-int connections_api_sources(db_t *db, long long tenant_id, struct dbrows *out)
+static void csv_import_item_fill(const struct dbrows *r, int i, void *p)
 {
-    return db_query(db,
-                    "SELECT id, name FROM connections WHERE tenant_id = ? AND kind = 'source' AND system <> 'csv'"
-                    " ORDER BY id",
-                    DB_PARAMS(DB_INT(tenant_id)), out);
+    struct csv_import_item *c = p;
+    c->file = dbrows_get(r, i, 0);
+    c->status = dbrows_get(r, i, 1);
+    c->rows = dbrows_get(r, i, 2);
+    c->rows_total = dbrows_int(r, i, 2, 0);
+    c->message = dbrows_get(r, i, 3);
+    c->at = dbrows_get(r, i, 4);
+    c->connection = dbrows_get(r, i, 5);
+    c->rows_done = dbrows_int(r, i, 6, 0);
+}
+
+int csv_imports_recent(db_t *db, long long tenant_id, struct csv_import_item_list *out)
+{
+    return DB_LIST_QUERY(db, out, csv_import_item_fill,
+                         "SELECT i.file_name, i.status, i.rows_total, i.message,"
+                         " DATE_FORMAT(i.created_at, '%Y-%m-%d %H:%i UTC'), c.name, i.rows_done"
+                         " FROM csv_imports i JOIN connections c ON c.id = i.connection_id AND c.tenant_id = i.tenant_id"
+                         " WHERE i.tenant_id = ? ORDER BY i.id DESC LIMIT 10",
+                         DB_PARAMS(DB_INT(tenant_id)));
+}
+
+static void api_source_fill(const struct dbrows *r, int i, void *p)
+{
+    struct api_source *s = p;
+    s->id = dbrows_int(r, i, 0, 0);
+    s->name = dbrows_get(r, i, 1);
+}
+
+int connections_api_sources(db_t *db, long long tenant_id, struct api_source_list *out)
+{
+    return DB_LIST_QUERY(db, out, api_source_fill,
+                         "SELECT id, name FROM connections WHERE tenant_id = ? AND kind = 'source' AND system <> 'csv'"
+                         " ORDER BY id",
+                         DB_PARAMS(DB_INT(tenant_id)));
 }
 
 int connection_id_by_name(db_t *db, long long tenant_id, const char *name, long long *id)

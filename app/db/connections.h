@@ -37,8 +37,13 @@ int connection_id_by_name(db_t *db, long long tenant_id, const char *name, long 
 /* The tenant of connection id (of kind "psa"/"source", NULL any), for the operator's CLI,
  * which names connections by id alone: 1 found, 0 none, -1 error. */
 int connection_tenant(db_t *db, long long id, const char *kind, long long *tenant_id);
-/* The tenant's source connections read through an API (CSV ones are uploaded): id, name. */
-int connections_api_sources(db_t *db, long long tenant_id, struct dbrows *out);
+/* The tenant's source connections read through an API (CSV ones are uploaded). */
+struct api_source {
+    long long id;
+    const char *name;
+};
+DB_LIST(api_source_list, struct api_source);
+int connections_api_sources(db_t *db, long long tenant_id, struct api_source_list *out);
 int connection_set_status(db_t *db, long long tenant_id, long long id, int ok, const char *message);
 
 /* Loads a connection ready for a connector: settings and decrypted secrets merged into
@@ -47,9 +52,20 @@ int connection_open(db_t *db, const unsigned char *key, long long tenant_id, lon
                     const char *slot_dir, struct conn *c, char system[32], char *err, size_t errlen);
 void connection_close(struct conn *c);
 
-/* id, kind, system, name, status, status_message, tested_at */
-int connections_list(db_t *db, long long tenant_id, struct dbrows *out);
-/* file, status, rows, message, at, connection name, rows staged: the last 10 uploads */
-int csv_imports_recent(db_t *db, long long tenant_id, struct dbrows *out);
+/* The tenant's connections as listed (tested "YYYY-MM-DD HH:MM UTC" or ""). */
+struct connection_item {
+    const char *id, *kind, *system, *name, *status, *message, *tested;
+};
+DB_LIST(connection_item_list, struct connection_item);
+int connections_list(db_t *db, long long tenant_id, struct connection_item_list *out);
+/* The last 10 uploads (at "YYYY-MM-DD HH:MM UTC"). */
+struct csv_import_item {
+    const char *file, *status;
+    const char *rows;             /* rows_total as text */
+    const char *message, *at, *connection;
+    long long rows_total, rows_done;
+};
+DB_LIST(csv_import_item_list, struct csv_import_item);
+int csv_imports_recent(db_t *db, long long tenant_id, struct csv_import_item_list *out);
 
 #endif

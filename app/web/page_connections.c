@@ -22,33 +22,39 @@
 
 static void list(struct web *w)
 {
-    struct dbrows r;
+    struct connection_item_list r;
     if (connections_list(w->db, w->sess->tenant_id, &r) < 0) {
         web_error(w, 503, "The connections could not be read. Try again in a minute.");
         return;
     }
-    for (int i = 0; i < r.nrows; i++) {
-        const struct system_info *si = system_find(dbrows_get(&r, i, 2));
-        hsetf(w, dbrows_get(&r, i, 0), "Conns.%d.id", i);
-        hsetf(w, dbrows_get(&r, i, 1), "Conns.%d.kind", i);
-        hsetf(w, si ? si->label : dbrows_get(&r, i, 2), "Conns.%d.system", i);
-        hsetf(w, dbrows_get(&r, i, 3), "Conns.%d.name", i);
-        hsetf(w, dbrows_get(&r, i, 4), "Conns.%d.status", i);
-        hsetf(w, dbrows_get(&r, i, 5), "Conns.%d.message", i);
-        hsetf(w, dbrows_get(&r, i, 6), "Conns.%d.tested", i);
-        if (!strcmp(dbrows_get(&r, i, 2), "csv"))
+    for (int i = 0; i < r.n; i++) {
+        const struct connection_item *c = &r.v[i];
+        const struct system_info *si = system_find(c->system);
+        hsetf(w, c->id, "Conns.%d.id", i);
+        hsetf(w, c->kind, "Conns.%d.kind", i);
+        hsetf(w, si ? si->label : c->system, "Conns.%d.system", i);
+        hsetf(w, c->name, "Conns.%d.name", i);
+        hsetf(w, c->status, "Conns.%d.status", i);
+        hsetf(w, c->message, "Conns.%d.message", i);
+        hsetf(w, c->tested, "Conns.%d.tested", i);
+        if (!strcmp(c->system, "csv"))
             hsetf(w, "1", "Conns.%d.csv", i);
     }
-    dbrows_free(&r);
-    if (csv_imports_recent(w->db, w->sess->tenant_id, &r) == 0) {
-        static const char *const cols[] = {"file", "status", "rows", "message", "at", "connection"};
+    DB_LIST_FREE(&r);
+    struct csv_import_item_list imp;
+    if (csv_imports_recent(w->db, w->sess->tenant_id, &imp) == 0) {
         int busy = 0;
-        for (int i = 0; i < r.nrows; i++) {
-            for (int c = 0; c < 6; c++)
-                hsetf(w, dbrows_get(&r, i, c), "Imports.%d.%s", i, cols[c]);
-            const char *st = dbrows_get(&r, i, 1);
+        for (int i = 0; i < imp.n; i++) {
+            const struct csv_import_item *m = &imp.v[i];
+            hsetf(w, m->file, "Imports.%d.file", i);
+            hsetf(w, m->status, "Imports.%d.status", i);
+            hsetf(w, m->rows, "Imports.%d.rows", i);
+            hsetf(w, m->message, "Imports.%d.message", i);
+            hsetf(w, m->at, "Imports.%d.at", i);
+            hsetf(w, m->connection, "Imports.%d.connection", i);
+            const char *st = m->status;
             if (!strcmp(st, "queued") || !strcmp(st, "staging") || !strcmp(st, "applying")) {
-                long long total = dbrows_int(&r, i, 2, 0), done = dbrows_int(&r, i, 6, 0);
+                long long total = m->rows_total, done = m->rows_done;
                 char progress[120];
                 if (!strcmp(st, "staging"))
                     snprintf(progress, sizeof progress, "reading rows: %lld of %lld (%lld%%)", done, total,
@@ -62,7 +68,7 @@ static void list(struct web *w)
         }
         if (busy)
             hset(w, "Page.refresh", "3");     /* the page follows the import until it ends */
-        dbrows_free(&r);
+        DB_LIST_FREE(&imp);
     }
     const struct system_info *si;
     for (int i = 0; (si = system_at(i)); i++) {

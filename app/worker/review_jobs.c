@@ -59,7 +59,7 @@ int job_pull_charges(struct job_env *env, struct job *job, char *err, size_t err
         return -1;
     cdate_format(month, date, sizeof date);
     review_pull_mark(env->db, t, date, "running", "Reading the distributors' billing lines…");
-    struct dbrows r;
+    struct api_source_list r;
     if (connections_api_sources(env->db, t, &r) < 0) {
         snprintf(err, errlen, "cannot list the connections: %s", db_error(env->db));
         review_pull_mark(env->db, t, date, "failed", err);
@@ -68,21 +68,21 @@ int job_pull_charges(struct job_env *env, struct job *job, char *err, size_t err
     char summary[1000] = "";
     size_t used = 0;
     int failed = 0;
-    for (int i = 0; i < r.nrows; i++) {
+    for (int i = 0; i < r.n; i++) {
         char msg[600] = "";
-        int rc = refresh_charges(env, t, dbrows_int(&r, i, 0, 0), month, msg, sizeof msg);
+        int rc = refresh_charges(env, t, r.v[i].id, month, msg, sizeof msg);
         if (rc < 0)
             failed++;
         int k = snprintf(summary + used, sizeof summary - used, "%s%s: %s%s", used ? "; " : "",
-                         dbrows_get(&r, i, 1), rc < 0 ? "failed: " : "", msg);
+                         r.v[i].name, rc < 0 ? "failed: " : "", msg);
         if (k > 0)
             used += (size_t)k < sizeof summary - used ? (size_t)k : sizeof summary - used - 1;
         jobs_heartbeat(env->db, job, env->lease_seconds);
     }
-    if (!r.nrows)
+    if (!r.n)
         snprintf(summary, sizeof summary, "No distributor is read through an API; uploaded files are already here.");
     log_info("pull_charges tenant=%lld month=%s: %s", t, date, summary);
     review_pull_mark(env->db, t, date, failed ? "failed" : "done", summary);
-    dbrows_free(&r);
+    DB_LIST_FREE(&r);
     return 0;
 }

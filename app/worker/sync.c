@@ -41,15 +41,15 @@ static cdate_t date_or_zero(const char *s)
 
 static void refresh_sources(struct job_env *env, long long tenant_id)
 {
-    struct dbrows r;
+    struct api_source_list r;
     if (connections_api_sources(env->db, tenant_id, &r) < 0)
         return;
-    for (int i = 0; i < r.nrows; i++) {
+    for (int i = 0; i < r.n; i++) {
         char err[600];
-        if (refresh_one(env, tenant_id, dbrows_int(&r, i, 0, 0), err, sizeof err) < 0)
-            log_warn("sync tenant=%lld: refresh of connection %s failed: %s", tenant_id, dbrows_get(&r, i, 0), err);
+        if (refresh_one(env, tenant_id, r.v[i].id, err, sizeof err) < 0)
+            log_warn("sync tenant=%lld: refresh of connection %lld failed: %s", tenant_id, r.v[i].id, err);
     }
-    dbrows_free(&r);
+    DB_LIST_FREE(&r);
 }
 
 struct tally {
