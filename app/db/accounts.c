@@ -214,16 +214,35 @@ int user_totp_disable(db_t *db, long long tenant_id, long long user_id)
                    DB_PARAMS(DB_INT(tenant_id), DB_INT(user_id)), NULL, NULL);
 }
 
-int users_list(db_t *db, long long tenant_id, struct dbrows *out)
+static void user_item_fill(const struct dbrows *r, int i, void *p)
 {
-    return db_query(db,
-                    "SELECT id, email, name, role, disabled, totp_enabled, password_hash IS NULL,"
-                    " DATE_FORMAT(created_at, '%Y-%m-%d') FROM users WHERE tenant_id = ? ORDER BY email",
-                    DB_PARAMS(DB_INT(tenant_id)), out);
+    struct user_item *u = p;
+    u->id = dbrows_int(r, i, 0, 0);
+    u->id_text = dbrows_get(r, i, 0);
+    u->email = dbrows_get(r, i, 1);
+    u->name = dbrows_get(r, i, 2);
+    u->role = dbrows_get(r, i, 3);
+    u->disabled = dbrows_get(r, i, 4);
+    u->totp = dbrows_get(r, i, 5);
+    u->invited = dbrows_get(r, i, 6);
+    u->created = dbrows_get(r, i, 7);
 }
 
-int users_emails(db_t *db, long long tenant_id, struct dbrows *out)
+int users_list(db_t *db, long long tenant_id, struct user_item_list *out)
 {
-    return db_query(db, "SELECT email FROM users WHERE tenant_id = ? ORDER BY email",
-                    DB_PARAMS(DB_INT(tenant_id)), out);
+    return DB_LIST_QUERY(db, out, user_item_fill,
+                         "SELECT id, email, name, role, disabled, totp_enabled, password_hash IS NULL,"
+                         " DATE_FORMAT(created_at, '%Y-%m-%d') FROM users WHERE tenant_id = ? ORDER BY email",
+                         DB_PARAMS(DB_INT(tenant_id)));
+}
+
+void email_fill(const struct dbrows *r, int i, void *record)
+{
+    ((struct email_row *)record)->email = dbrows_get(r, i, 0);
+}
+
+int users_emails(db_t *db, long long tenant_id, struct email_list *out)
+{
+    return DB_LIST_QUERY(db, out, email_fill, "SELECT email FROM users WHERE tenant_id = ? ORDER BY email",
+                         DB_PARAMS(DB_INT(tenant_id)));
 }

@@ -55,9 +55,21 @@ int user_accept_totp_step(db_t *db, long long tenant_id, long long user_id, long
 int user_totp_set_pending(db_t *db, long long tenant_id, long long user_id, const char *sealed);
 int user_totp_enable(db_t *db, long long tenant_id, long long user_id);
 int user_totp_disable(db_t *db, long long tenant_id, long long user_id);
-/* id, email, name, role, disabled, totp_enabled, invited (no password yet), created date. */
-int users_list(db_t *db, long long tenant_id, struct dbrows *out);
+/* The tenant's users as listed: flags as "0"/"1", invited = no password yet, created
+ * "YYYY-MM-DD". */
+struct user_item {
+    long long id;
+    const char *id_text, *email, *name, *role, *disabled, *totp, *invited, *created;
+};
+DB_LIST(user_item_list, struct user_item);
+int users_list(db_t *db, long long tenant_id, struct user_item_list *out);
+/* An e-mail address per row. */
+struct email_row {
+    const char *email;
+};
+DB_LIST(email_list, struct email_row);
+void email_fill(const struct dbrows *r, int i, void *record);
 /* email of every user, for filters. */
-int users_emails(db_t *db, long long tenant_id, struct dbrows *out);
+int users_emails(db_t *db, long long tenant_id, struct email_list *out);
 
 #endif

@@ -198,11 +198,6 @@ int alerts_mark(db_t *db, long long tenant_id, long long adjustment_id)
                    DB_PARAMS(DB_INT(tenant_id), DB_INT(adjustment_id)), NULL, NULL);
 }
 
-static void email_fill(const struct dbrows *r, int i, void *p)
-{
-    ((struct email_row *)p)->email = dbrows_get(r, i, 0);
-}
-
 int alerts_admins(db_t *db, long long tenant_id, struct email_list *out)
 {
     return DB_LIST_QUERY(db, out, email_fill,

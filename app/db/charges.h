@@ -2,6 +2,7 @@
 #ifndef BILLSYNC_DB_CHARGES_H
 #define BILLSYNC_DB_CHARGES_H
 
+#include "db/accounts.h"
 #include "db/attempts.h"
 #include "db/db.h"
 
@@ -93,11 +94,7 @@ struct alert_charge {
 DB_LIST(alert_charge_list, struct alert_charge);
 int alerts_due_charges(db_t *db, long long tenant_id, int after_minutes, struct alert_charge_list *out);
 int alerts_mark_charge(db_t *db, long long tenant_id, long long charge_id);
-/* E-mail addresses of the tenant's enabled admins. */
-struct email_row {
-    const char *email;
-};
-DB_LIST(email_list, struct email_row);
+/* E-mail addresses of the tenant's enabled admins (struct email_list: db/accounts.h). */
 int alerts_admins(db_t *db, long long tenant_id, struct email_list *out);
 
 #endif

@@ -103,11 +103,11 @@ void page_audit(struct web *w)
         for (int c = 0; c < 6; c++)
             hsetf(w, dbrows_get(&r, i, c), "Rows.%d.%s", i, cols[c]);
     dbrows_free(&r);
-    struct dbrows users;
+    struct email_list users;
     if (users_emails(w->db, w->sess->tenant_id, &users) == 0) {
-        for (int i = 0; i < users.nrows; i++)
-            hsetf(w, dbrows_get(&users, i, 0), "UserOptions.%d", i);
-        dbrows_free(&users);
+        for (int i = 0; i < users.n; i++)
+            hsetf(w, users.v[i].email, "UserOptions.%d", i);
+        DB_LIST_FREE(&users);
     }
     for (size_t i = 0; audit_actions[i]; i++)
         hsetf(w, audit_actions[i], "ActionOptions.%zu", i);

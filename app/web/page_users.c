@@ -21,24 +21,25 @@
 
 static void list_users(struct web *w)
 {
-    struct dbrows r;
+    struct user_item_list r;
     if (users_list(w->db, w->sess->tenant_id, &r) < 0) {
         web_error(w, 503, "The user list could not be read. Try again in a minute.");
         return;
     }
-    for (int i = 0; i < r.nrows; i++) {
-        hsetf(w, dbrows_get(&r, i, 0), "Users.%d.id", i);
-        hsetf(w, dbrows_get(&r, i, 1), "Users.%d.email", i);
-        hsetf(w, dbrows_get(&r, i, 2), "Users.%d.name", i);
-        hsetf(w, dbrows_get(&r, i, 3), "Users.%d.role", i);
-        hsetf(w, dbrows_get(&r, i, 4), "Users.%d.disabled", i);
-        hsetf(w, dbrows_get(&r, i, 5), "Users.%d.totp", i);
-        hsetf(w, dbrows_get(&r, i, 6), "Users.%d.invited", i);
-        hsetf(w, dbrows_get(&r, i, 7), "Users.%d.created", i);
-        if (dbrows_int(&r, i, 0, 0) == w->sess->user_id)
+    for (int i = 0; i < r.n; i++) {
+        const struct user_item *u = &r.v[i];
+        hsetf(w, u->id_text, "Users.%d.id", i);
+        hsetf(w, u->email, "Users.%d.email", i);
+        hsetf(w, u->name, "Users.%d.name", i);
+        hsetf(w, u->role, "Users.%d.role", i);
+        hsetf(w, u->disabled, "Users.%d.disabled", i);
+        hsetf(w, u->totp, "Users.%d.totp", i);
+        hsetf(w, u->invited, "Users.%d.invited", i);
+        hsetf(w, u->created, "Users.%d.created", i);
+        if (u->id == w->sess->user_id)
             hsetf(w, "1", "Users.%d.me", i);
     }
-    dbrows_free(&r);
+    DB_LIST_FREE(&r);
     hset_int(w, "Require2fa", tenant_requires_2fa(w->db, w->sess->tenant_id));
     hset(w, "Page.title", "Users");
     web_render(w, "users.cs");
