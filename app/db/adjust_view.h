@@ -6,9 +6,13 @@
 #include "db/attempts.h"
 #include "db/db.h"
 
-/* id, company, subscription, resource, PSA account, contract, service, units before, desired,
- * unit change, effective date, estimated amount, note (drift / reason), created, state,
- * attempts, next try, last error. Rows of one state, oldest first (limit). */
+/* Adjustments of one state, oldest first (limit): units before, desired and the change (in
+ * 1/1000), the estimated amount, the note (drift / reason), times "YYYY-MM-DD HH:MM UTC". */
+enum av_list_col {
+    AVL_ID, AVL_COMPANY, AVL_SUBSCRIPTION, AVL_RESOURCE, AVL_ACCOUNT, AVL_CONTRACT, AVL_SERVICE, AVL_BEFORE,
+    AVL_DESIRED, AVL_CHANGE, AVL_EFFECTIVE, AVL_AMOUNT, AVL_NOTE, AVL_CREATED, AVL_STATE, AVL_ATTEMPTS, AVL_NEXT,
+    AVL_ERROR, AVL_NCOLS
+};
 int av_list(db_t *db, long long tenant_id, const char *state, int limit, struct dbrows *out);
 int av_count(db_t *db, long long tenant_id, const char *state, long long *n);
 

@@ -72,29 +72,32 @@ void page_approvals(struct web *w)
         web_error(w, 503, "The changes could not be read. Try again in a minute.");
         return;
     }
-    static const char *const cols[] = {"id", "company", "subscription", "resource", "account", "contract", "service"};
+    /* the columns shown as they are */
+    static const char *const cols[AVL_BEFORE] = {
+        [AVL_ID] = "id", [AVL_COMPANY] = "company", [AVL_SUBSCRIPTION] = "subscription", [AVL_RESOURCE] = "resource",
+        [AVL_ACCOUNT] = "account", [AVL_CONTRACT] = "contract", [AVL_SERVICE] = "service"};
     money_t total = 0;
     for (int i = 0; i < r.nrows; i++) {
-        for (int c = 0; c < 7; c++)
+        for (int c = 0; c < AVL_BEFORE; c++)
             hsetf(w, dbrows_get(&r, i, c), "Rows.%d.%s", i, cols[c]);
         char q[32];
-        qty_format(dbrows_int(&r, i, 7, 0), q, sizeof q);
+        qty_format(dbrows_int(&r, i, AVL_BEFORE, 0), q, sizeof q);
         hsetf(w, q, "Rows.%d.from", i);
-        qty_format(dbrows_int(&r, i, 8, 0), q, sizeof q);
+        qty_format(dbrows_int(&r, i, AVL_DESIRED, 0), q, sizeof q);
         hsetf(w, q, "Rows.%d.to", i);
-        long long change = dbrows_int(&r, i, 9, 0);
+        long long change = dbrows_int(&r, i, AVL_CHANGE, 0);
         qty_format(change, q, sizeof q);
         char signed_q[40];
         snprintf(signed_q, sizeof signed_q, "%s%s", change > 0 ? "+" : "", q);
         hsetf(w, signed_q, "Rows.%d.change", i);
-        hsetf(w, dbrows_get(&r, i, 10), "Rows.%d.effective", i);
-        money_t amount = dbrows_int(&r, i, 11, 0);
+        hsetf(w, dbrows_get(&r, i, AVL_EFFECTIVE), "Rows.%d.effective", i);
+        money_t amount = dbrows_int(&r, i, AVL_AMOUNT, 0);
         money_add(total, amount, &total);
         char m[40];
         money_format(amount, m, sizeof m, 2);
         hsetf(w, m, "Rows.%d.amount", i);
-        hsetf(w, dbrows_get(&r, i, 12), "Rows.%d.note", i);
-        hsetf(w, dbrows_get(&r, i, 13), "Rows.%d.created", i);
+        hsetf(w, dbrows_get(&r, i, AVL_NOTE), "Rows.%d.note", i);
+        hsetf(w, dbrows_get(&r, i, AVL_CREATED), "Rows.%d.created", i);
     }
     char m[40];
     money_format(total, m, sizeof m, 2);
