@@ -60,14 +60,21 @@ int review_pull_mark(db_t *db, long long tenant_id, const char *month, const cha
                    DB_PARAMS(DB_INT(tenant_id), DB_STR(month), DB_STR(state), DB_STR(message)), NULL, NULL);
 }
 
-int review_line_counts(db_t *db, long long tenant_id, const char *month, struct dbrows *out)
+static void line_count_fill(const struct dbrows *r, int i, void *p)
 {
-    return db_query(db,
-                    "SELECT k.name, COUNT(c.id) FROM connections k"
-                    " LEFT JOIN src_charges c ON c.tenant_id = k.tenant_id AND c.connection_id = k.id"
-                    "  AND c.period_month = ?"
-                    " WHERE k.tenant_id = ? AND k.kind = 'source' GROUP BY k.id, k.name ORDER BY k.id",
-                    DB_PARAMS(DB_STR(month), DB_INT(tenant_id)), out);
+    struct review_line_count *c = p;
+    c->connection = dbrows_get(r, i, 0);
+    c->lines = dbrows_get(r, i, 1);
+}
+
+int review_line_counts(db_t *db, long long tenant_id, const char *month, struct review_line_count_list *out)
+{
+    return DB_LIST_QUERY(db, out, line_count_fill,
+                         "SELECT k.name, COUNT(c.id) FROM connections k"
+                         " LEFT JOIN src_charges c ON c.tenant_id = k.tenant_id AND c.connection_id = k.id"
+                         "  AND c.period_month = ?"
+                         " WHERE k.tenant_id = ? AND k.kind = 'source' GROUP BY k.id, k.name ORDER BY k.id",
+                         DB_PARAMS(DB_STR(month), DB_INT(tenant_id)));
 }
 
 /* Every line column (enum review_line_col); parameters: review id, then tenant, month. */

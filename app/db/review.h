@@ -23,8 +23,12 @@ int review_set_status(db_t *db, long long tenant_id, long long review_id, const 
 
 /* "Retrieve billing lines" progress: none | queued | running | done | failed, and a message. */
 int review_pull_mark(db_t *db, long long tenant_id, const char *month, const char *state, const char *message);
-/* Billing lines of the month per source connection: connection name, lines. */
-int review_line_counts(db_t *db, long long tenant_id, const char *month, struct dbrows *out);
+/* Billing lines of the month per source connection (lines: a count, as text). */
+struct review_line_count {
+    const char *connection, *lines;
+};
+DB_LIST(review_line_count_list, struct review_line_count);
+int review_line_counts(db_t *db, long long tenant_id, const char *month, struct review_line_count_list *out);
 
 /* Columns of review_lines. */
 enum review_line_col {

@@ -66,7 +66,7 @@ static void export_csv(struct web *w, long long psa_conn, const struct review_mo
     csvw_t csv;
     csvw_init(&csv, &sb);
     for (int c = 0; c < RC_NCELLS; c++)
-        csvw_field(&csv, review_cell_labels[c]);
+        csvw_field(&csv, review_cells[c].label);
     csvw_field(&csv, "Detail");
     csvw_end_row(&csv);
     char name[40];
@@ -112,9 +112,7 @@ static void view(struct web *w, long long psa_conn, const struct review_month *m
         return;
     }
     long long page = param_int(&w->params, "page");
-    struct dbrows info, r, counts;
-    static const char *const info_names[] = {"id", "status", "pull_state", "pull_message", "pull_at", "created_by",
-                                             "created_at", "approved_by", "approved_at", "applied_by", "applied_at"};
+    struct dbrows info, r;
     if (!review_id) {
         hset(w, "Review.status", "draft");
         hset(w, "Review.pull_state", "none");
@@ -122,16 +120,26 @@ static void view(struct web *w, long long psa_conn, const struct review_month *m
         web_error(w, 503, "The review could not be read. Try again in a minute.");
         return;
     } else {
-        for (int c = 0; c < RI_NCOLS; c++)
-            hsetf(w, dbrows_get(&info, 0, c), "Review.%s", info_names[c]);
+        hset(w, "Review.id", dbrows_get(&info, 0, RI_ID));
+        hset(w, "Review.status", dbrows_get(&info, 0, RI_STATUS));
+        hset(w, "Review.pull_state", dbrows_get(&info, 0, RI_PULL_STATE));
+        hset(w, "Review.pull_message", dbrows_get(&info, 0, RI_PULL_MESSAGE));
+        hset(w, "Review.pull_at", dbrows_get(&info, 0, RI_PULL_AT));
+        hset(w, "Review.created_by", dbrows_get(&info, 0, RI_CREATED_BY));
+        hset(w, "Review.created_at", dbrows_get(&info, 0, RI_CREATED_AT));
+        hset(w, "Review.approved_by", dbrows_get(&info, 0, RI_APPROVED_BY));
+        hset(w, "Review.approved_at", dbrows_get(&info, 0, RI_APPROVED_AT));
+        hset(w, "Review.applied_by", dbrows_get(&info, 0, RI_APPLIED_BY));
+        hset(w, "Review.applied_at", dbrows_get(&info, 0, RI_APPLIED_AT));
         dbrows_free(&info);
     }
+    struct review_line_count_list counts;
     if (review_line_counts(w->db, tenant, m->first, &counts) == 0) {
-        for (int i = 0; i < counts.nrows; i++) {
-            hsetf(w, dbrows_get(&counts, i, 0), "Sources.%d.name", i);
-            hsetf(w, dbrows_get(&counts, i, 1), "Sources.%d.lines", i);
+        for (int i = 0; i < counts.n; i++) {
+            hsetf(w, counts.v[i].connection, "Sources.%d.name", i);
+            hsetf(w, counts.v[i].lines, "Sources.%d.lines", i);
         }
-        dbrows_free(&counts);
+        DB_LIST_FREE(&counts);
     }
     long long total = 0;
     review_count(w->db, tenant, m->first, &total);
@@ -140,9 +148,6 @@ static void view(struct web *w, long long psa_conn, const struct review_month *m
         web_error(w, 503, "The billing lines could not be read. Try again in a minute.");
         return;
     }
-    static const char *const cell_names[RC_NCELLS] = {
-        "customer", "subscription", "contract", "product", "plan", "period", "cycle", "term", "qty", "units",
-        "unit_cost", "cost", "effective", "status", "decision", "decided_by", "decided_at", "note", "result"};
     int tally[5] = {0};
     for (int i = 0; i < r.nrows; i++) {
         struct review_line L;
@@ -150,7 +155,7 @@ static void view(struct web *w, long long psa_conn, const struct review_month *m
         tally[L.status]++;
         hsetf(w, L.key, "Lines.%d.key", i);
         for (int c = 0; c < RC_NCELLS; c++)
-            hsetf(w, L.cell[c], "Lines.%d.%s", i, cell_names[c]);
+            hsetf(w, L.cell[c], "Lines.%d.%s", i, review_cells[c].name);
         hsetf(w, review_status_name(L.status), "Lines.%d.status_class", i);
         hsetf(w, L.detail, "Lines.%d.detail", i);
         const char *st = dbrows_get(&r, i, RL_ADJ_STATE);
@@ -171,7 +176,7 @@ static void view(struct web *w, long long psa_conn, const struct review_month *m
         hsetf(w, n, "Tally.%d.count", s);
     }
     for (int c = 0; c < RC_NCELLS; c++)
-        hsetf(w, review_cell_labels[c], "Cols.%s", cell_names[c]);
+        hsetf(w, review_cells[c].label, "Cols.%s", review_cells[c].name);
     hset_int(w, "Count", r.nrows);
     hset_int(w, "Total", total);
     dbrows_free(&r);

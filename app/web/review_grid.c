@@ -20,10 +20,26 @@
 #include <stdio.h>
 #include <string.h>
 
-const char *const review_cell_labels[RC_NCELLS] = {
-    "Customer", "Subscription ID", "Contract", "Product / service", "Billing plan", "Billing period",
-    "Billing cycle", "Commitment (months)", "Quantity", "Units", "Unit cost", "Cost", "Effective date",
-    "Status", "Decision", "Decided by", "Decided at", "Note", "Result",
+const struct review_cell_def review_cells[RC_NCELLS] = {
+    [RC_CUSTOMER] = {"customer", "Customer"},
+    [RC_SUBSCRIPTION] = {"subscription", "Subscription ID"},
+    [RC_CONTRACT] = {"contract", "Contract"},
+    [RC_PRODUCT] = {"product", "Product / service"},
+    [RC_PLAN] = {"plan", "Billing plan"},
+    [RC_PERIOD] = {"period", "Billing period"},
+    [RC_CYCLE] = {"cycle", "Billing cycle"},
+    [RC_TERM] = {"term", "Commitment (months)"},
+    [RC_QTY] = {"qty", "Quantity"},
+    [RC_UNITS] = {"units", "Units"},
+    [RC_UNIT_COST] = {"unit_cost", "Unit cost"},
+    [RC_COST] = {"cost", "Cost"},
+    [RC_EFFECTIVE] = {"effective", "Effective date"},
+    [RC_STATUS] = {"status", "Status"},
+    [RC_DECISION] = {"decision", "Decision"},
+    [RC_DECIDED_BY] = {"decided_by", "Decided by"},
+    [RC_DECIDED_AT] = {"decided_at", "Decided at"},
+    [RC_NOTE] = {"note", "Note"},
+    [RC_RESULT] = {"result", "Result"},
 };
 
 static const char *const names[] = {"matched", "quantity_mismatch", "price_mismatch", "missing", "unmapped"};

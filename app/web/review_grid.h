@@ -17,7 +17,11 @@ enum review_cell {
     RC_UNITS, RC_UNIT_COST, RC_COST, RC_EFFECTIVE, RC_STATUS, RC_DECISION, RC_DECIDED_BY, RC_DECIDED_AT,
     RC_NOTE, RC_RESULT, RC_NCELLS
 };
-extern const char *const review_cell_labels[RC_NCELLS];
+/* Each column's name in the template (Lines.N.<name>, Cols.<name>) and its heading. */
+struct review_cell_def {
+    const char *name, *label;
+};
+extern const struct review_cell_def review_cells[RC_NCELLS];
 
 struct review_line {
     long long conn, link_id, psa_conn;
