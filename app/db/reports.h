@@ -79,6 +79,30 @@ struct report_filter {
  * kind, error, next_try. */
 int report_sort_known(enum report_kind kind, const char *key);
 
+/* The same columns by name, for the pages that read the rows (a column added to a kind's
+ * SELECT in reports.c is added here). */
+enum report_subs_col {
+    RSU_SOURCE, RSU_COMPANY, RSU_COMPANY_ID, RSU_SUBSCRIPTION_ID, RSU_SUBSCRIPTION, RSU_RESOURCE_ID, RSU_RESOURCE,
+    RSU_QTY, RSU_STATUS, RSU_LINKED_TO, RSU_CYCLE, RSU_NCOLS
+};
+enum report_linked_col {
+    RLK_SOURCE, RLK_COMPANY, RLK_SUBSCRIPTION, RLK_RESOURCE, RLK_QTY, RLK_ACCOUNT, RLK_CONTRACT, RLK_SERVICE,
+    RLK_PSA_UNITS, RLK_DIFF, RLK_CYCLE, RLK_NCOLS
+};
+enum report_unlinked_col {
+    RUN_SOURCE, RUN_COMPANY, RUN_SUBSCRIPTION, RUN_RESOURCE, RUN_QTY, RUN_UNIT_COST, RUN_CURRENCY, RUN_CYCLE,
+    RUN_NCOLS
+};
+enum report_adjustment_col {
+    RAD_ID, RAD_CREATED, RAD_COMPANY, RAD_SUBSCRIPTION, RAD_RESOURCE, RAD_ACCOUNT, RAD_CONTRACT, RAD_SERVICE,
+    RAD_CHANGE, RAD_EFFECTIVE, RAD_AMOUNT, RAD_STATE, RAD_ATTEMPTS, RAD_ERROR, RAD_NEXT, RAD_NCOLS
+};
+enum report_failure_col {
+    RFA_KIND, RFA_ID, RFA_CREATED, RFA_ERROR, RFA_COMPANY, RFA_SUBSCRIPTION, RFA_RESOURCE, RFA_ACCOUNT,
+    RFA_CONTRACT, RFA_SERVICE, RFA_CHANGE, RFA_EFFECTIVE, RFA_AMOUNT_QTY, RFA_AMOUNT_UNIT, RFA_ATTEMPTS, RFA_NEXT,
+    RFA_CHARGE_KIND, RFA_NCOLS
+};
+
 /* Rows matching f; the sum of their seats (1/1000; adjustments: of unit changes); how many are
  * usage rows and the sum of their quantities (1/1000 GB; adjustments: 0). */
 struct report_sums {
@@ -96,6 +120,7 @@ int report_stream(db_t *db, long long tenant_id, enum report_kind kind, const st
  * (unordered; for money totals, which are computed in C with core/money.h, never in SQL).
  * Adjustments: 1000 (one unit), the prorated amount, "" (the estimate is in the PSA's
  * currency), 1. */
+enum report_amount_col { RAM_QTY, RAM_UNIT, RAM_CURRENCY, RAM_MONTHS, RAM_NCOLS };
 int report_amounts(db_t *db, long long tenant_id, enum report_kind kind, const struct report_filter *f,
                    db_row_fn fn, void *ctx);
 /* The top `limit` companies (by name) by total seats, positive totals only: company, sum. */

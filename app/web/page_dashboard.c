@@ -83,12 +83,12 @@ static int leak_row(void *ctx, int ncols, char **cells, size_t *lens)
 {
     struct leak *l = ctx;
     (void)lens;
-    if (ncols < 4)
+    if (ncols < DU_NCOLS)
         return 1;
-    qty_t q = cells[0] ? strtoll(cells[0], NULL, 10) : 0;
-    money_t cost = cells[1] ? strtoll(cells[1], NULL, 10) : 0, v, year = 0;
-    const char *cur = cells[2] ? cells[2] : "";
-    int months = cells[3] ? (int)strtol(cells[3], NULL, 10) : 1;
+    qty_t q = cells[DU_QTY] ? strtoll(cells[DU_QTY], NULL, 10) : 0;
+    money_t cost = cells[DU_COST] ? strtoll(cells[DU_COST], NULL, 10) : 0, v, year = 0;
+    const char *cur = cells[DU_CURRENCY] ? cells[DU_CURRENCY] : "";
+    int months = cells[DU_MONTHS] ? (int)strtol(cells[DU_MONTHS], NULL, 10) : 1;
     if (report_monthly_value(cost, q, months, &v) < 0 || (months == 12 && money_mul_qty(cost, q, &year) < 0)) {
         l->overflow = 1;
         return 0;

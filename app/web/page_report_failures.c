@@ -36,37 +36,37 @@ static const struct report_col cols[] = {
     {"next_try", "Next try", 0},
 };
 
-/* in: kind, id, created, error, company, subscription, resource, account, contract, service,
- * unit_change, effective, amount_qty, amount_unit, attempts, next_try, charge_kind
- * (db/reports.h) */
+/* in: enum report_failure_col (db/reports.h) */
 static void cells(char *const *in, struct report_cells *out)
 {
-    int charge = in[0] && !strcmp(in[0], "charge");
+    int charge = in[RFA_KIND] && !strcmp(in[RFA_KIND], "charge");
     out->kind = charge ? "charge" : "adjustment";
-    out->id = charge ? NULL : in[1];            /* the row actions are the ledger's */
-    report_cell_link(out, 0, charge ? "/reports/charges/" : "/reports/adjustments/", in[1]);
-    report_cell_text(out, 0, in[2], "");
-    report_cell_text(out, 1, in[3], "");
+    out->id = charge ? NULL : in[RFA_ID];       /* the row actions are the ledger's */
+    report_cell_link(out, 0, charge ? "/reports/charges/" : "/reports/adjustments/", in[RFA_ID]);
+    report_cell_text(out, 0, in[RFA_CREATED], "");
+    report_cell_text(out, 1, in[RFA_ERROR], "");
     out->cls[1] = "error-text";
     report_cell_text(out, 2, out->kind, "");
-    for (int i = 3; i < 9; i++)
-        report_cell_text(out, i, in[i + 1], "");
-    report_cell_qty(out, 9, in[10], 1);
-    long long change = in[10] ? strtoll(in[10], NULL, 10) : 0;
+    for (int i = 3; i < 9; i++)          /* company ... service */
+        report_cell_text(out, i, in[RFA_COMPANY + (i - 3)], "");
+    report_cell_qty(out, 9, in[RFA_CHANGE], 1);
+    long long change = in[RFA_CHANGE] ? strtoll(in[RFA_CHANGE], NULL, 10) : 0;
     out->cls[9] = change > 0 ? "diff-up" : change < 0 ? "diff-down" : NULL;
-    report_cell_text(out, 10, in[11], "");
+    report_cell_text(out, 10, in[RFA_EFFECTIVE], "");
     money_t amount = 0;
-    if (money_mul_qty(in[13] ? strtoll(in[13], NULL, 10) : 0, in[12] ? strtoll(in[12], NULL, 10) : 0, &amount) < 0)
+    if (money_mul_qty(in[RFA_AMOUNT_UNIT] ? strtoll(in[RFA_AMOUNT_UNIT], NULL, 10) : 0,
+                      in[RFA_AMOUNT_QTY] ? strtoll(in[RFA_AMOUNT_QTY], NULL, 10) : 0, &amount) < 0)
         report_cell_text(out, 11, "?", "");
     else
         report_cell_money_v(out, 11, amount, 2);
-    report_cell_text(out, 12, in[14], "0");
+    report_cell_text(out, 12, in[RFA_ATTEMPTS], "0");
     /* A charge is tried again by the syncs, not on a timer of its own: an annual one by the
      * next sync, a usage one by the first syncs of a month or the month's review (—). */
     if (charge)
-        report_cell_text(out, 13, in[16] && !strcmp(in[16], "annual") ? "next sync" : NULL, "\xE2\x80\x94");
+        report_cell_text(out, 13, in[RFA_CHARGE_KIND] && !strcmp(in[RFA_CHARGE_KIND], "annual") ? "next sync" : NULL,
+                         "\xE2\x80\x94");
     else
-        report_cell_text(out, 13, in[15], "\xE2\x80\x94");   /* — : no retry scheduled */
+        report_cell_text(out, 13, in[RFA_NEXT], "\xE2\x80\x94");   /* — : no retry scheduled */
 }
 
 static void audit(struct web *w, const char *action, long long id, const char *detail)

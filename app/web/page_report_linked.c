@@ -28,20 +28,20 @@ static void qty_cell(char *const *in, struct report_cells *out, int i)
         out->v[i] = out->buf[i];
 }
 
-/* in: source, company, subscription, resource, quantity, account, contract, service,
- * psa_units (NULL: not in the PSA cache), diff (NULL: billed by charges), billing_cycle */
+/* in: enum report_linked_col (db/reports.h): psa_units NULL when not in the PSA cache, diff
+ * NULL when billed by charges; shown in that order up to diff */
 static void cells(char *const *in, struct report_cells *out)
 {
-    for (int i = 0; i < 10; i++)
+    for (int i = 0; i < RLK_CYCLE; i++)
         out->v[i] = in[i] ? in[i] : "";
-    if (in[4]) {
-        report_qty_unit(strtoll(in[4], NULL, 10), in[10], out->buf[4], sizeof out->buf[4]);
-        out->v[4] = out->buf[4];
+    if (in[RLK_QTY]) {
+        report_qty_unit(strtoll(in[RLK_QTY], NULL, 10), in[RLK_CYCLE], out->buf[RLK_QTY], sizeof out->buf[RLK_QTY]);
+        out->v[RLK_QTY] = out->buf[RLK_QTY];
     }
-    qty_cell(in, out, 8);
-    qty_cell(in, out, 9);
-    long long diff = in[9] ? strtoll(in[9], NULL, 10) : 0;
-    out->cls[9] = diff > 0 ? "diff-up" : diff < 0 ? "diff-down" : NULL;
+    qty_cell(in, out, RLK_PSA_UNITS);
+    qty_cell(in, out, RLK_DIFF);
+    long long diff = in[RLK_DIFF] ? strtoll(in[RLK_DIFF], NULL, 10) : 0;
+    out->cls[RLK_DIFF] = diff > 0 ? "diff-up" : diff < 0 ? "diff-down" : NULL;
 }
 
 static const struct report_def def = {

@@ -20,16 +20,16 @@ static const struct report_col cols[] = {
     {"linked", "Linked to", 0},
 };
 
-/* in: source, company, company_id, subscription_id, subscription, resource_id, resource,
- * quantity, status, linked_to, billing_cycle (a usage count is shown with its unit) */
+/* in: enum report_subs_col (db/reports.h); shown in that order up to linked_to (a usage count
+ * is shown with its unit) */
 static void cells(char *const *in, struct report_cells *out)
 {
-    for (int i = 0; i < 10; i++)
+    for (int i = 0; i < RSU_CYCLE; i++)
         out->v[i] = in[i] ? in[i] : "";
-    report_qty_unit(strtoll(out->v[7], NULL, 10), in[10], out->buf[7], sizeof out->buf[7]);
-    out->v[7] = out->buf[7];
-    if (in[9] && !strcmp(in[9], "not linked"))
-        out->cls[9] = "muted";
+    report_qty_unit(strtoll(out->v[RSU_QTY], NULL, 10), in[RSU_CYCLE], out->buf[RSU_QTY], sizeof out->buf[RSU_QTY]);
+    out->v[RSU_QTY] = out->buf[RSU_QTY];
+    if (in[RSU_LINKED_TO] && !strcmp(in[RSU_LINKED_TO], "not linked"))
+        out->cls[RSU_LINKED_TO] = "muted";
 }
 
 static const struct report_def def = {

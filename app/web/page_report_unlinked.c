@@ -37,14 +37,14 @@ static const char *billing_label(const char *cycle)
     return cycle;
 }
 
-/* in: source, company, subscription, resource, quantity, unit_cost, currency, billing_cycle */
+/* in: enum report_unlinked_col (db/reports.h); source to resource shown as they are */
 static void cells(char *const *in, struct report_cells *out)
 {
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < RUN_QTY; i++)
         out->v[i] = in[i] ? in[i] : "";
-    const char *cycle = in[7];
-    qty_t q = in[4] ? strtoll(in[4], NULL, 10) : 0;
-    money_t cost = in[5] ? strtoll(in[5], NULL, 10) : 0, value;
+    const char *cycle = in[RUN_CYCLE];
+    qty_t q = in[RUN_QTY] ? strtoll(in[RUN_QTY], NULL, 10) : 0;
+    money_t cost = in[RUN_UNIT_COST] ? strtoll(in[RUN_UNIT_COST], NULL, 10) : 0, value;
     out->v[4] = billing_label(cycle);
     report_qty_unit(q, cycle, out->buf[5], sizeof out->buf[5]);
     out->v[5] = out->buf[5];
@@ -55,7 +55,7 @@ static void cells(char *const *in, struct report_cells *out)
     else
         snprintf(out->buf[7], sizeof out->buf[7], "too large");
     out->v[7] = out->buf[7];
-    out->v[8] = in[6] ? in[6] : "";
+    out->v[8] = in[RUN_CURRENCY] ? in[RUN_CURRENCY] : "";
 }
 
 static const struct report_def def = {

@@ -310,13 +310,13 @@ static int add_value(void *vctx, int ncols, char **in, size_t *lens)
 {
     struct value_totals *t = vctx;
     (void)lens;
-    if (ncols < 3)
+    if (ncols < RAM_MONTHS)
         return 1;
     money_t v;
-    qty_t q = strtoll(in[0] ? in[0] : "0", NULL, 10);
-    money_t cost = strtoll(in[1] ? in[1] : "0", NULL, 10);
-    const char *cur = in[2] ? in[2] : "";
-    int months = ncols > 3 && in[3] ? (int)strtol(in[3], NULL, 10) : 1;   /* the cost's period */
+    qty_t q = strtoll(in[RAM_QTY] ? in[RAM_QTY] : "0", NULL, 10);
+    money_t cost = strtoll(in[RAM_UNIT] ? in[RAM_UNIT] : "0", NULL, 10);
+    const char *cur = in[RAM_CURRENCY] ? in[RAM_CURRENCY] : "";
+    int months = ncols > RAM_MONTHS && in[RAM_MONTHS] ? (int)strtol(in[RAM_MONTHS], NULL, 10) : 1;   /* the cost's period */
     int k = 0;
     while (k < t->n && strcmp(t->cur[k], cur))
         k++;
@@ -722,16 +722,16 @@ void report_serve(struct web *w, const struct report_def *def)
 
 void report_adjustment_cells(char *const *in, struct report_cells *out)
 {
-    out->id = in[0];
-    report_cell_link(out, 0, "/reports/adjustments/", in[0]);
-    for (int i = 0; i < 7; i++)
-        report_cell_text(out, i, in[i + 1], "");
-    report_cell_qty(out, 7, in[8], 1);
-    long long change = in[8] ? strtoll(in[8], NULL, 10) : 0;
+    out->id = in[RAD_ID];
+    report_cell_link(out, 0, "/reports/adjustments/", in[RAD_ID]);
+    for (int i = 0; i < 7; i++)          /* created ... service */
+        report_cell_text(out, i, in[RAD_CREATED + i], "");
+    report_cell_qty(out, 7, in[RAD_CHANGE], 1);
+    long long change = in[RAD_CHANGE] ? strtoll(in[RAD_CHANGE], NULL, 10) : 0;
     out->cls[7] = change > 0 ? "diff-up" : change < 0 ? "diff-down" : NULL;
-    report_cell_text(out, 8, in[9], "");
-    report_cell_money(out, 9, in[10], 2);
-    report_cell_text(out, 10, in[11], "");
-    out->cls[10] = in[11] && !strcmp(in[11], "failed") ? "state-failed" : NULL;
-    report_cell_text(out, 11, in[12], "0");
+    report_cell_text(out, 8, in[RAD_EFFECTIVE], "");
+    report_cell_money(out, 9, in[RAD_AMOUNT], 2);
+    report_cell_text(out, 10, in[RAD_STATE], "");
+    out->cls[10] = in[RAD_STATE] && !strcmp(in[RAD_STATE], "failed") ? "state-failed" : NULL;
+    report_cell_text(out, 11, in[RAD_ATTEMPTS], "0");
 }
