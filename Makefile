@@ -142,7 +142,7 @@ unit-bins: $(UNIT_BIN)
 test: build-locked
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory check-templates
-	@tests/check-structure.sh
+	@tests/check-structure.sh --columns
 	@tests/check-hardening.sh
 	@tests/fuzz/run.sh 5
 	$(PYTEST) -n $(PYTEST_JOBS) tests/contract tests/sandbox
