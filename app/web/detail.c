@@ -1,6 +1,7 @@
 /* detail.c: the fields and attempts of the detail pages (see detail.h). */
 #include "web/detail.h"
 
+#include "common/log.h"
 #include "core/money.h"
 #include "web/reports.h"
 
@@ -74,4 +75,27 @@ void detail_attempts(struct web *w, const struct attempt_list *t, const char *co
         hsetf(w, a->error, "Attempts.%d.error", i);
     }
     hset_int(w, "AttemptCount", t->n);
+}
+
+int detail_begin(struct web *w, const char *noun, const char *title, long long id, int found, int listed,
+                 struct dbrows *row, const char *missing)
+{
+    char msg[160];
+    if (found < 0 || (found == 1 && listed < 0)) {
+        log_error("%s %lld: %s", noun, id, db_error(w->db));
+        if (found == 1)
+            dbrows_free(row);
+        snprintf(msg, sizeof msg, "The %s could not be read. Try again in a minute.", noun);
+        web_error(w, 503, msg);
+        return 0;
+    }
+    if (found == 0) {
+        dbrows_free(row);
+        web_error(w, 404, missing);
+        return 0;
+    }
+    snprintf(msg, sizeof msg, "%s %lld", title, id);
+    hset(w, "Page.title", msg);
+    hset(w, "Detail.title", msg);
+    return 1;
 }

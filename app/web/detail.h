@@ -13,6 +13,12 @@ struct detail_fields {
     int n;
 };
 
+/* After reading one item for its page (found: 1, 0 none of this tenant's, -1 error; listed: the
+ * attempts' read, 0 or -1): 1 and the page's title ("Adjustment 42") set, or 0 with the error
+ * page answered (503 on a database error, 404 with `missing` when there is no such item) and
+ * row freed. noun: "adjustment", title: "Adjustment". */
+int detail_begin(struct web *w, const char *noun, const char *title, long long id, int found, int listed,
+                 struct dbrows *row, const char *missing);
 /* A field; an empty or NULL value shows as "—". */
 void detail_text(struct detail_fields *f, const char *key, const char *label, const char *value);
 /* A field shown only when it has a value. */

@@ -35,24 +35,11 @@ void page_adjustment_detail(struct web *w)
         return;
     }
     int found = av_get(w->db, w->sess->tenant_id, id, &a);
-    if (found < 0 || (found == 1 && av_attempts(w->db, w->sess->tenant_id, id, &t) < 0)) {
-        log_error("adjustment %lld: %s", id, db_error(w->db));
-        if (found == 1)
-            dbrows_free(&a);
-        web_error(w, 503, "The adjustment could not be read. Try again in a minute.");
+    int listed = found == 1 ? av_attempts(w->db, w->sess->tenant_id, id, &t) : 0;
+    char missing[160];
+    snprintf(missing, sizeof missing, "There is no adjustment %lld in your company's ledger.", id);
+    if (!detail_begin(w, "adjustment", "Adjustment", id, found, listed, &a, missing))
         return;
-    }
-    if (found == 0) {
-        char msg[160];
-        snprintf(msg, sizeof msg, "There is no adjustment %lld in your company's ledger.", id);
-        dbrows_free(&a);
-        web_error(w, 404, msg);
-        return;
-    }
-    char title[64];
-    snprintf(title, sizeof title, "Adjustment %lld", id);
-    hset(w, "Page.title", title);
-    hset(w, "Detail.title", title);
     hset(w, "Detail.id", dbrows_get(&a, 0, AD_ID));
     const char *state = dbrows_get(&a, 0, AD_STATE);
     hset(w, "Detail.state", state);

@@ -32,24 +32,11 @@ void page_charge_detail(struct web *w)
         return;
     }
     int found = charges_get(w->db, w->sess->tenant_id, id, &c);
-    if (found < 0 || (found == 1 && charges_attempts(w->db, w->sess->tenant_id, id, &t) < 0)) {
-        log_error("charge %lld: %s", id, db_error(w->db));
-        if (found == 1)
-            dbrows_free(&c);
-        web_error(w, 503, "The charge could not be read. Try again in a minute.");
+    int listed = found == 1 ? charges_attempts(w->db, w->sess->tenant_id, id, &t) : 0;
+    char missing[160];
+    snprintf(missing, sizeof missing, "There is no charge %lld among your company's charges.", id);
+    if (!detail_begin(w, "charge", "Charge", id, found, listed, &c, missing))
         return;
-    }
-    if (found == 0) {
-        char msg[160];
-        snprintf(msg, sizeof msg, "There is no charge %lld among your company's charges.", id);
-        dbrows_free(&c);
-        web_error(w, 404, msg);
-        return;
-    }
-    char title[64];
-    snprintf(title, sizeof title, "Charge %lld", id);
-    hset(w, "Page.title", title);
-    hset(w, "Detail.title", title);
     hset(w, "Detail.id", dbrows_get(&c, 0, CG_ID));
     const char *state = dbrows_get(&c, 0, CG_STATE), *kind = dbrows_get(&c, 0, CG_KIND);
     hset(w, "Detail.state", state);

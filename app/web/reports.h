@@ -113,6 +113,12 @@ struct report_def {
     const char *row_noun;         /* "adjustment": labels of the checkboxes */
 };
 
+/* What the two ledger logs (the adjustment log and the failure log) share in their report_def:
+ * the filters, newest first, the last 30 days by default, a chart per day. */
+#define REPORT_LEDGER_LOG \
+    .filters = REPORT_F_DATES | REPORT_F_COMPANY | REPORT_F_SUBSCRIPTION | REPORT_F_RESOURCE | REPORT_F_Q, \
+    .default_sort = "date", .default_desc = 1, .default_days = 30, .chart = REPORT_CHART_DAYS
+
 /* Serves the report: 400 on an unknown filter or sort, the HTML page, or the CSV export;
  * a POST runs a row action (403 below action_role, 400 on an unknown action or a missing
  * reason, then a flash and a redirect back to the same report URL). */
