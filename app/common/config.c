@@ -39,6 +39,8 @@ static const struct setting settings[] = {
     S("web", "templates", templates_dir, 1, "templates"),
     I("web", "session_idle", session_idle, 60, 7 * 86400, "1800"),
     I("web", "session_absolute", session_absolute, 300, 30 * 86400, "43200"),
+    I("web", "statement_ms", web_statement_ms, 0, 3600000, "4000"),
+    I("web", "export_statement_ms", web_export_statement_ms, 0, 86400000, "600000"),
     I("worker", "children", worker_children, 1, 256, "2"),
     I("worker", "lease_seconds", lease_seconds, 1, 86400, "120"),
     I("worker", "poll_ms", poll_ms, 10, 60000, "1000"),

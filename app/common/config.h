@@ -24,6 +24,8 @@ struct config {
     char templates_dir[CONFIG_STR];
     int session_idle;             /* seconds */
     int session_absolute;         /* seconds */
+    int web_statement_ms;         /* max_statement_time of each web statement; 0: none */
+    int web_export_statement_ms;  /* the same for a streamed CSV export's statement */
     /* [worker] */
     int worker_children;
     int lease_seconds;

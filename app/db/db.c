@@ -27,6 +27,7 @@ struct db {
     char err[512];
     unsigned errnum;
     unsigned io_timeout_s;        /* 0: db.timeout; else this (a bulk connection) */
+    int limit_ms;                 /* session max_statement_time; 0: the server's (none) */
 };
 
 /* Client-side codes meaning "the connection is gone" (2006/2013) or that the server no
@@ -68,9 +69,15 @@ static int connect_now(db_t *db)
     mysql_optionsv(db->my, MYSQL_OPT_WRITE_TIMEOUT, &io);
     mysql_optionsv(db->my, MYSQL_OPT_RECONNECT, &off);
     mysql_optionsv(db->my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-    mysql_optionsv(db->my, MYSQL_INIT_COMMAND,
-                   "SET time_zone='+00:00', sql_mode='STRICT_ALL_TABLES,NO_ZERO_DATE,"
-                   "NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'");
+    /* The limit is a number from the config, not request data: it may be part of the text. */
+    char init[300], limit[64] = "";
+    if (db->limit_ms)
+        snprintf(limit, sizeof limit, ", max_statement_time=%d.%03d", db->limit_ms / 1000,
+                 db->limit_ms % 1000);
+    snprintf(init, sizeof init,
+             "SET time_zone='+00:00', sql_mode='STRICT_ALL_TABLES,NO_ZERO_DATE,"
+             "NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'%s", limit);
+    mysql_optionsv(db->my, MYSQL_INIT_COMMAND, init);
     const char *sock = cfg->db_socket[0] ? cfg->db_socket : NULL;
     const char *host = cfg->db_host[0] ? cfg->db_host : (sock ? "localhost" : "127.0.0.1");
     if (!mysql_real_connect(db->my, host, cfg->db_user, cfg->db_password, cfg->db_name,
@@ -133,6 +140,32 @@ void db_close(db_t *db)
 
 const char *db_error(db_t *db) { return db->err; }
 unsigned db_errno(db_t *db) { return db->errnum; }
+void db_clear_error(db_t *db) { set_err(db, 0, ""); }
+int db_timed_out(db_t *db) { return db->errnum == DB_ER_STATEMENT_TIMEOUT; }
+
+/* Closes the connection at once, the statement in flight with it: the server stops that
+ * statement when it next writes to the closed socket, instead of this child reading (and
+ * throwing away) every row still to come. The next call reconnects. */
+static void drop_connection(db_t *db)
+{
+    if (db->my)                   /* first: closing a statement first would drain its rows */
+        mysql_close(db->my);
+    cache_clear(db);              /* the statements were detached by the close */
+    db->my = NULL;
+    db->connected = 0;
+}
+
+int db_statement_limit(db_t *db, int ms)
+{
+    if (ms < 0)
+        ms = 0;
+    if (ms == db->limit_ms)
+        return 0;
+    db->limit_ms = ms;
+    if (!db->connected)
+        return 0;                 /* connect_now sets it */
+    return db_exec(db, "SET SESSION max_statement_time = ? / 1000", DB_PARAMS(DB_INT(ms)), NULL, NULL);
+}
 
 int db_ping(db_t *db)
 {
@@ -341,7 +374,11 @@ static int fetch_row(db_t *db, MYSQL_STMT *st, struct fetcher *f)
     if (rc == MYSQL_NO_DATA)
         return 0;
     if (rc == 1) {
-        set_err(db, mysql_stmt_errno(st), mysql_stmt_error(st));
+        /* an error packet mid-stream (KILL, max_statement_time) is the connection's */
+        if (mysql_stmt_errno(st))
+            set_err(db, mysql_stmt_errno(st), mysql_stmt_error(st));
+        else
+            set_err(db, mysql_errno(db->my), mysql_error(db->my));
         return -1;
     }
     for (int i = 0; i < f->ncols; i++) {
@@ -441,7 +478,14 @@ int db_stream(db_t *db, const char *sql, const struct dbv *p, int np, db_row_fn 
             cells[c] = f.is_null[c] ? NULL : f.buf[c];
             lens[c] = f.is_null[c] ? 0 : f.len[c];
         }
-        if (fn(ctx, f.ncols, cells, lens)) {
+        int stop = fn(ctx, f.ncols, cells, lens);
+        if (stop < 0) {           /* abandoned (the reader is gone): cancel, do not drain */
+            fetcher_free(&f);
+            set_err(db, 0, "the statement was abandoned by its reader");
+            drop_connection(db);
+            return -1;
+        }
+        if (stop) {
             rc = 0;
             break;
         }

@@ -72,7 +72,9 @@ void db_list_free_(struct dbrows *rows, void *v);
     ((l)->v = NULL, (l)->n = 0,                                                                     \
      db_query((db), (sql), __VA_ARGS__, &(l)->rows) < 0 ? -1 : DB_LIST_FILL((l), (fill)))
 
-/* Called once per row by db_stream: cells as above; return non-zero to stop. */
+/* Called once per row by db_stream: cells as above; return 0 for more, a positive value to
+ * stop (the rest is read and discarded), a negative one to abandon the statement (its reader
+ * is gone): the connection is closed at once, which cancels the statement on the server. */
 typedef int (*db_row_fn)(void *ctx, int ncols, char **cells, size_t *lens);
 
 db_t *db_open(const struct config *cfg, char *err, size_t errlen);
@@ -88,6 +90,16 @@ void db_close(db_t *db);
 /* Error text (no secrets) and MariaDB error number of the last failure on this handle. */
 const char *db_error(db_t *db);
 unsigned db_errno(db_t *db);
+/* Forgets the last error (a web child calls it before each request). */
+void db_clear_error(db_t *db);
+/* MariaDB's ER_STATEMENT_TIMEOUT: a statement ran past max_statement_time. */
+#define DB_ER_STATEMENT_TIMEOUT 1969
+/* 1 when the last failure was a statement stopped by db_statement_limit's limit. */
+int db_timed_out(db_t *db);
+/* Bounds every following statement of this connection (and of its reconnections) to ms
+ * milliseconds of server time (MariaDB max_statement_time; 0 = no limit). The server
+ * stops a statement that runs longer with DB_ER_STATEMENT_TIMEOUT. */
+int db_statement_limit(db_t *db, int ms);
 /* 0 when the server answers (reconnecting first if the connection was lost). */
 int db_ping(db_t *db);
 
