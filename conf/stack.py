@@ -328,6 +328,8 @@ http {{
       fastcgi_param HTTPS $https if_not_empty;
       fastcgi_pass unix:{self.path('run', 'web.sock')};
       fastcgi_read_timeout 120s;
+      fastcgi_keep_conn on;
+      fastcgi_max_temp_file_size 0;
     }}
   }}
 }}

@@ -40,8 +40,18 @@ static void child_main(void *vctx)
         _exit(1);
     FCGX_Request req;
     FCGX_InitRequest(&req, ctx->listen_fd, 0);
+    /* Each web statement is bounded by the server (web.statement_ms): a report too large
+     * ends with an answer, not a read timeout. */
+    db_statement_limit(db, ctx->cfg->web_statement_ms);
     while (FCGX_Accept_r(&req) >= 0) {
+        db_clear_error(db);
         web_handle(&req, ctx->cfg, db);
+        /* A failed stream (resp_abort, or nginx gone because its client is) is not ended:
+         * the socket is closed without FCGI_END_REQUEST. nginx, with fastcgi_keep_conn on
+         * (conf/nginx-site.conf), then calls it "upstream prematurely closed connection"
+         * and closes the client's connection without the final chunk. */
+        if (req.out && FCGX_GetError(req.out))
+            FCGX_Free(&req, 1);
         FCGX_Finish_r(&req);
     }
     db_close(db);

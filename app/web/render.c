@@ -93,6 +93,13 @@ void web_render(struct web *w, const char *tmpl)
 
 void web_error(struct web *w, int status, const char *message)
 {
+    /* A statement stopped by web.statement_ms is no outage: the request asks for more than
+     * a page may take, and only a narrower one can succeed. */
+    if (status == 503 && w->db && db_timed_out(w->db)) {
+        status = 413;
+        message = "This report is too large to build in time: narrow the filter (a shorter "
+                  "date range, one company or one source) and try again.";
+    }
     w->resp.status = status;
     hset_int(w, "Error.status", status);
     hset(w, "Error.title", resp_reason(status));

@@ -4,6 +4,7 @@
  * one thing changed, built here and escaped by the template. */
 #include "web/reports.h"
 
+#include "common/config.h"
 #include "common/log.h"
 #include "core/cdate.h"
 #include "core/csvw.h"
@@ -258,8 +259,21 @@ struct csv_ctx {
     struct strbuf sb;
     csvw_t csv;
     struct report_cells cells;
-    int failed;
+    long long rows;
+    int gone;                     /* a write failed: the client (or nginx) is gone */
 };
+
+/* Sends what is buffered, the headers first if they have not gone yet. */
+static int csv_flush(struct csv_ctx *c)
+{
+    struct response *resp = &c->w->resp;
+    if (!resp->sent && resp_stream_begin(resp, "text/csv; charset=utf-8", c->def->csv_name) < 0)
+        c->gone = 1;
+    if (!c->gone && c->sb.len && resp_stream_write(resp, c->sb.p, c->sb.len) < 0)
+        c->gone = 1;
+    strbuf_reset(&c->sb);
+    return c->gone ? -1 : 0;
+}
 
 static int csv_row(void *vctx, int ncols, char **in, size_t *lens)
 {
@@ -271,15 +285,16 @@ static int csv_row(void *vctx, int ncols, char **in, size_t *lens)
     for (int i = 0; i < c->def->ncols; i++)
         csvw_field(&c->csv, c->cells.v[i] ? c->cells.v[i] : "");
     csvw_end_row(&c->csv);
-    if (c->sb.len > 32768) {      /* flush in chunks: memory stays flat for any row count */
-        int rc = resp_stream_write(&c->w->resp, c->sb.p, c->sb.len);
-        strbuf_reset(&c->sb);
-        c->failed |= rc != 0;
-        return rc;
-    }
-    return 0;
+    c->rows++;
+    /* flush in chunks: memory stays flat for any row count; a failed write abandons the
+     * statement (db_stream closes the connection, so the server stops it) */
+    return c->sb.len > 32768 ? csv_flush(c) : 0;
 }
 
+/* The export never lies. The headers wait for the first 32 KB of rows, so a statement
+ * that fails before (too large, database down) answers an error page with its status;
+ * one that fails after them cuts the transfer off (resp_abort): no final chunk, so the
+ * browser shows a failed download, never a complete file. */
 static void export_csv(struct web *w, const struct report_def *def, const struct report_req *r)
 {
     struct csv_ctx c = {.w = w, .def = def};
@@ -288,11 +303,24 @@ static void export_csv(struct web *w, const struct report_def *def, const struct
     for (int i = 0; i < def->ncols; i++)
         csvw_field(&c.csv, def->cols[i].label);
     csvw_end_row(&c.csv);
-    resp_stream_begin(&w->resp, "text/csv; charset=utf-8", def->csv_name);
-    if (report_stream(w->db, w->sess->tenant_id, def->kind, &r->f, r->sort, r->desc, csv_row, &c) < 0)
-        log_error("report export %s: %s", def->path, db_error(w->db));
-    if (c.sb.len && !c.failed)
-        resp_stream_write(&w->resp, c.sb.p, c.sb.len);
+    db_statement_limit(w->db, w->cfg->web_export_statement_ms);
+    int rc = report_stream(w->db, w->sess->tenant_id, def->kind, &r->f, r->sort, r->desc, csv_row, &c);
+    if (rc == 0 && !c.gone)
+        csv_flush(&c);
+    db_statement_limit(w->db, w->cfg->web_statement_ms);
+    if (c.gone) {
+        log_warn("report export %s: the client went away after %lld rows; statement cancelled",
+                 def->path, c.rows);
+        resp_abort(&w->resp);
+    } else if (rc < 0 && w->resp.sent) {
+        log_error("report export %s: aborted after %lld rows (%zu bytes sent): %s", def->path,
+                  c.rows, w->resp.bytes, db_error(w->db));
+        resp_abort(&w->resp);
+    } else if (rc < 0) {
+        log_error("report export %s: failed before its first byte: %s", def->path, db_error(w->db));
+        web_error(w, 503, "The export could not be read from the database. Nothing was "
+                          "downloaded; try again in a minute.");
+    }
     strbuf_free(&c.sb);
 }
 

@@ -1,6 +1,7 @@
 /* response.c: status, headers and body of one response; security headers on every one. */
 #include "web/response.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -127,4 +128,17 @@ int resp_stream_write(struct response *r, const char *data, size_t len)
         return 0;
     r->bytes += len;
     return FCGX_PutStr(data, (int)len, r->out) < 0 ? -1 : 0;
+}
+
+void resp_abort(struct response *r)
+{
+    if (!r->sent)
+        return;
+    FCGX_FFlush(r->out);
+    /* The stream counts as failed: main.c then closes the connection without the end of
+     * the stream and FCGI_END_REQUEST. nginx (1.22, tested) turns that into a broken
+     * transfer, no final chunk, only with fastcgi_keep_conn on and its buffering on (an
+     * X-Accel-Buffering: no response would end with the final chunk): conf/nginx-site.conf. */
+    r->out->FCGI_errno = ECONNABORTED;
+    r->aborted = 1;
 }

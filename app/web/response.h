@@ -15,6 +15,7 @@ struct response {
     int head_only;                /* HEAD: headers, no body */
     int sent;                     /* headers written (streaming or sent) */
     size_t bytes;                 /* body bytes written, for the log */
+    int aborted;                  /* resp_abort: the stream was cut off */
 };
 
 void resp_init(struct response *r, FCGX_Stream *out);
@@ -28,6 +29,9 @@ int resp_send(struct response *r);
 /* Streaming: headers now, then any number of writes (exports of any size). */
 int resp_stream_begin(struct response *r, const char *content_type, const char *filename);
 int resp_stream_write(struct response *r, const char *data, size_t len);
+/* Ends a stream that cannot be completed (its data failed after the headers went out):
+ * the client must see a broken transfer, never a complete one. No-op before headers. */
+void resp_abort(struct response *r);
 const char *resp_reason(int status);
 
 #endif
