@@ -2,6 +2,8 @@
  * paging and CSV export (format=csv: every filtered row, streamed). */
 #include "web/pages.h"
 
+#include "common/config.h"
+#include "common/log.h"
 #include "core/cdate.h"
 #include "core/csvw.h"
 #include "core/strbuf.h"
@@ -75,8 +77,13 @@ static void export_csv(struct web *w, const struct filters *f)
     csvw_row(&c.csv, head, 6);
     resp_stream_begin(&w->resp, "text/csv; charset=utf-8", "audit-log.csv");
     struct audit_filter af = as_audit(f);
-    audit_stream(w->db, w->sess->tenant_id, &af, csv_row, &c);
-    if (c.sb.len)
+    db_statement_limit(w->db, w->cfg->web_export_statement_ms);
+    int rc = audit_stream(w->db, w->sess->tenant_id, &af, csv_row, &c);
+    db_statement_limit(w->db, w->cfg->web_statement_ms);
+    if (rc < 0) {                 /* a broken transfer, never a complete-looking file */
+        log_error("audit export: aborted: %s", db_error(w->db));
+        resp_abort(&w->resp);
+    } else if (c.sb.len)
         resp_stream_write(&w->resp, c.sb.p, c.sb.len);
     strbuf_free(&c.sb);
 }

@@ -75,7 +75,8 @@ static void export_csv(struct web *w, long long psa_conn, const struct review_mo
     for (long long off = 0;; off += CSV_BATCH) {
         struct dbrows r;
         if (review_lines(w->db, w->sess->tenant_id, m->first, review_id, CSV_BATCH, off, &r) < 0) {
-            log_error("review export: %s", db_error(w->db));
+            log_error("review export: aborted after %lld lines: %s", off, db_error(w->db));
+            resp_abort(&w->resp);     /* a broken transfer, never a complete-looking file */
             break;
         }
         for (int i = 0; i < r.nrows; i++) {
@@ -86,11 +87,11 @@ static void export_csv(struct web *w, long long psa_conn, const struct review_mo
             csvw_field(&csv, L.detail);
             csvw_end_row(&csv);
         }
-        resp_stream_write(&w->resp, sb.p ? sb.p : "", sb.len);
+        int gone = resp_stream_write(&w->resp, sb.p ? sb.p : "", sb.len) < 0;
         strbuf_reset(&sb);
         int n = r.nrows;
         dbrows_free(&r);
-        if (n < CSV_BATCH)
+        if (n < CSV_BATCH || gone)    /* gone: the client left; main.c drops the request */
             break;
     }
     strbuf_free(&sb);
