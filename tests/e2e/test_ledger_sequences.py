@@ -9,7 +9,7 @@ import requests
 
 from billsync_test import quiesce, sql, upload_csv, wait_for, worker_on
 from test_mapping import GENERIC, row_id, set_relation
-from test_sync import Linked, first_of_next_month, row, tomorrow
+from test_sync import Linked, decrease_date, row, tomorrow
 from testclock import today
 
 
@@ -37,7 +37,7 @@ def test_a_restore_before_the_first_cancels_the_waiting_decrease(stack):
     nothing is posted, and the ledger never claims a change that did not happen."""
     L = Linked(stack, 12)
     wait_for(lambda: L.units() == 12 and L.states() == ["verified"], 60, "the reconciliation")
-    first = first_of_next_month()
+    first = decrease_date()
     L.upload(10)
     L.sync()
     assert open_changes(stack, L.t) == [("-2000", first.isoformat(), "queued")]
@@ -60,7 +60,7 @@ def test_a_second_decrease_keeps_the_pending_date(stack):
     """12 -> 10 -> 9 in one month: one decrease of -3 on the 1st, not a -1 a month later."""
     L = Linked(stack, 12)
     wait_for(lambda: L.units() == 12 and L.states() == ["verified"], 60, "the reconciliation")
-    first = first_of_next_month()
+    first = decrease_date()
     L.upload(10)
     L.sync()
     L.upload(9)
