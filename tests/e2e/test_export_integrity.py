@@ -113,9 +113,8 @@ def stalled_export(stack, client, target=EXPORT):
     assert b" 200 " in status, head
     assert re.search(rb"(?i)\r\ntransfer-encoding: chunked\r\n", head), head
     # the client reads nothing more: the statement stays in flight, held by the full buffers
-    wait_for(lambda: running_export(stack, client.tenant), 20, "the export's statement")
-    time.sleep(0.5)
-    ids = running_export(stack, client.tenant)
+    # one export statement in flight (waited for, not slept: a busy machine is slower)
+    ids = wait_for(lambda: running_export(stack, client.tenant), 20, "the export's statement")
     assert len(ids) == 1, ids
     return s, head, ids[0]
 
@@ -179,9 +178,8 @@ def test_export_failing_mid_stream_is_a_broken_transfer(big, stack, client_kind)
         assert r.status_code == 200
         chunks = r.iter_content(1024)
         assert next(chunks)
-        wait_for(lambda: running_export(stack, c.tenant), 20, "the export's statement")
-        time.sleep(0.5)
-        for thread in running_export(stack, c.tenant):
+        running = wait_for(lambda: running_export(stack, c.tenant), 20, "the export's statement")
+        for thread in running:
             sql(stack, f"KILL QUERY {thread}")
         with pytest.raises(requests.exceptions.ChunkedEncodingError):
             for _ in chunks:
@@ -226,7 +224,9 @@ def test_report_over_the_statement_limit_says_narrow_the_filter(big, stack):
     assert r.status_code == 413, (r.status_code, r.text[:300])
     assert r.headers["Content-Type"].startswith("text/html")
     assert NARROW in r.text
-    assert 3.5 < took < 5.0
+    # it waited out the limit; what stopped it is the statement limit (413 and the log line), not
+    # db.timeout (a 503): no upper bound on the wall time, which a busy machine stretches
+    assert took > 3.5
     assert any("max_statement_time" in line for line in log_lines(stack, "web", since)), \
         log_lines(stack, "web", since)
     assert c.get("/reports/adjustments").status_code == 200
