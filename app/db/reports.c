@@ -56,17 +56,8 @@
     " LEFT JOIN psa_services sv ON sv.tenant_id = r.tenant_id AND sv.connection_id = rl.psa_connection_id" \
     "  AND sv.psa_id = rl.psa_service_id"
 
-/* Parameters: tenant, source ×2, company, product ×2, status ×2, billing ×3, q ×3 (see
- * bind_subs()). */
-#define SUBS_WHERE \
-    SUBS_LIVE \
-    " AND (? = 0 OR r.connection_id = ?)" \
-    " AND " COMPANY " LIKE ?" \
-    " AND (r.name LIKE ? OR r.sku LIKE ?)" \
-    " AND (? = '' OR " STATUS " = ?)" \
-    " AND " SUBS_BILLING_FILTER \
-    " AND (" COMPANY " LIKE ? OR " SUBSCRIPTION " LIKE ? OR r.name LIKE ?)"
-#define SUBS_NPARAMS 14
+/* Parameter: tenant. The filters that are set add their conditions (bind_subs()). */
+#define SUBS_WHERE SUBS_LIVE
 
 /* Adjustments ------------------------------------------------------------------------------- */
 
@@ -95,14 +86,15 @@
     " LEFT JOIN psa_services sv ON sv.tenant_id = j.tenant_id AND sv.connection_id = j.psa_connection_id" \
     "  AND sv.psa_id = j.psa_service_id"
 
-/* Parameters: tenant, from, to, company, subscription, resource, q ×7 (see bind_adj()). The
- * range is on the indexed (tenant_id, created_at). */
+/* Parameters: tenant, from, to (see bind_adj()); the range is on the indexed (tenant_id,
+ * created_at). The text filters that are set add their conditions. */
 #define ADJ_WHERE \
-    " WHERE j.tenant_id = ? AND j.created_at >= CAST(? AS DATETIME(6)) AND j.created_at <= CAST(? AS DATETIME(6))" \
-    " AND " ADJ_COMPANY " LIKE ? AND " ADJ_SUBSCRIPTION " LIKE ? AND " ADJ_RESOURCE " LIKE ?" \
-    " AND (" ADJ_COMPANY " LIKE ? OR " ADJ_SUBSCRIPTION " LIKE ? OR " ADJ_RESOURCE " LIKE ?" \
-    "  OR " ADJ_ACCOUNT " LIKE ? OR " ADJ_CONTRACT " LIKE ? OR " ADJ_SERVICE " LIKE ? OR " ADJ_ERROR " LIKE ?)"
-#define ADJ_NPARAMS 13
+    " WHERE j.tenant_id = ? AND j.created_at >= CAST(? AS DATETIME(6)) AND j.created_at <= CAST(? AS DATETIME(6))"
+/* The text filters' conditions (each one bound pattern; q once per column). */
+#define ADJ_Q_COLS 7
+static const char *const adj_q_cols[ADJ_Q_COLS] = {
+    ADJ_COMPANY, ADJ_SUBSCRIPTION, ADJ_RESOURCE, ADJ_ACCOUNT, ADJ_CONTRACT, ADJ_SERVICE, ADJ_ERROR,
+};
 
 #define ADJ_COLS \
     "j.id, DATE_FORMAT(j.created_at, '%Y-%m-%d %H:%i UTC'), " ADJ_COMPANY ", " ADJ_SUBSCRIPTION ", " \
@@ -130,14 +122,13 @@
     " CAST(ch.kind AS CHAR(10))" \
     CHG_JOINS " WHERE ch.tenant_id = ? AND ch.state = 'failed'"
 
-/* Parameters: tenant ×2, from, to, company, subscription, resource, q ×7 (see bind_fail()). */
+/* Parameters: tenant ×2, from, to (see bind_fail()); set text filters add their conditions. */
 #define FAIL_WHERE \
     " FROM (" FAIL_ADJ " UNION ALL " FAIL_CHG ") j" \
-    " WHERE j.created_at >= CAST(? AS DATETIME(6)) AND j.created_at <= CAST(? AS DATETIME(6))" \
-    " AND j.company LIKE ? AND j.subscription LIKE ? AND j.resource LIKE ?" \
-    " AND (j.company LIKE ? OR j.subscription LIKE ? OR j.resource LIKE ? OR j.account LIKE ?" \
-    "  OR j.contract LIKE ? OR j.service LIKE ? OR j.error LIKE ?)"
-#define FAIL_NPARAMS 14
+    " WHERE j.created_at >= CAST(? AS DATETIME(6)) AND j.created_at <= CAST(? AS DATETIME(6))"
+static const char *const fail_q_cols[ADJ_Q_COLS] = {
+    "j.company", "j.subscription", "j.resource", "j.account", "j.contract", "j.service", "j.error",
+};
 
 #define FAIL_COLS \
     "j.kind, j.id, DATE_FORMAT(j.created_at, '%Y-%m-%d %H:%i UTC'), j.error, j.company, j.subscription," \
@@ -149,30 +140,124 @@
 #define MAX_PARAMS 16
 #define PATTERN (2 * REPORT_TEXT_MAX + 3)
 
-/* Bound values of a family's WHERE, plus room for LIMIT and OFFSET. */
+/* The WHERE of one request: the family's fixed part plus a condition for each filter that is
+ * set, with their bound values and room for LIMIT and OFFSET. A filter left empty adds
+ * nothing, so the joins only it would need are eliminated and an index can serve the rest. */
 struct bound {
     char company[PATTERN], product[PATTERN], q[PATTERN], subscription[PATTERN], resource[PATTERN];
     char from[32], to[32];
+    const char *billing, *status;
+    char where[2048];
+    size_t wlen;
     struct dbv v[MAX_PARAMS + 2];
-    int n;
+    int n, text;                  /* text: a text filter is set (the day counters cannot answer) */
+    int overflow;
 };
+
+static void add_cond(struct bound *b, const char *sql)
+{
+    size_t k = strlen(sql);
+    if (b->wlen + k + 6 >= sizeof b->where) {
+        b->overflow = 1;
+        return;
+    }
+    memcpy(b->where + b->wlen, " AND ", 5);
+    memcpy(b->where + b->wlen + 5, sql, k + 1);
+    b->wlen += 5 + k;
+}
+
+static void add_value(struct bound *b, struct dbv v)
+{
+    if (b->n >= MAX_PARAMS)
+        b->overflow = 1;
+    else
+        b->v[b->n++] = v;
+}
+
+static int set(const char *s) { return s && *s; }
+
+/* A text filter: its LIKE pattern in buf and one condition "expr LIKE ?". -1 when longer than
+ * REPORT_TEXT_MAX: refuse rather than widen. */
+static int like_filter(struct bound *b, const char *text, char *buf, const char *expr)
+{
+    if (!set(text))
+        return 0;
+    if (db_like_pattern(text, buf, PATTERN) < 0)
+        return -1;
+    char cond[600];
+    snprintf(cond, sizeof cond, "%s LIKE ?", expr);
+    add_cond(b, cond);
+    add_value(b, DB_STR(buf));
+    b->text = 1;
+    return 0;
+}
+
+/* q: any of the columns matches (one bound pattern per column). */
+static int q_filter(struct bound *b, const char *q, const char *const *cols, int ncols)
+{
+    if (!set(q))
+        return 0;
+    if (db_like_pattern(q, b->q, sizeof b->q) < 0)
+        return -1;
+    char cond[1400];
+    size_t k = 0;
+    for (int i = 0; i < ncols && k < sizeof cond; i++) {
+        int m = snprintf(cond + k, sizeof cond - k, "%s%s LIKE ?%s", i ? " OR " : "(", cols[i],
+                         i == ncols - 1 ? ")" : "");
+        if (m < 0)
+            return -1;
+        k += (size_t)m;
+        add_value(b, DB_STR(b->q));
+    }
+    if (k >= sizeof cond)
+        return -1;
+    add_cond(b, cond);
+    b->text = 1;
+    return 0;
+}
+
+static void start(struct bound *b)
+{
+    b->wlen = 0;
+    b->where[0] = 0;
+    b->n = b->text = b->overflow = 0;
+}
 
 static int bind_subs(struct bound *b, long long tenant_id, const struct report_filter *f)
 {
-    const char *status = f->status ? f->status : "";
-    const char *billing = f->billing ? f->billing : "";
-    if (db_like_pattern(f->company, b->company, sizeof b->company) < 0 ||
-        db_like_pattern(f->product, b->product, sizeof b->product) < 0 ||
-        db_like_pattern(f->q, b->q, sizeof b->q) < 0)
-        return -1;                /* longer than REPORT_TEXT_MAX: refuse rather than widen */
-    struct dbv v[SUBS_NPARAMS] = {
-        DB_INT(tenant_id), DB_INT(f->source), DB_INT(f->source), DB_STR(b->company),
-        DB_STR(b->product), DB_STR(b->product), DB_STR(status), DB_STR(status),
-        DB_STR(billing), DB_STR(billing), DB_STR(billing), DB_STR(b->q), DB_STR(b->q), DB_STR(b->q),
-    };
-    memcpy(b->v, v, sizeof v);
-    b->n = SUBS_NPARAMS;
-    return 0;
+    static const char *const q_cols[] = {COMPANY, SUBSCRIPTION, "r.name"};
+    start(b);
+    add_value(b, DB_INT(tenant_id));
+    if (f->source) {
+        add_cond(b, "r.connection_id = ?");
+        add_value(b, DB_INT(f->source));
+    }
+    if (like_filter(b, f->company, b->company, COMPANY) < 0)
+        return -1;
+    if (set(f->product)) {
+        if (db_like_pattern(f->product, b->product, sizeof b->product) < 0)
+            return -1;
+        add_cond(b, "(r.name LIKE ? OR r.sku LIKE ?)");
+        add_value(b, DB_STR(b->product));
+        add_value(b, DB_STR(b->product));
+        b->text = 1;
+    }
+    if (set(f->status)) {
+        b->status = f->status;
+        add_cond(b, STATUS " = ?");
+        add_value(b, DB_STR(b->status));
+    }
+    /* billing: 'seats' is every resource but usage; otherwise one billing cycle */
+    if (set(f->billing) && !strcmp(f->billing, "seats"))
+        add_cond(b, "NOT " SUBS_USAGE);
+    else if (set(f->billing)) {
+        b->billing = f->billing;
+        add_cond(b, "CAST(r.billing_cycle AS CHAR) = ?");
+        add_value(b, DB_STR(b->billing));
+    }
+    if (q_filter(b, f->q, q_cols, 3) < 0)
+        return -1;
+    return b->overflow ? -1 : 0;
 }
 
 /* A day as the first or last instant of it; an open end as the first or last day there is. */
@@ -188,37 +273,40 @@ static int bind_day(const char *day, int end, char *out, size_t n)
     return 0;
 }
 
+/* The ledger families' filters: dates (always bound), then the text filters that are set on
+ * the family's columns (company, subscription, resource, then q's seven). */
+static int bind_ledger(struct bound *b, const struct report_filter *f, const char *const *cols)
+{
+    if (bind_day(f->from, 0, b->from, sizeof b->from) < 0 || bind_day(f->to, 1, b->to, sizeof b->to) < 0)
+        return -1;
+    add_value(b, DB_STR(b->from));
+    add_value(b, DB_STR(b->to));
+    if (like_filter(b, f->company, b->company, cols[0]) < 0 ||
+        like_filter(b, f->subscription, b->subscription, cols[1]) < 0 ||
+        like_filter(b, f->resource, b->resource, cols[2]) < 0 || q_filter(b, f->q, cols, ADJ_Q_COLS) < 0)
+        return -1;
+    return b->overflow ? -1 : 0;
+}
+
 static int bind_adj(struct bound *b, long long tenant_id, const struct report_filter *f)
 {
-    if (db_like_pattern(f->company, b->company, sizeof b->company) < 0 ||
-        db_like_pattern(f->subscription, b->subscription, sizeof b->subscription) < 0 ||
-        db_like_pattern(f->resource, b->resource, sizeof b->resource) < 0 ||
-        db_like_pattern(f->q, b->q, sizeof b->q) < 0 ||
-        bind_day(f->from, 0, b->from, sizeof b->from) < 0 || bind_day(f->to, 1, b->to, sizeof b->to) < 0)
-        return -1;
-    struct dbv v[ADJ_NPARAMS] = {
-        DB_INT(tenant_id), DB_STR(b->from), DB_STR(b->to), DB_STR(b->company), DB_STR(b->subscription),
-        DB_STR(b->resource), DB_STR(b->q), DB_STR(b->q), DB_STR(b->q), DB_STR(b->q), DB_STR(b->q),
-        DB_STR(b->q), DB_STR(b->q),
-    };
-    memcpy(b->v, v, sizeof v);
-    b->n = ADJ_NPARAMS;
-    return 0;
+    start(b);
+    add_value(b, DB_INT(tenant_id));
+    return bind_ledger(b, f, adj_q_cols);
 }
 
 static int bind_fail(struct bound *b, long long tenant_id, const struct report_filter *f)
 {
-    if (bind_adj(b, tenant_id, f) < 0)
-        return -1;
-    /* bind_adj's values with the tenant once more, for the charges' branch */
-    memmove(&b->v[1], &b->v[0], ADJ_NPARAMS * sizeof b->v[0]);
-    b->n = FAIL_NPARAMS;
-    return 0;
+    start(b);
+    /* the tenant of each branch of the union */
+    add_value(b, DB_INT(tenant_id));
+    add_value(b, DB_INT(tenant_id));
+    return bind_ledger(b, f, fail_q_cols);
 }
 
 /* A family: the rows and filters its reports share. */
 struct family {
-    const char *from_where;       /* FROM ... WHERE ... (the filter's placeholders) */
+    const char *from_where;       /* FROM ... WHERE <fixed part> (bind adds the set filters) */
     int (*bind)(struct bound *b, long long tenant_id, const struct report_filter *f);
     const char *id;               /* the row id: the last sort key, so orders are total */
     const char *qty;              /* summed in report_count and charted: seats, never usage */
@@ -226,6 +314,8 @@ struct family {
     const char *usage_qty;        /* its quantity (GB), summed apart; NULL: none */
     const char *amounts;          /* report_amounts: quantity, unit amount, currency[, period
                                      months, 1 when left out] */
+    const char *amount_sum;       /* a row's amount when amounts add up in SQL (report_days);
+                                     NULL: report_amounts only */
     const char *company;          /* report_top_companies groups by it */
     const char *day;              /* report_per_day groups by it; NULL: no dates */
 };
@@ -250,6 +340,7 @@ static const struct family adj_family = {
     .usage_row = "0",
     .usage_qty = "0",
     .amounts = "1000, j.prorated_amount, '', 1",
+    .amount_sum = "j.prorated_amount",
     .company = ADJ_COMPANY,
     .day = "DATE_FORMAT(j.created_at, '%Y-%m-%d')",
 };
@@ -371,16 +462,19 @@ static int bind_filter(struct bound *b, long long tenant_id, enum report_kind ki
     return kind_ok(kind) ? kinds[kind].family->bind(b, tenant_id, f) : -1;
 }
 
-/* SELECT <cols> FROM ... WHERE ...<tail>; -1 when it does not fit (a programming error). Only
- * compile-time fragments of this file are spliced (columns, the family's FROM/WHERE, a sort
- * expression picked from a fixed table); every value is a bound parameter. */
-static int build(char *sql, size_t n, enum report_kind kind, const char *cols, const char *tail)
+/* SELECT <cols> FROM ... WHERE ...<set filters><kind's condition><tail>; -1 when it does not
+ * fit (a programming error). Only compile-time fragments of this file are spliced (columns,
+ * the family's FROM/WHERE, the conditions of the filters that are set, a sort expression
+ * picked from a fixed table); every value is a bound parameter. */
+static int build(char *sql, size_t n, enum report_kind kind, const struct bound *b, const char *cols,
+                 const char *tail)
 {
-    int k = snprintf(sql, n, "SELECT %s%s%s%s", cols, kinds[kind].family->from_where, kinds[kind].where, tail);
+    int k = snprintf(sql, n, "SELECT %s%s%s%s%s", cols, kinds[kind].family->from_where, b->where,
+                     kinds[kind].where, tail);
     return k < 0 || (size_t)k >= n ? -1 : 0;
 }
 
-#define SQL_MAX 8192
+#define SQL_MAX 12288
 
 int report_count(db_t *db, long long tenant_id, enum report_kind kind, const struct report_filter *f,
                  struct report_sums *out)
@@ -393,7 +487,7 @@ int report_count(db_t *db, long long tenant_id, enum report_kind kind, const str
     const struct family *fam = kinds[kind].family;
     int k = snprintf(cols, sizeof cols, "COUNT(*), COALESCE(SUM(%s), 0), COALESCE(SUM(%s), 0), COALESCE(SUM(%s), 0)",
                      fam->qty, fam->usage_row ? fam->usage_row : "0", fam->usage_qty ? fam->usage_qty : "0");
-    if (k < 0 || (size_t)k >= sizeof cols || build(sql, sizeof sql, kind, cols, "") < 0 ||
+    if (k < 0 || (size_t)k >= sizeof cols || build(sql, sizeof sql, kind, &b, cols, "") < 0 ||
         db_query(db, sql, b.v, b.n, &r) < 0)
         return -1;
     out->rows = dbrows_int(&r, 0, 0, 0);
@@ -404,17 +498,23 @@ int report_count(db_t *db, long long tenant_id, enum report_kind kind, const str
     return 0;
 }
 
-static int ordered(char *sql, size_t n, enum report_kind kind, const char *sort, int desc)
+/* The sort, then the row id in the same direction, so an index on (tenant, sort column) can
+ * be read backwards for a descending sort instead of sorting the window. */
+static int ordered(char *sql, size_t n, enum report_kind kind, const struct bound *b, const char *sort, int desc)
 {
     const char *expr = sort_expr(kind, sort);
-    char tail[1200];
+    char tail[1400];
     if (!expr)
         return -1;
-    int k = snprintf(tail, sizeof tail, " ORDER BY %s%s, %s LIMIT ? OFFSET ?", expr, desc ? " DESC" : "",
-                     kinds[kind].family->id);
+    /* the family's id, one or two columns, each in the sort's direction */
+    const char *id = kinds[kind].family->id, *comma = strchr(id, ',');
+    int k = !desc ? snprintf(tail, sizeof tail, " ORDER BY %s, %s LIMIT ? OFFSET ?", expr, id)
+            : comma ? snprintf(tail, sizeof tail, " ORDER BY %s DESC, %.*s DESC,%s DESC LIMIT ? OFFSET ?", expr,
+                               (int)(comma - id), id, comma + 1)
+                    : snprintf(tail, sizeof tail, " ORDER BY %s DESC, %s DESC LIMIT ? OFFSET ?", expr, id);
     if (k < 0 || (size_t)k >= sizeof tail)
         return -1;
-    return build(sql, n, kind, kinds[kind].cols, tail);
+    return build(sql, n, kind, b, kinds[kind].cols, tail);
 }
 
 int report_rows(db_t *db, long long tenant_id, enum report_kind kind, const struct report_filter *f,
@@ -422,7 +522,7 @@ int report_rows(db_t *db, long long tenant_id, enum report_kind kind, const stru
 {
     char sql[SQL_MAX];
     struct bound b;
-    if (bind_filter(&b, tenant_id, kind, f) < 0 || ordered(sql, sizeof sql, kind, sort, desc) < 0)
+    if (bind_filter(&b, tenant_id, kind, f) < 0 || ordered(sql, sizeof sql, kind, &b, sort, desc) < 0)
         return -1;
     b.v[b.n] = DB_INT(limit);
     b.v[b.n + 1] = DB_INT(offset);
@@ -434,7 +534,7 @@ int report_stream(db_t *db, long long tenant_id, enum report_kind kind, const st
 {
     char sql[SQL_MAX];
     struct bound b;
-    if (bind_filter(&b, tenant_id, kind, f) < 0 || ordered(sql, sizeof sql, kind, sort, desc) < 0)
+    if (bind_filter(&b, tenant_id, kind, f) < 0 || ordered(sql, sizeof sql, kind, &b, sort, desc) < 0)
         return -1;
     /* The page's own statement with no effective limit: one prepared statement serves both. */
     b.v[b.n] = DB_INT(LLONG_MAX);
@@ -447,7 +547,8 @@ int report_amounts(db_t *db, long long tenant_id, enum report_kind kind, const s
 {
     char sql[SQL_MAX];
     struct bound b;
-    if (bind_filter(&b, tenant_id, kind, f) < 0 || build(sql, sizeof sql, kind, kinds[kind].family->amounts, "") < 0)
+    if (bind_filter(&b, tenant_id, kind, f) < 0 ||
+        build(sql, sizeof sql, kind, &b, kinds[kind].family->amounts, "") < 0)
         return -1;
     return db_stream(db, sql, b.v, b.n, fn, ctx);
 }
@@ -463,7 +564,7 @@ int report_top_companies(db_t *db, long long tenant_id, enum report_kind kind,
     const struct family *fam = kinds[kind].family;
     snprintf(cols, sizeof cols, "%s AS company, SUM(%s) AS total", fam->company, fam->qty);
     snprintf(tail, sizeof tail, " GROUP BY %s HAVING total > 0 ORDER BY total DESC, company LIMIT ?", fam->company);
-    if (build(sql, sizeof sql, kind, cols, tail) < 0)
+    if (build(sql, sizeof sql, kind, &b, cols, tail) < 0)
         return -1;
     b.v[b.n] = DB_INT(limit);
     return DB_LIST_QUERY(db, out, series_fill, sql, b.v, b.n + 1);
@@ -478,9 +579,49 @@ int report_per_day(db_t *db, long long tenant_id, enum report_kind kind, const s
     if (!report_has_dates(kind) || bind_filter(&b, tenant_id, kind, f) < 0)
         return -1;
     snprintf(cols, sizeof cols, "%s AS day, COUNT(*)", kinds[kind].family->day);
-    if (build(sql, sizeof sql, kind, cols, " GROUP BY day ORDER BY day") < 0)
+    if (build(sql, sizeof sql, kind, &b, cols, " GROUP BY day ORDER BY day") < 0)
         return -1;
     return DB_LIST_QUERY(db, out, series_fill, sql, b.v, b.n);
+}
+
+int report_has_day_totals(enum report_kind kind)
+{
+    return kind_ok(kind) && kinds[kind].family->amount_sum && kinds[kind].family->day;
+}
+
+static void day_fill(const struct dbrows *r, int i, void *p)
+{
+    struct report_day *d = p;
+    d->day = dbrows_get(r, i, 0);
+    d->rows = dbrows_int(r, i, 1, 0);
+    d->qty = dbrows_int(r, i, 2, 0);
+    d->amount = dbrows_int(r, i, 3, 0);
+}
+
+/* With no text filter set, the adjustment log's days come from the per-day counters the
+ * ledger's triggers keep (sql/013_report_volume.sql): a month is ~30 rows of one primary key
+ * range, whatever the history holds. With one, from one pass over the filtered rows. */
+int report_days(db_t *db, long long tenant_id, enum report_kind kind, const struct report_filter *f,
+                struct report_day_list *out)
+{
+    char sql[SQL_MAX], cols[600];
+    struct bound b;
+    memset(out, 0, sizeof *out);
+    if (!report_has_day_totals(kind) || bind_filter(&b, tenant_id, kind, f) < 0)
+        return -1;
+    if (!b.text && kind == REPORT_ADJUSTMENTS)
+        return DB_LIST_QUERY(db, out, day_fill,
+                             "SELECT DATE_FORMAT(day, '%Y-%m-%d'), SUM(n), SUM(units), SUM(amount)"
+                             " FROM adjustment_days WHERE tenant_id = ? AND day >= CAST(? AS DATE)"
+                             " AND day <= CAST(? AS DATE) AND state IN ('verified', 'failed')"
+                             " GROUP BY day HAVING SUM(n) > 0 ORDER BY day",
+                             DB_PARAMS(DB_INT(tenant_id), DB_STR(b.from), DB_STR(b.to)));
+    const struct family *fam = kinds[kind].family;
+    int k = snprintf(cols, sizeof cols, "%s AS day, COUNT(*), COALESCE(SUM(%s), 0), COALESCE(SUM(%s), 0)", fam->day,
+                     fam->qty, fam->amount_sum);
+    if (k < 0 || (size_t)k >= sizeof cols || build(sql, sizeof sql, kind, &b, cols, " GROUP BY day ORDER BY day") < 0)
+        return -1;
+    return DB_LIST_QUERY(db, out, day_fill, sql, b.v, b.n);
 }
 
 static void source_fill(const struct dbrows *r, int i, void *p)

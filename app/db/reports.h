@@ -130,6 +130,18 @@ int report_top_companies(db_t *db, long long tenant_id, enum report_kind kind,
  * ("YYYY-MM-DD"), count, ascending. -1 for a report without dates. */
 int report_per_day(db_t *db, long long tenant_id, enum report_kind kind, const struct report_filter *f,
                    struct series_list *out);
+/* Per day of the report's date, the matching rows, their quantity sum and amount sum; for the
+ * reports whose amounts add up in SQL (report_has_day_totals: the adjustment log). One
+ * statement serves the page's count, totals and chart; the days are "YYYY-MM-DD", in order,
+ * days without rows left out. */
+struct report_day {
+    const char *day;
+    long long rows, qty, amount;
+};
+DB_LIST(report_day_list, struct report_day);
+int report_has_day_totals(enum report_kind kind);
+int report_days(db_t *db, long long tenant_id, enum report_kind kind, const struct report_filter *f,
+                struct report_day_list *out);
 /* 1 when the report has a date range (and report_per_day). */
 int report_has_dates(enum report_kind kind);
 /* The tenant's source connections for the filter. */

@@ -432,7 +432,9 @@ static void chart_companies(struct web *w, const struct report_def *def, const s
     DB_LIST_FREE(&top);
 }
 
-static void chart_per_day(struct web *w, const struct report_def *def, const struct report_req *r)
+/* per: the days already read (report_days), or NULL to read them here. */
+static void chart_per_day(struct web *w, const struct report_def *def, const struct report_req *r,
+                          const struct series_list *per)
 {
     cdate_t from, to;
     int64_t ndays = 0;
@@ -443,14 +445,59 @@ static void chart_per_day(struct web *w, const struct report_def *def, const str
         hset_int(w, "Chart.too_long", REPORT_CHART_MAX_DAYS);
         return;
     }
-    struct series_list per;
-    if (report_per_day(w->db, w->sess->tenant_id, def->kind, &r->f, &per) < 0) {
+    struct series_list read;
+    struct chart_ctx ctx = {def, r};
+    if (per) {
+        chart_days(w, "Chart", from, ndays, per, day_href, &ctx);
+        return;
+    }
+    if (report_per_day(w->db, w->sess->tenant_id, def->kind, &r->f, &read) < 0) {
         log_error("report chart %s: %s", def->path, db_error(w->db));
         return;
     }
-    struct chart_ctx ctx = {def, r};
-    chart_days(w, "Chart", from, ndays, &per, day_href, &ctx);
-    DB_LIST_FREE(&per);
+    chart_days(w, "Chart", from, ndays, &read, day_href, &ctx);
+    DB_LIST_FREE(&read);
+}
+
+/* The count, totals and per-day chart of a report whose amounts add up in SQL, from one
+ * statement (db/reports.h report_days): the rows of each day, summed here. */
+struct day_totals {
+    struct report_sums sums;
+    struct series_list per;
+    char value[MONEY_FMT_MAX + 32];
+};
+
+static int day_totals(struct web *w, const struct report_def *def, const struct report_req *r,
+                      struct day_totals *out)
+{
+    struct report_day_list days;
+    money_t amount = 0;
+    int overflow = 0;
+    memset(out, 0, sizeof *out);
+    if (report_days(w->db, w->sess->tenant_id, def->kind, &r->f, &days) < 0)
+        return -1;
+    out->per.v = calloc((size_t)days.n + 1, sizeof *out->per.v);
+    if (!out->per.v) {
+        DB_LIST_FREE(&days);
+        return -1;
+    }
+    for (int i = 0; i < days.n; i++) {
+        out->sums.rows += days.v[i].rows;
+        out->sums.qty += days.v[i].qty;
+        overflow |= money_add(amount, days.v[i].amount, &amount) < 0;
+        out->per.v[i].label = days.v[i].day;
+        out->per.v[i].value = days.v[i].rows;
+    }
+    out->per.n = days.n;
+    /* the labels point into the day list's result, kept with the series */
+    out->per.rows = days.rows;
+    memset(&days.rows, 0, sizeof days.rows);
+    free(days.v);
+    if (overflow)
+        snprintf(out->value, sizeof out->value, "too large to total");
+    else
+        money_text(amount, def->money_decimals, out->value, sizeof out->value);
+    return 0;
 }
 
 /* Row actions ----------------------------------------------------------------------------------- */
@@ -566,13 +613,21 @@ static void page(struct web *w, const struct report_def *def, struct report_req 
                  const struct report_source_list *sources)
 {
     struct report_sums sums;
+    struct day_totals days;
     long long total = 0;
     char value_total[600] = "";
-    if (report_count(w->db, w->sess->tenant_id, def->kind, &r->f, &sums) < 0 ||
-        (def->value_col >= 0 && value_totals(w, def, r, value_total, sizeof value_total) < 0)) {
+    int by_day = report_has_day_totals(def->kind);
+    memset(&days, 0, sizeof days);
+    if (by_day ? day_totals(w, def, r, &days) < 0
+               : report_count(w->db, w->sess->tenant_id, def->kind, &r->f, &sums) < 0 ||
+                     (def->value_col >= 0 && value_totals(w, def, r, value_total, sizeof value_total) < 0)) {
         log_error("report %s: %s", def->path, db_error(w->db));
         web_error(w, 503, "The report could not be read. Try again in a minute.");
         return;
+    }
+    if (by_day) {
+        sums = days.sums;
+        snprintf(value_total, sizeof value_total, "%s", days.value);
     }
     total = sums.rows;
     long long pages = total ? (total + REPORT_PAGE_SIZE - 1) / REPORT_PAGE_SIZE : 1;
@@ -583,6 +638,7 @@ static void page(struct web *w, const struct report_def *def, struct report_req 
                     (r->page - 1) * REPORT_PAGE_SIZE, &rows) < 0) {
         log_error("report %s: %s", def->path, db_error(w->db));
         web_error(w, 503, "The report could not be read. Try again in a minute.");
+        DB_LIST_FREE(&days.per);
         return;
     }
     struct strbuf url;
@@ -715,7 +771,7 @@ static void page(struct web *w, const struct report_def *def, struct report_req 
             hset(w, "Report.reason", "1");
     }
     if (def->chart == REPORT_CHART_DAYS)
-        chart_per_day(w, def, r);
+        chart_per_day(w, def, r, by_day ? &days.per : NULL);
     else
         chart_companies(w, def, r);
     hset(w, "Chart.title", def->chart_title ? def->chart_title : "Licences per customer (top 10 by seats; usage left out)");
@@ -724,6 +780,7 @@ static void page(struct web *w, const struct report_def *def, struct report_req 
     hset(w, "Report.title", def->title);
     hset(w, "Page.title", def->title);
     web_render(w, def->tmpl);
+    DB_LIST_FREE(&days.per);
 }
 
 void report_serve(struct web *w, const struct report_def *def)

@@ -208,8 +208,9 @@ def select(rows, report, company="", subscription="", resource="", q="", frm=Non
 
 
 def ordered(rows, key="date", desc=True):
-    by_id = sorted(rows, key=lambda r: r["id"])
-    return sorted(by_id, key=lambda r: sort_value(key, r), reverse=desc)
+    """The report's order: the column, then the row id in the same direction (a descending
+    sort is the ascending one reversed, so the index on the date serves it backwards)."""
+    return sorted(rows, key=lambda r: (sort_value(key, r), r["id"]), reverse=desc)
 
 
 def guarded(cell):

@@ -190,8 +190,8 @@ def select(rows, report, company="", product="", status="", q="", source=0):
 
 
 def ordered(rows, key="company", desc=False):
-    by_id = sorted(rows, key=lambda r: r["id"])
-    return sorted(by_id, key=lambda r: sort_value(key, r), reverse=desc)
+    """The column, then the row id in the same direction (doc/routes.md)."""
+    return sorted(rows, key=lambda r: (sort_value(key, r), r["id"]), reverse=desc)
 
 
 # --- reading the pages ----------------------------------------------------------------------
