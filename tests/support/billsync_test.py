@@ -14,9 +14,11 @@ sys.path.insert(0, os.path.join(ROOT, "conf"))
 import stack as stackmod  # noqa: E402
 
 
-def stack_session():
+def stack_session(settings=None):
     """One billsync stack (MariaDB, sandboxes, SMTP sink, web pool, worker, nginx) in a
-    temporary directory on free loopback ports; stopped by PID even when tests fail."""
+    temporary directory on free loopback ports; stopped by PID even when tests fail.
+    settings: more or other settings than the suite's (a benchmark's production-size
+    buffer pool: {"mariadb.buffer_pool": None})."""
     base = tempfile.mkdtemp(prefix="billsync-e2e-")
     # A run stopped with SIGTERM (a CI time limit, `kill`) still stops its stack: nginx and
     # MariaDB would otherwise outlive it.
@@ -26,7 +28,9 @@ def stack_session():
     # the defaults of conf/billsync.conf.example.
     st = stackmod.Stack(base, detach=False, settings={
         "log.level": "info", "security.argon2_ops": 1, "security.argon2_mem_kib": 8192,
-        "worker.poll_ms": 100, "worker.schedule_seconds": 2, "worker.lease_seconds": 8})
+        "worker.poll_ms": 100, "worker.schedule_seconds": 2, "worker.lease_seconds": 8,
+        # several stacks at once, each with a few thousand rows
+        "mariadb.buffer_pool": "128M", **(settings or {})})
     try:
         st.start(with_sandbox=not os.environ.get("BILLSYNC_TEST_NO_SANDBOX"))
         yield st
