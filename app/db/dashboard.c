@@ -5,6 +5,7 @@
 
 #include "db/charges.h"
 #include "db/subs_sql.h"
+#include "db/tenant_cache.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -39,14 +40,16 @@ int dash_counts(db_t *db, long long tenant_id, cdate_t psa_date, struct dash_cou
     long long v = 0;
     memset(out, 0, sizeof *out);
 
-    if (db_query(db,
-                 "SELECT COALESCE(SUM(" SUBS_LINKED "), 0), COALESCE(SUM(NOT " SUBS_LINKED "), 0),"
-                 " COALESCE(SUM(" UNBILLED "), 0),"
-                 " COALESCE(SUM(" UNBILLED " AND NOT " SUBS_USAGE "), 0),"
-                 " COALESCE(SUM(CASE WHEN " UNBILLED " THEN " SUBS_SEATS " ELSE 0 END), 0),"
-                 " COALESCE(SUM(" UNBILLED " AND " SUBS_USAGE "), 0),"
-                 " COALESCE(SUM(CASE WHEN " UNBILLED " THEN " SUBS_USAGE_QTY " ELSE 0 END), 0)" RES_FROM,
-                 DB_PARAMS(DB_INT(tenant_id)), &r) < 0)
+    /* The figures over every resource, link and service come from the tenant's cache while
+     * its data is unchanged (db/tenant_cache.h); the failures and approvals are read live. */
+    if (tcache_query(db, tenant_id, "dash:resources",
+                     "SELECT COALESCE(SUM(" SUBS_LINKED "), 0), COALESCE(SUM(NOT " SUBS_LINKED "), 0),"
+                     " COALESCE(SUM(" UNBILLED "), 0),"
+                     " COALESCE(SUM(" UNBILLED " AND NOT " SUBS_USAGE "), 0),"
+                     " COALESCE(SUM(CASE WHEN " UNBILLED " THEN " SUBS_SEATS " ELSE 0 END), 0),"
+                     " COALESCE(SUM(" UNBILLED " AND " SUBS_USAGE "), 0),"
+                     " COALESCE(SUM(CASE WHEN " UNBILLED " THEN " SUBS_USAGE_QTY " ELSE 0 END), 0)" RES_FROM,
+                     DB_PARAMS(DB_INT(tenant_id)), &r) < 0)
         return -1;
     out->linked = dbrows_int(&r, 0, 0, 0);
     out->unlinked = dbrows_int(&r, 0, 1, 0);
@@ -75,13 +78,17 @@ int dash_counts(db_t *db, long long tenant_id, cdate_t psa_date, struct dash_cou
     if (*oldest_charge && (!*out->oldest_failed || strcmp(oldest_charge, out->oldest_failed) < 0))
         snprintf(out->oldest_failed, sizeof out->oldest_failed, "%s", oldest_charge);
 
-    if (db_scalar(db,
-                  "SELECT COUNT(*) FROM (SELECT " LAST_POSTED " AS posted, " CACHED_UNITS " AS cached"
-                  " FROM resource_links l WHERE l.tenant_id = ? AND l.active_key = 1"
-                  " GROUP BY l.tenant_id, l.psa_connection_id, l.psa_contract_id, l.psa_service_id) d"
-                  " WHERE d.posted IS NOT NULL AND d.cached IS NOT NULL AND d.posted <> d.cached",
-                  DB_PARAMS(DB_STR(day), DB_INT(tenant_id)), &out->drift) < 0)
+    char key[TCACHE_KEY_MAX + 1];
+    snprintf(key, sizeof key, "dash:drift:%s", day);
+    if (tcache_query(db, tenant_id, key,
+                     "SELECT COUNT(*) FROM (SELECT " LAST_POSTED " AS posted, " CACHED_UNITS " AS cached"
+                     " FROM resource_links l WHERE l.tenant_id = ? AND l.active_key = 1"
+                     " GROUP BY l.tenant_id, l.psa_connection_id, l.psa_contract_id, l.psa_service_id) d"
+                     " WHERE d.posted IS NOT NULL AND d.cached IS NOT NULL AND d.posted <> d.cached",
+                     DB_PARAMS(DB_STR(day), DB_INT(tenant_id)), &r) < 0)
         return -1;
+    out->drift = dbrows_int(&r, 0, 0, 0);
+    dbrows_free(&r);
 
     if (db_query(db,
                  "SELECT COALESCE(SUM(kind = 'source'), 0), COALESCE(SUM(kind = 'psa'), 0)"
@@ -92,12 +99,14 @@ int dash_counts(db_t *db, long long tenant_id, cdate_t psa_date, struct dash_cou
     out->psas = dbrows_int(&r, 0, 1, 0);
     dbrows_free(&r);
 
-    if (db_scalar(db,
-                  "SELECT (SELECT COUNT(*) FROM company_links WHERE tenant_id = ? AND active_key = 1)"
-                  " + (SELECT COUNT(*) FROM subscription_links WHERE tenant_id = ? AND active_key = 1)"
-                  " + (SELECT COUNT(*) FROM resource_links WHERE tenant_id = ? AND active_key = 1)",
-                  DB_PARAMS(DB_INT(tenant_id), DB_INT(tenant_id), DB_INT(tenant_id)), &out->active_links) < 0)
+    if (tcache_query(db, tenant_id, "dash:links",
+                     "SELECT (SELECT COUNT(*) FROM company_links WHERE tenant_id = ? AND active_key = 1)"
+                     " + (SELECT COUNT(*) FROM subscription_links WHERE tenant_id = ? AND active_key = 1)"
+                     " + (SELECT COUNT(*) FROM resource_links WHERE tenant_id = ? AND active_key = 1)",
+                     DB_PARAMS(DB_INT(tenant_id), DB_INT(tenant_id), DB_INT(tenant_id)), &r) < 0)
         return -1;
+    out->active_links = dbrows_int(&r, 0, 0, 0);
+    dbrows_free(&r);
 
     if (db_scalar(db, "SELECT COUNT(*) FROM tenant_sync WHERE tenant_id = ? AND finished_at IS NOT NULL",
                   DB_PARAMS(DB_INT(tenant_id)), &v) < 0)
@@ -106,38 +115,62 @@ int dash_counts(db_t *db, long long tenant_id, cdate_t psa_date, struct dash_cou
     return 0;
 }
 
+/* Rows that value alike (quantity, cost, currency, period) are one group with its count: the
+ * leakage sums each group's rounded value count times, as it would row by row. */
 int dash_unbilled_rows(db_t *db, long long tenant_id, db_row_fn fn, void *ctx)
 {
-    return db_stream(db,
-                     "SELECT r.quantity, r.unit_cost, r.currency, " SUBS_PERIOD_MONTHS RES_FROM " AND " UNBILLED,
-                     DB_PARAMS(DB_INT(tenant_id)), fn, ctx);
+    struct dbrows r;
+    if (tcache_query(db, tenant_id, "dash:unbilled",
+                     "SELECT r.quantity, r.unit_cost, r.currency, " SUBS_PERIOD_MONTHS " AS months, COUNT(*)"
+                     RES_FROM " AND " UNBILLED " GROUP BY r.quantity, r.unit_cost, r.currency, months",
+                     DB_PARAMS(DB_INT(tenant_id)), &r) < 0)
+        return -1;
+    int rc = 0;
+    for (int i = 0; i < r.nrows && rc == 0; i++)
+        rc = fn(ctx, r.ncols, &r.cell[(size_t)i * (size_t)r.ncols], &r.len[(size_t)i * (size_t)r.ncols]);
+    dbrows_free(&r);
+    return rc < 0 ? -1 : 0;
+}
+
+static void series_cached(db_t *db, long long tenant_id, const char *key, const char *sql, const struct dbv *p,
+                          int np, struct series_list *out, int *rc)
+{
+    memset(out, 0, sizeof *out);
+    *rc = tcache_query(db, tenant_id, key, sql, p, np, &out->rows) < 0 ? -1 : DB_LIST_FILL(out, series_fill);
 }
 
 int dash_top_companies(db_t *db, long long tenant_id, int limit, struct series_list *out)
 {
-    return DB_LIST_QUERY(db, out, series_fill,
-                         "SELECT " RES_COMPANY " AS company, SUM(" SUBS_SEATS ") AS total" RES_FROM
-                         " GROUP BY " RES_COMPANY " HAVING total > 0 ORDER BY total DESC, company LIMIT ?",
-                         DB_PARAMS(DB_INT(tenant_id), DB_INT(limit)));
+    char key[TCACHE_KEY_MAX + 1];
+    int rc;
+    snprintf(key, sizeof key, "dash:top-companies:%d", limit);
+    series_cached(db, tenant_id, key,
+                  "SELECT " RES_COMPANY " AS company, SUM(" SUBS_SEATS ") AS total" RES_FROM
+                  " GROUP BY " RES_COMPANY " HAVING total > 0 ORDER BY total DESC, company LIMIT ?",
+                  DB_PARAMS(DB_INT(tenant_id), DB_INT(limit)), out, &rc);
+    return rc;
 }
 
 int dash_top_products(db_t *db, long long tenant_id, int limit, struct series_list *out)
 {
-    return DB_LIST_QUERY(db, out, series_fill,
-                         "SELECT r.name AS product, SUM(" SUBS_SEATS ") AS total" RES_FROM
-                         " GROUP BY r.name HAVING total > 0 ORDER BY total DESC, product LIMIT ?",
-                         DB_PARAMS(DB_INT(tenant_id), DB_INT(limit)));
+    char key[TCACHE_KEY_MAX + 1];
+    int rc;
+    snprintf(key, sizeof key, "dash:top-products:%d", limit);
+    series_cached(db, tenant_id, key,
+                  "SELECT r.name AS product, SUM(" SUBS_SEATS ") AS total" RES_FROM
+                  " GROUP BY r.name HAVING total > 0 ORDER BY total DESC, product LIMIT ?",
+                  DB_PARAMS(DB_INT(tenant_id), DB_INT(limit)), out, &rc);
+    return rc;
 }
 
 int dash_adjustments_per_day(db_t *db, long long tenant_id, const char *from, const char *to,
                              struct series_list *out)
 {
-    /* The range on the indexed (tenant_id, created_at), as the adjustment log binds it. */
+    /* The adjustment log's per-day counters (sql/013), as the log's own chart reads them. */
     return DB_LIST_QUERY(db, out, series_fill,
-                         "SELECT DATE_FORMAT(created_at, '%Y-%m-%d') AS day, COUNT(*) FROM adjustments"
-                         " WHERE tenant_id = ? AND created_at >= CAST(? AS DATETIME(6))"
-                         " AND created_at < CAST(? AS DATE) + INTERVAL 1 DAY AND state IN ('verified', 'failed')"
-                         " GROUP BY day ORDER BY day",
+                         "SELECT DATE_FORMAT(day, '%Y-%m-%d'), SUM(n) FROM adjustment_days"
+                         " WHERE tenant_id = ? AND day >= CAST(? AS DATE) AND day <= CAST(? AS DATE)"
+                         " AND state IN ('verified', 'failed') GROUP BY day HAVING SUM(n) > 0 ORDER BY day",
                          DB_PARAMS(DB_INT(tenant_id), DB_STR(from), DB_STR(to)));
 }
 

@@ -49,9 +49,10 @@ struct dash_counts {
 int dash_counts(db_t *db, long long tenant_id, cdate_t psa_date, struct dash_counts *out);
 
 /* quantity (1/1000), unit_cost (1/10000), currency, period months of the unit cost (12 annual,
- * else 1) of every unlinked active resource (the rows of /reports/unlinked?status=active),
- * streamed unordered: the leakage is summed in C (web/reports.h report_monthly_value). */
-enum dash_unbilled_col { DU_QTY, DU_COST, DU_CURRENCY, DU_MONTHS, DU_NCOLS };
+ * else 1) and how many of the unlinked active resources (the rows of
+ * /reports/unlinked?status=active) have them, unordered: the leakage is summed in C (web/reports.h
+ * report_monthly_value), each group's value count times. */
+enum dash_unbilled_col { DU_QTY, DU_COST, DU_CURRENCY, DU_MONTHS, DU_COUNT, DU_NCOLS };
 int dash_unbilled_rows(db_t *db, long long tenant_id, db_row_fn fn, void *ctx);
 
 /* The top `limit` companies (by shown name) by summed seats (usage left out) over the

@@ -8,6 +8,7 @@
 #include "core/cdate.h"
 #include "db/charge_sql.h"
 #include "db/subs_sql.h"
+#include "db/tenant_cache.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -318,6 +319,9 @@ struct family {
                                      NULL: report_amounts only */
     const char *company;          /* report_top_companies groups by it */
     const char *day;              /* report_per_day groups by it; NULL: no dates */
+    int cached;                   /* its aggregates (count, amounts, top companies) read through
+                                     the tenant's cache (db/tenant_cache.h): its rows change only
+                                     with the source, link and PSA-cache data */
 };
 
 static const struct family subs_family = {
@@ -330,6 +334,7 @@ static const struct family subs_family = {
     .amounts = "r.quantity, r.unit_cost, r.currency, " SUBS_PERIOD_MONTHS,
     .company = COMPANY,
     .day = NULL,
+    .cached = 1,
 };
 
 static const struct family adj_family = {
@@ -476,6 +481,15 @@ static int build(char *sql, size_t n, enum report_kind kind, const struct bound 
 
 #define SQL_MAX 12288
 
+/* An aggregate of the report: through the tenant's cache for a cached family. */
+static int aggregate(db_t *db, long long tenant_id, enum report_kind kind, const char *prefix, const char *sql,
+                     const struct bound *b, int np, struct dbrows *out)
+{
+    if (kinds[kind].family->cached)
+        return tcache_query_auto(db, tenant_id, prefix, sql, b->v, np, out);
+    return db_query(db, sql, b->v, np, out);
+}
+
 int report_count(db_t *db, long long tenant_id, enum report_kind kind, const struct report_filter *f,
                  struct report_sums *out)
 {
@@ -488,7 +502,7 @@ int report_count(db_t *db, long long tenant_id, enum report_kind kind, const str
     int k = snprintf(cols, sizeof cols, "COUNT(*), COALESCE(SUM(%s), 0), COALESCE(SUM(%s), 0), COALESCE(SUM(%s), 0)",
                      fam->qty, fam->usage_row ? fam->usage_row : "0", fam->usage_qty ? fam->usage_qty : "0");
     if (k < 0 || (size_t)k >= sizeof cols || build(sql, sizeof sql, kind, &b, cols, "") < 0 ||
-        db_query(db, sql, b.v, b.n, &r) < 0)
+        aggregate(db, tenant_id, kind, "rep:count:", sql, &b, b.n, &r) < 0)
         return -1;
     out->rows = dbrows_int(&r, 0, 0, 0);
     out->qty = dbrows_int(&r, 0, 1, 0);
@@ -545,12 +559,24 @@ int report_stream(db_t *db, long long tenant_id, enum report_kind kind, const st
 int report_amounts(db_t *db, long long tenant_id, enum report_kind kind, const struct report_filter *f,
                    db_row_fn fn, void *ctx)
 {
-    char sql[SQL_MAX];
+    char sql[SQL_MAX], cols[600], tail[600];
     struct bound b;
-    if (bind_filter(&b, tenant_id, kind, f) < 0 ||
-        build(sql, sizeof sql, kind, &b, kinds[kind].family->amounts, "") < 0)
+    struct dbrows r;
+    const char *amounts = kinds[kind].family->amounts;
+    if (bind_filter(&b, tenant_id, kind, f) < 0)
         return -1;
-    return db_stream(db, sql, b.v, b.n, fn, ctx);
+    /* rows that value alike are one group with its count */
+    int k1 = snprintf(cols, sizeof cols, "%s, COUNT(*)", amounts);
+    int k2 = snprintf(tail, sizeof tail, " GROUP BY %s", amounts);
+    if (k1 < 0 || (size_t)k1 >= sizeof cols || k2 < 0 || (size_t)k2 >= sizeof tail ||
+        build(sql, sizeof sql, kind, &b, cols, tail) < 0 ||
+        aggregate(db, tenant_id, kind, "rep:amounts:", sql, &b, b.n, &r) < 0)
+        return -1;
+    int rc = 0;
+    for (int i = 0; i < r.nrows && rc == 0; i++)
+        rc = fn(ctx, r.ncols, &r.cell[(size_t)i * (size_t)r.ncols], &r.len[(size_t)i * (size_t)r.ncols]);
+    dbrows_free(&r);
+    return rc < 0 ? -1 : 0;
 }
 
 int report_top_companies(db_t *db, long long tenant_id, enum report_kind kind,
@@ -567,7 +593,9 @@ int report_top_companies(db_t *db, long long tenant_id, enum report_kind kind,
     if (build(sql, sizeof sql, kind, &b, cols, tail) < 0)
         return -1;
     b.v[b.n] = DB_INT(limit);
-    return DB_LIST_QUERY(db, out, series_fill, sql, b.v, b.n + 1);
+    if (aggregate(db, tenant_id, kind, "rep:top:", sql, &b, b.n + 1, &out->rows) < 0)
+        return -1;
+    return DB_LIST_FILL(out, series_fill);
 }
 
 int report_per_day(db_t *db, long long tenant_id, enum report_kind kind, const struct report_filter *f,

@@ -116,11 +116,11 @@ int report_rows(db_t *db, long long tenant_id, enum report_kind kind, const stru
 /* Every matching row in the same order, from an unbuffered result (exports). */
 int report_stream(db_t *db, long long tenant_id, enum report_kind kind, const struct report_filter *f,
                   const char *sort, int desc, db_row_fn fn, void *ctx);
-/* quantity, unit_cost, currency, period months (12 annual, else 1) of every matching row
- * (unordered; for money totals, which are computed in C with core/money.h, never in SQL).
- * Adjustments: 1000 (one unit), the prorated amount, "" (the estimate is in the PSA's
- * currency), 1. */
-enum report_amount_col { RAM_QTY, RAM_UNIT, RAM_CURRENCY, RAM_MONTHS, RAM_NCOLS };
+/* quantity, unit_cost, currency, period months (12 annual, else 1) and how many matching rows
+ * have them (unordered; for money totals, which are computed in C with core/money.h, never in
+ * SQL: each group's rounded value count times). Adjustments: 1000 (one unit), the prorated
+ * amount, "" (the estimate is in the PSA's currency), 1. */
+enum report_amount_col { RAM_QTY, RAM_UNIT, RAM_CURRENCY, RAM_MONTHS, RAM_COUNT, RAM_NCOLS };
 int report_amounts(db_t *db, long long tenant_id, enum report_kind kind, const struct report_filter *f,
                    db_row_fn fn, void *ctx);
 /* The top `limit` companies (by name) by total seats, positive totals only: company, sum. */

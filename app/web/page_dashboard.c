@@ -89,7 +89,10 @@ static int leak_row(void *ctx, int ncols, char **cells, size_t *lens)
     money_t cost = cells[DU_COST] ? strtoll(cells[DU_COST], NULL, 10) : 0, v, year = 0;
     const char *cur = cells[DU_CURRENCY] ? cells[DU_CURRENCY] : "";
     int months = cells[DU_MONTHS] ? (int)strtol(cells[DU_MONTHS], NULL, 10) : 1;
-    if (report_monthly_value(cost, q, months, &v) < 0 || (months == 12 && money_mul_qty(cost, q, &year) < 0)) {
+    long long count = cells[DU_COUNT] ? strtoll(cells[DU_COUNT], NULL, 10) : 0;
+    /* the group's rows, each valued (and rounded) alone, count times */
+    if (report_monthly_value(cost, q, months, &v) < 0 || (months == 12 && money_mul_qty(cost, q, &year) < 0) ||
+        count < 0 || __builtin_mul_overflow(v, count, &v) || __builtin_mul_overflow(year, count, &year)) {
         l->overflow = 1;
         return 0;
     }
@@ -108,7 +111,7 @@ static int leak_row(void *ctx, int ncols, char **cells, size_t *lens)
     if (money_add(l->sum[i], v, &l->sum[i]) < 0)
         l->overflow = 1;
     if (months == 12) {
-        l->annual_rows++;
+        l->annual_rows += count;
         if (money_add(l->annual_month[i], v, &l->annual_month[i]) < 0 ||
             money_add(l->annual_year[i], year, &l->annual_year[i]) < 0)
             l->overflow = 1;

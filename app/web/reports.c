@@ -345,6 +345,7 @@ static int add_value(void *vctx, int ncols, char **in, size_t *lens)
     money_t cost = strtoll(in[RAM_UNIT] ? in[RAM_UNIT] : "0", NULL, 10);
     const char *cur = in[RAM_CURRENCY] ? in[RAM_CURRENCY] : "";
     int months = ncols > RAM_MONTHS && in[RAM_MONTHS] ? (int)strtol(in[RAM_MONTHS], NULL, 10) : 1;   /* the cost's period */
+    long long count = ncols > RAM_COUNT && in[RAM_COUNT] ? strtoll(in[RAM_COUNT], NULL, 10) : 1;
     int k = 0;
     while (k < t->n && strcmp(t->cur[k], cur))
         k++;
@@ -356,7 +357,9 @@ static int add_value(void *vctx, int ncols, char **in, size_t *lens)
         snprintf(t->cur[t->n], sizeof t->cur[0], "%s", cur);
         t->sum[t->n++] = 0;
     }
-    if (report_monthly_value(cost, q, months, &v) < 0 || money_add(t->sum[k], v, &t->sum[k]) < 0) {
+    /* the group's rows, each valued (and rounded) alone, count times */
+    if (report_monthly_value(cost, q, months, &v) < 0 || count < 0 || __builtin_mul_overflow(v, count, &v) ||
+        money_add(t->sum[k], v, &t->sum[k]) < 0) {
         t->overflow = 1;
         return 1;
     }
