@@ -481,8 +481,8 @@ static int build(char *sql, size_t n, enum report_kind kind, const struct bound 
 
 #define SQL_MAX 12288
 
-/* An aggregate of the report: through the tenant's cache for a cached family. */
-static int aggregate(db_t *db, long long tenant_id, enum report_kind kind, const char *prefix, const char *sql,
+/* A query of the report (an aggregate or a page): through the tenant's cache for a cached family. */
+static int cached_query(db_t *db, long long tenant_id, enum report_kind kind, const char *prefix, const char *sql,
                      const struct bound *b, int np, struct dbrows *out)
 {
     if (kinds[kind].family->cached)
@@ -502,7 +502,7 @@ int report_count(db_t *db, long long tenant_id, enum report_kind kind, const str
     int k = snprintf(cols, sizeof cols, "COUNT(*), COALESCE(SUM(%s), 0), COALESCE(SUM(%s), 0), COALESCE(SUM(%s), 0)",
                      fam->qty, fam->usage_row ? fam->usage_row : "0", fam->usage_qty ? fam->usage_qty : "0");
     if (k < 0 || (size_t)k >= sizeof cols || build(sql, sizeof sql, kind, &b, cols, "") < 0 ||
-        aggregate(db, tenant_id, kind, "rep:count:", sql, &b, b.n, &r) < 0)
+        cached_query(db, tenant_id, kind, "rep:count:", sql, &b, b.n, &r) < 0)
         return -1;
     out->rows = dbrows_int(&r, 0, 0, 0);
     out->qty = dbrows_int(&r, 0, 1, 0);
@@ -540,7 +540,8 @@ int report_rows(db_t *db, long long tenant_id, enum report_kind kind, const stru
         return -1;
     b.v[b.n] = DB_INT(limit);
     b.v[b.n + 1] = DB_INT(offset);
-    return db_query(db, sql, b.v, b.n + 2, out);
+    /* a page of a cached family is as cacheable as its totals: the same data decides both */
+    return cached_query(db, tenant_id, kind, "rep:rows:", sql, &b, b.n + 2, out);
 }
 
 int report_stream(db_t *db, long long tenant_id, enum report_kind kind, const struct report_filter *f,
@@ -570,7 +571,7 @@ int report_amounts(db_t *db, long long tenant_id, enum report_kind kind, const s
     int k2 = snprintf(tail, sizeof tail, " GROUP BY %s", amounts);
     if (k1 < 0 || (size_t)k1 >= sizeof cols || k2 < 0 || (size_t)k2 >= sizeof tail ||
         build(sql, sizeof sql, kind, &b, cols, tail) < 0 ||
-        aggregate(db, tenant_id, kind, "rep:amounts:", sql, &b, b.n, &r) < 0)
+        cached_query(db, tenant_id, kind, "rep:amounts:", sql, &b, b.n, &r) < 0)
         return -1;
     int rc = 0;
     for (int i = 0; i < r.nrows && rc == 0; i++)
@@ -593,7 +594,7 @@ int report_top_companies(db_t *db, long long tenant_id, enum report_kind kind,
     if (build(sql, sizeof sql, kind, &b, cols, tail) < 0)
         return -1;
     b.v[b.n] = DB_INT(limit);
-    if (aggregate(db, tenant_id, kind, "rep:top:", sql, &b, b.n + 1, &out->rows) < 0)
+    if (cached_query(db, tenant_id, kind, "rep:top:", sql, &b, b.n + 1, &out->rows) < 0)
         return -1;
     return DB_LIST_FILL(out, series_fill);
 }

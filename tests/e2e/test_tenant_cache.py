@@ -100,7 +100,10 @@ def test_report_totals_follow_changes(stack, tenant):
     assert report_rows(c, "/reports/subscriptions") == 1
     assert report_rows(c, "/reports/subscriptions?company=Co") == 1
     assert report_rows(c, "/reports/unlinked") == 1
+    assert ">Co<" in c.get("/reports/subscriptions").text
     bt.sql(stack, f"UPDATE src_companies SET name = 'Renamed' WHERE tenant_id = {t}")
+    page = c.get("/reports/subscriptions").text
+    assert ">Renamed<" in page and ">Co<" not in page, "the page's rows follow the change too"
     assert report_rows(c, "/reports/subscriptions?company=Co") == 0
     assert report_rows(c, "/reports/subscriptions?company=Renamed") == 1
 
