@@ -30,6 +30,19 @@ int jobs_enqueue(db_t *db, long long tenant_id, const char *kind, const char *pa
     return 0;
 }
 
+int jobs_enqueue_selected(db_t *db, const char *select_sql)
+{
+    struct dbrows r;
+    if (db_query(db, select_sql, DB_NONE, &r) < 0)
+        return -1;
+    int rc = 0;
+    for (int i = 0; i < r.nrows && rc == 0; i++)
+        rc = jobs_enqueue(db, dbrows_int(&r, i, 0, 0), dbrows_get(&r, i, 1), dbrows_get(&r, i, 2), dbrows_get(&r, i, 3),
+                          (int)dbrows_int(&r, i, 4, 0), NULL);
+    dbrows_free(&r);
+    return rc;
+}
+
 struct claim_ctx {
     const char *owner;
     int lease_s;

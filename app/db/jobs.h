@@ -20,6 +20,11 @@ int jobs_enqueue(db_t *db, long long tenant_id, const char *kind, const char *pa
 
 /* Claims the oldest due job for lease_s seconds. 1 = claimed, 0 = none due, -1 = error.
  * owner_prefix identifies the worker (host:pid); a unique suffix is added per claim. */
+/* The scheduler's way to queue what is due: select_sql answers rows of (tenant_id, kind,
+ * payload, unique_key, delay seconds), each then queued as jobs_enqueue does. The SELECT is a
+ * plain consistent read: an INSERT ... SELECT would take shared locks on every row it reads
+ * (the whole ledger's due rows) and wait behind any transaction writing one. */
+int jobs_enqueue_selected(db_t *db, const char *select_sql);
 int jobs_claim(db_t *db, const char *owner_prefix, int lease_s, struct job *out);
 /* Extends the lease; -1 when the lease was lost (another worker took the job). */
 int jobs_heartbeat(db_t *db, const struct job *j, int lease_s);

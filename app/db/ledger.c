@@ -1,6 +1,8 @@
 /* ledger.c: the adjustment ledger (see ledger.h). */
 #include "db/ledger.h"
 
+#include "db/jobs.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -388,25 +390,27 @@ int policy_set(db_t *db, long long tenant_id, const struct tenant_policy *p)
 
 int sync_enqueue_due(db_t *db)
 {
-    return db_exec(db,
-                   "INSERT IGNORE INTO jobs (tenant_id, kind, unique_key, due_at)"
-                   " SELECT t.id, 'sync', CONCAT('sync:', t.id), UTC_TIMESTAMP(6) + INTERVAL (t.id * 53) % 60 SECOND"
-                   " FROM tenants t LEFT JOIN tenant_sync s ON s.tenant_id = t.id"
-                   " LEFT JOIN tenant_policies p ON p.tenant_id = t.id"
-                   " WHERE EXISTS (SELECT 1 FROM resource_links l WHERE l.tenant_id = t.id AND l.active_key = 1)"
-                   " AND (s.started_at IS NULL OR s.started_at < UTC_TIMESTAMP(6)"
-                   "  - INTERVAL COALESCE(p.sync_interval_minutes, 15) MINUTE)",
-                   DB_NONE, NULL, NULL);
+    return jobs_enqueue_selected(db,
+                                 "SELECT t.id, 'sync', NULL, CONCAT('sync:', t.id), (t.id * 53) % 60"
+                                 " FROM tenants t LEFT JOIN tenant_sync s ON s.tenant_id = t.id"
+                                 " LEFT JOIN tenant_policies p ON p.tenant_id = t.id"
+                                 " WHERE EXISTS (SELECT 1 FROM resource_links l WHERE l.tenant_id = t.id"
+                                 "  AND l.active_key = 1)"
+                                 " AND (s.started_at IS NULL OR s.started_at < UTC_TIMESTAMP(6)"
+                                 "  - INTERVAL COALESCE(p.sync_interval_minutes, 15) MINUTE)"
+                                 " AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.unique_key = CONCAT('sync:', t.id))");
 }
 
+/* Led by state (sql/013 ix_adjustments_due_state): only the queued and the due failed rows
+ * are read, whatever the ledger's size. */
 int post_enqueue_due(db_t *db)
 {
-    return db_exec(db,
-                   "INSERT IGNORE INTO jobs (tenant_id, kind, unique_key)"
-                   " SELECT DISTINCT tenant_id, 'post', CONCAT('post:', tenant_id) FROM adjustments"
-                   " WHERE (state = 'queued' OR (state = 'failed' AND next_attempt_at <= UTC_TIMESTAMP(6)))"
-                   " AND effective_date <= UTC_DATE() + INTERVAL 1 DAY",
-                   DB_NONE, NULL, NULL);
+    return jobs_enqueue_selected(db,
+                                 "SELECT d.tenant_id, 'post', NULL, CONCAT('post:', d.tenant_id), 0 FROM"
+                                 " (SELECT DISTINCT tenant_id FROM adjustments"
+                                 "  WHERE (state = 'queued' OR (state = 'failed' AND next_attempt_at <= UTC_TIMESTAMP(6)))"
+                                 "  AND effective_date <= UTC_DATE() + INTERVAL 1 DAY) d"
+                                 " WHERE NOT EXISTS (SELECT 1 FROM jobs j WHERE j.unique_key = CONCAT('post:', d.tenant_id))");
 }
 
 int sync_enqueue(db_t *db, long long tenant_id)

@@ -289,14 +289,13 @@ int refresh_enqueue_tenant(db_t *db, long long tenant_id)
 int refresh_enqueue_due(db_t *db)
 {
     /* Spread over the interval by connection id, so tenants do not all fire at once. */
-    return db_exec(db,
-                   "INSERT IGNORE INTO jobs (tenant_id, kind, payload, unique_key, due_at)"
-                   " SELECT c.tenant_id, 'refresh', CONCAT('{\"connection_id\":', c.id, '}'),"
-                   " CONCAT('refresh:', c.id), UTC_TIMESTAMP(6) + INTERVAL (c.id * 37) % 60 SECOND"
-                   " FROM connections c LEFT JOIN tenant_policies p ON p.tenant_id = c.tenant_id"
-                   " WHERE c.system <> 'csv' AND (c.refreshed_at IS NULL"
-                   " OR c.refreshed_at < UTC_TIMESTAMP(6) - INTERVAL COALESCE(p.sync_interval_minutes, 15) MINUTE)",
-                   DB_NONE, NULL, NULL);
+    return jobs_enqueue_selected(db,
+                                 "SELECT c.tenant_id, 'refresh', CONCAT('{\"connection_id\":', c.id, '}'),"
+                                 " CONCAT('refresh:', c.id), (c.id * 37) % 60"
+                                 " FROM connections c LEFT JOIN tenant_policies p ON p.tenant_id = c.tenant_id"
+                                 " WHERE c.system <> 'csv' AND (c.refreshed_at IS NULL"
+                                 " OR c.refreshed_at < UTC_TIMESTAMP(6) - INTERVAL COALESCE(p.sync_interval_minutes, 15) MINUTE)"
+                                 " AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.unique_key = CONCAT('refresh:', c.id))");
 }
 
 int psa_cache_units(db_t *db, long long tenant_id, long long connection_id, const char *contract_id,
