@@ -1,4 +1,4 @@
--- 013_report_volume.sql: what the pages need at production volume (issue 15; doc/platform.md).
+-- 013_report_volume.sql: what the pages need at production volume (issue 15; doc/volume.md).
 --
 -- Per tenant, UTC day of created_at and state: how many ledger rows, the sum of their unit
 -- changes and of their estimated amounts, for the states the adjustment log lists (verified,
@@ -60,3 +60,9 @@ ALTER TABLE adjustments
 -- The dashboard's drift (db/dashboard.c LAST_POSTED): a service's last verified change.
   ADD KEY ix_adjustments_service (tenant_id, psa_connection_id, psa_contract_id, psa_service_id, state,
                                   effective_date);
+
+-- A sync's annual charges (db/charges.c): the billing lines of each linked subscription. With
+-- no index on the subscription, MariaDB joined every subscription link to every line of the
+-- tenant (12,000 x 110,000 rows: minutes at production volume).
+ALTER TABLE src_charges
+  ADD KEY ix_src_charges_subscription (tenant_id, connection_id, subscription_source_id, frequency);

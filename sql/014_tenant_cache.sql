@@ -1,6 +1,6 @@
 -- 014_tenant_cache.sql: results of a tenant's expensive aggregates (the dashboard's and the
 -- checklist's figures, the subscription reports' counts, totals and charts), kept until the
--- data behind them changes (db/tenant_cache.c; doc/platform.md).
+-- data behind them changes (db/tenant_cache.c; doc/volume.md).
 --
 -- tenant_gen counts the changes of a tenant's source, link and PSA-cache rows: every insert,
 -- update and delete of those tables bumps it in the same transaction (triggers below, so no
