@@ -60,11 +60,14 @@ int dash_counts(db_t *db, long long tenant_id, cdate_t psa_date, struct dash_cou
     out->unbilled_usage_qty = dbrows_int(&r, 0, 6, 0);
     dbrows_free(&r);
 
+    /* Failures and their oldest UTC day from the ledger's per-day counters (sql/013), not from
+     * every failed row; changes awaiting approval are few and counted from the index. */
     if (db_query(db,
-                 "SELECT COALESCE(SUM(state = 'failed'), 0), COALESCE(SUM(state = 'awaiting_approval'), 0),"
-                 " COALESCE(DATE_FORMAT(MIN(CASE WHEN state = 'failed' THEN created_at END), '%Y-%m-%d'), '')"
-                 " FROM adjustments WHERE tenant_id = ? AND state IN ('failed', 'awaiting_approval')",
-                 DB_PARAMS(DB_INT(tenant_id)), &r) < 0)
+                 "SELECT (SELECT COALESCE(SUM(n), 0) FROM adjustment_days WHERE tenant_id = ? AND state = 'failed'),"
+                 " (SELECT COUNT(*) FROM adjustments WHERE tenant_id = ? AND state = 'awaiting_approval'),"
+                 " (SELECT COALESCE(DATE_FORMAT(MIN(day), '%Y-%m-%d'), '') FROM adjustment_days"
+                 "  WHERE tenant_id = ? AND state = 'failed' AND n > 0)",
+                 DB_PARAMS(DB_INT(tenant_id), DB_INT(tenant_id), DB_INT(tenant_id)), &r) < 0)
         return -1;
     out->failed = dbrows_int(&r, 0, 0, 0);
     out->awaiting = dbrows_int(&r, 0, 1, 0);
