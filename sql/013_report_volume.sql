@@ -57,9 +57,10 @@ END;
 -- every worker across all tenants: led by state, it reads only the queued and due failed rows.
 ALTER TABLE adjustments
   ADD KEY ix_adjustments_due_state (state, next_attempt_at, effective_date, tenant_id),
--- The dashboard's drift (db/dashboard.c LAST_POSTED): a service's last verified change.
+-- The dashboard's drift (db/dashboard.c LAST_POSTED): a service's last verified change, read
+-- backwards in the order the query asks for (effective_date, posted_at, id: all descending).
   ADD KEY ix_adjustments_service (tenant_id, psa_connection_id, psa_contract_id, psa_service_id, state,
-                                  effective_date);
+                                  effective_date, posted_at, id);
 
 -- A sync's annual charges (db/charges.c): the billing lines of each linked subscription. With
 -- no index on the subscription, MariaDB joined every subscription link to every line of the

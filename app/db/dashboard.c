@@ -205,3 +205,23 @@ int dash_review_state(db_t *db, long long tenant_id, const char *month)
     dbrows_free(&r);
     return state;
 }
+
+static int ignore_row(void *ctx, int ncols, char **cells, size_t *lens)
+{
+    (void)ctx, (void)ncols, (void)cells, (void)lens;
+    return 0;
+}
+
+int dash_warm(db_t *db, long long tenant_id, cdate_t psa_date)
+{
+    struct dash_counts c;
+    struct series_list top;
+    if (dash_counts(db, tenant_id, psa_date, &c) < 0 || dash_unbilled_rows(db, tenant_id, ignore_row, NULL) < 0 ||
+        dash_top_companies(db, tenant_id, DASH_TOP_BARS, &top) < 0)
+        return -1;
+    DB_LIST_FREE(&top);
+    if (dash_top_products(db, tenant_id, DASH_TOP_BARS, &top) < 0)
+        return -1;
+    DB_LIST_FREE(&top);
+    return 0;
+}

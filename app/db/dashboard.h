@@ -55,6 +55,14 @@ int dash_counts(db_t *db, long long tenant_id, cdate_t psa_date, struct dash_cou
 enum dash_unbilled_col { DU_QTY, DU_COST, DU_CURRENCY, DU_MONTHS, DU_COUNT, DU_NCOLS };
 int dash_unbilled_rows(db_t *db, long long tenant_id, db_row_fn fn, void *ctx);
 
+/* How many bars the dashboard's top-customers and top-products charts show. */
+#define DASH_TOP_BARS 10
+
+/* Computes the figures the dashboard and the checklist read through the tenant cache
+ * (db/tenant_cache.h), so the first view after a refresh or sync finds them ready: the worker
+ * runs it after each job that changes them ("figures" jobs). */
+int dash_warm(db_t *db, long long tenant_id, cdate_t psa_date);
+
 /* The top `limit` companies (by shown name) by summed seats (usage left out) over the
  * subscription report's rows, positive sums only: company, seats. Largest first, then by name
  * (/reports/subscriptions?company=...&billing=seats totals the same). */

@@ -42,7 +42,6 @@
 #include <string.h>
 #include <time.h>
 
-#define TOP_BARS 10
 #define DAYS 30
 
 /* Tiles ---------------------------------------------------------------------------------------- */
@@ -249,11 +248,11 @@ static int day_bars(struct web *w)
 static int charts(struct web *w)
 {
     struct series_list top;
-    if (dash_top_companies(w->db, w->sess->tenant_id, TOP_BARS, &top) < 0)
+    if (dash_top_companies(w->db, w->sess->tenant_id, DASH_TOP_BARS, &top) < 0)
         return -1;
     chart_hbars(w, "Customers", &top, company_href, NULL);
     DB_LIST_FREE(&top);
-    if (dash_top_products(w->db, w->sess->tenant_id, TOP_BARS, &top) < 0)
+    if (dash_top_products(w->db, w->sess->tenant_id, DASH_TOP_BARS, &top) < 0)
         return -1;
     chart_hbars(w, "Products", &top, product_href, NULL);
     DB_LIST_FREE(&top);

@@ -6,6 +6,7 @@
 #include "common/log.h"
 #include "common/mail.h"
 #include "common/secret_key.h"
+#include "db/dashboard.h"
 #include "worker/charges.h"
 #include "worker/csv_import_job.h"
 #include "worker/refresh.h"
@@ -79,6 +80,19 @@ static int job_mail(struct job_env *env, struct job *job, char *err, size_t errl
     return rc;
 }
 
+/* "figures": the tenant's dashboard figures computed into its cache (db/dashboard.h dash_warm),
+ * queued after each job that changes them (worker/main.c). */
+static int job_figures(struct job_env *env, struct job *job, char *err, size_t errlen)
+{
+    cdate_t today;
+    /* the PSA's read date as the pages read it: today, UTC (web/web.h utc_today) */
+    if (cdate_from_unix_utc((int64_t)time(NULL), 0, &today) < 0 || dash_warm(env->db, job->tenant_id, today) < 0) {
+        snprintf(err, errlen, "figures: %s", db_error(env->db));
+        return -1;
+    }
+    return 0;
+}
+
 static const struct {
     const char *kind;
     job_fn fn;
@@ -93,6 +107,7 @@ static const struct {
     {"review_charges", job_review_charges, 1},
     {"usage", job_usage, 1},
     {"csv_import", job_csv_import, 1},
+    {"figures", job_figures, 1},
 };
 
 int handlers_kind(const char *kind)

@@ -31,6 +31,21 @@ static void nap_ms(int ms)
     nanosleep(&ts, NULL);         /* a signal ends the nap early, which is what we want */
 }
 
+/* After a job that may have changed what the dashboard shows, its figures are computed again in
+ * the background (one pending "figures" job per tenant), so the person who opens it next does not
+ * wait for them. */
+static void warm_figures(struct job_env *env, const struct job *job)
+{
+    static const char *const changing[] = {"refresh", "sync", "post", "csv_import"};
+    char key[64];
+    for (size_t i = 0; i < sizeof changing / sizeof changing[0]; i++)
+        if (job->tenant_id > 0 && !strcmp(job->kind, changing[i])) {
+            snprintf(key, sizeof key, "figures:%lld", job->tenant_id);
+            if (jobs_enqueue(env->db, job->tenant_id, "figures", NULL, key, 0, NULL) < 0)
+                log_warn("figures of tenant %lld not queued: %s", job->tenant_id, db_error(env->db));
+        }
+}
+
 static void run_one(struct job_env *env, struct job *job)
 {
     char err[1000] = "";
@@ -50,6 +65,7 @@ static void run_one(struct job_env *env, struct job *job)
         else
             log_warn("job id=%lld finished after its lease was lost; outcome left to the new owner",
                      job->id);
+        warm_figures(env, job);
     } else {
         log_warn("job failed id=%lld kind=%s attempt=%d: %s", job->id, job->kind, job->attempts, err);
         if (jobs_fail(env->db, job, err) < 0)

@@ -120,3 +120,18 @@ def test_one_tenants_change_leaves_anothers_cache(stack, tenant):
     bt.sql(stack, f"UPDATE src_resources SET quantity = quantity + 1000 WHERE tenant_id = {t}")
     other.get("/")
     assert computed_at(stack, other.tenant, "dash:resources") == stamp
+
+
+def test_the_worker_computes_the_figures_after_a_refresh(stack):
+    """The person who opens the dashboard after a refresh does not wait for its figures: the
+    worker computed them ("figures" job) when the refresh finished."""
+    from test_mapping import setup_tenant
+    from test_sync import row
+    admin = setup_tenant(stack, [row(3)])
+    t = admin.tenant
+    bt.quiesce(stack, t)
+    stamp = computed_at(stack, t, "dash:resources")
+    assert stamp, "the figures were computed without anyone opening the dashboard"
+    assert bt.sql(stack, f"SELECT COUNT(*) FROM tenant_cache WHERE tenant_id = {t} AND k LIKE 'dash:drift:%'").strip() == "1"
+    assert tiles(admin.get("/").text)["unlinked"]["value"] == "1"
+    assert computed_at(stack, t, "dash:resources") == stamp, "the dashboard used them"
