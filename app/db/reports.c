@@ -6,6 +6,7 @@
 #include "db/reports.h"
 
 #include "core/cdate.h"
+#include "db/adj_export.h"
 #include "db/charge_sql.h"
 #include "db/subs_sql.h"
 #include "db/tenant_cache.h"
@@ -544,6 +545,16 @@ int report_rows(db_t *db, long long tenant_id, enum report_kind kind, const stru
     return cached_query(db, tenant_id, kind, "rep:rows:", sql, &b, b.n + 2, out);
 }
 
+/* Sorts of the adjustment log on a column of the ledger row itself (no join needed). */
+static int ledger_sort(const char *sort)
+{
+    static const char *const keys[] = {"date", "change", "effective", "amount", "state", "attempts"};
+    for (size_t i = 0; sort && i < sizeof keys / sizeof keys[0]; i++)
+        if (!strcmp(sort, keys[i]))
+            return 1;
+    return 0;
+}
+
 int report_stream(db_t *db, long long tenant_id, enum report_kind kind, const struct report_filter *f,
                   const char *sort, int desc, db_row_fn fn, void *ctx)
 {
@@ -554,6 +565,15 @@ int report_stream(db_t *db, long long tenant_id, enum report_kind kind, const st
     /* The page's own statement with no effective limit: one prepared statement serves both. */
     b.v[b.n] = DB_INT(LLONG_MAX);
     b.v[b.n + 1] = DB_INT(0);
+    if (kind == REPORT_ADJUSTMENTS && !b.text && ledger_sort(sort)) {
+        /* the same WHERE and ORDER BY, on the ledger alone (db/adj_export.h) */
+        char where[600];
+        const char *order = strstr(sql, " ORDER BY ");
+        int k = snprintf(where, sizeof where, "%s%s", ADJ_WHERE, kinds[kind].where);
+        if (!order || k < 0 || (size_t)k >= sizeof where)
+            return -1;
+        return adj_export_stream(db, tenant_id, where, order, b.v, b.n + 2, fn, ctx);
+    }
     return db_stream(db, sql, b.v, b.n + 2, fn, ctx);
 }
 
