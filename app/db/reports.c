@@ -128,6 +128,14 @@ static const char *const adj_q_cols[ADJ_Q_COLS] = {
 #define FAIL_WHERE \
     " FROM (" FAIL_ADJ " UNION ALL " FAIL_CHG ") j" \
     " WHERE j.created_at >= CAST(? AS DATETIME(6)) AND j.created_at <= CAST(? AS DATETIME(6))"
+/* The same rows with only what the count, totals and chart read (no join): what they use
+ * when no text filter is set. Parameters as FAIL_WHERE. */
+#define FAIL_LEAN_WHERE \
+    " FROM (SELECT j.created_at, j.unit_change, 1000 AS amount_qty, j.prorated_amount AS amount_unit" \
+    "  FROM adjustments j WHERE j.tenant_id = ? AND j.state = 'failed'" \
+    " UNION ALL SELECT ch.created_at, NULL, ch.quantity, ch.unit_price FROM charges_posted ch" \
+    "  WHERE ch.tenant_id = ? AND ch.state = 'failed') j" \
+    " WHERE j.created_at >= CAST(? AS DATETIME(6)) AND j.created_at <= CAST(? AS DATETIME(6))"
 static const char *const fail_q_cols[ADJ_Q_COLS] = {
     "j.company", "j.subscription", "j.resource", "j.account", "j.contract", "j.service", "j.error",
 };
@@ -309,6 +317,8 @@ static int bind_fail(struct bound *b, long long tenant_id, const struct report_f
 /* A family: the rows and filters its reports share. */
 struct family {
     const char *from_where;       /* FROM ... WHERE <fixed part> (bind adds the set filters) */
+    const char *lean_from_where;  /* the same rows, the columns of qty, amounts and day only, for
+                                     aggregates with no text filter; NULL: from_where */
     int (*bind)(struct bound *b, long long tenant_id, const struct report_filter *f);
     const char *id;               /* the row id: the last sort key, so orders are total */
     const char *qty;              /* summed in report_count and charted: seats, never usage */
@@ -353,6 +363,7 @@ static const struct family adj_family = {
 
 static const struct family fail_family = {
     .from_where = FAIL_WHERE,
+    .lean_from_where = FAIL_LEAN_WHERE,
     .bind = bind_fail,
     .id = "j.kind, j.id",
     .qty = "j.unit_change",
@@ -480,6 +491,18 @@ static int build(char *sql, size_t n, enum report_kind kind, const struct bound 
     return k < 0 || (size_t)k >= n ? -1 : 0;
 }
 
+/* build for an aggregate (count, amounts, days): the family's lean rows when no text filter
+ * needs the joined columns. */
+static int build_agg(char *sql, size_t n, enum report_kind kind, const struct bound *b, const char *cols,
+                     const char *tail)
+{
+    const struct family *fam = kinds[kind].family;
+    if (b->text || !fam->lean_from_where)
+        return build(sql, n, kind, b, cols, tail);
+    int k = snprintf(sql, n, "SELECT %s%s%s%s", cols, fam->lean_from_where, kinds[kind].where, tail);
+    return k < 0 || (size_t)k >= n ? -1 : 0;
+}
+
 #define SQL_MAX 12288
 
 /* A query of the report (an aggregate or a page): through the tenant's cache for a cached family. */
@@ -502,7 +525,7 @@ int report_count(db_t *db, long long tenant_id, enum report_kind kind, const str
     const struct family *fam = kinds[kind].family;
     int k = snprintf(cols, sizeof cols, "COUNT(*), COALESCE(SUM(%s), 0), COALESCE(SUM(%s), 0), COALESCE(SUM(%s), 0)",
                      fam->qty, fam->usage_row ? fam->usage_row : "0", fam->usage_qty ? fam->usage_qty : "0");
-    if (k < 0 || (size_t)k >= sizeof cols || build(sql, sizeof sql, kind, &b, cols, "") < 0 ||
+    if (k < 0 || (size_t)k >= sizeof cols || build_agg(sql, sizeof sql, kind, &b, cols, "") < 0 ||
         cached_query(db, tenant_id, kind, "rep:count:", sql, &b, b.n, &r) < 0)
         return -1;
     out->rows = dbrows_int(&r, 0, 0, 0);
@@ -590,7 +613,7 @@ int report_amounts(db_t *db, long long tenant_id, enum report_kind kind, const s
     int k1 = snprintf(cols, sizeof cols, "%s, COUNT(*)", amounts);
     int k2 = snprintf(tail, sizeof tail, " GROUP BY %s", amounts);
     if (k1 < 0 || (size_t)k1 >= sizeof cols || k2 < 0 || (size_t)k2 >= sizeof tail ||
-        build(sql, sizeof sql, kind, &b, cols, tail) < 0 ||
+        build_agg(sql, sizeof sql, kind, &b, cols, tail) < 0 ||
         cached_query(db, tenant_id, kind, "rep:amounts:", sql, &b, b.n, &r) < 0)
         return -1;
     int rc = 0;
@@ -628,7 +651,7 @@ int report_per_day(db_t *db, long long tenant_id, enum report_kind kind, const s
     if (!report_has_dates(kind) || bind_filter(&b, tenant_id, kind, f) < 0)
         return -1;
     snprintf(cols, sizeof cols, "%s AS day, COUNT(*)", kinds[kind].family->day);
-    if (build(sql, sizeof sql, kind, &b, cols, " GROUP BY day ORDER BY day") < 0)
+    if (build_agg(sql, sizeof sql, kind, &b, cols, " GROUP BY day ORDER BY day") < 0)
         return -1;
     return DB_LIST_QUERY(db, out, series_fill, sql, b.v, b.n);
 }
