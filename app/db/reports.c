@@ -73,8 +73,9 @@
 /* An ENUM sorts by its position in the list; people expect the name's order. */
 #define ADJ_STATE "CAST(j.state AS CHAR)"
 
-#define ADJ_FROM \
-    " FROM adjustments j" \
+#define ADJ_FROM " FROM adjustments j" ADJ_JOINS
+/* The names of a ledger row j. */
+#define ADJ_JOINS \
     " LEFT JOIN src_resources r ON r.tenant_id = j.tenant_id AND r.connection_id = j.src_connection_id" \
     "  AND r.source_id = j.src_resource_id" \
     " LEFT JOIN src_subscriptions s ON s.tenant_id = j.tenant_id AND s.connection_id = j.src_connection_id" \
@@ -555,6 +556,25 @@ static int ordered(char *sql, size_t n, enum report_kind kind, const struct boun
     return build(sql, n, kind, b, kinds[kind].cols, tail);
 }
 
+static int ledger_sort(const char *sort);
+
+/* A page of the adjustment log sorted on the ledger row itself: the page's ids first, from the
+ * ledger alone (the (tenant_id, created_at, state) index serves the window, the order and the
+ * state), then the names of those rows only: a deep page does not join every row it skips. */
+static int adj_page_sql(char *sql, size_t n, const char *order_limit)
+{
+    char order[1400];
+    const char *limit = strstr(order_limit, " LIMIT ");
+    if (!limit || (size_t)(limit - order_limit) >= sizeof order)
+        return -1;
+    memcpy(order, order_limit, (size_t)(limit - order_limit));
+    order[limit - order_limit] = 0;
+    int k = snprintf(sql, n, "SELECT %s FROM (SELECT j.id FROM adjustments j%s%s%s) pick"
+                             " JOIN adjustments j ON j.id = pick.id" ADJ_JOINS "%s",
+                     kinds[REPORT_ADJUSTMENTS].cols, ADJ_WHERE, kinds[REPORT_ADJUSTMENTS].where, order_limit, order);
+    return k < 0 || (size_t)k >= n ? -1 : 0;
+}
+
 int report_rows(db_t *db, long long tenant_id, enum report_kind kind, const struct report_filter *f,
                 const char *sort, int desc, int limit, long long offset, struct dbrows *out)
 {
@@ -562,6 +582,15 @@ int report_rows(db_t *db, long long tenant_id, enum report_kind kind, const stru
     struct bound b;
     if (bind_filter(&b, tenant_id, kind, f) < 0 || ordered(sql, sizeof sql, kind, &b, sort, desc) < 0)
         return -1;
+    if (kind == REPORT_ADJUSTMENTS && !b.text && ledger_sort(sort)) {
+        char tail[1400];
+        const char *order = strstr(sql, " ORDER BY ");
+        if (!order || strlen(order) >= sizeof tail)
+            return -1;
+        memcpy(tail, order, strlen(order) + 1);
+        if (adj_page_sql(sql, sizeof sql, tail) < 0)
+            return -1;
+    }
     b.v[b.n] = DB_INT(limit);
     b.v[b.n + 1] = DB_INT(offset);
     /* a page of a cached family is as cacheable as its totals: the same data decides both */
