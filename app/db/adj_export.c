@@ -142,8 +142,8 @@ enum { M_RES, M_SUB, M_COMP, M_CONTRACT, M_ACCOUNT, M_SERVICE, M_N };
 
 /* What each map loads: (connection id, id, values...) of the tenant's rows. */
 static const char *const load_sql[M_N] = {
-    [M_RES] = "SELECT connection_id, source_id, name, subscription_source_id, company_source_id"
-              " FROM src_resources WHERE tenant_id = ?",
+    [M_RES] = ("SELECT connection_id, source_id, name, subscription_source_id, company_source_id"
+               " FROM src_resources WHERE tenant_id = ?"),
     [M_SUB] = "SELECT connection_id, source_id, name FROM src_subscriptions WHERE tenant_id = ?",
     [M_COMP] = "SELECT connection_id, source_id, name FROM src_companies WHERE tenant_id = ?",
     [M_CONTRACT] = "SELECT connection_id, psa_id, name, company_psa_id FROM psa_contracts WHERE tenant_id = ?",
