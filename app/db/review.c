@@ -2,6 +2,7 @@
 #include "db/review.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int review_find(db_t *db, long long tenant_id, const char *month, long long *id)
@@ -158,6 +159,68 @@ int review_lines(db_t *db, long long tenant_id, const char *month, long long rev
                     DB_PARAMS(DB_INT(tenant_id), DB_STR(month), DB_INT(limit > 0 ? limit : 1000000000),
                               DB_INT(offset), DB_INT(review_id), DB_INT(tenant_id), DB_STR(month)),
                     out);
+}
+
+#define LINE_ORDER "c.company_name, c.subscription_name, c.description, c.connection_id, c.line_id"
+
+static int id_row(void *ctx, int ncols, char **cells, size_t *lens)
+{
+    struct { long long *v; size_t n, cap; } *ids = ctx;
+    (void)ncols, (void)lens;
+    if (ids->n == ids->cap) {
+        size_t cap = ids->cap ? ids->cap * 2 : 4096;
+        long long *nv = realloc(ids->v, cap * sizeof *nv);
+        if (!nv)
+            return -1;
+        ids->v = nv;
+        ids->cap = cap;
+    }
+    ids->v[ids->n++] = strtoll(cells[0] ? cells[0] : "0", NULL, 10);
+    return 0;
+}
+
+int review_line_ids(db_t *db, long long tenant_id, const char *month, long long **out, size_t *n)
+{
+    struct { long long *v; size_t n, cap; } ids = {0};
+    *out = NULL;
+    *n = 0;
+    if (db_stream(db, "SELECT c.id FROM src_charges c WHERE c.tenant_id = ? AND c.period_month = ? ORDER BY " LINE_ORDER,
+                  DB_PARAMS(DB_INT(tenant_id), DB_STR(month)), id_row, &ids) < 0) {
+        free(ids.v);
+        return -1;
+    }
+    *out = ids.v;
+    *n = ids.n;
+    return 0;
+}
+
+int review_lines_of(db_t *db, long long tenant_id, const char *month, long long review_id, const long long *ids,
+                    int n, struct dbrows *out)
+{
+    static const char from[] = " FROM src_charges c";
+    const char *split = strstr(lines_sql, from);
+    char marks[REVIEW_BATCH * 3 + 1];
+    struct dbv v[REVIEW_BATCH + 5];
+    if (n <= 0 || n > REVIEW_BATCH) {
+        memset(out, 0, sizeof *out);
+        return n == 0 ? 0 : -1;
+    }
+    int k = 0, m = 0;
+    v[m++] = DB_INT(tenant_id);
+    v[m++] = DB_STR(month);
+    for (int i = 0; i < n; i++) {
+        k += snprintf(marks + k, sizeof marks - (size_t)k, "%s?", i ? ", " : "");
+        v[m++] = DB_INT(ids[i]);
+    }
+    v[m++] = DB_INT(review_id);
+    v[m++] = DB_INT(tenant_id);
+    v[m++] = DB_STR(month);
+    char sql[sizeof lines_sql + sizeof marks + 600];
+    snprintf(sql, sizeof sql,
+             "%.*s FROM (SELECT id FROM src_charges WHERE tenant_id = ? AND period_month = ? AND id IN (%s)) pick"
+             " JOIN src_charges c ON c.id = pick.id%s ORDER BY " LINE_ORDER,
+             (int)(split - lines_sql), lines_sql, marks, split + sizeof from - 1);
+    return db_query(db, sql, v, m, out);
 }
 
 int review_line(db_t *db, long long tenant_id, const char *month, long long review_id, long long conn,

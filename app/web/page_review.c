@@ -17,7 +17,6 @@
 #include <string.h>
 
 #define PAGE_LINES 200
-#define CSV_BATCH 500
 
 /* "YYYY-MM" with a real month of the years 2000..2999; 0 ok. */
 static int month_parse(const char *s, struct review_month *m)
@@ -72,10 +71,19 @@ static void export_csv(struct web *w, long long psa_conn, const struct review_mo
     char name[40];
     snprintf(name, sizeof name, "billing-review-%s.csv", m->ym);
     resp_stream_begin(&w->resp, "text/csv; charset=utf-8", name);
-    for (long long off = 0;; off += CSV_BATCH) {
+    long long *ids = NULL;
+    size_t nids = 0;
+    if (review_line_ids(w->db, w->sess->tenant_id, m->first, &ids, &nids) < 0) {
+        log_error("review export: aborted before its lines: %s", db_error(w->db));
+        resp_abort(&w->resp);
+        strbuf_free(&sb);
+        return;
+    }
+    for (size_t off = 0; off < nids; off += REVIEW_BATCH) {
         struct dbrows r;
-        if (review_lines(w->db, w->sess->tenant_id, m->first, review_id, CSV_BATCH, off, &r) < 0) {
-            log_error("review export: aborted after %lld lines: %s", off, db_error(w->db));
+        int n = nids - off < REVIEW_BATCH ? (int)(nids - off) : REVIEW_BATCH;
+        if (review_lines_of(w->db, w->sess->tenant_id, m->first, review_id, ids + off, n, &r) < 0) {
+            log_error("review export: aborted after %zu lines: %s", off, db_error(w->db));
             resp_abort(&w->resp);     /* a broken transfer, never a complete-looking file */
             break;
         }
@@ -87,13 +95,14 @@ static void export_csv(struct web *w, long long psa_conn, const struct review_mo
             csvw_field(&csv, L.detail);
             csvw_end_row(&csv);
         }
-        int gone = resp_stream_write(&w->resp, sb.p ? sb.p : "", sb.len) < 0;
-        strbuf_reset(&sb);
-        int n = r.nrows;
         dbrows_free(&r);
-        if (n < CSV_BATCH || gone)    /* gone: the client left; main.c drops the request */
-            break;
+        if (resp_stream_write(&w->resp, sb.p ? sb.p : "", sb.len) < 0)
+            break;                    /* the client left; main.c drops the request */
+        strbuf_reset(&sb);
     }
+    if (!nids)
+        resp_stream_write(&w->resp, sb.p ? sb.p : "", sb.len);
+    free(ids);
     strbuf_free(&sb);
 }
 
