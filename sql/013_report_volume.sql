@@ -54,9 +54,10 @@ BEGIN
 END;
 
 -- The adjustment log's window, order and state from one index (a page's ids without reading
--- the rows it skips; db/reports.c adj_page_sql).
+-- the rows it skips; db/reports.c adj_page_sql). The id comes before the state: the log orders
+-- by (created_at, id), and with the state between them the index no longer serves that order.
 ALTER TABLE adjustments DROP KEY ix_adjustments_created,
-  ADD KEY ix_adjustments_created (tenant_id, created_at, state);
+  ADD KEY ix_adjustments_created (tenant_id, created_at, id, state);
 
 -- The scheduler's due-post query (db/ledger.c post_enqueue_due) runs every few seconds in
 -- every worker across all tenants: led by state, it reads only the queued and due failed rows.
