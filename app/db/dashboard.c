@@ -42,7 +42,7 @@ int dash_counts(db_t *db, long long tenant_id, cdate_t psa_date, struct dash_cou
 
     /* The figures over every resource, link and service come from the tenant's cache while
      * its data is unchanged (db/tenant_cache.h); the failures and approvals are read live. */
-    if (tcache_query(db, tenant_id, "dash:resources",
+    if (tcache_query(db, tenant_id, "dash:resources", 0,
                      "SELECT COALESCE(SUM(" SUBS_LINKED "), 0), COALESCE(SUM(NOT " SUBS_LINKED "), 0),"
                      " COALESCE(SUM(" UNBILLED "), 0),"
                      " COALESCE(SUM(" UNBILLED " AND NOT " SUBS_USAGE "), 0),"
@@ -83,7 +83,7 @@ int dash_counts(db_t *db, long long tenant_id, cdate_t psa_date, struct dash_cou
 
     char key[TCACHE_KEY_MAX + 1];
     snprintf(key, sizeof key, "dash:drift:%s", day);
-    if (tcache_query(db, tenant_id, key,
+    if (tcache_query(db, tenant_id, key, 1,
                      "SELECT COUNT(*) FROM (SELECT " LAST_POSTED " AS posted, " CACHED_UNITS " AS cached"
                      " FROM resource_links l WHERE l.tenant_id = ? AND l.active_key = 1"
                      " GROUP BY l.tenant_id, l.psa_connection_id, l.psa_contract_id, l.psa_service_id) d"
@@ -102,7 +102,7 @@ int dash_counts(db_t *db, long long tenant_id, cdate_t psa_date, struct dash_cou
     out->psas = dbrows_int(&r, 0, 1, 0);
     dbrows_free(&r);
 
-    if (tcache_query(db, tenant_id, "dash:links",
+    if (tcache_query(db, tenant_id, "dash:links", 0,
                      "SELECT (SELECT COUNT(*) FROM company_links WHERE tenant_id = ? AND active_key = 1)"
                      " + (SELECT COUNT(*) FROM subscription_links WHERE tenant_id = ? AND active_key = 1)"
                      " + (SELECT COUNT(*) FROM resource_links WHERE tenant_id = ? AND active_key = 1)",
@@ -123,7 +123,7 @@ int dash_counts(db_t *db, long long tenant_id, cdate_t psa_date, struct dash_cou
 int dash_unbilled_rows(db_t *db, long long tenant_id, db_row_fn fn, void *ctx)
 {
     struct dbrows r;
-    if (tcache_query(db, tenant_id, "dash:unbilled",
+    if (tcache_query(db, tenant_id, "dash:unbilled", 0,
                      "SELECT r.quantity, r.unit_cost, r.currency, " SUBS_PERIOD_MONTHS " AS months, COUNT(*)"
                      RES_FROM " AND " UNBILLED " GROUP BY r.quantity, r.unit_cost, r.currency, months",
                      DB_PARAMS(DB_INT(tenant_id)), &r) < 0)
@@ -139,7 +139,7 @@ static void series_cached(db_t *db, long long tenant_id, const char *key, const 
                           int np, struct series_list *out, int *rc)
 {
     memset(out, 0, sizeof *out);
-    *rc = tcache_query(db, tenant_id, key, sql, p, np, &out->rows) < 0 ? -1 : DB_LIST_FILL(out, series_fill);
+    *rc = tcache_query(db, tenant_id, key, 0, sql, p, np, &out->rows) < 0 ? -1 : DB_LIST_FILL(out, series_fill);
 }
 
 int dash_top_companies(db_t *db, long long tenant_id, int limit, struct series_list *out)

@@ -12,11 +12,12 @@
 
 long long tcache_hits, tcache_misses;
 
-/* The fingerprint and the stored result (fp, v) of key, in one statement. */
+/* The fingerprint and the stored result (fp, v) of key, in one statement: the generation, and
+ * for a result that depends on the ledger the sums of its verified counters (the flag). */
 #define LOOKUP \
     "SELECT CONCAT_WS(':', COALESCE((SELECT gen FROM tenant_gen WHERE tenant_id = ?), 0)," \
-    " (SELECT CONCAT_WS(':', COALESCE(SUM(n), 0), COALESCE(SUM(units), 0), COALESCE(SUM(amount), 0))" \
-    "  FROM adjustment_days WHERE tenant_id = ? AND state = 'verified'))," \
+    " IF(? = 0, '-', (SELECT CONCAT_WS(':', COALESCE(SUM(n), 0), COALESCE(SUM(units), 0)," \
+    "  COALESCE(SUM(amount), 0)) FROM adjustment_days WHERE tenant_id = ? AND state = 'verified')))," \
     " c.fp, c.v FROM (SELECT 1) one LEFT JOIN tenant_cache c ON c.tenant_id = ? AND c.k = ?"
 
 /* rows → JSON text (malloc'd), NULL when too large or out of memory */
@@ -89,15 +90,17 @@ static int decode(const char *text, struct dbrows *out)
     return 0;
 }
 
-int tcache_query(db_t *db, long long tenant_id, const char *key, const char *sql, const struct dbv *p, int np,
-                 struct dbrows *out)
+int tcache_query(db_t *db, long long tenant_id, const char *key, int ledger, const char *sql, const struct dbv *p,
+                 int np, struct dbrows *out)
 {
     struct dbrows c;
     char fp[128] = "";
     int stale = 0;
     if (strlen(key) > TCACHE_KEY_MAX)
         return -1;
-    if (db_query(db, LOOKUP, DB_PARAMS(DB_INT(tenant_id), DB_INT(tenant_id), DB_INT(tenant_id), DB_STR(key)), &c) == 0) {
+    if (db_query(db, LOOKUP,
+                 DB_PARAMS(DB_INT(tenant_id), DB_INT(ledger), DB_INT(tenant_id), DB_INT(tenant_id), DB_STR(key)),
+                 &c) == 0) {
         const char *now = dbrows_get(&c, 0, 0), *was = dbrows_get(&c, 0, 1), *v = dbrows_get(&c, 0, 2);
         snprintf(fp, sizeof fp, "%s", now ? now : "");
         stale = was != NULL;
@@ -112,8 +115,11 @@ int tcache_query(db_t *db, long long tenant_id, const char *key, const char *sql
     if (db_query(db, sql, p, np, out) < 0)
         return -1;
     char *text = *fp ? encode(out) : NULL;
-    /* Results of an older fingerprint will never be served again: they go as this one comes. */
-    if (text && ((stale && db_exec(db, "DELETE FROM tenant_cache WHERE tenant_id = ? AND fp <> ?",
+    /* Results of an older generation will never be served again: they go as this one comes (one
+     * whose ledger part is older is overwritten by its own next result). */
+    if (text && ((stale && db_exec(db,
+                                   "DELETE FROM tenant_cache WHERE tenant_id = ?"
+                                   " AND SUBSTRING_INDEX(fp, ':', 1) <> SUBSTRING_INDEX(?, ':', 1)",
                                    DB_PARAMS(DB_INT(tenant_id), DB_STR(fp)), NULL, NULL) < 0) ||
                  db_exec(db,
                          "INSERT INTO tenant_cache (tenant_id, k, fp, v) VALUES (?, ?, ?, ?)"
@@ -146,5 +152,5 @@ int tcache_query_auto(db_t *db, long long tenant_id, const char *prefix, const c
     int k = snprintf(key, sizeof key, "%s%s", prefix, hex);
     if (k < 0 || k > TCACHE_KEY_MAX)
         return -1;
-    return tcache_query(db, tenant_id, key, sql, p, np, out);
+    return tcache_query(db, tenant_id, key, 0, sql, p, np, out);
 }

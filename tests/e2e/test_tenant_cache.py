@@ -86,6 +86,15 @@ def test_drift_follows_the_verified_ledger_and_the_psa_cache(stack, tenant):
                   f" ({t}, {link}, 'sync', {src}, 'r1', {psa}, 'K1', 'V1', 5000, 4000, 1000, '2025-01-01',"
                   f" 'verified', 'cache-{t}', UTC_TIMESTAMP(6))")
     assert tiles(c.get("/").text)["drift"]["value"] == "1"
+    # a change of the ledger alone computes drift again, not the figures over every resource
+    stamp = computed_at(stack, t, "dash:resources")
+    bt.sql(stack, f"UPDATE adjustments SET desired_units = 4000 WHERE tenant_id = {t}")
+    bt.sql(stack, f"UPDATE adjustments SET state = 'failed' WHERE tenant_id = {t}")
+    assert tiles(c.get("/").text)["drift"]["value"] == "0", "no verified post left: nothing to compare"
+    assert computed_at(stack, t, "dash:resources") == stamp
+    bt.sql(stack, f"UPDATE adjustments SET state = 'verified', desired_units = 5000 WHERE tenant_id = {t}")
+    assert tiles(c.get("/").text)["drift"]["value"] == "1"
+    assert computed_at(stack, t, "dash:resources") == stamp
     # the PSA cache read again with the posted units: no drift
     bt.sql(stack, f"UPDATE psa_contract_services SET units = 5000 WHERE tenant_id = {t}")
     assert tiles(c.get("/").text)["drift"]["value"] == "0"
