@@ -59,6 +59,11 @@ END;
 ALTER TABLE adjustments DROP KEY ix_adjustments_created,
   ADD KEY ix_adjustments_created (tenant_id, created_at, id, state);
 
+-- The failure log (db/reports.c FAIL_LEAN_WHERE, fail_page): a tenant's failed rows in the
+-- log's order with what its count, totals and chart read, from the index alone.
+ALTER TABLE adjustments
+  ADD KEY ix_adjustments_failed (tenant_id, state, created_at, id, unit_change, prorated_amount);
+
 -- The scheduler's due-post query (db/ledger.c post_enqueue_due) runs every few seconds in
 -- every worker across all tenants: led by state, it reads only the queued and due failed rows.
 ALTER TABLE adjustments

@@ -589,15 +589,22 @@ static int fail_page(db_t *db, long long tenant_id, const struct bound *b, int d
     if (limit <= 0 || limit > FAIL_PAGE_MAX)
         return -1;
     int k = snprintf(sql, sizeof sql,
-                     "SELECT j.kind, j.id FROM (SELECT 'adjustment' AS kind, id, created_at FROM adjustments"
-                     " WHERE tenant_id = ? AND state = 'failed' UNION ALL SELECT 'charge', id, created_at"
-                     " FROM charges_posted WHERE tenant_id = ? AND state = 'failed') j"
-                     " WHERE j.created_at >= CAST(? AS DATETIME(6)) AND j.created_at <= CAST(? AS DATETIME(6))"
+                     /* each kind's first offset + limit in the order (the index serves the
+                        adjustments'), then the page of both */
+                     "SELECT j.kind, j.id FROM ((SELECT 'adjustment' AS kind, id, created_at FROM adjustments"
+                     " WHERE tenant_id = ? AND state = 'failed' AND created_at >= CAST(? AS DATETIME(6))"
+                     " AND created_at <= CAST(? AS DATETIME(6)) ORDER BY created_at%s, id%s LIMIT ?)"
+                     " UNION ALL (SELECT 'charge', id, created_at FROM charges_posted"
+                     " WHERE tenant_id = ? AND state = 'failed' AND created_at >= CAST(? AS DATETIME(6))"
+                     " AND created_at <= CAST(? AS DATETIME(6)) ORDER BY created_at%s, id%s LIMIT ?)) j"
                      " ORDER BY j.created_at%s, j.kind%s, j.id%s LIMIT ? OFFSET ?",
-                     dir, dir, dir);
+                     dir, dir, dir, dir, dir, dir, dir);
+    long long first = offset + limit;
     if (k < 0 || (size_t)k >= sizeof sql ||
-        db_query(db, sql, DB_PARAMS(DB_INT(tenant_id), DB_INT(tenant_id), DB_STR(b->from), DB_STR(b->to),
-                                    DB_INT(limit), DB_INT(offset)), &ids) < 0)
+        db_query(db, sql,
+                 DB_PARAMS(DB_INT(tenant_id), DB_STR(b->from), DB_STR(b->to), DB_INT(first), DB_INT(tenant_id),
+                           DB_STR(b->from), DB_STR(b->to), DB_INT(first), DB_INT(limit), DB_INT(offset)),
+                 &ids) < 0)
         return -1;
     int na = 0, nc = 0, m = 0;
     size_t ka = 0, kc = 0;
