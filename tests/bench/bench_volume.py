@@ -82,14 +82,28 @@ class Bench:
         self.wait_idle()
         return w
 
+    def web_cpu(self):
+        """CPU ticks the web children used so far (utime + stime of /proc/PID/stat)."""
+        total = 0
+        for pid in self.web_children():
+            try:
+                f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+                total += int(f[11]) + int(f[12])
+            except (OSError, IndexError, ValueError):
+                pass
+        return total
+
     def wait_idle(self, timeout=120):
-        """Until no web statement runs (wrk leaves requests in flight when it stops)."""
+        """Until no web statement runs and the web children use no CPU (wrk leaves requests in
+        flight when it stops: a slow page's backlog would be measured with the next one)."""
         q = ("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = 'billsync'"
              " AND COMMAND IN ('Query', 'Execute') AND COALESCE(INFO, '') NOT LIKE '%jobs%'")
-        end, quiet = time.monotonic() + timeout, 0
+        end, quiet, cpu = time.monotonic() + timeout, 0, self.web_cpu()
         while time.monotonic() < end and quiet < 3:
-            quiet = quiet + 1 if bt.sql(self.stack, q).strip() == "0" else 0
             time.sleep(0.2)
+            now = self.web_cpu()
+            quiet = quiet + 1 if bt.sql(self.stack, q).strip() == "0" and now - cpu <= 1 else 0
+            cpu = now
         if quiet < 3:
             print(f"bench-volume: warning: web statements still running after {timeout} s", flush=True)
 
@@ -132,6 +146,7 @@ class Bench:
         return res.returncode, int(code), float(ttfb) * 1000, float(total), int(size), res.stderr.strip()
 
     def export(self, path, expect_sql=None):
+        self.wait_idle()
         self.n += 1
         name = f"{self.n:02d}.csv"
         body = os.path.join(self.static_dir, name)
