@@ -354,6 +354,8 @@ def main():
         for msg, n in log[:12]:
             print(f"  {n:6d}  {msg}")
     if failed is not None:
+        if rows:
+            print(f"\nbench-volume: stopped before the end ({type(failed).__name__}): the table is partial")
         if isinstance(failed, SignedOut):
             print(f"\nbench-volume: FAILED: the session cookie was refused: {failed}")
             return 1
