@@ -125,18 +125,19 @@ static const char *const adj_q_cols[ADJ_Q_COLS] = {
     " CAST(ch.kind AS CHAR(10))" \
     CHG_JOINS " WHERE ch.tenant_id = ? AND ch.state = 'failed'"
 
-/* Parameters: tenant ×2, from, to (see bind_fail()); set text filters add their conditions. */
+/* Parameters: tenant, from, to for each branch (see bind_fail()): the window is applied inside
+ * each branch, so only its rows are joined (MariaDB did not push it into the union); set text
+ * filters add their conditions on the derived columns. */
+#define FAIL_WINDOW(t) " AND " t ".created_at >= CAST(? AS DATETIME(6)) AND " t ".created_at <= CAST(? AS DATETIME(6))"
 #define FAIL_WHERE \
-    " FROM (" FAIL_ADJ " UNION ALL " FAIL_CHG ") j" \
-    " WHERE j.created_at >= CAST(? AS DATETIME(6)) AND j.created_at <= CAST(? AS DATETIME(6))"
+    " FROM (" FAIL_ADJ FAIL_WINDOW("j") " UNION ALL " FAIL_CHG FAIL_WINDOW("ch") ") j WHERE 1 = 1"
 /* The same rows with only what the count, totals and chart read (no join): what they use
  * when no text filter is set. Parameters as FAIL_WHERE. */
 #define FAIL_LEAN_WHERE \
     " FROM (SELECT j.created_at, j.unit_change, 1000 AS amount_qty, j.prorated_amount AS amount_unit" \
-    "  FROM adjustments j WHERE j.tenant_id = ? AND j.state = 'failed'" \
+    "  FROM adjustments j WHERE j.tenant_id = ? AND j.state = 'failed'" FAIL_WINDOW("j") \
     " UNION ALL SELECT ch.created_at, NULL, ch.quantity, ch.unit_price FROM charges_posted ch" \
-    "  WHERE ch.tenant_id = ? AND ch.state = 'failed') j" \
-    " WHERE j.created_at >= CAST(? AS DATETIME(6)) AND j.created_at <= CAST(? AS DATETIME(6))"
+    "  WHERE ch.tenant_id = ? AND ch.state = 'failed'" FAIL_WINDOW("ch") ") j WHERE 1 = 1"
 static const char *const fail_q_cols[ADJ_Q_COLS] = {
     "j.company", "j.subscription", "j.resource", "j.account", "j.contract", "j.service", "j.error",
 };
@@ -284,14 +285,19 @@ static int bind_day(const char *day, int end, char *out, size_t n)
     return 0;
 }
 
-/* The ledger families' filters: dates (always bound), then the text filters that are set on
- * the family's columns (company, subscription, resource, then q's seven). */
-static int bind_ledger(struct bound *b, const struct report_filter *f, const char *const *cols)
+/* The ledger families' filters: tenant and dates for each branch (always bound), then the text
+ * filters that are set on the family's columns (company, subscription, resource, then q's
+ * seven). */
+static int bind_ledger(struct bound *b, long long tenant_id, int branches, const struct report_filter *f,
+                       const char *const *cols)
 {
     if (bind_day(f->from, 0, b->from, sizeof b->from) < 0 || bind_day(f->to, 1, b->to, sizeof b->to) < 0)
         return -1;
-    add_value(b, DB_STR(b->from));
-    add_value(b, DB_STR(b->to));
+    for (int i = 0; i < branches; i++) {   /* each branch's tenant and window */
+        add_value(b, DB_INT(tenant_id));
+        add_value(b, DB_STR(b->from));
+        add_value(b, DB_STR(b->to));
+    }
     if (like_filter(b, f->company, b->company, cols[0]) < 0 ||
         like_filter(b, f->subscription, b->subscription, cols[1]) < 0 ||
         like_filter(b, f->resource, b->resource, cols[2]) < 0 || q_filter(b, f->q, cols, ADJ_Q_COLS) < 0)
@@ -302,17 +308,13 @@ static int bind_ledger(struct bound *b, const struct report_filter *f, const cha
 static int bind_adj(struct bound *b, long long tenant_id, const struct report_filter *f)
 {
     start(b);
-    add_value(b, DB_INT(tenant_id));
-    return bind_ledger(b, f, adj_q_cols);
+    return bind_ledger(b, tenant_id, 1, f, adj_q_cols);
 }
 
 static int bind_fail(struct bound *b, long long tenant_id, const struct report_filter *f)
 {
     start(b);
-    /* the tenant of each branch of the union */
-    add_value(b, DB_INT(tenant_id));
-    add_value(b, DB_INT(tenant_id));
-    return bind_ledger(b, f, fail_q_cols);
+    return bind_ledger(b, tenant_id, 2, f, fail_q_cols);   /* adjustments, then charges */
 }
 
 /* A family: the rows and filters its reports share. */
