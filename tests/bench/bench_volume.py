@@ -161,7 +161,7 @@ class Bench:
                         rss[pid] = max(rss.get(pid, 0), kb)
                     except (OSError, AttributeError):
                         pass
-                stop.wait(0.005)
+                stop.wait(0.05)     # the kernel keeps no per-request peak: sample, lightly
         cpu0 = {pid: cpu_ticks(pid) for pid in self.web_children()}
         th = threading.Thread(target=poll, daemon=True)
         th.start()
