@@ -128,11 +128,9 @@ int dash_unbilled_rows(db_t *db, long long tenant_id, db_row_fn fn, void *ctx)
                      RES_FROM " AND " UNBILLED " GROUP BY r.quantity, r.unit_cost, r.currency, months",
                      DB_PARAMS(DB_INT(tenant_id)), &r) < 0)
         return -1;
-    int rc = 0;
-    for (int i = 0; i < r.nrows && rc == 0; i++)
-        rc = fn(ctx, r.ncols, &r.cell[(size_t)i * (size_t)r.ncols], &r.len[(size_t)i * (size_t)r.ncols]);
+    int rc = dbrows_each(&r, fn, ctx);
     dbrows_free(&r);
-    return rc < 0 ? -1 : 0;
+    return rc;
 }
 
 static void series_cached(db_t *db, long long tenant_id, const char *key, const char *sql, const struct dbv *p,

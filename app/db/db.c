@@ -550,6 +550,14 @@ long long dbrows_int(const struct dbrows *r, int row, int col, long long dflt)
     return (errno || end == s) ? dflt : v;
 }
 
+int dbrows_each(const struct dbrows *r, db_row_fn fn, void *ctx)
+{
+    int rc = 0;
+    for (int i = 0; i < r->nrows && rc == 0; i++)
+        rc = fn(ctx, r->ncols, &r->cell[(size_t)i * (size_t)r->ncols], &r->len[(size_t)i * (size_t)r->ncols]);
+    return rc < 0 ? -1 : 0;
+}
+
 void dbrows_free(struct dbrows *r)
 {
     if (r->cell)

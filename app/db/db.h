@@ -109,6 +109,9 @@ int db_exec(db_t *db, const char *sql, const struct dbv *p, int np, uint64_t *af
 int db_query(db_t *db, const char *sql, const struct dbv *p, int np, struct dbrows *out);
 /* Streams rows from an unbuffered result: constant memory whatever the row count. */
 int db_stream(db_t *db, const char *sql, const struct dbv *p, int np, db_row_fn fn, void *ctx);
+/* A fetched result handed to fn row by row, as db_stream would (a result read through a cache,
+ * db/tenant_cache.h); 0, or -1 when fn abandons it. */
+int dbrows_each(const struct dbrows *r, db_row_fn fn, void *ctx);
 /* First column of the first row as an integer; 1 = found, 0 = no row, -1 = error. */
 int db_scalar(db_t *db, const char *sql, const struct dbv *p, int np, long long *out);
 

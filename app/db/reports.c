@@ -703,11 +703,9 @@ int report_amounts(db_t *db, long long tenant_id, enum report_kind kind, const s
         build_agg(sql, sizeof sql, kind, &b, cols, tail) < 0 ||
         cached_query(db, tenant_id, kind, "rep:amounts:", sql, &b, b.n, &r) < 0)
         return -1;
-    int rc = 0;
-    for (int i = 0; i < r.nrows && rc == 0; i++)
-        rc = fn(ctx, r.ncols, &r.cell[(size_t)i * (size_t)r.ncols], &r.len[(size_t)i * (size_t)r.ncols]);
+    int rc = dbrows_each(&r, fn, ctx);
     dbrows_free(&r);
-    return rc < 0 ? -1 : 0;
+    return rc;
 }
 
 int report_top_companies(db_t *db, long long tenant_id, enum report_kind kind,
