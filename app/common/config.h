@@ -32,6 +32,12 @@ struct config {
     int poll_ms;
     int schedule_seconds;         /* how often a worker queues periodic jobs */
     int loss_hold_percent;        /* a pull losing more of the linked resources is held */
+    /* [sync] */
+    int drift_check_hours;        /* a linked PSA service whose source did not change is read this often */
+    int psa_refresh_hours;        /* the PSA's lists (accounts, contracts, services) are pulled this often */
+    /* [psa] */
+    int budget_share_percent;     /* billsync's share of a PSA's hourly request cap (Autotask) */
+    int threshold_check_seconds;  /* Autotask's ThresholdInformation is asked at most this often */
     /* [security] */
     char key_file[CONFIG_STR];
     int argon2_ops;

@@ -352,10 +352,23 @@ static int cw_list_contract_services(const struct conn *c, const char *contract_
     return rc;
 }
 
+/* What the additions of one product show: units in effect and the newest open addition. */
+static void seen_of(const struct add_list *l, struct psa_units_seen *seen)
+{
+    memset(seen, 0, sizeof *seen);
+    seen->units = units_in_effect(l);
+    const struct cw_add *open = newest_open(l);
+    if (open) {
+        id_text(open->id, seen->line_id);
+        seen->line_units = open->qty;
+    }
+}
+
 static int cw_read_units(const struct conn *c, const char *contract_id, const char *service_id,
-                         cdate_t date, qty_t *units, struct conn_error *err)
+                         cdate_t date, struct psa_units_seen *seen, struct conn_error *err)
 {
     int64_t cid, sid;
+    memset(seen, 0, sizeof *seen);
     if (cw_id_arg(contract_id, "agreement", &cid, err) < 0 || cw_id_arg(service_id, "catalog item", &sid, err) < 0)
         return -1;
     struct cw_session s;
@@ -363,7 +376,47 @@ static int cw_read_units(const struct conn *c, const char *contract_id, const ch
         return -1;
     struct add_list l = {0};
     int rc = load_additions(&s, cid, sid, date, &l, err);
-    *units = rc == 0 ? units_in_effect(&l) : 0;
+    if (rc == 0)
+        seen_of(&l, seen);
+    free(l.v);
+    cw_close(&s);
+    return rc;
+}
+
+/* Additions are listed per agreement (there is no cross-agreement list): one paged read per
+ * agreement, every product of it at once. */
+static int cw_read_units_bulk(const struct conn *c, const char *const *contract_ids, int n, cdate_t date,
+                              psa_units_fn fn, void *ctx, struct conn_error *err)
+{
+    if (n <= 0)
+        return 0;
+    struct cw_session s;
+    if (cw_open(c, &s, err) < 0)
+        return -1;
+    struct add_list l = {0}, one = {0};
+    int rc = 0, stop = 0;
+    for (int i = 0; rc == 0 && !stop && i < n; i++) {
+        int64_t cid;
+        rc = cw_id_arg(contract_ids[i], "agreement", &cid, err);
+        if (rc == 0)
+            rc = load_additions(&s, cid, -1, date, &l, err);
+        if (rc < 0)
+            break;
+        qsort(l.v, l.n, sizeof *l.v, cmp_add);
+        for (size_t a = 0, b; !stop && a < l.n; a = b) {
+            for (b = a; b < l.n && l.v[b].product == l.v[a].product; b++)
+                ;
+            one.v = &l.v[a];
+            one.n = b - a;
+            struct psa_units_seen seen;
+            seen_of(&one, &seen);
+            if (!seen.line_id[0])
+                continue; /* only cancelled or future additions: holds nothing on the day */
+            char sid[PSA_ID];
+            id_text(l.v[a].product, sid);
+            stop = fn(ctx, contract_ids[i], sid, &seen) != 0;
+        }
+    }
     free(l.v);
     cw_close(&s);
     return rc;
@@ -452,8 +505,14 @@ static int write_change(struct cw_session *s, int64_t cid, const struct psa_unit
                         int64_t sid, const struct add_list *l, int64_t *ref_id, struct conn_error *err)
 {
     struct agreement_info ai;
-    if (load_agreement(s, cid, &ai, err) < 0)
+    if (u->terms) {
+        /* billsync's cache of the agreement (refreshed with the PSA's lists): no GET per change */
+        ai.bill_start = u->terms->billing_start;
+        ai.prorate = u->terms->prorate;
+        ai.months = u->terms->cycle_months;
+    } else if (load_agreement(s, cid, &ai, err) < 0) {
         return -1;
+    }
     const struct cw_add *open = newest_open(l);
     int billable = !cdate_valid(ai.bill_start) || cdate_cmp(u->effective, ai.bill_start) >= 0;
     int patch = open && billable && (!ai.prorate || period_starts_on(&ai, u->effective)) &&
@@ -512,8 +571,25 @@ static int cw_post_unit_change(const struct conn *c, const struct psa_unit_chang
     if (cw_open(c, &s, err) < 0)
         return -1;
     struct add_list l = {0};
-    int rc = load_additions(&s, cid, sid, u->effective, &l, err);
-    qty_t before = units_in_effect(&l);
+    struct cw_add open;
+    int rc = 0;
+    qty_t before;
+    if (u->seen) {
+        /* Read for this change by the caller: its newest open addition is the one to patch. */
+        before = u->seen->units;
+        memset(&open, 0, sizeof open);
+        if (u->seen->line_id[0] && psa_parse_id(u->seen->line_id, &open.id) == 0) {
+            open.product = sid;
+            open.qty = u->seen->line_units;
+            open.in_effect = 1;
+            open.eff = u->effective;
+            l.v = &open;
+            l.n = 1;
+        }
+    } else {
+        rc = load_additions(&s, cid, sid, u->effective, &l, err);
+        before = units_in_effect(&l);
+    }
     if (rc == 0 && before + u->delta < 0)
         rc = cw_reject(err, "The change would take the agreement's additions below zero units.",
                       "Re-read the agreement: its units changed since the change was planned.");
@@ -521,6 +597,8 @@ static int cw_post_unit_change(const struct conn *c, const struct psa_unit_chang
         rc = write_change(&s, cid, u, sid, &l, &ref_id, err);
     if (rc == 0 && ref_id > 0)
         id_text(ref_id, out_ref);
+    if (l.v == &open)
+        l = (struct add_list){0}; /* verify_units lists into it */
     if (rc == 0)
         rc = verify_units(&s, cid, sid, u->effective, before + u->delta, &l, err);
     free(l.v);

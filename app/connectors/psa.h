@@ -12,6 +12,8 @@ typedef int (*psa_account_fn)(void *ctx, const struct psa_account *a);
 typedef int (*psa_contract_fn)(void *ctx, const struct psa_contract *c);
 typedef int (*psa_service_fn)(void *ctx, const struct psa_service *s);
 typedef int (*psa_contract_service_fn)(void *ctx, const struct psa_contract_service *cs);
+typedef int (*psa_units_fn)(void *ctx, const char *contract_id, const char *service_id,
+                            const struct psa_units_seen *u);
 
 /* Every function returns 0 or -1 with *err filled; list callbacks return non-zero to stop. */
 struct psa_connector {
@@ -33,7 +35,13 @@ struct psa_connector {
                                   psa_contract_service_fn fn, void *ctx, struct conn_error *err);
     /* Units of one service on a contract in effect on date (0 when it is not there). */
     int (*read_units)(const struct conn *c, const char *contract_id, const char *service_id,
-                      cdate_t date, qty_t *units, struct conn_error *err);
+                      cdate_t date, struct psa_units_seen *seen, struct conn_error *err);
+    /* Units in effect on date of every service on the n contracts, in as few paged reads as
+     * the API allows (Autotask: ContractServiceUnits by lists of contract ids; ConnectWise: one
+     * additions list per agreement): fn once per (contract, service) holding units; a service
+     * not reported holds none. */
+    int (*read_units_bulk)(const struct conn *c, const char *const *contract_ids, int n, cdate_t date,
+                           psa_units_fn fn, void *ctx, struct conn_error *err);
     int (*create_account)(const struct conn *c, const char *name, char id[PSA_ID],
                           struct conn_error *err);
     int (*create_contract)(const struct conn *c, const struct psa_new_contract *nc, char id[PSA_ID],
@@ -56,6 +64,7 @@ struct psa_connector {
     .forget_cached = p##_forget_cached, .test = p##_test, .list_accounts = p##_list_accounts,    \
     .list_contracts = p##_list_contracts, .list_services = p##_list_services,                    \
     .list_contract_services = p##_list_contract_services, .read_units = p##_read_units,          \
+    .read_units_bulk = p##_read_units_bulk,                                                      \
     .create_account = p##_create_account, .create_contract = p##_create_contract,                \
     .create_service = p##_create_service, .post_unit_change = p##_post_unit_change,              \
     .find_charge = p##_find_charge, .create_charge = p##_create_charge

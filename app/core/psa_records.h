@@ -64,14 +64,34 @@ struct psa_new_service {
     money_t unit_price, unit_cost;
 };
 
+/* What one read of a contract service showed on a day: enough to write a change without
+ * reading it again (doc/psa-apis.md, "Calls per change"). */
+struct psa_units_seen {
+    qty_t units;                  /* in effect on the day read */
+    char line_id[PSA_ID];         /* ConnectWise: the newest addition in effect ("" none); Autotask "" */
+    qty_t line_units;             /* that addition's quantity */
+};
+
+/* A contract's billing terms as billsync's cache of the PSA holds them (ConnectWise decides from
+ * them whether a change is a quantity patch or a prorated addition). */
+struct psa_contract_terms {
+    cdate_t billing_start;        /* {0,0,0} unknown */
+    int prorate;
+    int cycle_months;
+};
+
 /* A change of units on a contract service, effective on a date (Autotask
- * ServiceAdjustment; ConnectWise addition quantity change or a new addition). */
+ * ServiceAdjustment; ConnectWise addition quantity change or a new addition). seen: the
+ * service as read for this change on its effective date (NULL: the connector reads it first);
+ * terms: the contract's terms from the cache (NULL: the connector reads the contract). */
 struct psa_unit_change {
     const char *contract_id, *service_id, *contract_service_id; /* cs id may be "" */
     qty_t delta;
     cdate_t effective;
     money_t unit_price, unit_cost;
     const char *description;
+    const struct psa_units_seen *seen;
+    const struct psa_contract_terms *terms;
 };
 
 /* A one-time charge (annual subscription, usage). key is billsync's idempotency key; it is

@@ -21,6 +21,18 @@ cdate_t service_read_on(const struct service_state *s)
     return s->today;
 }
 
+int service_read_needed(const struct service_known *k, qty_t desired, cdate_t today, long long drift_check_s)
+{
+    if (k->open_change || !k->cached || drift_check_s <= 0 || k->cached_age_s >= drift_check_s)
+        return 1;
+    cdate_t last;
+    if (cdate_last_of_month(today, &last) == 0 && cdate_cmp(today, last) == 0 && cdate_cmp(k->cached_on, today) < 0)
+        return 1;
+    if (k->has_last_post && cdate_cmp(k->last_post_effective, today) > 0)
+        return k->last_post_desired != desired;
+    return k->cached_units != desired;
+}
+
 int service_plan(const struct service_state *s, qty_t psa_units, struct planner_input *in,
                  struct planner_output *out)
 {

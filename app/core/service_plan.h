@@ -41,6 +41,28 @@ int service_desired(const qty_t *quantities, const int *gone, int n, qty_t *sum)
 /* The day to read the PSA's units on. */
 cdate_t service_read_on(const struct service_state *s);
 
+/* What billsync knows of a service without asking the PSA (doc/design.md 4.3). */
+struct service_known {
+    int cached;                    /* the PSA cache holds the service */
+    qty_t cached_units;            /* its units as last read */
+    long long cached_age_s;        /* seconds since that read */
+    cdate_t cached_on;             /* the tenant's civil date of that read */
+    int has_last_post;             /* billsync's newest verified change */
+    qty_t last_post_desired;
+    cdate_t last_post_effective;
+    int open_change;               /* a change not yet posted waits in the ledger */
+};
+
+/*
+ * 1 when a sync must read the service from the PSA; 0 when what billsync knows settles it, so
+ * a sync of unchanged links costs the PSA nothing. Read: when a change waits in the ledger
+ * (the plan may replace it), when the cache lacks the service, when the drift check is due
+ * (drift_check_s since the last read, 0 = every sync, and on a month's last day unless read that
+ * day, so drift is seen before the month is billed), and when what the service holds differs
+ * from desired (billsync's own later-dated change counts as what it will hold).
+ */
+int service_read_needed(const struct service_known *k, qty_t desired, cdate_t today, long long drift_check_s);
+
 /*
  * Plans the service. `in` carries the policy and the contract (decrease, drift, approval,
  * contract dates, cycle, anchor, unit price); this fills desired, psa_units (read on

@@ -18,17 +18,26 @@ int ledger_plan(db_t *db, const struct plan *p, long long *id)
     snprintf(key, sizeof key, "%s:%lld:%s:%lld:%lld", p->origin, p->resource_link_id, date, (long long)p->desired,
              (long long)p->psa_before);
     uint64_t affected = 0, nid = 0;
+    /* The read behind psa_before, for a first attempt to post from (NULL day: none). */
+    char read_on[11] = "";
+    if (p->seen && cdate_valid(p->read_on))
+        cdate_format(p->read_on, read_on, sizeof read_on);
+    const char *line = p->seen ? p->seen->line_id : "";
+    long long line_units = p->seen ? p->seen->line_units : 0;
     if (db_exec(db,
                 "INSERT IGNORE INTO adjustments (tenant_id, resource_link_id, origin, src_connection_id,"
                 " src_resource_id, psa_connection_id, psa_contract_id, psa_service_id, desired_units,"
                 " psa_units_before, unit_change, effective_date, unit_price, prorated_amount, state,"
-                " idempotency_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " idempotency_key, psa_read_on, psa_read_at, psa_line_id, psa_line_units)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''),"
+                " IF(? = '', NULL, UTC_TIMESTAMP(6)), ?, ?)",
                 DB_PARAMS(DB_INT(p->tenant_id), DB_INT(p->resource_link_id), DB_STR(p->origin),
                           DB_INT(p->src_connection_id), DB_STR(p->src_resource_id),
                           DB_INT(p->psa_connection_id), DB_STR(p->psa_contract_id),
                           DB_STR(p->psa_service_id), DB_INT(p->desired), DB_INT(p->psa_before),
                           DB_INT(change), DB_STR(date), DB_INT(p->unit_price), DB_INT(p->prorated),
-                          DB_STR(p->state), DB_STR(key)),
+                          DB_STR(p->state), DB_STR(key), DB_STR(read_on), DB_STR(read_on), DB_STR(line),
+                          DB_INT(line_units)),
                 &affected, &nid) < 0)
         return -1;
     if (affected) {
@@ -44,9 +53,11 @@ int ledger_plan(db_t *db, const struct plan *p, long long *id)
     /* A plan superseded earlier comes back when the target returns to it. */
     uint64_t revived = 0;
     if (db_exec(db,
-                "UPDATE adjustments SET state = ?, updated_at = UTC_TIMESTAMP(6) WHERE tenant_id = ? AND id = ?"
-                " AND state = 'superseded'",
-                DB_PARAMS(DB_STR(p->state), DB_INT(p->tenant_id), DB_INT(existing)), &revived, NULL) < 0)
+                "UPDATE adjustments SET state = ?, updated_at = UTC_TIMESTAMP(6), psa_read_on = NULLIF(?, ''),"
+                " psa_read_at = IF(? = '', NULL, UTC_TIMESTAMP(6)), psa_line_id = ?, psa_line_units = ?"
+                " WHERE tenant_id = ? AND id = ? AND state = 'superseded'",
+                DB_PARAMS(DB_STR(p->state), DB_STR(read_on), DB_STR(read_on), DB_STR(line), DB_INT(line_units),
+                          DB_INT(p->tenant_id), DB_INT(existing)), &revived, NULL) < 0)
         return -1;
     return revived ? 1 : 0;
 }
@@ -66,7 +77,20 @@ int ledger_links(db_t *db, long long tenant_id, struct link_state **out, int *n)
                  " l.psa_service_id, COALESCE(r.quantity, 0), l.last_posted_units IS NOT NULL,"
                  " COALESCE(l.last_posted_units, 0), l.approval, COALESCE(c.start_date, ''),"
                  " COALESCE(c.end_date, ''), COALESCE(c.billing_start, ''), COALESCE(c.cycle_months, 1),"
-                 " COALESCE(cs.unit_price, 0), r.id IS NULL OR r.gone = 1"
+                 " COALESCE(cs.unit_price, 0), r.id IS NULL OR r.gone = 1,"
+                 " cs.id IS NOT NULL, COALESCE(cs.units, 0),"
+                 " COALESCE(TIMESTAMPDIFF(SECOND, cs.read_at, UTC_TIMESTAMP(6)), 0),"
+                 " c.id IS NOT NULL, COALESCE(c.prorate, 1),"
+                 /* billsync's newest verified change and any change still open, from the index
+                  * on the service (sql/013 ix_adjustments_service): one dive each */
+                 " (SELECT CONCAT(DATE_FORMAT(a.effective_date, '%Y-%m-%d'), ' ', a.desired_units)"
+                 "   FROM adjustments a WHERE a.tenant_id = l.tenant_id AND a.psa_connection_id = l.psa_connection_id"
+                 "   AND a.psa_contract_id = l.psa_contract_id AND a.psa_service_id = l.psa_service_id"
+                 "   AND a.state = 'verified' ORDER BY a.effective_date DESC, a.id DESC LIMIT 1),"
+                 " EXISTS (SELECT 1 FROM adjustments a WHERE a.tenant_id = l.tenant_id"
+                 "   AND a.psa_connection_id = l.psa_connection_id AND a.psa_contract_id = l.psa_contract_id"
+                 "   AND a.psa_service_id = l.psa_service_id"
+                 "   AND a.state IN ('planned', 'awaiting_approval', 'queued', 'failed'))"
                  " FROM resource_links l"
                  " LEFT JOIN src_resources r ON r.tenant_id = l.tenant_id AND r.connection_id = l.src_connection_id"
                  "  AND r.source_id = l.src_resource_id"
@@ -102,6 +126,18 @@ int ledger_links(db_t *db, long long tenant_id, struct link_state **out, int *n)
         x->cycle_months = (int)dbrows_int(&r, i, 13, 1);
         x->unit_price = dbrows_int(&r, i, 14, 0);
         x->source_gone = (int)dbrows_int(&r, i, 15, 0);
+        x->cached = (int)dbrows_int(&r, i, 16, 0);
+        x->cached_units = dbrows_int(&r, i, 17, 0);
+        x->cached_age_s = dbrows_int(&r, i, 18, 0);
+        x->terms_known = (int)dbrows_int(&r, i, 19, 0);
+        x->prorate = (int)dbrows_int(&r, i, 20, 1);
+        long long d = 0;
+        const char *last = dbrows_get(&r, i, 21);
+        if (last && sscanf(last, "%10s %lld", x->last_post_effective, &d) == 2) {
+            x->has_last_post = 1;
+            x->last_post_desired = d;
+        }
+        x->open_change = (int)dbrows_int(&r, i, 22, 0);
     }
     *n = r.nrows;
     *out = ls;
@@ -215,10 +251,17 @@ int ledger_get(db_t *db, long long tenant_id, long long id, struct adjustment *a
 {
     struct dbrows r;
     if (db_query(db,
-                 "SELECT id, resource_link_id, psa_connection_id, psa_contract_id, psa_service_id,"
-                 " DATE_FORMAT(effective_date, '%Y-%m-%d'), desired_units, unit_change, unit_price, attempts"
-                 " FROM adjustments WHERE tenant_id = ? AND id = ?",
-                 DB_PARAMS(DB_INT(tenant_id), DB_INT(id)), &r) < 0)
+                 "SELECT a.id, a.resource_link_id, a.psa_connection_id, a.psa_contract_id, a.psa_service_id,"
+                 " DATE_FORMAT(a.effective_date, '%Y-%m-%d'), a.desired_units, a.unit_change, a.unit_price,"
+                 " a.attempts, a.psa_read_on <=> a.effective_date"
+                 "  AND a.psa_read_at > UTC_TIMESTAMP(6) - INTERVAL ? SECOND,"
+                 " a.psa_units_before, a.psa_line_id, a.psa_line_units, c.id IS NOT NULL,"
+                 " COALESCE(DATE_FORMAT(c.billing_start, '%Y-%m-%d'), ''), COALESCE(c.prorate, 1),"
+                 " COALESCE(c.cycle_months, 1)"
+                 " FROM adjustments a LEFT JOIN psa_contracts c ON c.tenant_id = a.tenant_id"
+                 "  AND c.connection_id = a.psa_connection_id AND c.psa_id = a.psa_contract_id"
+                 " WHERE a.tenant_id = ? AND a.id = ?",
+                 DB_PARAMS(DB_INT(LEDGER_READ_FRESH_S), DB_INT(tenant_id), DB_INT(id)), &r) < 0)
         return -1;
     int found = r.nrows > 0;
     if (found) {
@@ -233,6 +276,15 @@ int ledger_get(db_t *db, long long tenant_id, long long id, struct adjustment *a
         a->unit_change = dbrows_int(&r, 0, 7, 0);
         a->unit_price = dbrows_int(&r, 0, 8, 0);
         a->attempts = (int)dbrows_int(&r, 0, 9, 0);
+        a->read_fresh = (int)dbrows_int(&r, 0, 10, 0);
+        a->seen.units = dbrows_int(&r, 0, 11, 0);
+        snprintf(a->seen.line_id, sizeof a->seen.line_id, "%s", dbrows_get(&r, 0, 12));
+        a->seen.line_units = dbrows_int(&r, 0, 13, 0);
+        a->terms_known = (int)dbrows_int(&r, 0, 14, 0);
+        if (cdate_parse(dbrows_get(&r, 0, 15), &a->terms.billing_start) < 0)
+            memset(&a->terms.billing_start, 0, sizeof a->terms.billing_start);
+        a->terms.prorate = (int)dbrows_int(&r, 0, 16, 1);
+        a->terms.cycle_months = (int)dbrows_int(&r, 0, 17, 1);
     }
     dbrows_free(&r);
     return found;
@@ -276,6 +328,7 @@ int ledger_failed(db_t *db, long long tenant_id, long long id, const char *owner
     attempt(db, tenant_id, id, "failed", summary, NULL, error);
     return db_exec(db,
                    "UPDATE adjustments SET state = 'failed', last_error = ?, lease_owner = NULL, lease_until = NULL,"
+                   " psa_read_at = NULL,"  /* a later attempt reads the PSA again */
                    " next_attempt_at = UTC_TIMESTAMP(6) + INTERVAL ? SECOND, updated_at = UTC_TIMESTAMP(6)"
                    " WHERE tenant_id = ? AND id = ? AND lease_owner = ?",
                    DB_PARAMS(DB_STR(error), DB_INT(backoff_s), DB_INT(tenant_id), DB_INT(id), DB_STR(owner)),
@@ -288,6 +341,7 @@ int ledger_needs_person(db_t *db, long long tenant_id, long long id, const char 
     attempt(db, tenant_id, id, "failed", summary, NULL, error);
     return db_exec(db,
                    "UPDATE adjustments SET state = 'failed', last_error = ?, lease_owner = NULL, lease_until = NULL,"
+                   " psa_read_at = NULL,"  /* a later attempt reads the PSA again */
                    " next_attempt_at = NULL, updated_at = UTC_TIMESTAMP(6)"
                    " WHERE tenant_id = ? AND id = ? AND lease_owner = ?",
                    DB_PARAMS(DB_STR(error), DB_INT(tenant_id), DB_INT(id), DB_STR(owner)), NULL, NULL);

@@ -5,6 +5,7 @@
 
 #include "core/cdate.h"
 #include "core/money.h"
+#include "core/psa_records.h"
 #include "core/service_plan.h"
 #include "db/db.h"
 
@@ -19,6 +20,8 @@ struct plan {
     cdate_t effective;
     money_t unit_price, prorated;
     const char *state;            /* planned | awaiting_approval | queued */
+    const struct psa_units_seen *seen; /* the read psa_before came from (NULL: none to reuse) */
+    cdate_t read_on;              /* the day it was read for */
 };
 
 /* Records the change (desired - psa_before). 1 = planned, 0 = nothing to do (no change, or
@@ -37,6 +40,15 @@ struct link_state {
     int cycle_months;
     money_t unit_price;
     int source_gone;              /* the resource disappeared from the source */
+    /* What billsync knows of the service without asking the PSA (doc/design.md 4.3): */
+    int cached;                   /* the PSA cache holds the service */
+    qty_t cached_units;           /* its units as last read (today's, when read today) */
+    long long cached_age_s;       /* seconds since that read */
+    int has_last_post;            /* billsync's newest verified change to the service */
+    qty_t last_post_desired;
+    char last_post_effective[11];
+    int open_change;              /* a change not yet posted waits in the ledger */
+    int terms_known, prorate;     /* the contract is in the cache; it prorates */
 };
 
 /* Active seat links of a tenant with their source and contract, the links of one PSA contract
@@ -72,7 +84,15 @@ struct adjustment {
     qty_t desired, unit_change;
     money_t unit_price;
     int attempts;
+    /* The read it was planned from, when it is for its effective date and at most
+     * LEDGER_READ_FRESH_S old: a first attempt posts from it without reading again. */
+    int read_fresh;
+    struct psa_units_seen seen;
+    /* The contract's terms from the PSA cache (terms_known 0: not cached). */
+    int terms_known;
+    struct psa_contract_terms terms;
 };
+#define LEDGER_READ_FRESH_S 600
 int ledger_get(db_t *db, long long tenant_id, long long id, struct adjustment *a);
 /* Outcome of one attempt (fenced by the lease owner): verified (posted or found already
  * right), or failed with a retry after backoff_s. */

@@ -37,8 +37,11 @@ qty_t mapping_psa_units(struct web *w, long long psa_conn, const char *contract,
                         system, err, sizeof err) == 1) {
         const struct psa_connector *p = psa_connector_for(system);
         struct conn_error ce;
-        if (p && p->read_units(&c, contract, service, day, &units, &ce) == 0)
+        struct psa_units_seen seen;
+        if (p && p->read_units(&c, contract, service, day, &seen, &ce) == 0) {
+            units = seen.units;
             *live = 1;
+        }
         connection_close(&c);
     }
     if (!*live) {
@@ -112,7 +115,8 @@ static void reconcile(struct web *w, long long psa_conn, long long link_id, long
         return;
     }
     struct plan p = {tenant, link_id, "link", src_conn, src_id, psa_conn, contract, service,
-                     desired, before, out.effective, price, out.estimate, approval ? "awaiting_approval" : "queued"};
+                     desired, before, out.effective, price, out.estimate, approval ? "awaiting_approval" : "queued",
+                     NULL, {0, 0, 0}};
     long long adj = 0;
     int rc = out.action == PLANNER_FAIL ? ledger_plan_failed(w->db, &p, out.reason, &adj) : ledger_plan(w->db, &p, &adj);
     if (rc >= 0 && adj)

@@ -65,7 +65,7 @@ static int plan_line(struct web *w, const struct review_month *m, long long revi
     if (!state)
         state = strcmp(pol.approval, "require") ? "queued" : "awaiting_approval";
     struct plan p = {tenant, L->link_id, "review", L->conn, dbrows_get(r, i, RL_RES_SRC), L->psa_conn, contract,
-                     service, L->qty, before, eff, price, amount, state};
+                     service, L->qty, before, eff, price, amount, state, NULL, {0, 0, 0}};
     int rc = ledger_plan(w->db, &p, adj);
     if (rc < 0) {
         snprintf(msg, n, "The change could not be saved; try again.");

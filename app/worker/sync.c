@@ -17,6 +17,7 @@
 #include "worker/charges.h"
 #include "worker/psa_pool.h"
 #include "worker/refresh.h"
+#include "worker/sync_read.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,48 +63,26 @@ static int link_requires_approval(const struct link_state *l, const struct tenan
 }
 
 /*
- * One PSA contract service and the n links feeding it (doc/design.md 4.2): its desired units are the
- * sum of its links' source quantities, so two subscriptions on one service (5 + 3) make 8, never
- * a fight between 5 and 3. One open change per service: the newest plan supersedes any change
- * still waiting in the ledger (a restore before the 1st cancels a waiting decrease; a second
- * decrease replaces the first, on the same date).
+ * One PSA contract service and the n links feeding it (doc/design.md 4.2), read from the PSA just
+ * now (sync_read.c): its desired units are the sum of its links' source quantities, so two
+ * subscriptions on one service (5 + 3) make 8, never a fight between 5 and 3. One open change per
+ * service: the newest plan supersedes any change still waiting in the ledger (a restore before the
+ * 1st cancels a waiting decrease; a second decrease replaces the first, on the same date).
  */
 static void plan_service(struct job_env *env, long long tenant_id, const struct tenant_policy *pol, cdate_t today,
-                         const struct link_state *links, int n, struct psa_pool *pool, struct tally *t)
+                         struct sync_service *sv, struct psa_pool *pool, struct tally *t)
 {
-    const struct link_state *l = &links[0];
+    const struct link_state *links = sv->links, *l = &links[0];
+    int n = sv->n, require = 0;
     const struct conn *c;
     const char *why;
     const struct psa_connector *p = psa_pool_get(pool, env, tenant_id, l->psa_connection_id, &c, &why);
-    qty_t *quantities = calloc((size_t)n, sizeof *quantities);
-    int *gone = calloc((size_t)n, sizeof *gone), require = 0;
-    struct service_post posts[SERVICE_POSTS_MAX];
-    struct service_state st = {.today = today, .posts = posts, .one_change_per_day = p ? p->one_change_per_day : 1};
-    for (int i = 0; quantities && gone && i < n; i++) {
-        quantities[i] = links[i].desired;
-        gone[i] = links[i].source_gone;
+    for (int i = 0; i < n; i++)
         require |= link_requires_approval(&links[i], pol);
-    }
-    int ok = quantities && gone && service_desired(quantities, gone, n, &st.desired) == 0 &&
-             ledger_service_posts(env->db, tenant_id, l->psa_connection_id, l->psa_contract_id, l->psa_service_id,
-                                  posts, SERVICE_POSTS_MAX, &st.nposts) == 0;
-    free(quantities);
-    free(gone);
-    if (!ok) {
-        t->unreadable += n;
-        return;
-    }
-    cdate_t read_on = service_read_on(&st);
-    qty_t psa_units = 0;
-    struct conn_error ce;
-    memset(&ce, 0, sizeof ce);
-    if (!p || p->read_units(c, l->psa_contract_id, l->psa_service_id, read_on, &psa_units, &ce) < 0) {
-        /* Cannot see the PSA now: nothing is planned blind; the next sync tries again. */
-        log_warn("sync tenant=%lld link=%lld: cannot read the PSA: %s", tenant_id, l->link_id, p ? ce.message : why);
-        t->unreadable += n;
-        return;
-    }
-    if (cdate_cmp(read_on, today) == 0)
+    struct service_state st = {.today = today, .desired = sv->desired, .posts = sv->posts, .nposts = sv->nposts,
+                               .one_change_per_day = p ? p->one_change_per_day : 1};
+    qty_t psa_units = sv->seen.units;
+    if (cdate_cmp(sv->read_on, today) == 0)
         psa_cache_units(env->db, tenant_id, l->psa_connection_id, l->psa_contract_id, l->psa_service_id, psa_units);
     struct planner_input in = {
         .decrease = strcmp(pol->decrease_mode, "immediate") ? PLANNER_DECREASE_NEXT_PERIOD : PLANNER_DECREASE_IMMEDIATE,
@@ -128,13 +107,16 @@ static void plan_service(struct job_env *env, long long tenant_id, const struct 
     }
     if (out.action == PLANNER_NOTHING) {
         /* The target is reached: a change still waiting (a decrease before a restore) is void. */
-        ledger_supersede_service(env->db, tenant_id, l->psa_connection_id, l->psa_contract_id, l->psa_service_id, 0);
+        if (l->open_change)
+            ledger_supersede_service(env->db, tenant_id, l->psa_connection_id, l->psa_contract_id, l->psa_service_id, 0);
         t->nothing++;
         return;
     }
+    /* The read travels with the change: posted on the day it was read for, soon, its first
+     * attempt writes and verifies without reading again. */
     struct plan pl = {tenant_id, l->link_id, "sync", l->src_connection_id, l->src_resource_id, l->psa_connection_id,
                       l->psa_contract_id, l->psa_service_id, in.desired, psa_units,
-                      out.effective, l->unit_price, out.estimate, "queued"};
+                      out.effective, l->unit_price, out.estimate, "queued", &sv->seen, sv->read_on};
     long long id = 0;
     int rc;
     if (out.action == PLANNER_FAIL) {
@@ -162,6 +144,38 @@ static int same_service(const struct link_state *a, const struct link_state *b)
            !strcmp(a->psa_service_id, b->psa_service_id);
 }
 
+/* What billsync knows of the service (its first link carries the service's cache and ledger
+ * facts), and whether the sync must read it. */
+static void judge_service(struct job_env *env, long long tenant_id, const char *zone, cdate_t today,
+                          struct sync_service *sv)
+{
+    const struct link_state *l = sv->links;
+    qty_t *quantities = calloc((size_t)sv->n, sizeof *quantities);
+    int *gone = calloc((size_t)sv->n, sizeof *gone);
+    for (int i = 0; quantities && gone && i < sv->n; i++) {
+        quantities[i] = sv->links[i].desired;
+        gone[i] = sv->links[i].source_gone;
+    }
+    sv->ok = quantities && gone && service_desired(quantities, gone, sv->n, &sv->desired) == 0;
+    free(quantities);
+    free(gone);
+    if (!sv->ok)
+        return;
+    struct service_known k = {.cached = l->cached, .cached_units = l->cached_units, .cached_age_s = l->cached_age_s,
+                              .cached_on = tz_date(zone, time(NULL) - (time_t)l->cached_age_s),
+                              .has_last_post = l->has_last_post, .last_post_desired = l->last_post_desired,
+                              .last_post_effective = date_or_zero(l->last_post_effective),
+                              .open_change = l->open_change};
+    sv->need_read = service_read_needed(&k, sv->desired, today, (long long)env->cfg->drift_check_hours * 3600);
+    if (!sv->need_read)
+        return;
+    struct service_state st = {.today = today, .posts = sv->posts};
+    sv->ok = ledger_service_posts(env->db, tenant_id, l->psa_connection_id, l->psa_contract_id, l->psa_service_id,
+                                  sv->posts, SERVICE_POSTS_MAX, &sv->nposts) == 0;
+    st.nposts = sv->nposts;
+    sv->read_on = service_read_on(&st);
+}
+
 int job_sync(struct job_env *env, struct job *job, char *err, size_t errlen)
 {
     long long t = job->tenant_id;
@@ -185,16 +199,38 @@ int job_sync(struct job_env *env, struct job *job, char *err, size_t errlen)
         sync_mark(env->db, t, 0, err);
         return -1;
     }
-    struct psa_pool pool = {0};
-    struct tally tally = {0};
-    for (int i = 0; i < n;) {
+    struct sync_service *sv = calloc((size_t)(n ? n : 1), sizeof *sv);
+    if (!sv) {
+        free(links);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    int nsv = 0;
+    for (int i = 0; i < n; nsv++) {
         int k = 1;
         while (i + k < n && same_service(&links[i], &links[i + k]))
             k++;
-        plan_service(env, t, &pol, today, &links[i], k, &pool, &tally);
-        jobs_heartbeat(env->db, job, env->lease_seconds);
+        sv[nsv].links = &links[i];
+        sv[nsv].n = k;
+        judge_service(env, t, zone, today, &sv[nsv]);
         i += k;
     }
+    struct psa_pool pool = {0};
+    struct tally tally = {0};
+    sync_read_services(env, t, &pool, sv, nsv);
+    int read = 0;
+    for (int i = 0; i < nsv; i++) {
+        if (!sv[i].ok || (sv[i].need_read && !sv[i].have_read)) {
+            tally.unreadable += sv[i].n;
+        } else if (!sv[i].need_read) {
+            tally.nothing++;      /* in step as far as billsync knows; its drift check is not due */
+        } else {
+            plan_service(env, t, &pol, today, &sv[i], &pool, &tally);
+            read++;
+            jobs_heartbeat(env->db, job, env->lease_seconds);
+        }
+    }
+    free(sv);
     /* One-time charges: annual lines whenever seen; usage of last month on days 1-3. */
     int charged = 0, charge_failed = 0;
     charges_post_annual(env, t, &pool, &charged, &charge_failed);
@@ -208,9 +244,10 @@ int job_sync(struct job_env *env, struct job *job, char *err, size_t errlen)
     psa_pool_close(&pool);
     free(links);
     char msg[300];
-    snprintf(msg, sizeof msg, "%d links checked: %d to post, %d awaiting approval, %d drift, %d failed, %d in step;"
-             " %d charges created%s%s", n, tally.queued, tally.approval, tally.drift, tally.failed, tally.nothing,
-             charged, charge_failed ? " (some charges failed; retried next sync)" : "",
+    snprintf(msg, sizeof msg, "%d links checked (%d services read from the PSA): %d to post, %d awaiting approval,"
+             " %d drift, %d failed, %d in step; %d charges created%s%s", n, read, tally.queued, tally.approval,
+             tally.drift, tally.failed, tally.nothing, charged,
+             charge_failed ? " (some charges failed; retried next sync)" : "",
              tally.unreadable ? " (the PSA could not be read for some; retried next sync)" : "");
     sync_mark(env->db, t, 0, msg);
     log_info("sync tenant=%lld: %s", t, msg);
@@ -273,11 +310,14 @@ int job_post(struct job_env *env, struct job *job, char *err, size_t errlen)
             failed++;
             continue;
         }
-        /* Target state: read what the PSA has now (a lost response may have landed). */
-        qty_t current = 0;
+        /* Target state. The read the change was planned from, when it is minutes old and for
+         * this day, on a first attempt (attempts counts this claim); otherwise, a retry or a
+         * change that waited, read what the PSA has now: a lost answer may have landed. */
+        struct psa_units_seen seen = a.seen;
         struct conn_error ce;
         memset(&ce, 0, sizeof ce);
-        if (p->read_units(c, a.psa_contract_id, a.psa_service_id, eff, &current, &ce) < 0) {
+        if (!(a.attempts == 1 && a.read_fresh) &&
+            p->read_units(c, a.psa_contract_id, a.psa_service_id, eff, &seen, &ce) < 0) {
             snprintf(summary, sizeof summary, "read units of service %s on contract %s on %s", a.psa_service_id,
                      a.psa_contract_id, a.effective);
             snprintf(msg, sizeof msg, "%s%s%s", ce.message, ce.hint[0] ? " — " : "", ce.hint);
@@ -285,6 +325,7 @@ int job_post(struct job_env *env, struct job *job, char *err, size_t errlen)
             failed++;
             continue;
         }
+        qty_t current = seen.units;
         int read_today = cdate_cmp(eff, today) == 0;
         if (current == a.desired) {
             if (read_today)
@@ -299,7 +340,7 @@ int job_post(struct job_env *env, struct job *job, char *err, size_t errlen)
         /* No price travels with a unit change: the MSP's sell price in the PSA stands (the ledger's
          * price is the PSA's own, read earlier, for the estimate only). */
         struct psa_unit_change u = {a.psa_contract_id, a.psa_service_id, "", a.desired - current, eff, 0, 0,
-                                    "billsync"};
+                                    "billsync", &seen, a.terms_known ? &a.terms : NULL};
         char ref[PSA_ID] = "", dc[32];
         qty_format(u.delta, dc, sizeof dc);
         snprintf(summary, sizeof summary, "%s%s units of service %s on contract %s from %s (to %s)",

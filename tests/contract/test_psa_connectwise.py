@@ -260,6 +260,44 @@ def test_history_reads_respect_effective_and_cancelled_dates(sb, probe):
     assert probe("read-units", agreement, product, "2024-06-01") == {"units": 0}
 
 
+# -- the calls of a sync (issue 16) -------------------------------------------------------------
+
+def test_bulk_read_is_one_additions_list_per_agreement(sb, probe):
+    day = next_month_day(17)
+    agreements = sorted({a["agreementId"] for a in rows(sb, "finance/additions")})
+    single = {}
+    for a in agreements:
+        for r in probe("contract-services", a, day)["records"]:
+            single[(r["contract_id"], r["service_id"])] = (r["units"], r["id"])
+    sb.control("DELETE", "/requests")
+    bulk = probe("units-bulk", day, *agreements)["records"]
+    calls = sb.requests("connectwise")
+    assert [(r["method"], r["path"].split("/3.0/")[1]) for r in calls] == \
+        [("GET", "finance/agreements/%d/additions" % a) for a in agreements]
+    assert {(r["contract_id"], r["service_id"]): (r["units"], r["line_id"]) for r in bulk} == single
+
+
+def test_posting_from_the_callers_read_lists_no_additions_before_writing(sb, probe):
+    agreement, product = agreement_id(sb, "Northwind Traders"), product_id(sb, "M365-BS")
+    day = next_month_day(17)
+    seen = next(r for r in probe("units-bulk", day, agreement)["records"] if r["service_id"] == str(product))
+    sb.control("DELETE", "/requests")
+    ag = next(a for a in rows(sb, "finance/agreements") if a["id"] == agreement)
+    bill_start = (ag.get("billStartDate") or ag["startDate"])[:10]
+    # the agreement's terms as the worker passes them from billsync's cache (it does not prorate)
+    probe("post-units-seen", agreement, product, 2, day, seen["units"], seen["line_id"], seen["line_units"],
+          bill_start, 0, 1)
+    calls = [(r["method"], r["path"].split("/3.0/")[1]) for r in sb.requests("connectwise")]
+    assert calls == [("PATCH", "finance/agreements/%d/additions/%s" % (agreement, seen["line_id"])),
+                     ("GET", "finance/agreements/%d/additions" % agreement)]
+    assert probe("read-units", agreement, product, day) == {"units": seen["units"] + 2}
+    # without terms the connector reads the agreement (and the billing cycles) itself
+    sb.control("DELETE", "/requests")
+    probe("post-units-seen", agreement, product, 1, day, seen["units"] + 2, seen["line_id"], seen["line_units"] + 2)
+    assert [r["path"].split("/3.0/")[1] for r in sb.requests("connectwise")][:2] == \
+        ["finance/billingCycles", "finance/agreements/%d" % agreement]
+
+
 # -- one-time charges ----------------------------------------------------------------------------
 
 def test_charge_is_found_by_key_and_never_created_twice(sb, probe):

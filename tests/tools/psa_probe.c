@@ -15,10 +15,12 @@ static const char usage[] =
     "  test | accounts | contracts | services\n"
     "  contract-services CONTRACT|- DATE\n"
     "  read-units CONTRACT SERVICE DATE\n"
+    "  units-bulk DATE CONTRACT...   (every service's units on the contracts, as a sync reads them)\n"
     "  create-account NAME\n"
     "  create-contract ACCOUNT NAME recurring|fixed_price|one_time START END|- CYCLE_MONTHS\n"
     "  create-service NAME SKU PRICE COST [DESCRIPTION]\n"
     "  post-units CONTRACT SERVICE DELTA DATE PRICE COST [CONTRACT_SERVICE [DESCRIPTION]]\n"
+    "  post-units-seen CONTRACT SERVICE DELTA DATE UNITS_BEFORE [LINE_ID LINE_UNITS [BILL_START|- PRORATE MONTHS]]\n"
     "  find-charge CONTRACT KEY\n"
     "  create-charge CONTRACT SERVICE NAME KEY DATE QTY PRICE COST [DESCRIPTION]\n"
     "  concurrent N OP [ARGS]   (N processes, one JSON line each, then a summary line)\n"
@@ -153,6 +155,15 @@ static int on_contract_service(void *ctx, const struct psa_contract_service *cs)
     return 0;
 }
 
+static int on_units(void *ctx, const char *contract_id, const char *service_id, const struct psa_units_seen *u)
+{
+    json_array_append_new(((struct probe *)ctx)->records,
+                          json_pack("{s:s,s:s,s:o,s:s,s:o}", "contract_id", contract_id, "service_id", service_id,
+                                    "units", qty_json(u->units), "line_id", u->line_id, "line_units",
+                                    qty_json(u->line_units)));
+    return 0;
+}
+
 /* ---- operations ------------------------------------------------------------------------------ */
 
 static json_t *with_records(struct probe *p)
@@ -201,6 +212,26 @@ static int op_write(struct probe *p, const char *op, int argc, char **argv, json
                                     .description = argc > 7 ? argv[7] : NULL};
         rc = p->psa->post_unit_change(&p->conn, &u, id, err);
         *out = rc == 0 ? id_result("ref", id) : NULL;
+    } else if (!strcmp(op, "post-units-seen")) {
+        /* As the worker posts after its own read: the units (and ConnectWise's open addition)
+         * the change was planned from, so the connector writes and verifies only. */
+        need(argc, 5);
+        struct psa_units_seen seen = {.units = arg_qty(argv[4])};
+        if (argc > 6) {
+            snprintf(seen.line_id, sizeof seen.line_id, "%s", argv[5]);
+            seen.line_units = arg_qty(argv[6]);
+        }
+        struct psa_contract_terms terms = {{0, 0, 0}, 0, 0};
+        if (argc > 9) {
+            terms.billing_start = strcmp(argv[7], "-") ? arg_date(argv[7]) : terms.billing_start;
+            terms.prorate = atoi(argv[8]);
+            terms.cycle_months = atoi(argv[9]);
+        }
+        struct psa_unit_change u = {.contract_id = argv[0], .service_id = argv[1], .delta = arg_qty(argv[2]),
+                                    .effective = arg_date(argv[3]), .contract_service_id = "", .seen = &seen,
+                                    .terms = argc > 9 ? &terms : NULL};
+        rc = p->psa->post_unit_change(&p->conn, &u, id, err);
+        *out = rc == 0 ? id_result("ref", id) : NULL;
     } else if (!strcmp(op, "find-charge")) {
         need(argc, 2);
         rc = p->psa->find_charge(&p->conn, argv[0], argv[1], id, err);
@@ -230,9 +261,16 @@ static int op_read(struct probe *p, const char *op, int argc, char **argv, json_
     }
     if (!strcmp(op, "read-units")) {
         need(argc, 3);
-        qty_t units = 0;
-        rc = p->psa->read_units(&p->conn, argv[0], argv[1], arg_date(argv[2]), &units, err);
-        *out = rc == 0 ? json_pack("{s:o}", "units", qty_json(units)) : NULL;
+        struct psa_units_seen seen;
+        rc = p->psa->read_units(&p->conn, argv[0], argv[1], arg_date(argv[2]), &seen, err);
+        *out = rc == 0 ? json_pack("{s:o}", "units", qty_json(seen.units)) : NULL;
+        return rc;
+    }
+    if (!strcmp(op, "units-bulk")) {
+        need(argc, 1);
+        rc = p->psa->read_units_bulk(&p->conn, (const char *const *)argv + 1, argc - 1, arg_date(argv[0]),
+                                     on_units, p, err);
+        *out = rc == 0 ? with_records(p) : NULL;
         return rc;
     }
     if (!strcmp(op, "accounts"))
@@ -253,7 +291,7 @@ static int op_read(struct probe *p, const char *op, int argc, char **argv, json_
 static int run_op(struct probe *p, int argc, char **argv)
 {
     static const char *const reads[] = {"test", "accounts", "contracts", "services", "contract-services",
-                                        "read-units"};
+                                        "read-units", "units-bulk"};
     static const char *const creates[] = {"create-account", "create-contract", "create-service"};
     const char *op = argv[0];
     struct conn_error err;
@@ -267,7 +305,8 @@ static int run_op(struct probe *p, int argc, char **argv)
     for (size_t i = 0; i < sizeof creates / sizeof creates[0] && rc == -2; i++)
         if (!strcmp(op, creates[i]))
             rc = op_create(p, op, argc - 1, argv + 1, &out, &err);
-    if (rc == -2 && (!strcmp(op, "post-units") || !strcmp(op, "find-charge") || !strcmp(op, "create-charge")))
+    if (rc == -2 && (!strcmp(op, "post-units") || !strcmp(op, "post-units-seen") || !strcmp(op, "find-charge") ||
+                     !strcmp(op, "create-charge")))
         rc = op_write(p, op, argc - 1, argv + 1, &out, &err);
     if (rc == -2)
         die_usage("unknown operation");

@@ -154,6 +154,67 @@ static void test_invalid_state_is_refused(void **state)
     assert_int_equal(service_plan(NULL, Q(1), &in, &out), -1);
 }
 
+/* Issue 16: a sync reads a service only when what billsync knows does not settle it. */
+static struct service_known known(int64_t units, long long age_s, cdate_t on)
+{
+    struct service_known k;
+    memset(&k, 0, sizeof k);
+    k.cached = 1;
+    k.cached_units = Q(units);
+    k.cached_age_s = age_s;
+    k.cached_on = on;
+    return k;
+}
+
+static void test_unchanged_service_is_not_read_until_its_drift_check(void **state)
+{
+    (void)state;
+    const long long day = 86400;
+    cdate_t today = D(2027, 3, 10);
+    struct service_known k = known(8, 3600, today);
+    assert_int_equal(service_read_needed(&k, Q(8), today, day), 0);        /* in step, read an hour ago */
+    assert_int_equal(service_read_needed(&k, Q(9), today, day), 1);        /* the source changed */
+    assert_int_equal(service_read_needed(&k, Q(8), today, 0), 1);          /* 0: every sync */
+    k.cached_age_s = day;
+    assert_int_equal(service_read_needed(&k, Q(8), today, day), 1);        /* the daily check is due */
+    k.cached_age_s = 3600;
+    k.open_change = 1;                                                     /* a change waits: plan again */
+    assert_int_equal(service_read_needed(&k, Q(8), today, day), 1);
+    k.open_change = 0;
+    k.cached = 0;                                                          /* never read */
+    assert_int_equal(service_read_needed(&k, Q(8), today, day), 1);
+}
+
+static void test_month_end_reads_what_was_not_read_that_day(void **state)
+{
+    (void)state;
+    const long long week = 7 * 86400;
+    cdate_t last = D(2027, 2, 28), yesterday = D(2027, 2, 27);
+    struct service_known k = known(8, 3600, yesterday);
+    assert_int_equal(service_read_needed(&k, Q(8), last, week), 1);        /* read yesterday: again today */
+    k.cached_on = last;
+    assert_int_equal(service_read_needed(&k, Q(8), last, week), 0);        /* already read today */
+    k.cached_on = D(2028, 2, 28);
+    assert_int_equal(service_read_needed(&k, Q(8), D(2028, 2, 28), week), 0); /* a leap year's 28th is not the end */
+}
+
+/* A restore after a posted, later-dated decrease must be planned although today's units equal the
+ * source again: billsync's own change is what the service will hold. */
+static void test_a_later_dated_change_of_billsync_counts_as_what_the_service_holds(void **state)
+{
+    (void)state;
+    const long long day = 86400;
+    cdate_t today = D(2027, 3, 10);
+    struct service_known k = known(10, 600, today);
+    k.has_last_post = 1;
+    k.last_post_desired = Q(8);
+    k.last_post_effective = D(2027, 4, 1);
+    assert_int_equal(service_read_needed(&k, Q(10), today, day), 1);       /* restored to 10: undo the decrease */
+    assert_int_equal(service_read_needed(&k, Q(8), today, day), 0);        /* still 8: the decrease stands */
+    k.last_post_effective = D(2027, 3, 1);                                 /* dated before today: units rule */
+    assert_int_equal(service_read_needed(&k, Q(10), today, day), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -165,6 +226,9 @@ int main(void)
         cmocka_unit_test(test_only_days_from_today_are_busy),
         cmocka_unit_test(test_a_psa_edit_is_drift),
         cmocka_unit_test(test_invalid_state_is_refused),
+        cmocka_unit_test(test_unchanged_service_is_not_read_until_its_drift_check),
+        cmocka_unit_test(test_month_end_reads_what_was_not_read_that_day),
+        cmocka_unit_test(test_a_later_dated_change_of_billsync_counts_as_what_the_service_holds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
