@@ -22,30 +22,11 @@ static json_t *all_rows(void)
     return f;
 }
 
-static json_t *date_value(cdate_t d)
-{
-    char buf[32];
-    psa_date_text(d, "", buf, sizeof buf);
-    return json_string(buf);
-}
-
-static int parse_id(const char *s, const char *what, int64_t *v, struct conn_error *err)
-{
-    if (psa_parse_id(s, v) == 0)
-        return 0;
-    char msg[200];
-    snprintf(msg, sizeof msg, "\"%.60s\" is not an Autotask %s id.", s ? s : "", what);
-    conn_error_set(err, CONN_REJECTED, 0, msg, "Pick the record again from the Autotask list.");
-    return -1;
-}
-
 static int rejected(struct conn_error *err, const char *msg, const char *hint)
 {
     conn_error_set(err, CONN_REJECTED, 0, msg, hint);
     return -1;
 }
-
-static void id_text(int64_t v, char id[PSA_ID]) { snprintf(id, PSA_ID, "%lld", (long long)v); }
 
 /* First item of a query: its id (1), none (0), or -1. */
 struct first_ctx {
@@ -379,8 +360,8 @@ static json_t *units_filter(int64_t contract, int64_t service, cdate_t d)
         json_array_append_new(f, at_cond("eq", "contractID", json_integer(contract)));
     if (service >= 0)
         json_array_append_new(f, at_cond("eq", "serviceID", json_integer(service)));
-    json_array_append_new(f, at_cond("lte", "startDate", date_value(d)));
-    json_array_append_new(f, at_cond("gte", "endDate", date_value(d)));
+    json_array_append_new(f, at_cond("lte", "startDate", at_date_value(d)));
+    json_array_append_new(f, at_cond("gte", "endDate", at_date_value(d)));
     return f;
 }
 
@@ -390,9 +371,9 @@ static int emit_rows(const struct cs_list *l, psa_contract_service_fn fn, void *
         const struct cs_row *r = &l->v[i];
         struct psa_contract_service cs;
         memset(&cs, 0, sizeof cs);
-        id_text(r->id, cs.id);
-        id_text(r->contract, cs.contract_id);
-        id_text(r->service, cs.service_id);
+        at_id_text(r->id, cs.id);
+        at_id_text(r->contract, cs.contract_id);
+        at_id_text(r->service, cs.service_id);
         snprintf(cs.name, sizeof cs.name, "%s", r->name);
         cs.units = r->units;
         cs.unit_price = r->price;
@@ -407,7 +388,7 @@ static int at_list_contract_services(const struct conn *c, const char *contract_
                                      psa_contract_service_fn fn, void *ctx, struct conn_error *err)
 {
     int64_t cid = -1;
-    if (contract_id && *contract_id && parse_id(contract_id, "contract", &cid, err) < 0)
+    if (contract_id && *contract_id && at_parse_id(contract_id, "contract", &cid, err) < 0)
         return -1;
     struct at_session s;
     if (at_open(c, &s, err) < 0)
@@ -454,107 +435,13 @@ static int at_read_units(const struct conn *c, const char *contract_id, const ch
 {
     int64_t cid, sid;
     memset(seen, 0, sizeof *seen);
-    if (parse_id(contract_id, "contract", &cid, err) < 0 || parse_id(service_id, "service", &sid, err) < 0)
+    if (at_parse_id(contract_id, "contract", &cid, err) < 0 || at_parse_id(service_id, "service", &sid, err) < 0)
         return -1;
     struct at_session s;
     if (at_open(c, &s, err) < 0)
         return -1;
     int rc = units_on(&s, cid, sid, date, &seen->units, err);
     at_close(&s);
-    return rc;
-}
-
-/* ContractServiceUnits rows of many contracts, summed per (contract, service). */
-struct unit_sum {
-    int64_t contract, service;
-    qty_t units;
-};
-
-struct unit_sums {
-    struct unit_sum *v;
-    size_t n, cap;
-};
-
-static int unit_sum_item(void *p, const json_t *item, struct conn_error *err)
-{
-    struct unit_sums *l = p;
-    struct unit_sum u = {0, 0, 0};
-    if (jsonx_int(item, "contractID", &u.contract) < 0 || jsonx_int(item, "serviceID", &u.service) < 0 ||
-        jsonx_qty(item, "units", &u.units) < 0) {
-        psa_bad_response(err, "An Autotask ContractServiceUnits row has no contractID, serviceID or units");
-        return -1;
-    }
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 256;
-        struct unit_sum *v = realloc(l->v, cap * sizeof *v);
-        if (!v) {
-            conn_error_set(err, CONN_CONFIG, 0, "out of memory", "");
-            return -1;
-        }
-        l->v = v;
-        l->cap = cap;
-    }
-    l->v[l->n++] = u;
-    return 0;
-}
-
-static int cmp_unit_sum(const void *a, const void *b)
-{
-    const struct unit_sum *x = a, *y = b;
-    if (x->contract != y->contract)
-        return x->contract < y->contract ? -1 : 1;
-    return (x->service > y->service) - (x->service < y->service);
-}
-
-/* One query per AT_PAGE contracts ("in" lists stay within the 500-condition cap), each paged by
- * 500 rows: a sync of N linked services on up to 500 contracts costs ceil(rows / 500) calls. */
-static int at_read_units_bulk(const struct conn *c, const char *const *contract_ids, int n, cdate_t date,
-                              psa_units_fn fn, void *ctx, struct conn_error *err)
-{
-    if (n <= 0)
-        return 0;
-    int64_t *ids = malloc((size_t)n * sizeof *ids);
-    if (!ids) {
-        conn_error_set(err, CONN_CONFIG, 0, "out of memory", "");
-        return -1;
-    }
-    for (int i = 0; i < n; i++)
-        if (parse_id(contract_ids[i], "contract", &ids[i], err) < 0) {
-            free(ids);
-            return -1;
-        }
-    struct at_session s;
-    if (at_open(c, &s, err) < 0) {
-        free(ids);
-        return -1;
-    }
-    struct unit_sums l = {0};
-    int rc = 0;
-    for (int i = 0; rc == 0 && i < n; i += AT_PAGE) {
-        json_t *in = json_array(), *f = json_array();
-        for (int j = i; j < n && j < i + AT_PAGE; j++)
-            json_array_append_new(in, json_integer(ids[j]));
-        json_array_append_new(f, at_cond("in", "contractID", in));
-        json_array_append_new(f, at_cond("lte", "startDate", date_value(date)));
-        json_array_append_new(f, at_cond("gte", "endDate", date_value(date)));
-        rc = at_query(&s, "ContractServiceUnits", f, unit_sum_item, &l, err);
-    }
-    at_close(&s);
-    free(ids);
-    if (rc == 0 && l.n)
-        qsort(l.v, l.n, sizeof *l.v, cmp_unit_sum);
-    for (size_t i = 0, j; rc == 0 && i < l.n; i = j) {
-        struct psa_units_seen seen;
-        memset(&seen, 0, sizeof seen);
-        for (j = i; j < l.n && !cmp_unit_sum(&l.v[i], &l.v[j]); j++)
-            seen.units += l.v[j].units;
-        char cid[PSA_ID], sid[PSA_ID];
-        id_text(l.v[i].contract, cid);
-        id_text(l.v[i].service, sid);
-        if (fn(ctx, cid, sid, &seen))
-            break;
-    }
-    free(l.v);
     return rc;
 }
 
@@ -568,7 +455,7 @@ static json_t *adjustment_body(const struct psa_unit_change *u, int64_t cid, int
     json_object_set_new(b, "serviceID", json_integer(sid));
     if (csid > 0)
         json_object_set_new(b, "contractServiceID", json_integer(csid));
-    json_object_set_new(b, "effectiveDate", date_value(u->effective));
+    json_object_set_new(b, "effectiveDate", at_date_value(u->effective));
     json_object_set_new(b, "unitChange", json_integer(delta));
     /* 0 means "keep the contract's price": an adjusted price applies from this date on. */
     if (u->unit_price)
@@ -604,10 +491,10 @@ static int at_post_unit_change(const struct conn *c, const struct psa_unit_chang
 {
     int64_t cid, sid, csid = 0, delta;
     ref[0] = '\0';
-    if (parse_id(u->contract_id, "contract", &cid, err) < 0 || parse_id(u->service_id, "service", &sid, err) < 0)
+    if (at_parse_id(u->contract_id, "contract", &cid, err) < 0 || at_parse_id(u->service_id, "service", &sid, err) < 0)
         return -1;
     if (u->contract_service_id && *u->contract_service_id &&
-        parse_id(u->contract_service_id, "contract service", &csid, err) < 0)
+        at_parse_id(u->contract_service_id, "contract service", &csid, err) < 0)
         return -1;
     if (qty_to_int(u->delta, &delta) < 0)
         return rejected(err, "Autotask adjusts whole units only; the change has a fraction.",
@@ -635,7 +522,7 @@ static int at_post_unit_change(const struct conn *c, const struct psa_unit_chang
                        adjustment_body(u, cid, sid, csid, delta), 1, &item, err);
     }
     if (rc == 0 && item > 0)
-        id_text(item, ref); /* Autotask often answers itemId 0: never rely on it */
+        at_id_text(item, ref); /* Autotask often answers itemId 0: never rely on it */
     if (rc == 0)
         rc = verify_units(&s, cid, sid, u->effective, before + delta * QTY_SCALE, err);
     at_close(&s);
@@ -685,7 +572,7 @@ static int at_create_account(const struct conn *c, const char *name, char id[PSA
         rc = at_create(&s, "Companies", "Companies", "company", b, 0, &item, err);
     }
     if (rc == 0)
-        id_text(item, id);
+        at_id_text(item, id);
     at_close(&s);
     return rc;
 }
@@ -734,7 +621,7 @@ static int at_create_contract(const struct conn *c, const struct psa_new_contrac
 {
     int64_t account, item;
     id[0] = '\0';
-    if (parse_id(nc->account_id, "company", &account, err) < 0)
+    if (at_parse_id(nc->account_id, "company", &account, err) < 0)
         return -1;
     if (nc->type == PSA_OTHER)
         return rejected(err, "billsync creates recurring service and fixed price contracts only.", "");
@@ -747,14 +634,14 @@ static int at_create_contract(const struct conn *c, const struct psa_new_contrac
     json_t *b = json_object();
     json_object_set_new(b, "companyID", json_integer(account));
     json_object_set_new(b, "contractName", json_string(nc->name ? nc->name : ""));
-    json_object_set_new(b, "startDate", date_value(nc->start));
-    json_object_set_new(b, "endDate", date_value(nc->end));
+    json_object_set_new(b, "startDate", at_date_value(nc->start));
+    json_object_set_new(b, "endDate", at_date_value(nc->end));
     json_object_set_new(b, "timeReportingRequiresStartAndStopTimes", json_integer(1));
     int rc = contract_picks(&s, nc, b, err);
     if (rc == 0)
         rc = at_create(&s, "Contracts", "Contracts", "contract", json_incref(b), 0, &item, err);
     if (rc == 0)
-        id_text(item, id);
+        at_id_text(item, id);
     json_decref(b);
     at_close(&s);
     return rc;
@@ -811,7 +698,7 @@ static int at_create_service(const struct conn *c, const struct psa_new_service 
     if (rc == 0)
         rc = at_create(&s, "Services", "Services", "service", service_body(ns, code, period), 0, &item, err);
     if (rc == 0)
-        id_text(item, id);
+        at_id_text(item, id);
     at_close(&s);
     return rc;
 }
@@ -836,7 +723,7 @@ static int at_find_charge(const struct conn *c, const char *contract_id, const c
     int64_t cid;
     char marker[PSA_MARKER_MAX];
     id[0] = '\0';
-    if (parse_id(contract_id, "contract", &cid, err) < 0 || psa_charge_key(key, marker, sizeof marker, err) < 0)
+    if (at_parse_id(contract_id, "contract", &cid, err) < 0 || psa_charge_key(key, marker, sizeof marker, err) < 0)
         return -1;
     struct at_session s;
     if (at_open(c, &s, err) < 0)
@@ -859,7 +746,7 @@ static json_t *charge_body(const struct psa_charge *ch, int64_t cid, const char 
     json_object_set_new(b, "name", json_string(ch->name ? ch->name : ""));
     json_object_set_new(b, "description", json_string(desc));
     json_object_set_new(b, "chargeType", json_integer(type));
-    json_object_set_new(b, "datePurchased", date_value(ch->date));
+    json_object_set_new(b, "datePurchased", at_date_value(ch->date));
     json_object_set_new(b, "unitQuantity", psa_json_qty(ch->quantity));
     json_object_set_new(b, "unitPrice", psa_json_money(ch->unit_price));
     json_object_set_new(b, "unitCost", psa_json_money(ch->unit_cost));
@@ -874,7 +761,7 @@ static int at_create_charge(const struct conn *c, const struct psa_charge *ch, c
     int64_t cid, type, code, item;
     char marker[PSA_MARKER_MAX];
     id[0] = '\0';
-    if (parse_id(ch->contract_id, "contract", &cid, err) < 0 ||
+    if (at_parse_id(ch->contract_id, "contract", &cid, err) < 0 ||
         psa_charge_key(ch->key, marker, sizeof marker, err) < 0)
         return -1;
     if (!cdate_valid(ch->date))
@@ -894,7 +781,7 @@ static int at_create_charge(const struct conn *c, const struct psa_charge *ch, c
         rc = at_create(&s, path, "ContractCharges", "contract charge",
                        charge_body(ch, cid, marker, type, code), 0, &item, err);
         if (rc == 0)
-            id_text(item, id);
+            at_id_text(item, id);
     }
     at_close(&s);
     return rc < 0 ? -1 : 0;

@@ -201,6 +201,27 @@ void at_fail(const struct http_response *r, int is_write, const char *what, stru
         err->retryable = 1; /* an error page from a proxy, not Autotask's verdict */
 }
 
+/* ---- small conversions ------------------------------------------------------------------- */
+
+json_t *at_date_value(cdate_t d)
+{
+    char buf[32];
+    psa_date_text(d, "", buf, sizeof buf);
+    return json_string(buf);
+}
+
+int at_parse_id(const char *s, const char *what, int64_t *v, struct conn_error *err)
+{
+    if (psa_parse_id(s, v) == 0)
+        return 0;
+    char msg[200];
+    snprintf(msg, sizeof msg, "\"%.60s\" is not an Autotask %s id.", s ? s : "", what);
+    conn_error_set(err, CONN_REJECTED, 0, msg, "Pick the record again from the Autotask list.");
+    return -1;
+}
+
+void at_id_text(int64_t v, char id[PSA_ID]) { snprintf(id, PSA_ID, "%lld", (long long)v); }
+
 /* ---- per-process caches (billsync processes are single-threaded) -------------------------- */
 
 struct zone_entry {

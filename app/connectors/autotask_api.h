@@ -4,6 +4,7 @@
 #define BILLSYNC_CONNECTORS_AUTOTASK_API_H
 
 #include "connectors/conn.h"
+#include "connectors/psa.h"
 #include "net/http.h"
 
 #include <jansson.h>
@@ -21,6 +22,16 @@ struct at_session {
     char base[512];             /* zone URL + "V1.0/" */
     char hdr[3][320];           /* the three auth headers (wiped on close) */
 };
+
+/* A date as Autotask takes it in a filter or body. */
+json_t *at_date_value(cdate_t d);
+/* An id argument; -1 with a plain message naming `what` ("contract") when it is not one. */
+int at_parse_id(const char *s, const char *what, int64_t *v, struct conn_error *err);
+void at_id_text(int64_t v, char id[PSA_ID]);
+
+/* psa.h read_units_bulk (autotask_units.c). */
+int at_read_units_bulk(const struct conn *c, const char *const *contract_ids, int n, cdate_t date,
+                       psa_units_fn fn, void *ctx, struct conn_error *err);
 
 /* Called for each item of a query; return 0 for more, 1 to stop, -1 with *err to fail. */
 typedef int (*at_item_fn)(void *ctx, const json_t *item, struct conn_error *err);
