@@ -293,12 +293,6 @@ struct svc_names {
     size_t n;
 };
 
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
 static int service_name_item(void *p, const json_t *item, struct conn_error *err)
 {
     (void)err;
@@ -306,7 +300,7 @@ static int service_name_item(void *p, const json_t *item, struct conn_error *err
     int64_t id = -1;
     const char *name = jsonx_str(item, "name");
     jsonx_int(item, "id", &id);
-    int64_t *hit = bsearch(&id, sn->ids, sn->n, sizeof *sn->ids, cmp_i64);
+    int64_t *hit = bsearch(&id, sn->ids, sn->n, sizeof *sn->ids, at_cmp_id);
     if (hit && name)
         snprintf(sn->names[hit - sn->ids], PSA_NAME, "%s", name);
     return 0;
@@ -321,7 +315,7 @@ static int distinct_services(const struct cs_list *l, struct svc_names *sn)
         return -1;
     for (size_t i = 0; i < l->n; i++)
         sn->ids[i] = l->v[i].service;
-    qsort(sn->ids, l->n, sizeof *sn->ids, cmp_i64);
+    qsort(sn->ids, l->n, sizeof *sn->ids, at_cmp_id);
     sn->n = 0;
     for (size_t i = 0; i < l->n; i++)
         if (sn->n == 0 || sn->ids[sn->n - 1] != sn->ids[i])
@@ -344,7 +338,7 @@ static int fill_service_names(struct at_session *s, struct cs_list *l, struct co
         rc = at_query(s, "Services", f, service_name_item, &sn, err);
     }
     for (size_t i = 0; rc == 0 && i < l->n; i++) {
-        int64_t *hit = bsearch(&l->v[i].service, sn.ids, sn.n, sizeof *sn.ids, cmp_i64);
+        int64_t *hit = bsearch(&l->v[i].service, sn.ids, sn.n, sizeof *sn.ids, at_cmp_id);
         if (hit && sn.names[hit - sn.ids][0])
             snprintf(l->v[i].name, sizeof l->v[i].name, "%s", sn.names[hit - sn.ids]);
     }

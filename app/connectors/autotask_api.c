@@ -220,6 +220,12 @@ int at_parse_id(const char *s, const char *what, int64_t *v, struct conn_error *
     return -1;
 }
 
+int at_cmp_id(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
 void at_id_text(int64_t v, char id[PSA_ID]) { snprintf(id, PSA_ID, "%lld", (long long)v); }
 
 /* ---- per-process caches (billsync processes are single-threaded) -------------------------- */

@@ -28,9 +28,11 @@ json_t *at_date_value(cdate_t d);
 /* An id argument; -1 with a plain message naming `what` ("contract") when it is not one. */
 int at_parse_id(const char *s, const char *what, int64_t *v, struct conn_error *err);
 void at_id_text(int64_t v, char id[PSA_ID]);
+/* qsort/bsearch order of int64_t ids. */
+int at_cmp_id(const void *a, const void *b);
 
 /* psa.h read_units_bulk (autotask_units.c). */
-int at_read_units_bulk(const struct conn *c, const char *const *contract_ids, int n, cdate_t date,
+int at_read_units_bulk(const struct conn *c, const struct psa_service_key *keys, int n, cdate_t date,
                        psa_units_fn fn, void *ctx, struct conn_error *err);
 
 /* Called for each item of a query; return 0 for more, 1 to stop, -1 with *err to fail. */

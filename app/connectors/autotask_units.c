@@ -51,41 +51,64 @@ static int cmp_unit_sum(const void *a, const void *b)
     return (x->service > y->service) - (x->service < y->service);
 }
 
-/* One query per AT_PAGE contracts ("in" lists stay within the 500-condition cap), each paged by
- * 500 rows: a sync of N linked services on up to 500 contracts costs ceil(rows / 500) calls. */
-int at_read_units_bulk(const struct conn *c, const char *const *contract_ids, int n, cdate_t date,
+/* The distinct ids of one side of the keys (contract or service), sorted. */
+static int distinct_ids(const struct psa_service_key *keys, int n, int service, int64_t *out, int *k,
+                        struct conn_error *err)
+{
+    for (int i = 0; i < n; i++)
+        if (at_parse_id(service ? keys[i].service_id : keys[i].contract_id, service ? "service" : "contract",
+                        &out[i], err) < 0)
+            return -1;
+    qsort(out, (size_t)n, sizeof *out, at_cmp_id);
+    *k = 0;
+    for (int i = 0; i < n; i++)
+        if (*k == 0 || out[*k - 1] != out[i])
+            out[(*k)++] = out[i];
+    return 0;
+}
+
+static json_t *id_list(const int64_t *ids, int n)
+{
+    json_t *a = json_array();
+    for (int i = 0; i < n; i++)
+        json_array_append_new(a, json_integer(ids[i]));
+    return a;
+}
+
+/*
+ * Autotask caps a query at 500 OR conditions, an "in" list's values included. When the services'
+ * and contracts' ids fit in one query, it asks for those services only (a changed seat count
+ * costs one call, however big its contract); otherwise every service of the contracts, 500
+ * contracts a query, 500 rows a page: a drift check of N services costs about ceil(N / 500).
+ */
+int at_read_units_bulk(const struct conn *c, const struct psa_service_key *keys, int n, cdate_t date,
                        psa_units_fn fn, void *ctx, struct conn_error *err)
 {
     if (n <= 0)
         return 0;
-    int64_t *ids = malloc((size_t)n * sizeof *ids);
-    if (!ids) {
-        conn_error_set(err, CONN_CONFIG, 0, "out of memory", "");
-        return -1;
-    }
-    for (int i = 0; i < n; i++)
-        if (at_parse_id(contract_ids[i], "contract", &ids[i], err) < 0) {
-            free(ids);
-            return -1;
-        }
-    struct at_session s;
-    if (at_open(c, &s, err) < 0) {
-        free(ids);
-        return -1;
-    }
+    int64_t *contracts = malloc((size_t)n * sizeof *contracts), *services = malloc((size_t)n * sizeof *services);
+    int nc = 0, ns = 0, rc = -1;
     struct unit_sums l = {0};
-    int rc = 0;
-    for (int i = 0; rc == 0 && i < n; i += AT_PAGE) {
-        json_t *in = json_array(), *f = json_array();
-        for (int j = i; j < n && j < i + AT_PAGE; j++)
-            json_array_append_new(in, json_integer(ids[j]));
-        json_array_append_new(f, at_cond("in", "contractID", in));
-        json_array_append_new(f, at_cond("lte", "startDate", at_date_value(date)));
-        json_array_append_new(f, at_cond("gte", "endDate", at_date_value(date)));
-        rc = at_query(&s, "ContractServiceUnits", f, unit_sum_item, &l, err);
+    struct at_session s;
+    if (!contracts || !services)
+        conn_error_set(err, CONN_CONFIG, 0, "out of memory", "");
+    else if (distinct_ids(keys, n, 0, contracts, &nc, err) == 0 && distinct_ids(keys, n, 1, services, &ns, err) == 0 &&
+             at_open(c, &s, err) == 0) {
+        int narrow = nc + ns <= AT_PAGE;
+        rc = 0;
+        for (int i = 0; rc == 0 && i < nc; i += AT_PAGE) {
+            json_t *f = json_array();
+            json_array_append_new(f, at_cond("in", "contractID", id_list(contracts + i, nc - i < AT_PAGE ? nc - i : AT_PAGE)));
+            if (narrow)
+                json_array_append_new(f, at_cond("in", "serviceID", id_list(services, ns)));
+            json_array_append_new(f, at_cond("lte", "startDate", at_date_value(date)));
+            json_array_append_new(f, at_cond("gte", "endDate", at_date_value(date)));
+            rc = at_query(&s, "ContractServiceUnits", f, unit_sum_item, &l, err);
+        }
+        at_close(&s);
     }
-    at_close(&s);
-    free(ids);
+    free(contracts);
+    free(services);
     if (rc == 0 && l.n)
         qsort(l.v, l.n, sizeof *l.v, cmp_unit_sum);
     for (size_t i = 0, j; rc == 0 && i < l.n; i = j) {

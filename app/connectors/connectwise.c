@@ -385,7 +385,7 @@ static int cw_read_units(const struct conn *c, const char *contract_id, const ch
 
 /* Additions are listed per agreement (there is no cross-agreement list): one paged read per
  * agreement, every product of it at once. */
-static int cw_read_units_bulk(const struct conn *c, const char *const *contract_ids, int n, cdate_t date,
+static int cw_read_units_bulk(const struct conn *c, const struct psa_service_key *keys, int n, cdate_t date,
                               psa_units_fn fn, void *ctx, struct conn_error *err)
 {
     if (n <= 0)
@@ -396,8 +396,10 @@ static int cw_read_units_bulk(const struct conn *c, const char *const *contract_
     struct add_list l = {0}, one = {0};
     int rc = 0, stop = 0;
     for (int i = 0; rc == 0 && !stop && i < n; i++) {
+        if (i > 0 && !strcmp(keys[i].contract_id, keys[i - 1].contract_id))
+            continue; /* keys come sorted by agreement: each one is listed once */
         int64_t cid;
-        rc = cw_id_arg(contract_ids[i], "agreement", &cid, err);
+        rc = cw_id_arg(keys[i].contract_id, "agreement", &cid, err);
         if (rc == 0)
             rc = load_additions(&s, cid, -1, date, &l, err);
         if (rc < 0)
@@ -414,7 +416,7 @@ static int cw_read_units_bulk(const struct conn *c, const char *const *contract_
                 continue; /* only cancelled or future additions: holds nothing on the day */
             char sid[PSA_ID];
             id_text(l.v[a].product, sid);
-            stop = fn(ctx, contract_ids[i], sid, &seen) != 0;
+            stop = fn(ctx, keys[i].contract_id, sid, &seen) != 0;
         }
     }
     free(l.v);

@@ -12,6 +12,10 @@ typedef int (*psa_account_fn)(void *ctx, const struct psa_account *a);
 typedef int (*psa_contract_fn)(void *ctx, const struct psa_contract *c);
 typedef int (*psa_service_fn)(void *ctx, const struct psa_service *s);
 typedef int (*psa_contract_service_fn)(void *ctx, const struct psa_contract_service *cs);
+/* A service on a contract, by the PSA's ids. */
+struct psa_service_key {
+    const char *contract_id, *service_id;
+};
 typedef int (*psa_units_fn)(void *ctx, const char *contract_id, const char *service_id,
                             const struct psa_units_seen *u);
 
@@ -36,11 +40,11 @@ struct psa_connector {
     /* Units of one service on a contract in effect on date (0 when it is not there). */
     int (*read_units)(const struct conn *c, const char *contract_id, const char *service_id,
                       cdate_t date, struct psa_units_seen *seen, struct conn_error *err);
-    /* Units in effect on date of every service on the n contracts, in as few paged reads as
-     * the API allows (Autotask: ContractServiceUnits by lists of contract ids; ConnectWise: one
-     * additions list per agreement): fn once per (contract, service) holding units; a service
-     * not reported holds none. */
-    int (*read_units_bulk)(const struct conn *c, const char *const *contract_ids, int n, cdate_t date,
+    /* Units in effect on date of the n services (keys sorted by contract), in as few paged reads
+     * as the API allows (Autotask: ContractServiceUnits by lists of contract and service ids;
+     * ConnectWise: one additions list per agreement): fn once per (contract, service) holding
+     * units, which may include services not asked for; a service not reported holds none. */
+    int (*read_units_bulk)(const struct conn *c, const struct psa_service_key *keys, int n, cdate_t date,
                            psa_units_fn fn, void *ctx, struct conn_error *err);
     int (*create_account)(const struct conn *c, const char *name, char id[PSA_ID],
                           struct conn_error *err);

@@ -47,38 +47,37 @@ static int on_units(void *ctx, const char *contract_id, const char *service_id, 
     return 0; /* a service of the contract that no link feeds */
 }
 
-/* One connection and day: the distinct contracts, one bulk read, every service of the group read
- * (one the PSA did not report holds no units). */
+/* One connection and day: one bulk read, every service of the group read (one the PSA did not
+ * report holds no units). */
 static void read_group(struct job_env *env, long long tenant_id, struct psa_pool *pool, struct group *g)
 {
     const struct link_state *first = g->v[0]->links;
     const struct conn *c;
     const char *why;
     const struct psa_connector *p = psa_pool_get(pool, env, tenant_id, first->psa_connection_id, &c, &why);
-    const char **contracts = malloc((size_t)g->n * sizeof *contracts);
-    if (!p || !contracts) {
+    struct psa_service_key *keys = malloc((size_t)g->n * sizeof *keys);
+    if (!p || !keys) {
         log_warn("sync tenant=%lld: cannot read PSA connection %lld: %s", tenant_id, first->psa_connection_id,
                  p ? "out of memory" : why);
-        free(contracts);
+        free(keys);
         return;
     }
-    int k = 0;
     for (int i = 0; i < g->n; i++) {
         memset(&g->v[i]->seen, 0, sizeof g->v[i]->seen);
-        if (k == 0 || strcmp(contracts[k - 1], g->v[i]->links->psa_contract_id))
-            contracts[k++] = g->v[i]->links->psa_contract_id;
+        keys[i].contract_id = g->v[i]->links->psa_contract_id;
+        keys[i].service_id = g->v[i]->links->psa_service_id;
     }
     struct conn_error ce;
     memset(&ce, 0, sizeof ce);
-    if (p->read_units_bulk(c, contracts, k, g->v[0]->read_on, on_units, g, &ce) < 0) {
+    if (p->read_units_bulk(c, keys, g->n, g->v[0]->read_on, on_units, g, &ce) < 0) {
         /* Cannot see the PSA now: nothing is planned blind; the next sync tries again. */
-        log_warn("sync tenant=%lld: cannot read the units of %d contracts of PSA connection %lld: %s", tenant_id, k,
-                 first->psa_connection_id, ce.message);
+        log_warn("sync tenant=%lld: cannot read the units of %d services of PSA connection %lld: %s", tenant_id,
+                 g->n, first->psa_connection_id, ce.message);
     } else {
         for (int i = 0; i < g->n; i++)
             g->v[i]->have_read = 1;
     }
-    free(contracts);
+    free(keys);
 }
 
 int sync_read_services(struct job_env *env, long long tenant_id, struct psa_pool *pool, struct sync_service *v,

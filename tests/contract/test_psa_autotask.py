@@ -312,33 +312,38 @@ def api_calls(sb):
     return [r for r in sb.requests("autotask") if "zoneinformation" not in r["path"].lower()]
 
 
-def test_bulk_read_gives_every_service_of_many_contracts_in_one_query(sb, probe):
+def in_lists(query):
+    return {f["field"]: f["value"] for f in query["filter"] if f["op"] == "in"}
+
+
+def test_bulk_read_of_a_few_services_asks_for_those_only_in_one_query(sb, probe):
     day = mid_month()
-    contracts = sorted({c["id"] for c in entities(sb, "Contracts")})
+    keys = sorted({(r["contractID"], r["serviceID"]) for r in entities(sb, "ContractServices")})
     single = {}
-    for c in contracts:
+    for c in sorted({c for c, _ in keys}):
         for r in probe("contract-services", c, day)["records"]:
             single[(r["contract_id"], r["service_id"])] = r["units"]
     sb.control("DELETE", "/requests")
-    bulk = probe("units-bulk", day, *contracts)["records"]
+    bulk = probe("units-bulk", day, *["%d:%d" % k for k in keys])["records"]
     calls = api_calls(sb)
     assert [(r["method"], r["path"].split("/V1.0/")[1]) for r in calls] == \
         [("POST", "ContractServiceUnits/query")]
-    body = json.loads(calls[0]["body"])
-    assert {"op": "in", "field": "contractID", "value": contracts} in body["filter"]
+    assert in_lists(json.loads(calls[0]["body"])) == {"contractID": sorted({c for c, _ in keys}),
+                                                        "serviceID": sorted({s for _, s in keys})}
     assert {(r["contract_id"], r["service_id"]): r["units"] for r in bulk} == \
         {k: v for k, v in single.items() if v}
     assert all(r["line_id"] == "" for r in bulk)
 
 
-def test_bulk_read_pages_and_splits_contract_lists_at_500(sb, probe):
+def test_bulk_read_of_many_reads_whole_contracts_500_a_query(sb, probe):
     cs = entities(sb, "ContractServices")[0]
-    contracts = [str(cs["contractID"])] + [str(900000 + i) for i in range(600)]   # 601 ids: two queries
+    keys = ["%d:%d" % (cs["contractID"], cs["serviceID"])] + ["%d:%d" % (900000 + i, 1) for i in range(600)]
     sb.control("DELETE", "/requests")
-    bulk = probe("units-bulk", mid_month(), *contracts)["records"]
-    queries = [json.loads(r["body"]) for r in api_calls(sb)]
-    assert [len(next(f["value"] for f in q["filter"] if f["op"] == "in")) for q in queries] == [500, 101]
-    assert {r["contract_id"] for r in bulk} == {str(cs["contractID"])}
+    bulk = probe("units-bulk", mid_month(), *keys)["records"]
+    lists = [in_lists(json.loads(r["body"])) for r in api_calls(sb)]
+    assert [sorted(x) for x in lists] == [["contractID"], ["contractID"]]      # 601 + 2 ids: too many
+    assert [len(x["contractID"]) for x in lists] == [500, 101]
+    assert (str(cs["contractID"]), str(cs["serviceID"])) in {(r["contract_id"], r["service_id"]) for r in bulk}
 
 
 def test_posting_from_the_callers_read_is_one_write_and_one_verifying_read(sb, probe):

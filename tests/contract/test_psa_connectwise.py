@@ -264,13 +264,14 @@ def test_history_reads_respect_effective_and_cancelled_dates(sb, probe):
 
 def test_bulk_read_is_one_additions_list_per_agreement(sb, probe):
     day = next_month_day(17)
-    agreements = sorted({a["agreementId"] for a in rows(sb, "finance/additions")})
+    keys = sorted({(a["agreementId"], a["product"]["id"]) for a in rows(sb, "finance/additions")})
+    agreements = sorted({a for a, _ in keys})
     single = {}
     for a in agreements:
         for r in probe("contract-services", a, day)["records"]:
             single[(r["contract_id"], r["service_id"])] = (r["units"], r["id"])
     sb.control("DELETE", "/requests")
-    bulk = probe("units-bulk", day, *agreements)["records"]
+    bulk = probe("units-bulk", day, *["%d:%d" % k for k in keys])["records"]
     calls = sb.requests("connectwise")
     assert [(r["method"], r["path"].split("/3.0/")[1]) for r in calls] == \
         [("GET", "finance/agreements/%d/additions" % a) for a in agreements]
@@ -280,7 +281,8 @@ def test_bulk_read_is_one_additions_list_per_agreement(sb, probe):
 def test_posting_from_the_callers_read_lists_no_additions_before_writing(sb, probe):
     agreement, product = agreement_id(sb, "Northwind Traders"), product_id(sb, "M365-BS")
     day = next_month_day(17)
-    seen = next(r for r in probe("units-bulk", day, agreement)["records"] if r["service_id"] == str(product))
+    seen = next(r for r in probe("units-bulk", day, "%d:%d" % (agreement, product))["records"]
+                if r["service_id"] == str(product))
     sb.control("DELETE", "/requests")
     ag = next(a for a in rows(sb, "finance/agreements") if a["id"] == agreement)
     bill_start = (ag.get("billStartDate") or ag["startDate"])[:10]

@@ -15,7 +15,7 @@ static const char usage[] =
     "  test | accounts | contracts | services\n"
     "  contract-services CONTRACT|- DATE\n"
     "  read-units CONTRACT SERVICE DATE\n"
-    "  units-bulk DATE CONTRACT...   (every service's units on the contracts, as a sync reads them)\n"
+    "  units-bulk DATE CONTRACT:SERVICE...   (services' units, as a sync reads them)\n"
     "  create-account NAME\n"
     "  create-contract ACCOUNT NAME recurring|fixed_price|one_time START END|- CYCLE_MONTHS\n"
     "  create-service NAME SKU PRICE COST [DESCRIPTION]\n"
@@ -268,8 +268,17 @@ static int op_read(struct probe *p, const char *op, int argc, char **argv, json_
     }
     if (!strcmp(op, "units-bulk")) {
         need(argc, 1);
-        rc = p->psa->read_units_bulk(&p->conn, (const char *const *)argv + 1, argc - 1, arg_date(argv[0]),
-                                     on_units, p, err);
+        /* CONTRACT:SERVICE pairs, sorted by contract as the worker passes them */
+        struct psa_service_key keys[2000];
+        int n = 0;
+        for (int i = 1; i < argc && n < 2000; i++) {
+            char *colon = strchr(argv[i], ':');
+            if (colon)
+                *colon = '\0';
+            keys[n].contract_id = argv[i];
+            keys[n++].service_id = colon ? colon + 1 : "0";
+        }
+        rc = p->psa->read_units_bulk(&p->conn, keys, n, arg_date(argv[0]), on_units, p, err);
         *out = rc == 0 ? with_records(p) : NULL;
         return rc;
     }
