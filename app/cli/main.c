@@ -7,6 +7,7 @@
 #include "common/tzdate.h"
 #include "connectors/check.h"
 #include "db/accounts.h"
+#include "db/conn_shared.h"
 #include "db/connections.h"
 #include "db/csv_import.h"
 #include "db/snapshot.h"
@@ -488,6 +489,7 @@ int main(int argc, char **argv)
 {
     static struct config config;
     argc = program_start(argc, argv, "billsync", usage, &config, 1);
+    conn_shared_configure(config.budget_share_percent, config.threshold_check_seconds);
     http_allow_insecure(config.net_allow_insecure_http);
     cfg = &config;
     if (argc < 2) {

@@ -2,6 +2,7 @@
  * picklists and error bodies (see autotask_api.h). */
 #include "connectors/autotask_api.h"
 
+#include "common/log.h"
 #include "connectors/autotask.h"
 #include "connectors/psa_util.h"
 #include "net/jsonx.h"
@@ -340,6 +341,30 @@ done:
     return rc;
 }
 
+/* Autotask's own count of the database's calls this hour (every integration's), for the shared
+ * budget: asked past the gate, which may be refusing exactly because the count is old. */
+static void ask_threshold(const struct conn *c, const struct http_config *base_cfg, const char *instance)
+{
+    char e[HTTP_ERROR_MAX];
+    struct http_config cfg = *base_cfg;
+    cfg.gate = NULL;
+    cfg.max_attempts = 1;
+    struct http_client *h = http_client_new(&cfg, e, sizeof e);
+    struct http_response r = HTTP_RESPONSE_INIT;
+    json_t *doc = NULL;
+    int64_t cap = 0, used = 0;
+    if (h && http_request(h, "GET", "ThresholdInformation", NULL, NULL, NULL, "ThresholdInformation", 0, &r) == 0 &&
+        jsonx_parse(r.body.p, r.body.len, &doc, e, sizeof e) == 0 &&
+        jsonx_int(doc, "externalRequestThreshold", &cap) == 0 && jsonx_int(doc, "currentTimeframeRequestCount", &used) == 0)
+        c->shared->count_report(c, instance, (long)cap, (long)used);
+    else
+        log_warn("autotask: ThresholdInformation not read (%s); the budget counts billsync's own calls",
+                 r.error[0] ? r.error : "no usable answer");
+    json_decref(doc);
+    http_response_free(&r);
+    http_client_free(h);
+}
+
 int at_open(const struct conn *c, struct at_session *s, struct conn_error *err)
 {
     memset(s, 0, sizeof *s);
@@ -362,23 +387,32 @@ int at_open(const struct conn *c, struct at_session *s, struct conn_error *err)
     const char *base = zone_cached(s->key);
     if (base) {
         snprintf(s->base, sizeof s->base, "%s", base);
+    } else if (c->shared && c->shared->get && c->shared->get(c, "zone", s->base, sizeof s->base) == 1) {
+        zone_store(s->key, s->base); /* another worker looked it up */
     } else {
         if (zone_lookup(root, user, s->base, sizeof s->base, err) < 0)
             return -1;
         zone_store(s->key, s->base);
+        if (c->shared && c->shared->put)
+            c->shared->put(c, "zone", s->base, CACHE_TTL_S * 24);
     }
     snprintf(s->hdr[0], sizeof s->hdr[0], "ApiIntegrationCode: %s", code);
     snprintf(s->hdr[1], sizeof s->hdr[1], "UserName: %s", user);
     snprintf(s->hdr[2], sizeof s->hdr[2], "Secret: %s", secret);
     const char *headers[] = {s->hdr[0], s->hdr[1], s->hdr[2], NULL};
-    char conn_id[24], e[HTTP_ERROR_MAX];
-    snprintf(conn_id, sizeof conn_id, "%lld", c->id);
+    char e[HTTP_ERROR_MAX];
     struct http_config cfg = HTTP_CONFIG_DEFAULTS;
     cfg.base_url = s->base;
     cfg.headers = headers;
-    cfg.conn_id = conn_id;
+    /* The Autotask database's calls, whichever billsync connection or tenant makes them: one
+     * thread limit per entity on this host, one hourly budget for every worker and host. */
+    const struct http_gate *gate = psa_gate_init(&s->gate, c, "autotask", s->base, user);
+    cfg.conn_id = s->gate.instance;
     cfg.slot_dir = c->slot_dir;
     cfg.bucket_limit = AT_THREADS; /* bucket = entity: never more than 3 in flight per entity */
+    if (gate && c->shared->count_due && c->shared->count_due(c, s->gate.instance))
+        ask_threshold(c, &cfg, s->gate.instance);
+    cfg.gate = gate;
     s->http = http_client_new(&cfg, e, sizeof e);
     if (!s->http) {
         at_close(s);

@@ -5,6 +5,7 @@
 
 #include "connectors/conn.h"
 #include "connectors/psa.h"
+#include "connectors/psa_util.h"
 #include "net/http.h"
 
 #include <jansson.h>
@@ -21,6 +22,7 @@ struct at_session {
     char key[AT_KEY_MAX];       /* identifies the tenant for the per-process caches */
     char base[512];             /* zone URL + "V1.0/" */
     char hdr[3][320];           /* the three auth headers (wiped on close) */
+    struct psa_gate gate;       /* the database's shared budget (psa_util.h) */
 };
 
 /* A date as Autotask takes it in a filter or body. */

@@ -238,6 +238,9 @@ int cw_open(const struct conn *c, struct cw_session *s, struct conn_error *err)
     cfg.headers = headers;
     cfg.conn_id = conn_id;
     cfg.slot_dir = c->slot_dir;
+    /* A 429 pauses every worker's calls to this company's site (ConnectWise has no published
+     * hourly cap: the budget counts billsync's calls and shares the pause). */
+    cfg.gate = psa_gate_init(&s->gate, c, "connectwise", base, company);
     s->http = http_client_new(&cfg, e, sizeof e);
     if (!s->http) {
         cw_close(s);

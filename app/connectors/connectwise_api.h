@@ -5,6 +5,7 @@
 
 #include "connectors/conn.h"
 #include "connectors/psa.h"
+#include "connectors/psa_util.h"
 #include "net/http.h"
 
 #include <jansson.h>
@@ -20,6 +21,7 @@ struct cw_session {
     char key[CW_KEY_MAX];       /* identifies the tenant for the per-process caches */
     char auth[600];             /* the Authorization header (wiped on close) */
     char client[300];           /* the clientId header */
+    struct psa_gate gate;       /* the company's shared budget and pause (psa_util.h) */
 };
 
 /* Called for each record of a list; return 0 for more, 1 to stop, -1 with *err to fail. */

@@ -127,6 +127,13 @@ int psa_parse_body(const struct http_response *r, const char *system_label, cons
 void psa_transport_error(const struct http_response *r, const char *system_label, int is_write,
                          struct conn_error *err)
 {
+    if (r->gate_refused) {
+        /* Not sent: billsync's own budget for this PSA (shared by its workers) is used up. */
+        conn_error_set(err, CONN_THROTTLED, 0, r->error, "billsync keeps its calls under its share of the "
+                       "PSA's hourly limit (psa.budget_share_percent); the rest waits for the next sync.");
+        err->retryable = 1;
+        return;
+    }
     const char *e = r->error[0] ? r->error : "request failed";
     int tls = strcasestr(e, "SSL") || strcasestr(e, "certificate") || strcasestr(e, "TLS");
     char hint[sizeof err->hint];
@@ -183,4 +190,34 @@ int psa_fail(const struct psa_error_reader *rd, const struct http_response *r, i
     conn_error_set(err, kind, (int)r->status, text, hint);
     err->maybe_committed = is_write && psa_write_outcome_unknown(r, parsed);
     return parsed;
+}
+
+/* ---- the shared budget ------------------------------------------------------------------------ */
+
+static long gate_enter(void *ctx, char *why, size_t n)
+{
+    struct psa_gate *g = ctx;
+    return g->c->shared->call_begin(g->c, g->instance, why, n);
+}
+
+static void gate_throttled(void *ctx, long retry_after_s)
+{
+    struct psa_gate *g = ctx;
+    g->c->shared->call_throttled(g->c, g->instance, retry_after_s);
+}
+
+const struct http_gate *psa_gate_init(struct psa_gate *g, const struct conn *c, const char *system,
+                                      const char *host, const char *who)
+{
+    memset(g, 0, sizeof *g);
+    g->c = c;
+    snprintf(g->instance, sizeof g->instance, "%s:%.80s:%.80s", system, host, who);
+    for (char *p = g->instance; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    if (!c || !c->shared || !c->shared->call_begin)
+        return NULL;
+    g->gate.enter = gate_enter;
+    g->gate.throttled = c->shared->call_throttled ? gate_throttled : NULL;
+    g->gate.ctx = g;
+    return &g->gate;
 }

@@ -82,4 +82,15 @@ struct psa_error_reader {
 int psa_fail(const struct psa_error_reader *rd, const struct http_response *r, int is_write,
              const char *what, struct conn_error *err);
 
+/* The budget every worker and host shares for one PSA instance (an Autotask database as its API
+ * user reaches it, a ConnectWise company on its site): the HTTP gate of the connector's client.
+ * NULL when the connection shares nothing (tools). g must outlive the client. */
+struct psa_gate {
+    struct http_gate gate;
+    const struct conn *c;
+    char instance[190];           /* "autotask:<host>:<user>", lower case */
+};
+const struct http_gate *psa_gate_init(struct psa_gate *g, const struct conn *c, const char *system,
+                                      const char *host, const char *who);
+
 #endif

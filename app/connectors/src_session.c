@@ -54,28 +54,76 @@ static int build_api(struct src_session *s, struct conn_error *err)
     return s->api ? 0 : -1;
 }
 
-int src_set_token(struct src_session *s, const char *token, int64_t expires_in_s,
-                  struct conn_error *err)
+/* Seconds a token of that lifetime may still be used: a tenth of it (at most a minute) early,
+ * so it does not run out between the check and the server reading it. */
+static int64_t usable_s(int64_t expires_in_s)
+{
+    int64_t margin = expires_in_s / 10 < 60 ? expires_in_s / 10 : 60;
+    return expires_in_s - margin;
+}
+
+/* Every worker reuses a token until it expires (kept sealed in the database as "<expiry> <token>";
+ * core/conn_record.h conn_shared): a sync does not ask for a new one per call. */
+void src_keep_token(const struct conn *c, const char *token, int64_t expires_in_s)
+{
+    char v[SRC_TOKEN_MAX + 32];
+    if (!c->shared || !c->shared->put || expires_in_s <= 0 || usable_s(expires_in_s) <= 0)
+        return;
+    snprintf(v, sizeof v, "%lld %s", (long long)(time(NULL) + usable_s(expires_in_s)), token);
+    c->shared->put(c, "token", v, (long)usable_s(expires_in_s));
+    explicit_bzero(v, sizeof v);
+}
+
+/* A kept token and the seconds it has left: 1, or 0 when none is kept. */
+int src_kept_token(const struct conn *c, char *token, size_t n, int64_t *left_s)
+{
+    char v[SRC_TOKEN_MAX + 32];
+    long long until = 0;
+    int off = 0, found = 0;
+    if (c->shared && c->shared->get && c->shared->get(c, "token", v, sizeof v) == 1 &&
+        sscanf(v, "%lld %n", &until, &off) == 1 && off > 0 && until > time(NULL) && strlen(v + off) < n) {
+        snprintf(token, n, "%s", v + off);
+        *left_s = until - time(NULL);
+        found = 1;
+    }
+    explicit_bzero(v, sizeof v);
+    return found;
+}
+
+static int install_token(struct src_session *s, const char *token, int64_t expires_in_s, struct conn_error *err)
 {
     if (!token || !*token || strlen(token) >= SRC_TOKEN_MAX || strpbrk(token, "\r\n")) {
         src_bad_response(err, "%s's token answer has no usable access token", s->ops->label);
         return -1;
     }
     snprintf(s->auth, sizeof s->auth, "Authorization: Bearer %s", token);
-    s->renew_at_ms = 0;
-    if (expires_in_s > 0) {
-        /* Renew a little early (a tenth of the lifetime, at most a minute) so a token does not
-         * run out between the check and the server reading it. */
-        int64_t life = expires_in_s * 1000, margin = life / 10 < 60000 ? life / 10 : 60000;
-        s->renew_at_ms = src_now_ms() + life - margin;
-    }
+    s->renew_at_ms = expires_in_s > 0 ? src_now_ms() + usable_s(expires_in_s) * 1000 : 0;
     return build_api(s, err);
+}
+
+int src_set_token(struct src_session *s, const char *token, int64_t expires_in_s,
+                  struct conn_error *err)
+{
+    if (install_token(s, token, expires_in_s, err) < 0)
+        return -1;
+    src_keep_token(s->conn, token, expires_in_s);
+    return 0;
 }
 
 static int renew(struct src_session *s, struct conn_error *err)
 {
     explicit_bzero(s->auth, sizeof s->auth);
     return s->ops->fetch_token(s, err);
+}
+
+/* The first token of a session: one another worker fetched and kept, else a new one. */
+static int first_token(struct src_session *s, struct conn_error *err)
+{
+    char token[SRC_TOKEN_MAX];
+    int64_t left = 0;
+    int rc = src_kept_token(s->conn, token, sizeof token, &left) ? install_token(s, token, left, err) : renew(s, err);
+    explicit_bzero(token, sizeof token);
+    return rc;
 }
 
 int src_open(struct src_session *s, const struct conn *c, const struct src_ops *ops,
@@ -92,7 +140,7 @@ int src_open(struct src_session *s, const struct conn *c, const struct src_ops *
         conn_error_set(err, CONN_CONFIG, 0, "The API address is too long.", "Shorten it.");
         return -1;
     }
-    return renew(s, err);
+    return first_token(s, err);
 }
 
 void src_close(struct src_session *s)
@@ -292,16 +340,8 @@ int src_bearer_token_post(struct src_bearer *s, const char *body, const char *co
     return rc;
 }
 
-int src_bearer_take_token(struct src_bearer *s, const json_t *doc, struct conn_error *err)
+static int bearer_install(struct src_bearer *s, const char *t, struct conn_error *err)
 {
-    const char *t = jsonx_str(doc, "access_token");
-    int ctl = 0;
-    for (const char *p = t; p && *p; p++)
-        ctl |= (unsigned char)*p < 0x20 || *p == 0x7f;
-    if (!t || !*t || ctl) {
-        src_bad_response(err, "%s's token answer has no usable access_token", s->label);
-        return -1;
-    }
     if (s->auth.p)
         explicit_bzero(s->auth.p, s->auth.cap);
     strbuf_reset(&s->auth);
@@ -309,6 +349,37 @@ int src_bearer_take_token(struct src_bearer *s, const json_t *doc, struct conn_e
         conn_error_set(err, CONN_CONFIG, 0, "out of memory", "");
         return -1;
     }
+    return 0;
+}
+
+/* The first token: one another worker fetched and kept, else a new one. */
+static int bearer_first_token(struct src_bearer *s, struct conn_error *err)
+{
+    char token[SRC_TOKEN_MAX];
+    int64_t left = 0;
+    int rc = src_kept_token(s->conn, token, sizeof token, &left) ? bearer_install(s, token, err) : s->fetch_token(s, err);
+    explicit_bzero(token, sizeof token);
+    return rc;
+}
+
+int src_bearer_take_token(struct src_bearer *s, const json_t *doc, struct conn_error *err)
+{
+    const char *t = jsonx_str(doc, "access_token");
+    int ctl = 0;
+    for (const char *p = t; p && *p; p++)
+        ctl |= (unsigned char)*p < 0x20 || *p == 0x7f;
+    if (!t || !*t || ctl || strlen(t) >= SRC_TOKEN_MAX) {
+        src_bad_response(err, "%s's token answer has no usable access_token", s->label);
+        return -1;
+    }
+    if (bearer_install(s, t, err) < 0)
+        return -1;
+    /* expires_in: a number (Pax8, Entra v2) or a string of digits (Entra v1) */
+    int64_t life = 0;
+    const char *ls = jsonx_str(doc, "expires_in");
+    if (jsonx_int(doc, "expires_in", &life) < 0 && ls)
+        life = strtoll(ls, NULL, 10);
+    src_keep_token(s->conn, t, life);
     return 0;
 }
 
@@ -333,7 +404,7 @@ int src_bearer_get(struct src_bearer *s, const char *path, const char *query, co
     char jerr[160];
     int rc = -1;
     *doc = NULL;
-    if (s->auth.len == 0 && s->fetch_token(s, err) < 0)
+    if (s->auth.len == 0 && bearer_first_token(s, err) < 0)
         return -1;
     int sent = get_once(s, path, query, extra, &r);
     if (sent < 0 && r.status == 401) {

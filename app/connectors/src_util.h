@@ -76,6 +76,11 @@ void src_close(struct src_session *s);
 int src_set_token(struct src_session *s, const char *token, int64_t expires_in_s,
                   struct conn_error *err);
 
+/* Tokens kept for every worker until they expire (core/conn_record.h conn_shared): keep one a
+ * token answer gave; get a kept one and the seconds it has left (1), or 0. */
+void src_keep_token(const struct conn *c, const char *token, int64_t expires_in_s);
+int src_kept_token(const struct conn *c, char *token, size_t n, int64_t *left_s);
+
 /* A client of its own for the token endpoint or a download (headers NULL-terminated). */
 struct http_client *src_client(const struct src_session *s, const char *base,
                                const char *const *headers, struct conn_error *err);

@@ -2,6 +2,7 @@
 #include "db/connections.h"
 
 #include "common/crypto.h"
+#include "db/conn_shared.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,7 +72,9 @@ int connection_save(db_t *db, long long tenant_id, long long *id, const char *ki
         *id = (long long)nid;
         return 0;
     }
-    /* Changed credentials have not been tested yet. */
+    /* Changed credentials have not been tested yet; tokens and zones of the old ones are void. */
+    if (conn_shared_forget(db, tenant_id, *id) < 0)
+        return -1;
     return db_exec(db,
                    "UPDATE connections SET name = ?, settings = ?, secrets = COALESCE(?, secrets),"
                    " status = 'untested', status_message = '', updated_at = UTC_TIMESTAMP(6)"
@@ -135,6 +138,7 @@ int connection_open(db_t *db, const unsigned char *key, long long tenant_id, lon
     c->settings = all;
     c->slot_dir = slot_dir;
     connection_row_free(&row);
+    conn_shared_attach(c, db, key); /* without it (out of memory) the connector shares nothing */
     return 1;
 }
 
@@ -152,6 +156,7 @@ void connection_close(struct conn *c)
     }
     json_decref(c->settings);
     c->settings = NULL;
+    conn_shared_detach(c);
 }
 
 static void connection_item_fill(const struct dbrows *r, int i, void *p)

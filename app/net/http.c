@@ -750,6 +750,38 @@ static int attempt_slot(struct http_client *c, const struct http_req *rq, const 
     return 0;
 }
 
+/* The gate before an attempt: 0 go; -1 refused or paused past the deadline (out->error set). */
+static int gate_pass(struct http_client *c, const struct http_req *rq, const char *logurl, int64_t deadline,
+                     struct http_response *out)
+{
+    const struct http_gate *g = c->cfg.gate;
+    char why[HTTP_ERROR_MAX] = "";
+    for (long w; g && g->enter && (w = g->enter(g->ctx, why, sizeof why)) != 0;) {
+        if (w < 0 || now_ms(c) + w >= deadline) {
+            set_err(out->error, sizeof out->error, "%s", w < 0 ? why : "the PSA asked every worker to pause "
+                    "longer than this call may wait");
+            out->gate_refused = 1;
+            log_warn("http %s %s -> not sent: %s", rq->method, logurl, out->error);
+            return -1;
+        }
+        sleep_ms(c, w);
+    }
+    return 0;
+}
+
+/* A 429 tells every process sharing the gate to pause. */
+static void gate_throttled(struct http_client *c, const struct http_response *out)
+{
+    const struct http_gate *g = c->cfg.gate;
+    if (!g || !g->throttled || out->status != 429)
+        return;
+    const char *ra = http_response_header(out, "Retry-After");
+    int64_t ms = 30000;
+    if (ra && http_parse_retry_after(ra, time(NULL), &ms) < 0)
+        ms = 30000;
+    g->throttled(g->ctx, (long)((ms + 999) / 1000));
+}
+
 int http_send(struct http_client *c, const struct http_req *rq, struct http_response *out)
 {
     http_response_free(out);
@@ -772,7 +804,8 @@ int http_send(struct http_client *c, const struct http_req *rq, struct http_resp
         }
         int slot;
         int64_t remaining;
-        if (attempt_slot(c, rq, bname, logurl, n, max, deadline, &slot, &remaining, out) < 0)
+        if (gate_pass(c, rq, logurl, deadline, out) < 0 ||
+            attempt_slot(c, rq, bname, logurl, n, max, deadline, &slot, &remaining, out) < 0)
             break;
         http_response_clear_headers(out);
         strbuf_reset(&out->body);
@@ -785,6 +818,7 @@ int http_send(struct http_client *c, const struct http_req *rq, struct http_resp
         int64_t took = now_ms(c) - t0;
         if (slot >= 0)
             close(slot); /* releases the flock: the next waiter may go */
+        gate_throttled(c, out);
         struct verdict v;
         judge(c, rq, n, max, deadline, &a, out, &v);
         if (v.ok)

@@ -45,6 +45,16 @@ struct http_clock {
     void *ctx;
 };
 
+/* A gate every attempt passes before it is sent: a budget shared with other processes and
+ * hosts (connectors/psa_util.c psa_gate). enter: 0 go; > 0 wait that many ms and ask again;
+ * < 0 refused (why filled): the call fails unsent, with http_response.gate_refused set. After an
+ * attempt answered 429, throttled gets its Retry-After in seconds (30 when it gave none). */
+struct http_gate {
+    long (*enter)(void *ctx, char *why, size_t n);
+    void (*throttled)(void *ctx, long retry_after_s);
+    void *ctx;
+};
+
 struct http_config {
     const char *base_url;        /* prefix for relative paths, e.g. "https://host/apis/3.0/" */
     const char *const *headers;  /* NULL-terminated "Name: value" lines for every request (plus
@@ -63,6 +73,7 @@ struct http_config {
     int bucket_limit;            /* requests in flight per (conn_id, bucket) on this host; 0: no cap */
     size_t max_body_bytes;       /* response bodies beyond this fail (not retried) */
     const struct http_clock *clock; /* NULL: real monotonic clock and nanosleep */
+    const struct http_gate *gate; /* NULL: none; the pointer is kept, it must outlive the client */
 };
 
 #define HTTP_CONFIG_DEFAULTS                                                                    \
@@ -83,6 +94,7 @@ struct http_response {
     int attempts;                 /* attempts made (requests sent or tried) */
     int64_t total_ms;             /* wall time of the whole call, waits included */
     int transport_error;          /* 1 when the last attempt got no HTTP response */
+    int gate_refused;             /* 1 when the gate refused the call: nothing was sent */
     char url[2048];               /* the last request URL, redacted (safe to log) */
     char error[HTTP_ERROR_MAX];   /* why the call failed ("" on success); never secrets */
     char *effective_url;          /* internal: unredacted URL, to resolve relative Link targets */

@@ -5,6 +5,7 @@
 #include "common/log.h"
 #include "common/program.h"
 #include "common/supervisor.h"
+#include "db/conn_shared.h"
 #include "db/db.h"
 #include "net/http.h"
 #include "web/app.h"
@@ -68,6 +69,7 @@ int main(int argc, char **argv)
 {
     static struct config cfg;
     program_start(argc, argv, "billsync-web", usage, &cfg, 0);
+    conn_shared_configure(cfg.budget_share_percent, cfg.threshold_check_seconds);
     http_allow_insecure(cfg.net_allow_insecure_http);
     FCGX_Init();
     /* Bind a temporary name and rename it over the live path: a new master can replace a

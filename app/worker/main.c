@@ -5,6 +5,7 @@
 #include "common/log.h"
 #include "common/program.h"
 #include "common/supervisor.h"
+#include "db/conn_shared.h"
 #include "db/jobs.h"
 #include "db/ledger.h"
 #include "db/snapshot.h"
@@ -122,6 +123,7 @@ int main(int argc, char **argv)
 {
     static struct config cfg;
     program_start(argc, argv, "billsync-worker", usage, &cfg, 0);
+    conn_shared_configure(cfg.budget_share_percent, cfg.threshold_check_seconds);
     http_allow_insecure(cfg.net_allow_insecure_http);
     log_info("starting %d workers (lease %d s)", cfg.worker_children, cfg.lease_seconds);
     supervise(cfg.worker_children, child_main, &cfg, 30);

@@ -122,7 +122,7 @@ int main(int argc, char **argv)
         return 2;
     }
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    struct conn c = {1, 1, system, set, slot_dir};
+    struct conn c = {.id = 1, .tenant_id = 1, .system = system, .settings = set, .slot_dir = slot_dir};
     struct conn_error err;
     memset(&err, 0, sizeof err);
     json_t *records = json_array();
