@@ -71,6 +71,26 @@
   </table>
   <?cs /if ?>
 </section>
+<?cs if:?Budget.0.system ?>
+<section class="panel">
+  <h2>PSA API budget this hour</h2>
+  <p class="muted">Your PSA's request limit is shared with your other tools. billsync's workers keep their calls
+  under their share of it together; what does not fit waits, untried, for the next sync.</p>
+  <table>
+    <thead><tr><th>PSA</th><th>billsync's calls</th><th>Allowed to billsync</th><th>Counted by the PSA (all tools)</th><th>Left</th><th>Calls held back</th><th></th></tr></thead>
+    <tbody>
+    <?cs each:b = Budget ?>
+    <tr><td><?cs var:b.system ?></td><td><?cs var:b.calls ?></td>
+      <td><?cs if:b.allowed ?><?cs var:b.allowed ?> of <?cs var:b.cap ?><?cs else ?>no hourly limit published; pauses when told<?cs /if ?></td>
+      <td><?cs if:b.estimate ?><?cs var:b.estimate ?><?cs if:b.reported ?> <span class="muted">(asked <?cs var:b.reported ?>)</span><?cs /if ?><?cs else ?>&ndash;<?cs /if ?></td>
+      <td><?cs if:b.allowed ?><?cs var:b.left ?><?cs else ?>&ndash;<?cs /if ?></td>
+      <td><?cs var:b.refused ?> held back</td>
+      <td><?cs if:b.paused ?><span class="badge bad">paused by the PSA until <?cs var:b.paused ?></span><?cs /if ?></td></tr>
+    <?cs /each ?>
+    </tbody>
+  </table>
+</section>
+<?cs /if ?>
 <?cs if:?Imports.0.file ?>
 <section class="panel">
   <h2>Recent file imports</h2>

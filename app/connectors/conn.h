@@ -27,6 +27,7 @@ struct conn_error {
     char hint[240];               /* what a person can do about it, in plain words */
     int retryable;                /* a later attempt may succeed as is */
     int maybe_committed;          /* a write whose outcome is unknown (re-read before retrying) */
+    int held_back;                /* billsync's own budget held the call: nothing reached the remote */
 };
 
 void conn_error_set(struct conn_error *e, enum conn_error_kind kind, int http_status,

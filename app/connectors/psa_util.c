@@ -132,6 +132,7 @@ void psa_transport_error(const struct http_response *r, const char *system_label
         conn_error_set(err, CONN_THROTTLED, 0, r->error, "billsync keeps its calls under its share of the "
                        "PSA's hourly limit (psa.budget_share_percent); the rest waits for the next sync.");
         err->retryable = 1;
+        err->held_back = 1;
         return;
     }
     const char *e = r->error[0] ? r->error : "request failed";

@@ -109,8 +109,8 @@ static long budget_refusal(const struct conn *c, const char *instance, char *why
     dbrows_free(&r);
     if (paused > 0)
         return (long)paused + 1; /* a 429 paused every worker: wait it out */
-    db_exec(db_of(c), "UPDATE psa_budget SET refused = refused + 1 WHERE instance = ?", DB_PARAMS(DB_STR(instance)),
-            NULL, NULL);
+    db_exec(db_of(c), "UPDATE psa_budget SET refused = refused + 1, tenant_id = ?, connection_id = ? WHERE instance = ?",
+            DB_PARAMS(DB_INT(c->tenant_id), DB_INT(c->id), DB_STR(instance)), NULL, NULL);
     snprintf(why, n, "billsync's share of this PSA's hourly request limit is used: %lld calls counted this hour"
              " against %lld allowed (%d%% of %lld); billsync waits for the count to drop", used, allowed,
              share_percent, cap);
@@ -126,10 +126,12 @@ static long call_begin(const struct conn *c, const char *instance, char *why, si
                     " window_calls = IF(window_start <= UTC_TIMESTAMP(6) - INTERVAL 1 HOUR, 1, window_calls + 1),"
                     " window_start = IF(window_start <= UTC_TIMESTAMP(6) - INTERVAL 1 HOUR, UTC_TIMESTAMP(6),"
                     "  window_start),"
-                    " refused = IF(window_calls = 1, 0, refused), since_report = since_report + 1"
+                    " refused = IF(window_calls = 1, 0, refused), since_report = since_report + 1,"
+                    " tenant_id = ?, connection_id = ?" /* the pages show it to the connection that called last */
                     " WHERE instance = ? AND (paused_until IS NULL OR paused_until <= UTC_TIMESTAMP(6))"
                     " AND (cap = 0 OR " ESTIMATE " < FLOOR(cap * ? / 100))",
-                    DB_PARAMS(DB_STR(instance), DB_INT(share_percent)), &affected, NULL) < 0)
+                    DB_PARAMS(DB_INT(c->tenant_id), DB_INT(c->id), DB_STR(instance), DB_INT(share_percent)),
+                    &affected, NULL) < 0)
             return 0; /* the database is away: calls go as they would without a budget */
         if (affected == 1)
             return 0;

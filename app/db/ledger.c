@@ -335,6 +335,14 @@ int ledger_failed(db_t *db, long long tenant_id, long long id, const char *owner
                    NULL, NULL);
 }
 
+int ledger_release(db_t *db, long long tenant_id, long long id, const char *owner)
+{
+    return db_exec(db,
+                   "UPDATE adjustments SET lease_owner = NULL, lease_until = NULL, attempts = GREATEST(attempts - 1, 0),"
+                   " updated_at = UTC_TIMESTAMP(6) WHERE tenant_id = ? AND id = ? AND lease_owner = ?",
+                   DB_PARAMS(DB_INT(tenant_id), DB_INT(id), DB_STR(owner)), NULL, NULL);
+}
+
 int ledger_needs_person(db_t *db, long long tenant_id, long long id, const char *owner, const char *summary,
                         const char *error)
 {

@@ -100,6 +100,9 @@ int ledger_verified(db_t *db, long long tenant_id, long long id, const char *own
                     const char *outcome, const char *summary, const char *response);
 int ledger_failed(db_t *db, long long tenant_id, long long id, const char *owner, int backoff_s,
                   const char *summary, const char *error);
+/* Gives the claim back untried (nothing reached the PSA: billsync's budget held it back): the
+ * attempt does not count and the change stays as it was. */
+int ledger_release(db_t *db, long long tenant_id, long long id, const char *owner);
 /* A failure that retrying cannot fix (the PSA refused the change: wrong contract type, a closed
  * period, validation): failed with no retry scheduled, "needs you" with the PSA's words, until a
  * person presses Retry or a later plan replaces it. */

@@ -10,6 +10,7 @@
 #include "connectors/check.h"
 #include "connectors/systems.h"
 #include "net/http.h"
+#include "db/conn_shared.h"
 #include "db/connections.h"
 #include "web/auth.h"
 #include "web/session.h"
@@ -19,6 +20,38 @@
 #include <string.h>
 
 #define MAX_VALUE 500
+
+/* Each PSA instance's request budget this hour (db/conn_shared.h): what billsync used, what it
+ * may use, what the PSA counted of every integration, what waits. */
+static void budget(struct web *w)
+{
+    struct psa_budget_list b;
+    if (psa_budget_rows(w->db, w->sess->tenant_id, &b) < 0)
+        return;
+    for (int i = 0; i < b.n; i++) {
+        const struct psa_budget_row *r = &b.v[i];
+        const struct system_info *si = system_find(r->system);
+        char v[64];
+        hsetf(w, si ? si->label : r->system, "Budget.%d.system", i);
+        snprintf(v, sizeof v, "%lld", r->calls_hour);
+        hsetf(w, v, "Budget.%d.calls", i);
+        if (r->cap > 0) {
+            snprintf(v, sizeof v, "%lld", r->allowed);
+            hsetf(w, v, "Budget.%d.allowed", i);
+            snprintf(v, sizeof v, "%lld", r->cap);
+            hsetf(w, v, "Budget.%d.cap", i);
+            snprintf(v, sizeof v, "%lld", r->estimate);
+            hsetf(w, v, "Budget.%d.estimate", i);
+            snprintf(v, sizeof v, "%lld", r->allowed > r->estimate ? r->allowed - r->estimate : 0);
+            hsetf(w, v, "Budget.%d.left", i);
+        }
+        snprintf(v, sizeof v, "%lld", r->refused);
+        hsetf(w, v, "Budget.%d.refused", i);
+        hsetf(w, r->reported_at, "Budget.%d.reported", i);
+        hsetf(w, r->paused_until, "Budget.%d.paused", i);
+    }
+    DB_LIST_FREE(&b);
+}
 
 static void list(struct web *w)
 {
@@ -70,6 +103,7 @@ static void list(struct web *w)
             hset(w, "Page.refresh", "3");     /* the page follows the import until it ends */
         DB_LIST_FREE(&imp);
     }
+    budget(w);
     const struct system_info *si;
     for (int i = 0; (si = system_at(i)); i++) {
         hsetf(w, si->system, "Systems.%d.system", i);

@@ -1,10 +1,11 @@
 /* page_metrics.c: GET /metrics: Prometheus text for operators (jobs, adjustments, one-time
- * charges and connections by state; database up). Installation-wide counts only, and only to
+ * charges and connections by state; each PSA instance's request budget this hour; database up). Installation-wide counts only, and only to
  * loopback (the monitoring agent on the host; put a scrape proxy in front for remote
  * Prometheus). */
 #include "web/pages.h"
 
 #include "core/strbuf.h"
+#include "db/conn_shared.h"
 #include "db/metrics.h"
 
 #include <stdio.h>
@@ -26,6 +27,31 @@ static void rows(struct strbuf *sb, db_t *db, int (*q)(db_t *, struct dbrows *),
     dbrows_free(&r);
 }
 
+/* Each PSA instance's hour (db/conn_shared.h), labelled by system and billsync connection. */
+static void budgets(struct strbuf *sb, db_t *db)
+{
+    static const char *const names[][2] = {
+        {"billsync_psa_calls_hour", "Calls billsync made to the PSA instance this hour."},
+        {"billsync_psa_budget_allowed", "Calls billsync may make to it this hour (its share of the cap; 0: none published)."},
+        {"billsync_psa_budget_left", "Calls left under billsync's share, counting every integration's calls."},
+        {"billsync_psa_calls_held_back", "Calls billsync held back this hour to stay under its share."},
+    };
+    struct psa_budget_list b;
+    if (psa_budget_rows(db, 0, &b) < 0)
+        return;
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+        strbuf_appendf(sb, "# HELP %s %s\n# TYPE %s gauge\n", names[k][0], names[k][1], names[k][0]);
+        for (int i = 0; i < b.n; i++) {
+            const struct psa_budget_row *r = &b.v[i];
+            long long left = r->allowed > r->estimate ? r->allowed - r->estimate : 0;
+            long long v = k == 0 ? r->calls_hour : k == 1 ? r->allowed : k == 2 ? left : r->refused;
+            strbuf_appendf(sb, "%s{system=\"%s\",connection=\"%lld\"} %lld\n", names[k][0], r->system,
+                           r->connection_id, v);
+        }
+    }
+    DB_LIST_FREE(&b);
+}
+
 void page_metrics(struct web *w)
 {
     const char *ip = w->req.remote_addr;
@@ -44,6 +70,7 @@ void page_metrics(struct web *w)
         rows(&sb, w->db, metrics_adjustments, "billsync_adjustments", "Seat changes by state.", state, 1);
         rows(&sb, w->db, metrics_charges, "billsync_charges", "One-time charges by state.", state, 1);
         rows(&sb, w->db, metrics_connections, "billsync_connections", "Connections by refresh status.", status, 1);
+        budgets(&sb, w->db);
     }
     resp_text(&w->resp, 200, "text/plain; version=0.0.4; charset=utf-8", strbuf_cstr(&sb));
     strbuf_free(&sb);

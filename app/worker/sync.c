@@ -290,7 +290,7 @@ int job_post(struct job_env *env, struct job *job, char *err, size_t errlen)
     if (job->payload && !strcmp(job->payload, "fresh"))
         psa_forget_cached();   /* a person pressed Retry after fixing something in the PSA */
     struct psa_pool pool = {0};
-    int posted = 0, failed = 0;
+    int posted = 0, failed = 0, held = 0;
     for (int i = 0; i < n; i++) {
         /* The lease fences this change: a second worker skips it while we hold it. */
         if (ledger_claim(env->db, t, ids[i], job->lease, env->lease_seconds) != 1)
@@ -318,6 +318,11 @@ int job_post(struct job_env *env, struct job *job, char *err, size_t errlen)
         memset(&ce, 0, sizeof ce);
         if (!(a.attempts == 1 && a.read_fresh) &&
             p->read_units(c, a.psa_contract_id, a.psa_service_id, eff, &seen, &ce) < 0) {
+            if (ce.held_back) {
+                held = 1;
+                ledger_release(env->db, t, a.id, job->lease);
+                break;
+            }
             snprintf(summary, sizeof summary, "read units of service %s on contract %s on %s", a.psa_service_id,
                      a.psa_contract_id, a.effective);
             snprintf(msg, sizeof msg, "%s%s%s", ce.message, ce.hint[0] ? " — " : "", ce.hint);
@@ -350,6 +355,10 @@ int job_post(struct job_env *env, struct job *job, char *err, size_t errlen)
             if (read_today)
                 psa_cache_units(env->db, t, a.psa_connection_id, a.psa_contract_id, a.psa_service_id, a.desired);
             posted++;
+        } else if (ce.held_back) {
+            held = 1;
+            ledger_release(env->db, t, a.id, job->lease);
+            break;
         } else {
             snprintf(msg, sizeof msg, "%s%s%s%s", ce.message, ce.hint[0] ? " — " : "", ce.hint,
                      ce.maybe_committed ? " (the PSA may have taken it; the next try reads it back first)"
@@ -364,5 +373,9 @@ int job_post(struct job_env *env, struct job *job, char *err, size_t errlen)
     free(ids);
     if (posted || failed)
         log_info("post tenant=%lld: %d posted, %d failed (retried later)", t, posted, failed);
+    /* The PSA's budget is used: the rest waits, untried and queued, for the scheduler's next look
+     * (a refused call costs the PSA nothing). */
+    if (held)
+        log_info("post tenant=%lld: billsync's share of the PSA's hourly limit is used; posting resumes later", t);
     return 0;
 }

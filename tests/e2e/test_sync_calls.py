@@ -14,11 +14,11 @@ from testclock import today
 N = 1200
 
 
-def bench_rows(quantities):
+def bench_rows(quantities, prefix="Bench"):
     first = today().replace(day=1)
     last = (first + datetime.timedelta(days=31)).replace(day=1) - datetime.timedelta(days=1)
-    return ["bc%02d,Bench Customer %02d,bs%04d,Bench Service %04d,Bench Service %04d,BS%04d,%d,1.00,2.00,,USD,"
-            "recurring,monthly,1,%s,%s,,bl%04d\n" % (i % 40, i % 40, i, i, i, i, q, first, last, i)
+    return ["bc%02d,Bench Customer %02d,bs%04d,%s Service %04d,%s Service %04d,BS%04d,%d,1.00,2.00,,USD,"
+            "recurring,monthly,1,%s,%s,,bl%04d\n" % (i % 40, i % 40, i, prefix, i, prefix, i, i, q, first, last, i)
             for i, q in enumerate(quantities)]
 
 
@@ -26,9 +26,11 @@ class BigTenant:
     """N Autotask contract services on Contoso's recurring contract, each linked to one resource of a
     billing file whose quantities equal the services' units."""
 
-    def __init__(self, stack, n):
+    def __init__(self, stack, n, prefix="Bench", reset=True):
         self.stack, self.n = stack, n
-        reset_sandbox(stack)
+        if reset:
+            reset_sandbox(stack)
+            sql(stack, "DELETE FROM psa_budget")   # the sandbox's counts start again: so does the budget
         self.control = f"http://127.0.0.1:{stack.sandbox['control']}"
         state = requests.get(self.control + "/state/autotask", timeout=30).json()
         ent = state["entities"]
@@ -41,24 +43,24 @@ class BigTenant:
         services, rows, adjs = [], [], []
         for i, q in enumerate(self.quantities):
             sid, csid, aid = nid + 3 * i, nid + 3 * i + 1, nid + 3 * i + 2
-            services.append({"id": sid, "name": "Bench Service %04d" % i, "sku": "BS%04d" % i,
-                             "invoiceDescription": "Bench Service %04d" % i, "billingCodeID": code,
+            services.append({"id": sid, "name": "%s Service %04d" % (prefix, i), "sku": "BS%04d" % i,
+                             "invoiceDescription": "%s Service %04d" % (prefix, i), "billingCodeID": code,
                              "periodType": 1, "unitPrice": 2.0, "unitCost": 1.0, "isActive": True})
             rows.append({"id": csid, "contractID": contract["id"], "serviceID": sid, "unitPrice": 2.0,
-                         "unitCost": 1.0, "invoiceDescription": "Bench Service %04d" % i})
+                         "unitCost": 1.0, "invoiceDescription": "%s Service %04d" % (prefix, i)})
             adjs.append({"id": aid, "contractID": contract["id"], "serviceID": sid, "contractServiceID": csid,
                          "effectiveDate": contract["startDate"], "unitChange": q})
         r = requests.post(self.control + "/state/autotask", timeout=600, json={"mode": "merge", "data": {
             "nextId": nid + 3 * n + 1,
             "entities": {"Services": services, "ContractServices": rows, "ContractServiceAdjustments": adjs}}})
         assert r.status_code == 200, r.text
-        self.admin = setup_tenant(stack, bench_rows(self.quantities))
+        self.admin = setup_tenant(stack, bench_rows(self.quantities, prefix))
         t = self.t = self.admin.tenant
         sql(stack, "INSERT INTO resource_links (tenant_id, src_connection_id, src_resource_id, psa_connection_id,"
                    " psa_contract_id, psa_service_id) SELECT r.tenant_id, r.connection_id, r.source_id,"
                    " cs.connection_id, cs.contract_psa_id, cs.service_psa_id FROM src_resources r"
                    " JOIN psa_contract_services cs ON cs.tenant_id = r.tenant_id"
-                   "  AND cs.name = CONCAT('Bench Service ', SUBSTRING(r.source_id, 3))"
+                   f"  AND cs.name = CONCAT('{prefix} Service ', SUBSTRING(r.source_id, 3))"
                    f" WHERE r.tenant_id = {t}")
         assert sql(stack, f"SELECT COUNT(*) FROM resource_links WHERE tenant_id = {t}").strip() == str(n), (
             sql(stack, f"SELECT source_id FROM src_resources WHERE tenant_id = {t} LIMIT 3"),
@@ -83,6 +85,10 @@ class BigTenant:
         sql(self.stack, f"UPDATE tenant_sync SET result = '' WHERE tenant_id = {self.t}")
         return result
 
+    def drift_due(self):
+        """Ages what billsync last read, so the next sync reads every service (its drift check)."""
+        sql(self.stack, f"UPDATE psa_contract_services SET read_at = read_at - INTERVAL 2 DAY WHERE tenant_id = {self.t}")
+
     def open_changes(self):
         return sql(self.stack, f"SELECT COUNT(*) FROM adjustments WHERE tenant_id = {self.t}").strip()
 
@@ -90,7 +96,7 @@ class BigTenant:
 def test_calls_of_a_sync_scale_with_pages_not_links(stack):
     B = BigTenant(stack, N)
     # the drift check is due (last read two days ago): every service is read, in pages of 500
-    sql(stack, f"UPDATE psa_contract_services SET read_at = read_at - INTERVAL 2 DAY WHERE tenant_id = {B.t}")
+    B.drift_due()
     B.clear_log()
     result = B.sync()
     calls = B.calls()
