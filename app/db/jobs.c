@@ -32,8 +32,13 @@ int jobs_enqueue(db_t *db, long long tenant_id, const char *kind, const char *pa
 
 int jobs_enqueue_selected(db_t *db, const char *select_sql)
 {
+    return jobs_enqueue_selected_params(db, select_sql, DB_NONE);
+}
+
+int jobs_enqueue_selected_params(db_t *db, const char *select_sql, const struct dbv *p, int np)
+{
     struct dbrows r;
-    if (db_query(db, select_sql, DB_NONE, &r) < 0)
+    if (db_query(db, select_sql, p, np, &r) < 0)
         return -1;
     int rc = 0;
     for (int i = 0; i < r.nrows && rc == 0; i++)

@@ -25,6 +25,8 @@ int jobs_enqueue(db_t *db, long long tenant_id, const char *kind, const char *pa
  * plain consistent read: an INSERT ... SELECT would take shared locks on every row it reads
  * (the whole ledger's due rows) and wait behind any transaction writing one. */
 int jobs_enqueue_selected(db_t *db, const char *select_sql);
+/* The same with bound parameters: jobs_enqueue_selected_params(db, sql, DB_PARAMS(...)). */
+int jobs_enqueue_selected_params(db_t *db, const char *select_sql, const struct dbv *p, int np);
 int jobs_claim(db_t *db, const char *owner_prefix, int lease_s, struct job *out);
 /* Extends the lease; -1 when the lease was lost (another worker took the job). */
 int jobs_heartbeat(db_t *db, const struct job *j, int lease_s);

@@ -450,17 +450,24 @@ int policy_set(db_t *db, long long tenant_id, const struct tenant_policy *p)
                    NULL, NULL);
 }
 
+/*
+ * Each tenant syncs at its own point of its interval (a phase from its id), so a thousand tenants
+ * are spread over the interval instead of firing together, and stay spread after an outage
+ * bunched them: a tenant whose last sync started at least half an interval ago gets a job due at
+ * its next phase point. The claim order (due time, then id) is first come, first served.
+ */
 int sync_enqueue_due(db_t *db)
 {
     return jobs_enqueue_selected(db,
-                                 "SELECT t.id, 'sync', NULL, CONCAT('sync:', t.id), (t.id * 53) % 60"
-                                 " FROM tenants t LEFT JOIN tenant_sync s ON s.tenant_id = t.id"
-                                 " LEFT JOIN tenant_policies p ON p.tenant_id = t.id"
-                                 " WHERE EXISTS (SELECT 1 FROM resource_links l WHERE l.tenant_id = t.id"
-                                 "  AND l.active_key = 1)"
-                                 " AND (s.started_at IS NULL OR s.started_at < UTC_TIMESTAMP(6)"
-                                 "  - INTERVAL COALESCE(p.sync_interval_minutes, 15) MINUTE)"
-                                 " AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.unique_key = CONCAT('sync:', t.id))");
+                                 "SELECT x.id, 'sync', NULL, CONCAT('sync:', x.id),"
+                                 " MOD(MOD(x.id * 7919, x.iv) - MOD(UNIX_TIMESTAMP(), x.iv) + x.iv, x.iv) FROM"
+                                 " (SELECT t.id, COALESCE(p.sync_interval_minutes, 15) * 60 AS iv, s.started_at"
+                                 "  FROM tenants t LEFT JOIN tenant_sync s ON s.tenant_id = t.id"
+                                 "  LEFT JOIN tenant_policies p ON p.tenant_id = t.id"
+                                 "  WHERE EXISTS (SELECT 1 FROM resource_links l WHERE l.tenant_id = t.id"
+                                 "   AND l.active_key = 1)) x"
+                                 " WHERE (x.started_at IS NULL OR x.started_at < UTC_TIMESTAMP(6) - INTERVAL x.iv / 2 SECOND)"
+                                 " AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.unique_key = CONCAT('sync:', x.id))");
 }
 
 /* Led by state (sql/013 ix_adjustments_due_state): only the queued and the due failed rows

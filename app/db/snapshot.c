@@ -286,16 +286,18 @@ int refresh_enqueue_tenant(db_t *db, long long tenant_id)
                    DB_PARAMS(DB_INT(tenant_id)), NULL, NULL);
 }
 
-int refresh_enqueue_due(db_t *db)
+int refresh_enqueue_due(db_t *db, int psa_refresh_hours)
 {
-    /* Spread over the interval by connection id, so tenants do not all fire at once. */
-    return jobs_enqueue_selected(db,
-                                 "SELECT c.tenant_id, 'refresh', CONCAT('{\"connection_id\":', c.id, '}'),"
-                                 " CONCAT('refresh:', c.id), (c.id * 37) % 60"
-                                 " FROM connections c LEFT JOIN tenant_policies p ON p.tenant_id = c.tenant_id"
-                                 " WHERE c.system <> 'csv' AND (c.refreshed_at IS NULL"
-                                 " OR c.refreshed_at < UTC_TIMESTAMP(6) - INTERVAL COALESCE(p.sync_interval_minutes, 15) MINUTE)"
-                                 " AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.unique_key = CONCAT('refresh:', c.id))");
+    /* Spread over a minute by connection id, so tenants do not all fire at once. */
+    return jobs_enqueue_selected_params(db,
+                                        "SELECT c.tenant_id, 'refresh', CONCAT('{\"connection_id\":', c.id, '}'),"
+                                        " CONCAT('refresh:', c.id), (c.id * 37) % 60"
+                                        " FROM connections c LEFT JOIN tenant_policies p ON p.tenant_id = c.tenant_id"
+                                        " WHERE c.system <> 'csv' AND (c.refreshed_at IS NULL"
+                                        " OR c.refreshed_at < UTC_TIMESTAMP(6) - INTERVAL IF(c.kind = 'psa' AND ? > 0,"
+                                        "  ? * 60, COALESCE(p.sync_interval_minutes, 15)) MINUTE)"
+                                        " AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.unique_key = CONCAT('refresh:', c.id))",
+                                        DB_PARAMS(DB_INT(psa_refresh_hours), DB_INT(psa_refresh_hours)));
 }
 
 int psa_cache_units(db_t *db, long long tenant_id, long long connection_id, const char *contract_id,

@@ -47,7 +47,9 @@ int refresh_set_status(db_t *db, long long tenant_id, long long connection_id,
                        const char *status, const char *message);
 /* Queues a refresh of every connection of the tenant (one pending job per connection). */
 int refresh_enqueue_tenant(db_t *db, long long tenant_id);
-/* Queues refreshes of connections not refreshed within the tenants' sync intervals. */
-int refresh_enqueue_due(db_t *db);
+/* Queues refreshes of distributor connections not refreshed within the tenants' sync intervals
+ * (a sync pulls them itself) and of PSA connections older than psa_refresh_hours (0: the sync
+ * interval): the PSA's lists feed the mapping page; the sync reads the units it needs. */
+int refresh_enqueue_due(db_t *db, int psa_refresh_hours);
 
 #endif

@@ -93,7 +93,8 @@ static void child_main(void *vctx)
          * make the others' attempts no-ops. */
         if (time(NULL) - last_schedule >= cfg->schedule_seconds) {
             last_schedule = time(NULL);
-            if (refresh_enqueue_due(db) < 0 || sync_enqueue_due(db) < 0 || post_enqueue_due(db) < 0)
+            if (refresh_enqueue_due(db, cfg->psa_refresh_hours) < 0 || sync_enqueue_due(db) < 0 ||
+                post_enqueue_due(db) < 0)
                 log_warn("cannot queue periodic jobs: %s", db_error(db));
         }
         struct job job;

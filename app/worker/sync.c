@@ -275,6 +275,24 @@ static void post_failed(struct job_env *env, long long t, const struct adjustmen
         ledger_failed(env->db, t, a->id, lease, sync_backoff_seconds(a->attempts), summary, msg);
 }
 
+static int listed(const long long *v, int n, long long id)
+{
+    for (int i = 0; i < n; i++)
+        if (v[i] == id)
+            return 1;
+    return 0;
+}
+
+/* A PSA that does not answer (or throttles) fails every change the same way, each after the
+ * HTTP client's retries: the rest of its changes wait for the next run, so one tenant's outage
+ * does not hold a worker for minutes per change while other tenants wait. */
+static void note_outage(const struct conn_error *ce, long long conn, long long *down, int *ndown)
+{
+    int outage = ce->kind == CONN_NETWORK || ce->kind == CONN_TLS || ce->kind == CONN_THROTTLED;
+    if (outage && *ndown < PSA_POOL_MAX && !listed(down, *ndown, conn))
+        down[(*ndown)++] = conn;
+}
+
 int job_post(struct job_env *env, struct job *job, char *err, size_t errlen)
 {
     long long t = job->tenant_id;
@@ -290,7 +308,8 @@ int job_post(struct job_env *env, struct job *job, char *err, size_t errlen)
     if (job->payload && !strcmp(job->payload, "fresh"))
         psa_forget_cached();   /* a person pressed Retry after fixing something in the PSA */
     struct psa_pool pool = {0};
-    int posted = 0, failed = 0, held = 0;
+    int posted = 0, failed = 0, held = 0, ndown = 0;
+    long long down[PSA_POOL_MAX];
     for (int i = 0; i < n; i++) {
         /* The lease fences this change: a second worker skips it while we hold it. */
         if (ledger_claim(env->db, t, ids[i], job->lease, env->lease_seconds) != 1)
@@ -298,6 +317,10 @@ int job_post(struct job_env *env, struct job *job, char *err, size_t errlen)
         struct adjustment a;
         if (ledger_get(env->db, t, ids[i], &a) != 1)
             continue;
+        if (listed(down, ndown, a.psa_connection_id)) {
+            ledger_release(env->db, t, a.id, job->lease); /* its PSA is out: next run, untried */
+            continue;
+        }
         const struct conn *c;
         const char *why;
         const struct psa_connector *p = psa_pool_get(&pool, env, t, a.psa_connection_id, &c, &why);
@@ -328,6 +351,7 @@ int job_post(struct job_env *env, struct job *job, char *err, size_t errlen)
             snprintf(msg, sizeof msg, "%s%s%s", ce.message, ce.hint[0] ? " — " : "", ce.hint);
             post_failed(env, t, &a, job->lease, &ce, summary, msg);
             failed++;
+            note_outage(&ce, a.psa_connection_id, down, &ndown);
             continue;
         }
         qty_t current = seen.units;
@@ -366,6 +390,7 @@ int job_post(struct job_env *env, struct job *job, char *err, size_t errlen)
                          ? " (not retried: fix it in the PSA or the mapping, then press Retry)" : "");
             post_failed(env, t, &a, job->lease, &ce, summary, msg);
             failed++;
+            note_outage(&ce, a.psa_connection_id, down, &ndown);
         }
         jobs_heartbeat(env->db, job, env->lease_seconds);
     }

@@ -121,3 +121,25 @@ def test_calls_of_a_sync_scale_with_pages_not_links(stack):
                          ("POST", "ContractServiceUnits/query")]
     assert sql(stack, f"SELECT state, unit_change FROM adjustments WHERE tenant_id = {B.t}").split() == \
         ["verified", "2000"]   # +2 units (quantities in thousandths)
+
+
+def test_a_thousand_tenants_would_sync_spread_over_the_interval(stack):
+    """The scheduler gives each tenant its own point of the 15-minute interval: tenants never
+    synced (as after an outage) are not all due at once."""
+    from billsync_test import new_tenant
+    tenants = [new_tenant(stack)[1] for _ in range(30)]
+    ids = ",".join(map(str, tenants))
+    sql(stack, "INSERT INTO resource_links (tenant_id, src_connection_id, src_resource_id, psa_connection_id,"
+               " psa_contract_id, psa_service_id) VALUES " +
+               ", ".join(f"({t}, 0, 'spread', 0, 'k', 's')" for t in tenants))
+    try:
+        wait_for(lambda: sql(stack, f"SELECT COUNT(*) FROM jobs WHERE kind = 'sync' AND tenant_id IN ({ids})")
+                 .strip() == "30", 60, "the scheduler to queue every tenant's sync")
+        delays = [int(x) for x in sql(stack, "SELECT TIMESTAMPDIFF(SECOND, created_at, due_at) FROM jobs"
+                                             f" WHERE kind = 'sync' AND tenant_id IN ({ids})").split()]
+        assert all(0 <= d < 900 for d in delays), delays
+        assert max(delays) - min(delays) >= 600, sorted(delays)        # spread, not bunched
+        assert len({d // 60 for d in delays}) >= 10, sorted(delays)    # over many minutes of it
+    finally:
+        sql(stack, f"DELETE FROM jobs WHERE kind = 'sync' AND tenant_id IN ({ids}) AND lease_owner IS NULL")
+        sql(stack, f"DELETE FROM resource_links WHERE tenant_id IN ({ids})")
