@@ -41,7 +41,7 @@ int service_desired(const qty_t *quantities, const int *gone, int n, qty_t *sum)
 /* The day to read the PSA's units on. */
 cdate_t service_read_on(const struct service_state *s);
 
-/* What billsync knows of a service without asking the PSA (doc/design.md 4.3). */
+/* What billsync knows of a service without asking the PSA (doc/sync-calls.md 1). */
 struct service_known {
     int cached;                    /* the PSA cache holds the service */
     qty_t cached_units;            /* its units as last read */

@@ -460,7 +460,8 @@ int sync_enqueue_due(db_t *db)
 {
     return jobs_enqueue_selected(db,
                                  "SELECT x.id, 'sync', NULL, CONCAT('sync:', x.id),"
-                                 " MOD(MOD(x.id * 7919, x.iv) - MOD(UNIX_TIMESTAMP(), x.iv) + x.iv, x.iv) FROM"
+                                 /* unsigned arithmetic: never below zero on the way */
+                                 " MOD(MOD(x.id * 7919, x.iv) + x.iv - MOD(UNIX_TIMESTAMP(), x.iv), x.iv) FROM"
                                  " (SELECT t.id, COALESCE(p.sync_interval_minutes, 15) * 60 AS iv, s.started_at"
                                  "  FROM tenants t LEFT JOIN tenant_sync s ON s.tenant_id = t.id"
                                  "  LEFT JOIN tenant_policies p ON p.tenant_id = t.id"

@@ -40,7 +40,7 @@ struct link_state {
     int cycle_months;
     money_t unit_price;
     int source_gone;              /* the resource disappeared from the source */
-    /* What billsync knows of the service without asking the PSA (doc/design.md 4.3): */
+    /* What billsync knows of the service without asking the PSA (doc/sync-calls.md 1): */
     int cached;                   /* the PSA cache holds the service */
     qty_t cached_units;           /* its units as last read (today's, when read today) */
     long long cached_age_s;       /* seconds since that read */

@@ -251,8 +251,12 @@ int job_sync(struct job_env *env, struct job *job, char *err, size_t errlen)
              tally.unreadable ? " (the PSA could not be read for some; retried next sync)" : "");
     sync_mark(env->db, t, 0, msg);
     log_info("sync tenant=%lld: %s", t, msg);
-    if (tally.queued)
-        jobs_enqueue(env->db, t, "post", NULL, NULL, 0, NULL);
+    if (tally.queued) {
+        /* The scheduler's key: one post job per tenant, never two posting side by side. */
+        char key[40];
+        snprintf(key, sizeof key, "post:%lld", t);
+        jobs_enqueue(env->db, t, "post", NULL, key, 0, NULL);
+    }
     return 0;
 }
 
