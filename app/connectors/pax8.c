@@ -240,7 +240,7 @@ static int subscription_item(void *p, const json_t *o, struct conn_error *err)
         json_object_set_new(e->terms, ps.sub.id, json_integer(ps.sub.term_months));
         return 0;
     }
-    int stop = e->subscription ? e->subscription(e->ctx, &ps.sub) : e->resource(e->ctx, &ps.res);
+    int stop = (e->subscription && e->subscription(e->ctx, &ps.sub)) || (e->resource && e->resource(e->ctx, &ps.res));
     return stop ? 1 : 0;
 }
 
@@ -264,6 +264,14 @@ static int pax8_list_subscriptions(const struct conn *c, src_subscription_fn fn,
 static int pax8_list_resources(const struct conn *c, src_resource_fn fn, void *ctx, struct conn_error *err)
 {
     struct emit e = {.resource = fn, .ctx = ctx};
+    return list_subs(c, &e, err);
+}
+
+/* A Pax8 subscription is its own resource: one pass gives both. */
+static int pax8_list_subscriptions_and_resources(const struct conn *c, src_subscription_fn sfn,
+                                                 src_resource_fn rfn, void *ctx, struct conn_error *err)
+{
+    struct emit e = {.subscription = sfn, .resource = rfn, .ctx = ctx};
     return list_subs(c, &e, err);
 }
 
@@ -375,5 +383,6 @@ const struct source_connector pax8_connector = {
     .list_companies = pax8_list_companies,
     .list_subscriptions = pax8_list_subscriptions,
     .list_resources = pax8_list_resources,
+    .list_subscriptions_and_resources = pax8_list_subscriptions_and_resources,
     .list_charges = pax8_list_charges,
 };

@@ -21,6 +21,10 @@ struct source_connector {
     int (*list_subscriptions)(const struct conn *c, src_subscription_fn fn, void *ctx,
                               struct conn_error *err);
     int (*list_resources)(const struct conn *c, src_resource_fn fn, void *ctx, struct conn_error *err);
+    /* Optional (NULL: list_subscriptions then list_resources): both from one pass over the
+     * API, for a distributor whose resources are its subscriptions (Pax8): half the calls. */
+    int (*list_subscriptions_and_resources)(const struct conn *c, src_subscription_fn sfn, src_resource_fn rfn,
+                                            void *ctx, struct conn_error *err);
     /* Billing lines whose billing period starts in the month of `month` (its day ignored). */
     int (*list_charges)(const struct conn *c, cdate_t month, src_charge_fn fn, void *ctx,
                         struct conn_error *err);

@@ -42,6 +42,26 @@ static int refresh_psa(const struct psa_connector *p, const struct conn *c, stru
     return 0;
 }
 
+/* Subscriptions and resources of one pass, counted apart. */
+struct pass {
+    struct snap *s;
+    long subscriptions, resources;
+};
+
+static int pass_subscription(void *ctx, const struct src_subscription *sub)
+{
+    struct pass *p = ctx;
+    p->subscriptions++;
+    return snap_src_subscription(p->s, sub);
+}
+
+static int pass_resource(void *ctx, const struct src_resource *r)
+{
+    struct pass *p = ctx;
+    p->resources++;
+    return snap_src_resource(p->s, r);
+}
+
 static int refresh_source(const struct source_connector *sc, const struct conn *c, struct snap *s,
                           struct conn_error *ce, long counts[4])
 {
@@ -49,6 +69,14 @@ static int refresh_source(const struct source_connector *sc, const struct conn *
     if (sc->list_companies(c, snap_src_company, s, ce) < 0)
         return -1;
     counts[0] = s->count - before;
+    if (sc->list_subscriptions_and_resources) {
+        struct pass p = {s, 0, 0};
+        if (sc->list_subscriptions_and_resources(c, pass_subscription, pass_resource, &p, ce) < 0)
+            return -1;
+        counts[1] = p.subscriptions;
+        counts[2] = p.resources;
+        return 0;
+    }
     before = s->count;
     if (sc->list_subscriptions(c, snap_src_subscription, s, ce) < 0)
         return -1;
