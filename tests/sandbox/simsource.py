@@ -8,7 +8,11 @@ and error bodies differ.  ``SourceSim`` holds the common part:
 * store: ``{<meta keys>..., "nextId": N, "tables": {name: [rows]}}``; merge
   upserts rows by ``id`` (a row without id gets the next id of the table's id
   kind; missing fields get the table defaults), top-level objects are merged
-  key by key;
+  key by key; a failing merge is undone from a journal (the store is never
+  copied whole); rows are stored copy-on-write, ``INDEXES`` declares lookup
+  indexes (``TableStore.rows_where``);
+* tenants (opt-in, ``TENANT_KEY``): independent stores per tenant, with their
+  own rate windows and statistics (see ``SourceSim``);
 * tokens: a ``simcore.TokenStore``; knob ``token_lifetime_s``; the
   ``expired_token`` fault makes every issued access token expire;
 * throttling: knobs ``rate_limit_per_window`` (0 = never) and
@@ -76,9 +80,19 @@ def _template_re(template):
     return re.compile("^" + rx + "/?$", re.IGNORECASE)
 
 
+_MUTABLE_DEFAULTS = {}      # id(defaults) -> (defaults, keys whose values are dicts/lists)
+
+
 def fresh_row(defaults):
     """A new row's default fields: one level of dicts/lists copied (defaults are flat)."""
-    return {k: (v.copy() if isinstance(v, (dict, list)) else v) for k, v in defaults.items()}
+    entry = _MUTABLE_DEFAULTS.get(id(defaults))
+    if entry is None or entry[0] is not defaults:
+        entry = _MUTABLE_DEFAULTS[id(defaults)] = (defaults, tuple(
+            k for k, v in defaults.items() if isinstance(v, (dict, list))))
+    row = dict(defaults)
+    for key in entry[1]:
+        row[key] = row[key].copy()
+    return row
 
 
 def index_key(value):
