@@ -7,6 +7,7 @@ import types
 import pytest
 import requests
 
+import sandbox
 import sim_connectwise
 from conftest import CW_AUTH, CW_HEADERS
 
@@ -444,3 +445,27 @@ def test_additions_index_follows_merges_and_deletes(sb):
         a for a in sb.state("connectwise")["collections"]["finance/additions"]
         if a["agreementId"] == MONTHLY_NO_PRORATE]
     assert len(sb.state("connectwise")["collections"]["finance/additions"]) == 1
+
+
+@pytest.mark.skipif(not hasattr(sandbox, "_tenant_args"),
+                    reason='needs the sandbox.py control hook for "company" (not merged yet)')
+def test_control_api_company_key(sb):
+    def state_call(method, body=None, query=""):
+        return requests.request(method, sb.control_url + "/state/connectwise" + query,
+                                json=body, timeout=5)
+
+    assert state_call("POST", {"mode": "merge", "company": "msp17",
+                               "data": dict(tenant_part("msp17", 3), apiMembers=[
+                                   {"publicKey": "k17", "privateKey": "s17"}])}).status_code == 200
+    part = state_call("GET", query="?company=msp17").json()
+    assert part["companyId"] == "msp17" and "tenants" not in part
+    assert part["collections"]["finance/additions"][0]["quantity"] == 3
+    assert sb.cw("GET", additions_path(MONTHLY_PRORATE), auth=("msp17+k17", "s17")).json()[0][
+        "quantity"] == 3
+    assert state_call("GET", query="?company=nope").status_code == 404
+    assert state_call("GET", query="?company=DemoMSP").json()["companyId"] == "demomsp"
+    assert state_call("POST", {"mode": "replace", "company": "msp17",
+                               "data": {"companyName": "Fresh"}}).status_code == 200
+    fresh = state_call("GET", query="?company=msp17").json()
+    assert fresh["companyName"] == "Fresh" and fresh["apiMembers"] == []
+    assert sb.state("connectwise")["tenants"]["msp17"] == fresh

@@ -9,6 +9,7 @@ import pytest
 import requests
 
 import canonical_fixtures as cf
+import sandbox
 import seed_sources
 import sim_pax8
 
@@ -400,3 +401,27 @@ def test_company_filter_follows_a_moved_subscription(sb):
     assert [s["id"] for s in fetch_all(sb, tok, "/subscriptions", 10, companyId=cid[2])] == [
         "s004"]
     assert get(sb, tok, "/subscriptions", page=1, size=200).json()["page"]["totalElements"] == 250
+
+
+@pytest.mark.skipif(not hasattr(sandbox, "_tenant_args"),
+                    reason='needs the sandbox.py control hook for "partner" (not merged yet)')
+def test_control_api_partner_key(sb):
+    def state_call(method, body=None, query=""):
+        return requests.request(method, sb.control_url + "/state/pax8" + query, json=body,
+                                timeout=5)
+
+    assert state_call("POST", {"mode": "merge", "partner": "p17", "data": {
+        "clients": [{"client_id": "c17", "client_secret": "s17"}],
+        "tables": {"companies": [{"id": "c-1", "name": "P17 Co"}]}}}).status_code == 200
+    part = state_call("GET", query="?partner=p17").json()
+    assert [c["name"] for c in part["tables"]["companies"]] == ["P17 Co"]
+    assert "tenants" not in part
+    tok = token(sb, client_id="c17", client_secret="s17")
+    assert get(sb, tok, "/companies/c-1").json()["name"] == "P17 Co"
+    assert state_call("GET", query="?partner=nope").status_code == 404
+    assert state_call("GET", query="?partner=default").json()["clients"][0]["client_id"] == \
+        TOKEN_BODY["client_id"]
+    assert state_call("POST", {"mode": "replace", "partner": "p17",
+                               "data": {"tables": {}}}).status_code == 200
+    assert state_call("GET", query="?partner=p17").json()["tables"]["companies"] == []
+    assert sb.stats()["pax8"]["partners"]["p17"]["tokens_issued"] == {"access": 1}
