@@ -10,9 +10,10 @@ the odd-numbered half an Autotask database, the other half a ConnectWise company
    database       the 1st of last month to the end of next month, nothing posted), PRODUCTS
                   services; contract service j = (contract j DIV 10, service j MOD 10), its units
                   from one adjustment dated the contract start, equal to the subscription's quantity
-  ConnectWise     COMPANIES companies with a contact, one monthly prorated agreement per company,
-   company        PRODUCTS catalog items; addition j = (agreement j DIV 10, product j MOD 10),
-                  quantity as above
+  ConnectWise     COMPANIES companies with a contact, one monthly agreement per company (the
+   company        even ones prorated: billsync adds an addition for a change; the odd ones not:
+                  it changes the quantity of the open one), PRODUCTS catalog items; addition j =
+                  (agreement j DIV 10, product j MOD 10), quantity as above
   billsync        the tenant, its policy (sync interval held at a day while the bench drives the
                   syncs; decreases take effect immediately, so that every change of the cycle is
                   posted within it), its PSA and Pax8 connections, their caches as the product's own
@@ -233,7 +234,7 @@ def connectwise_data(t, today):
                                           "type": {"id": 1}, "company": {"id": b + c}, "contact": {"id": b + 900 + c},
                                           "startDate": cw_date(start), "endDate": cw_date(end),
                                           "billStartDate": cw_date(start), "billingCycle": {"id": 1},
-                                          "prorateFlag": True, "invoiceProratedAdditionsFlag": True,
+                                          "prorateFlag": c % 2 == 0, "invoiceProratedAdditionsFlag": True,
                                           "nextInvoiceDate": add_months(today.replace(day=1), 1).isoformat()})
     for j in range(SUBS):
         name, sku, price, cost = SKUS[j % PRODUCTS]
@@ -274,8 +275,11 @@ class Sandbox:
         return self.get("/stats")
 
     # one MSP's data, in its own instance
-    def merge_autotask(self, t, data):
-        return self._post("/state/autotask", {"mode": "merge", "database": token(t), "data": data})
+    def merge_autotask(self, parts):
+        """{tenant: data} of several Autotask databases in one merge (each created on first use,
+        its API user in it)."""
+        return self._post("/state/autotask", {"mode": "merge", "data": {"databases": {
+            token(t): dict(d, apiUsers=[dict(autotask_user(t), database=token(t))]) for t, d in parts.items()}}})
 
     def merge_connectwise(self, parts):
         """{tenant: data} of several ConnectWise companies in one merge (a company is created by
@@ -308,10 +312,9 @@ class Sandbox:
         cw = [t for t, psa in tenants if psa == "connectwise"]
         for i in range(0, len(cw), 25):
             self.merge_connectwise({t: connectwise_data(t, today) for t in cw[i:i + 25]})
-        for t, psa in tenants:
-            if psa == "autotask":
-                self.merge_autotask(t, dict(autotask_data(t, today),
-                                            apiUsers=[dict(autotask_user(t), database=token(t))]))
+        at = [t for t, psa in tenants if psa == "autotask"]
+        for i in range(0, len(at), 25):
+            self.merge_autotask({t: autotask_data(t, today) for t in at[i:i + 25]})
 
 
 # --- billsync's side ------------------------------------------------------------------------
