@@ -16,8 +16,10 @@ cycle needs; the peak concurrency per Autotask (database, entity); the calls per
 busiest PSA instance at the sync interval against its cap; lost and double postings, checked in
 the sandbox's own state and request log. Exits 1 when a target is missed."""
 import argparse
+import json
 import math
 import os
+import re
 import sys
 import threading
 import time
@@ -203,8 +205,6 @@ def cw_units(state, agreement, product, day):
 
 def write_key(e, addition_of):
     """(contract, service) a PSA write of the log changed units of, or None for another write."""
-    import json
-    import re
     path = e["path"]
     try:
         body = json.loads(e.get("body") or "null")
@@ -219,7 +219,7 @@ def write_key(e, addition_of):
     if not m:
         return None
     if m.group(2):
-        return int(m.group(1)), addition_of.get(int(m.group(2)))
+        return int(m.group(1)), addition_of.get((int(m.group(1)), int(m.group(2))))
     if isinstance(body, dict) and isinstance(body.get("product"), dict) and "id" in body["product"]:
         return int(m.group(1)), int(body["product"]["id"])
     return int(m.group(1)), None
@@ -230,15 +230,12 @@ def verify(sandbox, changes, writes, today):
     unit writes in the cycle (double when more than one). Also the writes to services that did
     not change."""
     day = today.isoformat()
-    states, addition_of = {}, {}
-    for c in changes:
-        if c["t"] not in states:
-            if c["psa"] == "autotask":
-                states[c["t"]] = sandbox.autotask_state(c["t"])
-            else:
-                states[c["t"]] = st = sandbox.connectwise_state(c["t"])
-                for a in cw_additions(st):
-                    addition_of[int(a["id"])] = int(a["product"]["id"])
+    states = sandbox.connectwise_states(sorted({c["t"] for c in changes if c["psa"] == "connectwise"}))
+    # (agreement, addition) -> product: a company numbers its rows itself, agreements are ours
+    addition_of = {(int(a["agreementId"]), int(a["id"])): int(a["product"]["id"])
+                   for st in states.values() for a in cw_additions(st)}
+    for t in sorted({c["t"] for c in changes if c["psa"] == "autotask"}):
+        states[t] = sandbox.autotask_state(t)
     per_key = Counter()
     for e in writes.values():
         if 200 <= int(e.get("status") or 0) < 300:

@@ -299,11 +299,18 @@ class Sandbox:
     def autotask_state(self, t):
         return self.get("/state/autotask", database=token(t))
 
-    def connectwise_state(self, t):
-        """One company's part of the store (the whole store has the others under "tenants")."""
-        name = cw_company(t)
-        st = self.get("/state/connectwise", company=name)
-        return st if st.get("companyId") == name else st["tenants"][name]
+    def connectwise_states(self, ts):
+        """{tenant: its company's part of the store}, read one company at a time; a sandbox that
+        answers the whole store to ?company= (the other companies under "tenants") is read once."""
+        out, whole = {}, None
+        for t in ts:
+            name = cw_company(t)
+            st = whole or self.get("/state/connectwise", company=name)
+            if st.get("companyId") != name:
+                whole = st
+                st = st["tenants"][name]
+            out[t] = st
+        return out
 
     def seed(self, tenants, today):
         """Every tenant's Pax8 partner and PSA instance, with its credentials."""
