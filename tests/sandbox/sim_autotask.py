@@ -379,6 +379,7 @@ class AutotaskSim(Simulator):
     @staticmethod
     def _render(snapshot):
         def one(meta, tables):
+            """A database's object, without its closing brace."""
             text = json.dumps(meta, separators=(",", ":"))
             yield text[:-1] + ',"entities":{'
             for i, (entity, rows) in enumerate(tables.items()):
@@ -397,7 +398,7 @@ class AutotaskSim(Simulator):
         if others:
             yield ',"databases":{'
             for i, (name, meta, tables) in enumerate(others):
-                yield ("," if i else "") + json.dumps(name) + ":{"
+                yield ("," if i else "") + json.dumps(name) + ":"
                 yield from one(meta, tables)
                 yield "}"
             yield "}"
