@@ -364,7 +364,8 @@ def unit_rows(contract, service_row, adjustments, periods, posted_through, first
 UNITS = "ContractServiceUnits"
 CONTRACT_CHILDREN = ("ContractServices", "ContractServiceAdjustments", "ContractCharges")
 STORED = tuple(name for name in ENTITIES if name != UNITS)
-UNIT_CACHE_ROWS = 300000        # derived unit rows kept (all databases together)
+UNIT_CACHE_ROWS = 100000        # derived unit rows kept (all databases together): a larger
+                                # cache allocates slower (locality) and gains little
 
 
 class IdCounter:
