@@ -73,8 +73,8 @@ def cycle_left(stack, ids, start):
 
 
 def run_cycle(stack, ids, timeout, what):
-    """Queues a sync of every tenant, waits until the cycle has ended. Returns (start, end, wall
-    seconds by the database's clock, complete)."""
+    """Queues a sync of every tenant, waits until the cycle has ended (or timeout seconds). Returns
+    (start, end, wall seconds by the database's clock, complete, what was left)."""
     start = enqueue_syncs(stack, ids)
     end_by = time.monotonic() + timeout
     left = cycle_left(stack, ids, start)
@@ -165,7 +165,7 @@ def pick_changes(tenants, percent):
             j = (t * 37 + n * 53) % seedmod.SUBS
             old = seedmod.qty(t, j)
             k = i * per + n
-            new = old + 1 + k % 3 if k % 2 == 0 else old - 1 - k % 2
+            new = old + 1 + (k // 2) % 3 if k % 2 == 0 else old - 1 - (k // 2) % 2
             out.append(dict(t=t, psa=psa, j=j, old=old, new=new, contract=seedmod.contract_id(t, j),
                             service=seedmod.service_id(t, j), sub=seedmod.pax8_sub_id(t, j)))
     return out
@@ -266,7 +266,7 @@ def verify(sandbox, changes, writes, today):
 
 
 def minimum_calls(tenants, changes):
-    """The fewest calls the cycle needs per system (README "Benchmarks: sync"): per tenant its
+    """The fewest calls the cycle needs per system (README, "Sync cycle at production volume"): per tenant its
     Pax8 lists, ceil(rows / 200) pages each (companies, subscriptions; the 24-hour token is not
     counted); per tenant with a change, one units read (Autotask: its contracts in "in" queries of
     500; ConnectWise: one per agreement holding a change) and per changed service a write and a
@@ -441,7 +441,8 @@ def main():
         rows.append(("lost postings", str(len(lost)), "-", "-", "0", ok(not lost),
                      f"of {len(changes)} changes: the PSA's units on {today} differ from the new quantity"))
         rows.append(("double postings", str(len(double)), "-", "-", "0", ok(not double),
-                     f"changes written more than once (successful unit writes in the sandbox's request log){incomplete}"))
+                     "changes written more than once (successful unit writes in the sandbox's request log)"
+                     + incomplete))
         rows.append(("writes to unchanged services", str(sum(spurious.values())), "-", "-", "0", ok(not spurious),
                      f"{len(spurious)} services"))
         notes += details[:20]
