@@ -9,9 +9,23 @@ The contract-billing functions are pure: they turn a recurring-service
 contract, one of its contract services and that service's adjustments into
 ``ContractServiceUnits`` rows (one per billing period, split at every
 adjustment effective date inside the period).
+
+``Store`` is one Autotask database (tenant): its rows by entity and id, indexes
+by contract and contract service, and the derived ``ContractServiceUnits``,
+computed per contract service when first asked for and kept in a ``UnitCache``
+shared by every database.  A unit row's id does not depend on when it was
+derived: rows starting a billing period take ids from a block reserved for the
+contract service, a row starting at an adjustment's effective date takes that
+adjustment's id.  So evicted rows come back with the same ids and paging by id
+stays stable.
 """
 
+import bisect
+import collections
 import datetime as dt
+import functools
+import itertools
+import operator
 
 from simcore import add_months, parse_date
 
@@ -254,6 +268,16 @@ def picklist_default(picklists, key):
 # Contract billing: periods and ContractServiceUnits rows
 # ---------------------------------------------------------------------------
 
+@functools.lru_cache(maxsize=65536)
+def format_date(day):
+    """A civil date the way Autotask returns date-only fields."""
+    return day.strftime("%Y-%m-%dT00:00:00.000Z")
+
+
+def format_datetime(value):
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (value.microsecond // 1000)
+
+
 def billing_periods(start, end, months):
     """(start, end) civil-date pairs of each billing period of a contract."""
     periods, k = [], 0
@@ -267,50 +291,376 @@ def billing_periods(start, end, months):
     return periods
 
 
-def unit_rows(contract, service_row, adjustments, months, posted_through):
-    """ContractServiceUnits rows (without ids) for one contract service.
+@functools.lru_cache(maxsize=4096)
+def contract_periods(start_date, end_date, months):
+    """Billing periods of a contract from its stored start/end date strings:
+    a tuple of ``(start, end, start text, end text)``; ValueError for bad dates."""
+    start, end = parse_date(start_date), parse_date(end_date)
+    return tuple((p_start, p_end, format_date(p_start), format_date(p_end))
+                 for p_start, p_end in billing_periods(start, end, months))
 
-    ``adjustments``: rows of this contract service sorted by effective date.
-    ``posted_through``: last civil date of approved-and-posted billing, or None.
+
+def unit_rows(contract, service_row, adjustments, periods, posted_through, first_id):
+    """ContractServiceUnits rows of one contract service.
+
+    ``adjustments``: rows of this contract service sorted by (effective date, id).
+    ``periods``: ``contract_periods`` of the contract.  ``posted_through``: last civil
+    date of approved-and-posted billing, or None.  The row starting period k has id
+    ``first_id + k``; a row starting inside a period, at an adjustment's effective date,
+    has the (smallest) id of the adjustments dated that day.
     """
-    start, end = parse_date(contract["startDate"]), parse_date(contract["endDate"])
-    changes = [(parse_date(a["effectiveDate"]), a) for a in adjustments]
-    rows = []
-    for p_start, p_end in billing_periods(start, end, months):
-        cuts = sorted({d for d, _ in changes if p_start < d <= p_end})
-        bounds = [p_start] + cuts
-        for i, r_start in enumerate(bounds):
-            r_end = bounds[i + 1] - dt.timedelta(days=1) if i + 1 < len(bounds) else p_end
-            rows.append(_unit_row(contract, service_row, changes, r_start, r_end,
-                                  posted_through if posted_through and p_end <= posted_through
-                                  else None))
+    changes = [(parse_date(a["effectiveDate"]), a) for a in adjustments
+               if a.get("effectiveDate")]
+    count = len(changes)
+    posted_text = format_date(posted_through) if posted_through else None
+    price, cost = service_row.get("unitPrice"), service_row.get("unitCost")
+    template = {"id": None, "contractID": contract["id"],
+                "contractServiceID": service_row["id"], "serviceID": service_row["serviceID"],
+                "startDate": None, "endDate": None, "units": 0, "price": price, "cost": cost,
+                "internalCurrencyPrice": price, "approveAndPostDate": None,
+                "vendorCompanyID": None, "organizationalLevelAssociationID": None}
+    rows, i = [], 0
+
+    def apply(adj):
+        """The template after ``adj`` (a new dict: emitted rows keep their values)."""
+        nonlocal template
+        template = template.copy()
+        template["units"] += int(adj.get("unitChange") or 0)
+        if adj.get("adjustedUnitPrice") is not None:
+            template["price"] = template["internalCurrencyPrice"] = adj["adjustedUnitPrice"]
+        if adj.get("adjustedUnitCost") is not None:
+            template["cost"] = adj["adjustedUnitCost"]
+
+    for k, (p_start, p_end, start_text, end_text) in enumerate(periods):
+        while i < count and changes[i][0] <= p_start:
+            apply(changes[i][1])
+            i += 1
+        posted_on = posted_text if posted_through and p_end <= posted_through else None
+        row_id = first_id + k
+        while i < count and changes[i][0] <= p_end:
+            day = changes[i][0]
+            row = template.copy()
+            row.update(id=row_id, startDate=start_text, approveAndPostDate=posted_on,
+                       endDate=format_date(day - dt.timedelta(days=1)))
+            rows.append(row)
+            row_id, start_text = changes[i][1]["id"], format_date(day)
+            while i < count and changes[i][0] == day:
+                row_id = min(row_id, changes[i][1]["id"])
+                apply(changes[i][1])
+                i += 1
+        row = template.copy()
+        row["id"] = row_id
+        row["startDate"] = start_text
+        row["endDate"] = end_text
+        row["approveAndPostDate"] = posted_on
+        rows.append(row)
     return rows
 
 
-def _unit_row(contract, service_row, changes, r_start, r_end, posted_on):
-    units, price, cost = 0, service_row.get("unitPrice"), service_row.get("unitCost")
-    for day, adj in changes:
-        if day > r_start:
-            break
-        units += int(adj.get("unitChange") or 0)
-        if adj.get("adjustedUnitPrice") is not None:
-            price = adj["adjustedUnitPrice"]
-        if adj.get("adjustedUnitCost") is not None:
-            cost = adj["adjustedUnitCost"]
-    return {
-        "contractID": contract["id"], "contractServiceID": service_row["id"],
-        "serviceID": service_row["serviceID"],
-        "startDate": format_date(r_start), "endDate": format_date(r_end),
-        "units": units, "price": price, "cost": cost, "internalCurrencyPrice": price,
-        "approveAndPostDate": format_date(posted_on) if posted_on else None,
-        "vendorCompanyID": None, "organizationalLevelAssociationID": None,
-    }
+# ---------------------------------------------------------------------------
+# The data store of one database
+# ---------------------------------------------------------------------------
+
+UNITS = "ContractServiceUnits"
+CONTRACT_CHILDREN = ("ContractServices", "ContractServiceAdjustments", "ContractCharges")
+STORED = tuple(name for name in ENTITIES if name != UNITS)
+UNIT_CACHE_ROWS = 100000        # derived unit rows kept (all databases together): a larger
+                                # cache allocates slower (locality) and gains little
 
 
-def format_date(day):
-    """A civil date the way Autotask returns date-only fields."""
-    return day.strftime("%Y-%m-%dT00:00:00.000Z")
+class IdCounter:
+    """The id sequence shared by every database (``nextId`` of each database's state)."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def take(self, count=1):
+        """Reserve ``count`` consecutive ids; returns the first."""
+        first = self.value
+        self.value += count
+        return first
+
+    def at_least(self, value):
+        self.value = max(self.value, value)
 
 
-def format_datetime(value):
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (value.microsecond // 1000)
+class UnitCache:
+    """Derived unit rows by (store uid, store generation, contract service id): an LRU
+    bounded by the number of rows.  Derivation is deterministic, so an evicted entry is
+    derived again identically.  Used under the sandbox lock only."""
+
+    def __init__(self, max_rows=UNIT_CACHE_ROWS):
+        self.max_rows = max_rows
+        self._entries = collections.OrderedDict()
+        self._rows = 0
+
+    def get(self, key):
+        rows = self._entries.get(key)
+        if rows is not None:
+            self._entries.move_to_end(key)
+        return rows
+
+    def put(self, key, rows):
+        self.drop(key)
+        self._entries[key] = rows
+        self._rows += len(rows)
+        while self._rows > self.max_rows and len(self._entries) > 1:
+            _, old = self._entries.popitem(last=False)
+            self._rows -= len(old)
+
+    def drop(self, key):
+        old = self._entries.pop(key, None)
+        if old is not None:
+            self._rows -= len(old)
+
+    def clear(self):
+        self._entries.clear()
+        self._rows = 0
+
+
+class Store:
+    """One Autotask database: ``meta`` (apiUsers, integrationCodes, zone, picklists,
+    postedThrough), rows by entity and id, and indexes.
+
+    Stored rows are never changed in place: a write puts a new dict (copy-on-write), so
+    a shallow copy of the tables is a consistent snapshot.  ContractServiceUnits are not
+    stored; ``units_*`` derive them."""
+
+    _uids = itertools.count(1)
+
+    def __init__(self, name, meta, ids, cache):
+        self.name = name
+        self.meta = meta
+        self.ids = ids
+        self.cache = cache
+        self.uid = next(Store._uids)
+        self.gen = 0                # bumped to forget every cached unit row of this store
+        self.tables = {name: {} for name in STORED}
+        self._sorted = {}           # entity -> ids in order (None: rebuild)
+        self._by_contract = {name: collections.defaultdict(set) for name in CONTRACT_CHILDREN}
+        self._adj_by_cs = collections.defaultdict(set)
+        self._blocks = {}           # contract service id -> (first unit id, signature, count)
+        self._block_starts = []     # first ids of the blocks, ascending
+        self._block_owners = []     # contract service id of each of those blocks
+
+    # -- rows ------------------------------------------------------------------
+    def get(self, entity, item_id):
+        if entity == UNITS:
+            return self.unit_by_id(item_id)
+        return self.tables[entity].get(item_id)
+
+    def put(self, entity, row):
+        """Insert or replace a row (a dict no one changes afterwards)."""
+        table = self.tables[entity]
+        old = table.get(row["id"])
+        if old is not None:
+            self._unindex(entity, old)
+        else:
+            order = self._sorted.get(entity)
+            if order is not None and (not order or order[-1] < row["id"]):
+                order.append(row["id"])
+            else:
+                self._sorted[entity] = None
+        table[row["id"]] = row
+        self._index(entity, row)
+        self._touched(entity, row)
+        if old is not None and old is not row:
+            self._touched(entity, old)
+        if entity == "ContractServices" and old is None:
+            self.unit_block(row["id"])
+
+    def delete(self, entity, item_id):
+        row = self.tables[entity].pop(item_id, None)
+        if row is not None:
+            self._unindex(entity, row)
+            self._sorted[entity] = None
+            self._touched(entity, row)
+        return row
+
+    def ids_in_order(self, entity):
+        order = self._sorted.get(entity)
+        if order is None:
+            order = self._sorted[entity] = sorted(self.tables[entity])
+        return order
+
+    def rows(self, entity):
+        """Every row of ``entity`` in id order."""
+        if entity == UNITS:
+            return self.all_units()
+        table = self.tables[entity]
+        return [table[i] for i in self.ids_in_order(entity)]
+
+    def children(self, entity, contract_ids):
+        """Rows of a contract child entity belonging to ``contract_ids``, in id order."""
+        index, table = self._by_contract[entity], self.tables[entity]
+        ids = sorted(itertools.chain.from_iterable(index.get(c, ()) for c in contract_ids))
+        return [table[i] for i in ids]
+
+    def contract_services(self, contract_id):
+        return self.children("ContractServices", [contract_id])
+
+    def adjustments_of(self, cs_id):
+        """Adjustments of one contract service, by (effective date, id)."""
+        table = self.tables["ContractServiceAdjustments"]
+        rows = [table[i] for i in self._adj_by_cs.get(cs_id, ())]
+        rows.sort(key=lambda a: (a["effectiveDate"] or "", a["id"]))
+        return rows
+
+    def _index(self, entity, row):
+        if entity in self._by_contract and row.get("contractID") is not None:
+            self._by_contract[entity][row["contractID"]].add(row["id"])
+        if entity == "ContractServiceAdjustments" and row.get("contractServiceID") is not None:
+            self._adj_by_cs[row["contractServiceID"]].add(row["id"])
+
+    def _unindex(self, entity, row):
+        if entity in self._by_contract:
+            self._by_contract[entity].get(row.get("contractID"), set()).discard(row["id"])
+        if entity == "ContractServiceAdjustments":
+            self._adj_by_cs.get(row.get("contractServiceID"), set()).discard(row["id"])
+
+    def _touched(self, entity, row):
+        """Forget the cached unit rows a write to ``row`` changes."""
+        if entity == "ContractServices":
+            self.forget_units(row["id"])
+        elif entity == "ContractServiceAdjustments":
+            self.forget_units(row.get("contractServiceID"))
+        elif entity == "Contracts":
+            for cs_id in self._by_contract["ContractServices"].get(row["id"], ()):
+                self.forget_units(cs_id)
+
+    def reindex(self):
+        """Rebuild every index from the tables (after a restore)."""
+        self._sorted = {}
+        for index in self._by_contract.values():
+            index.clear()
+        self._adj_by_cs.clear()
+        for entity, table in self.tables.items():
+            for row in table.values():
+                self._index(entity, row)
+        self.forget_all_units()
+
+    # -- backup (copy-on-write rows: shallow copies suffice) --------------------
+    def backup(self):
+        return (copy_json(self.meta), {n: dict(t) for n, t in self.tables.items()},
+                dict(self._blocks), list(self._block_starts), list(self._block_owners))
+
+    def restore(self, saved):
+        meta, tables, blocks, starts, owners = saved
+        self.meta, self.tables = meta, tables
+        self._blocks, self._block_starts, self._block_owners = blocks, starts, owners
+        self.reindex()
+
+    # -- derived ContractServiceUnits -------------------------------------------
+    def forget_units(self, cs_id):
+        self.cache.drop((self.uid, self.gen, cs_id))
+
+    def forget_all_units(self):
+        self.gen += 1
+
+    def period_months(self, contract):
+        label = picklist_label(self.meta["picklists"], "Contracts.contractPeriodType",
+                               contract.get("contractPeriodType"))
+        return PERIOD_MONTHS.get(label or "monthly", 1)
+
+    def posted_through(self, contract_id):
+        value = self.meta["postedThrough"].get(str(contract_id))
+        return parse_date(value) if value else None
+
+    def _periods(self, contract):
+        months = self.period_months(contract)
+        signature = (contract.get("startDate"), contract.get("endDate"), months)
+        return contract_periods(*signature), signature
+
+    def unit_block(self, cs_id):
+        """First unit id of the contract service's block, reserving one when it has none or
+        its contract's periods changed; None when it has no contract.  ValueError when the
+        contract's dates are unusable."""
+        cs = self.tables["ContractServices"].get(cs_id)
+        contract = cs and self.tables["Contracts"].get(cs.get("contractID"))
+        if contract is None:
+            return None
+        periods, signature = self._periods(contract)
+        block = self._blocks.get(cs_id)
+        if block is None or block[1] != signature:
+            block = (self.ids.take(max(1, len(periods))), signature, len(periods))
+            self._blocks[cs_id] = block
+            self._block_starts.append(block[0])
+            self._block_owners.append(cs_id)
+        return block[0]
+
+    def move_block_off(self, item_id):
+        """An adjustment got an explicit id inside a unit block (rows merged with ids):
+        give that block's contract service a new one so unit ids stay unique."""
+        pos = bisect.bisect_right(self._block_starts, item_id) - 1
+        if pos < 0:
+            return
+        cs_id = self._block_owners[pos]
+        block = self._blocks.get(cs_id)
+        if block and block[0] == self._block_starts[pos] and item_id < block[0] + block[2]:
+            del self._blocks[cs_id]
+            self.forget_units(cs_id)
+
+    def units_of_service(self, cs_id):
+        key = (self.uid, self.gen, cs_id)
+        rows = self.cache.get(key)
+        if rows is None:
+            rows = self._derive(cs_id)
+            self.cache.put(key, rows)
+        return rows
+
+    def _derive(self, cs_id):
+        try:
+            first_id = self.unit_block(cs_id)
+        except (ValueError, TypeError):
+            return []
+        if first_id is None:
+            return []
+        cs = self.tables["ContractServices"][cs_id]
+        contract = self.tables["Contracts"][cs["contractID"]]
+        periods, _ = self._periods(contract)
+        rows = unit_rows(contract, cs, self.adjustments_of(cs_id), periods,
+                         self.posted_through(contract["id"]), first_id)
+        rows.sort(key=_ROW_ID)      # sorted runs make sorting a contract's rows cheap
+        return rows
+
+    def units_of_services(self, cs_ids):
+        rows = [r for cs_id in cs_ids if cs_id in self.tables["ContractServices"]
+                for r in self.units_of_service(cs_id)]
+        rows.sort(key=_ROW_ID)
+        return rows
+
+    def units_of_contracts(self, contract_ids):
+        index = self._by_contract["ContractServices"]
+        return self.units_of_services(
+            itertools.chain.from_iterable(index.get(c, ()) for c in contract_ids))
+
+    def all_units(self):
+        return self.units_of_services(self.tables["ContractServices"])
+
+    def unit_by_id(self, item_id):
+        """A unit row by id: a block's period row or a split row (an adjustment's id)."""
+        candidates = []
+        pos = bisect.bisect_right(self._block_starts, item_id) - 1
+        if pos >= 0:
+            candidates.append(self._block_owners[pos])
+        adj = self.tables["ContractServiceAdjustments"].get(item_id)
+        if adj is not None:
+            candidates.append(adj.get("contractServiceID"))
+        for cs_id in candidates:
+            if cs_id in self.tables["ContractServices"]:
+                for row in self.units_of_service(cs_id):
+                    if row["id"] == item_id:
+                        return row
+        return None
+
+
+_ROW_ID = operator.itemgetter("id")
+
+
+def copy_json(value):
+    """A deep copy of JSON-like data (dicts, lists, scalars)."""
+    if isinstance(value, dict):
+        return {k: copy_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [copy_json(v) for v in value]
+    return value

@@ -6,7 +6,14 @@ A query body is ``{"MaxRecords": n, "IncludeFields": [...], "filter": [...]}``
 the top-level list is an implicit AND.  Values are coerced to the field's
 type the way the real API does, so a picklist label where an integer is
 expected fails with the SQL-style conversion error integrators report.
+
+``Query.terms`` tells the store which rows can match at all: the integer fields
+that a top-level ``eq`` / ``in`` condition (or one inside a top-level ``and``)
+restricts to a set of values, e.g. ``{"contractID": {7, 9}}``.  The store uses
+it to pick rows from an index; the predicate still decides.
 """
+
+import functools
 
 from autotask_model import INT_TYPES, NUM_TYPES
 from simcore import parse_datetime
@@ -27,11 +34,29 @@ class QueryError(ValueError):
 class Query:
     """A validated query: page size, projection and a compiled predicate."""
 
-    def __init__(self, max_records, include_fields, predicate, source):
+    def __init__(self, max_records, include_fields, parts, source, terms=None):
         self.max_records = max_records
         self.include_fields = include_fields
-        self.predicate = predicate
+        self.parts = parts              # [(indexable field name or None, predicate)]
+        self.predicate = self.predicate_without(None)
         self.source = source            # the normalised body, re-used by paging
+        self.terms = terms or {}        # field name -> set of values every match has
+
+    def predicate_without(self, field):
+        """The filter without its top-level ``eq``/``in`` conditions on ``field`` (for rows
+        an index already picked by ``terms[field]``); None when nothing is left."""
+        parts = [p for f, p in self.parts if field is None or f != field]
+        if not parts:
+            return None if field is not None else (lambda row: True)
+        if len(parts) == 1:
+            return parts[0]
+
+        def predicate(row):
+            for part in parts:
+                if not part(row):
+                    return False
+            return True
+        return predicate
 
 
 def parse_query(body, entity):
@@ -45,7 +70,8 @@ def parse_query(body, entity):
     if not isinstance(items, list) or not items:
         raise QueryError("Invalid query: a filter with at least one condition is required.")
     counter = {"or": 0, "udf": 0}
-    predicates = [_compile(item, entity, counter) for item in items]
+    parts = [(_indexable_field(item, entity), _compile(item, entity, counter))
+             for item in items]
     if counter["or"] > MAX_OR_CONDITIONS:
         raise QueryError("Invalid query syntax. Queries are limited to 500 or fewer "
                          "'OR' conditions.")
@@ -54,7 +80,40 @@ def parse_query(body, entity):
     source = {"MaxRecords": max_records, "filter": items}
     if include:
         source["IncludeFields"] = include
-    return Query(max_records, include, lambda row: all(p(row) for p in predicates), source)
+    return Query(max_records, include, parts, source, index_terms(items, entity))
+
+
+def _indexable_field(item, entity):
+    """The integer field of a top-level ``eq``/``in`` condition (not udf), else None."""
+    if not isinstance(item, dict):
+        return None
+    keys = {k.lower(): v for k, v in item.items()}
+    if str(keys.get("op", "")).lower() not in ("eq", "in") or keys.get("udf") is True:
+        return None
+    field = entity.field(keys.get("field")) if isinstance(keys.get("field"), str) else None
+    return field.name if field is not None and field.type in INT_TYPES else None
+
+
+def index_terms(items, entity):
+    """{field name: set of values} for the integer fields that the (validated) filter
+    ``items`` requires to be one of some values: top-level ``eq``/``in`` conditions,
+    also inside top-level ``and`` groups; several conditions on one field intersect."""
+    terms, pending = {}, list(items)
+    while pending:
+        keys = {k.lower(): v for k, v in pending.pop().items()}
+        op = str(keys.get("op", "")).lower()
+        if op == "and":
+            pending.extend(keys.get("items") or [])
+            continue
+        if op not in ("eq", "in") or keys.get("udf") is True:
+            continue
+        field = entity.field(keys.get("field"))
+        if field is None or field.type not in INT_TYPES:
+            continue
+        values = keys.get("value") if op == "in" else [keys.get("value")]
+        wanted = {coerce_value(field.type, v, field.name) for v in values}
+        terms[field.name] = terms[field.name] & wanted if field.name in terms else wanted
+    return terms
 
 
 def _max_records(value):
@@ -193,10 +252,16 @@ def _comparable(ftype, value):
     if value is None:
         return None
     if ftype == "datetime":
-        return parse_datetime(value)
+        return _stored_datetime(value)
     if ftype == "string":
         return str(value).lower()
     return value
+
+
+@functools.lru_cache(maxsize=65536)
+def _stored_datetime(text):
+    """A stored date/time string as a datetime (stored values repeat a lot)."""
+    return parse_datetime(text)
 
 
 def _value_predicate(op, getter, ftype, wanted):

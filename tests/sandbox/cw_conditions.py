@@ -15,6 +15,7 @@ are case-insensitive like SQL Server; ``like`` uses ``*`` (or ``%``) as the
 wildcard; any comparison with a null field is false except ``= null``.
 """
 
+import functools
 import re
 
 from simcore import parse_datetime
@@ -144,12 +145,19 @@ class _Parser:
 
 
 def compile_conditions(text, known_fields=None):
-    """Parse ``text``; returns a predicate over record dicts."""
+    """Parse ``text``; returns a predicate over record dicts.  Parsed trees are cached
+    (clients repeat the same few conditions)."""
+    tree = _parse(text, None if known_fields is None else frozenset(known_fields))
+    return lambda record: _evaluate(tree, record)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse(text, known_fields):
     parser = _Parser(tokenize(text), known_fields)
     tree = parser.expr()
     if parser.pos != len(parser.tokens):
         raise ConditionError("unexpected %r" % (parser.peek()[1],))
-    return lambda record: _evaluate(tree, record)
+    return tree
 
 
 def _evaluate(node, record):

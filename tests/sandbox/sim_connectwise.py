@@ -9,14 +9,22 @@ and system/info; the ``conditions`` syntax, ``fields``, ``orderBy``,
 JSON Patch, the error envelope, 429 + Retry-After throttling and the addition
 billing rules (billing start date, already-invoiced period, proration).
 
+Companies: every ConnectWise company is an independent tenant (``Company``):
+its own collections and ids, members, rate window and statistics; the login's
+company part (``company+public:private``) selects it.  The top-level state is
+the default company; an ``apiMembers`` entry with ``"company": "<id>"`` logs in
+to that company (created when new); other companies' parts are kept under
+``"tenants"`` in the state.  Additions are indexed by agreement; no request
+scans or copies more than the rows it answers.
+
 Behaviour the reference marks unknown is a knob in ``DEFAULT_CONFIG``; each
 knob is listed in README.md.
 """
 
 import base64
+import collections
 import copy
 import datetime as dt
-import json
 import math
 import re
 import urllib.parse
@@ -25,6 +33,7 @@ import seed_demo
 from cw_conditions import ConditionError, compile_conditions, resolve
 from simcore import (HttpError, Response, RollingCounter, Simulator, add_months,
                      iso_now, parse_datetime, today)
+from simsource import Journal, fresh_row
 
 API_RE = re.compile(r"^/(v4_6_release|v\d{4}_\d+)/apis/3\.0/(.*)$", re.IGNORECASE)
 COMPANYINFO_RE = re.compile(r"^/login/companyinfo/([^/]+)/?$", re.IGNORECASE)
@@ -58,6 +67,26 @@ def cw_date(value):
     return value.strftime("%Y-%m-%dT00:00:00Z")
 
 
+_STORED_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+
+
+def normalised_date(text):
+    """``text`` as ConnectWise prints date-times (``yyyy-MM-ddTHH:mm:ssZ``, UTC);
+    ``ValueError`` when it is not an ISO-8601 date."""
+    if isinstance(text, str) and _STORED_RE.match(text):
+        dt.datetime.fromisoformat(text[:19])        # valid calendar date and time?
+        return text
+    return cw_date(parse_datetime(text))
+
+
+def stored_day(text):
+    """The UTC date of a stored date-time (normalised by ``cw_date``: the first ten
+    characters), any other ISO text through ``parse_datetime``."""
+    if len(text) == 20 and text[10] == "T" and text[19] == "Z":
+        return dt.date.fromisoformat(text[:10])
+    return parse_datetime(text).date()
+
+
 class Collection:
     """One REST collection: stored fields with defaults, references, dates."""
 
@@ -74,6 +103,10 @@ class Collection:
 
     def fields(self):
         return set(self.defaults) | {"id", "_info"} | ({"agreementId"} if self.parent else set())
+
+    def query_fields(self):
+        """Fields ``conditions`` and ``orderBy`` may name (computed ones included)."""
+        return frozenset(self.fields() | (ADDITION_FIGURES if self.parent else set()))
 
 
 COLLECTIONS = {c.path: c for c in [
@@ -133,6 +166,19 @@ COLLECTIONS = {c.path: c for c in [
 # URL path (lower case) -> collection; additions are reached through agreements.
 ROUTABLE = {c.path.lower(): c for c in COLLECTIONS.values() if not c.parent}
 ADDITIONS = COLLECTIONS["finance/additions"]
+ADDITION_FIGURES = {"billedQuantity", "extPrice", "extCost", "margin", "prorateCost",
+                    "proratePrice", "extendedProrateCost", "extendedProratePrice",
+                    "prorateCurrentPeriodFlag", "agreementStatus", "additionStatus"}
+QUERY_FIELDS = {path: coll.query_fields() for path, coll in COLLECTIONS.items()}
+# (collection, reference field) -> the collection the reference points into
+REF_TARGETS = {("finance/agreements", "type"): "finance/agreements/types",
+               ("finance/agreements", "company"): "company/companies",
+               ("finance/agreements", "billToCompany"): "company/companies",
+               ("finance/agreements", "contact"): "company/contacts",
+               ("finance/agreements", "billingCycle"): "finance/billingCycles",
+               ("company/contacts", "company"): "company/companies",
+               ("finance/additions", "product"): "procurement/catalog"}
+STATE_KEYS = ("companyId", "companyName", "apiMembers", "clientIds", "nextId", "collections")
 
 
 class Route:
@@ -145,250 +191,129 @@ class Route:
         self.count = count
 
 
-class ConnectWiseSim(Simulator):
-    """The ConnectWise plugin."""
+class Company:
+    """One ConnectWise company (a tenant): settings, collections and the API on them.
 
-    name = "connectwise"
-    DEFAULT_CONFIG = {
-        "rate_limit_per_minute": 1000,      # 0 = never throttle
-        "rate_limit_window_s": 60,
-        "auth_failure_status": 401,         # 401, or 404 like cloud sites sometimes do
-        "require_registered_client_id": True,
-        "require_api_host": False,          # True: Host must start with "api-"
-        "processing_ms": 0,                 # service time of every request
-        "invoiced_period_rule": True,       # reject additions in an invoiced period (no prorate)
-        "billstart_message": "sync365",     # sync365 | msp360 wording of the bill-start error
-        "default_quantity": 1.0,            # addition quantity when omitted
-    }
-    KNOB_CHOICES = {"auth_failure_status": (401, 404),
-                    "billstart_message": ("sync365", "msp360")}
+    ``meta`` holds ``companyId``, ``companyName``, ``apiMembers``, ``clientIds`` and
+    ``nextId``; ``tables`` maps a collection path to ``{id: row}``; ``by_agreement``
+    indexes additions by agreement id.  Stored rows are never changed in place (a write
+    stores a new dict), so views and dumps copy them shallowly.
+    """
 
-    def __init__(self, core):
-        super().__init__(core)
-        self._throttle = RollingCounter()
-        self._throttled = 0
+    def __init__(self, sim, meta):
+        self.sim = sim
+        self.meta = meta
+        self.tables = {path: {} for path in COLLECTIONS}
+        self.by_agreement = {}          # agreementId -> {additionId: addition}
+        self._members_of = None         # the apiMembers list the lookups were built from
+        self._members = {}              # publicKey -> [member]
+        self._clients_of = None
+        self._clients = frozenset()
+
+    @property
+    def key(self):
+        """The company id as logins match it (case-insensitive)."""
+        return str(self.meta.get("companyId") or "").lower()
+
+    @property
+    def config(self):
+        return self.sim.config
+
+    @property
+    def base_url(self):
+        return self.sim.base_url
 
     # ------------------------------------------------------------------
-    # State
+    # Credentials
     # ------------------------------------------------------------------
-    def empty_state(self):
-        creds = seed_demo.CONNECTWISE_CREDENTIALS
-        return {
-            "companyId": creds["company"], "companyName": "Demo MSP",
-            "apiMembers": [{"publicKey": creds["public_key"],
-                            "privateKey": creds["private_key"],
-                            "identifier": "billsync-api"}],
-            "clientIds": [creds["client_id"]],
-            "nextId": FIRST_ID,
-            "collections": {path: [] for path in COLLECTIONS},
-        }
+    def member(self, public, secret):
+        """The API member with these keys, or None."""
+        members = self.meta.get("apiMembers") or []
+        if self._members_of is not members:
+            self._members = {}
+            for entry in members:
+                if isinstance(entry, dict):
+                    self._members.setdefault(entry.get("publicKey"), []).append(entry)
+            self._members_of = members
+        return next((m for m in self._members.get(public, ())
+                     if m.get("privateKey") == secret), None)
 
-    def demo_state(self):
-        return seed_demo.connectwise_state(self.empty_state())
+    def client_ids(self):
+        ids = self.meta.get("clientIds") or []
+        if self._clients_of is not ids:
+            self._clients = frozenset(ids)
+            self._clients_of = ids
+        return self._clients
 
-    def fresh_store(self):
-        meta = {k: v for k, v in self.empty_state().items() if k != "collections"}
-        return meta, {path: {} for path in COLLECTIONS}
+    # ------------------------------------------------------------------
+    # Storage
+    # ------------------------------------------------------------------
+    def new_id(self):
+        value = self.meta["nextId"]
+        self.meta["nextId"] = value + 1
+        return value
 
-    def merge_data(self, data):
-        data = json.loads(json.dumps(data))
-        unknown_keys = set(data) - set(self.empty_state())
-        if unknown_keys:
-            raise ValueError("unknown ConnectWise state keys: %s"
-                             % ", ".join(sorted(unknown_keys)))
-        collections = data.get("collections") or {}
-        unknown = set(collections) - set(COLLECTIONS)
-        if unknown:
-            raise ValueError("unknown ConnectWise collections: %s" % ", ".join(sorted(unknown)))
-        for key, value in data.items():
-            if key != "collections":
-                self.meta[key] = value
-        for path, rows in collections.items():
-            for row in rows:
-                self._upsert(COLLECTIONS[path], row)
+    def put(self, path, row):
+        """Store ``row`` in collection ``path`` (replacing the row with its id)."""
+        table = self.tables[path]
+        old = table.get(row["id"])
+        table[row["id"]] = row
+        if path == ADDITIONS.path:
+            if old is not None and old.get("agreementId") != row.get("agreementId"):
+                self._unindex(old)
+            self.by_agreement.setdefault(row.get("agreementId"), {})[row["id"]] = row
 
-    def _upsert(self, coll, row):
+    def drop(self, path, row_id):
+        """Remove a row from collection ``path``."""
+        old = self.tables[path].pop(row_id, None)
+        if old is not None and path == ADDITIONS.path:
+            self._unindex(old)
+
+    def _unindex(self, addition):
+        bucket = self.by_agreement.get(addition.get("agreementId"))
+        if bucket is not None:
+            bucket.pop(addition["id"], None)
+            if not bucket:
+                del self.by_agreement[addition.get("agreementId")]
+
+    def upsert(self, coll, row, stamp, journal=None):
+        """Merge one row (by id) into ``coll``; ``ValueError`` when it is invalid."""
         table = self.tables[coll.path]
         if row.get("id") is None:
-            row["id"] = self._new_id()
-        current = table.get(row["id"]) or dict(id=row["id"], **copy.deepcopy(coll.defaults))
+            row = dict(row, id=self.new_id())
+        if isinstance(row["id"], bool) or not isinstance(row["id"], int):
+            raise ValueError("%s id %r must be an integer" % (coll.resource, row["id"]))
+        old = table.get(row["id"])
+        current = dict(old) if old is not None else dict(id=row["id"],
+                                                         **fresh_row(coll.defaults))
         current.update(row)
         if coll is ADDITIONS and current.get("sequenceNumber") is None:
             current["sequenceNumber"] = self._next_sequence(current.get("agreementId"))
         for name in coll.dates:
             if current.get(name):
                 try:
-                    current[name] = cw_date(parse_datetime(current[name]))
+                    current[name] = normalised_date(current[name])
                 except ValueError:
                     raise ValueError("%s %s: bad %s" % (coll.resource, row["id"], name)) from None
         if coll.parent and not isinstance(current.get("agreementId"), int):
             raise ValueError("%s %s needs an agreementId" % (coll.resource, row["id"]))
-        current.setdefault("_info", {"lastUpdated": iso_now()[:19] + "Z",
-                                     "updatedBy": "seed"})
-        table[current["id"]] = current
+        current.setdefault("_info", {"lastUpdated": stamp, "updatedBy": "seed"})
+        if journal is not None:
+            journal.row(self, coll.path, current["id"], old)
+        self.put(coll.path, current)
         self.meta["nextId"] = max(self.meta["nextId"], current["id"] + 1)
 
-    def dump_state(self):
+    def dump(self):
+        """This company's state (the single-company format)."""
         out = dict(self.meta)
         out["collections"] = {path: [dict(r) for _, r in sorted(t.items())]
                               for path, t in self.tables.items()}
         return out
 
-    def _new_id(self):
-        value = self.meta["nextId"]
-        self.meta["nextId"] = value + 1
-        return value
-
-    # ------------------------------------------------------------------
-    # Statistics
-    # ------------------------------------------------------------------
-    def reset_stats(self):
-        self._throttle.clear()
-        self._throttled = 0
-
-    def extra_stats(self):
-        return {"throttled": self._throttled,
-                "requests_in_rate_window": self._throttle.count(
-                    self.config["rate_limit_window_s"])}
-
-    def entity_of(self, req):
-        m = API_RE.match(req.path)
-        if not m:
-            return "login/companyinfo" if COMPANYINFO_RE.match(req.path) else req.path
-        parts = [p for p in m.group(2).split("/") if p]
-        return "/".join("{id}" if p.isdigit() else p for p in parts)
-
-    # ------------------------------------------------------------------
-    # Request pipeline
-    # ------------------------------------------------------------------
-    def serve(self, req):
-        info = COMPANYINFO_RE.match(req.path)
-        if info:
-            self.core.sleep(req.delay_s)
-            with self.core.lock:
-                return self._company_info(info.group(1))
-        m = API_RE.match(req.path)
-        if not m:
-            fail(404, "NotFound", "The requested URL was not found.")
-        if self.config["require_api_host"] and not (req.header("Host") or "").startswith("api-"):
-            fail(400, "Security", "SSL is required.")
-        with self.core.lock:
-            member = self._authenticate(req)
-        self._check_rate()
-        self.core.sleep(req.delay_s + self.config["processing_ms"] / 1000.0)
-        with self.core.lock:
-            return self._route(req, m.group(2), member)
-
-    def _company_info(self, company):
-        if company.lower() != self.meta["companyId"].lower():
-            fail(404, "NotFound", "Company %s was not found." % company)
-        return Response(200, {
-            "CompanyName": self.meta["companyName"], "Codebase": "v4_6_release/",
-            "VersionCode": "v2025.1", "VersionNumber": "v4.6.2025.1",
-            "CompanyID": self.meta["companyId"], "IsCloud": False,
-            "SiteUrl": self.base_url.split("//", 1)[1]})
-
-    def _authenticate(self, req):
-        client_id = req.header("clientId")
-        if not client_id:
-            fail(400, "BadRequest", "The clientId header is required on every request.")
-        if (self.config["require_registered_client_id"]
-                and client_id not in self.meta["clientIds"]):
-            fail(400, "BadRequest", "The clientId '%s' is not registered." % client_id)
-        member = self._member(req.header("Authorization") or "")
-        if member is None:
-            raise HttpError(self._auth_failure())
-        return member
-
-    def _member(self, authorization):
-        scheme, _, encoded = authorization.partition(" ")
-        if scheme.lower() != "basic":
-            return None
-        try:
-            user, _, secret = base64.b64decode(encoded.strip()).decode("utf-8").partition(":")
-        except (ValueError, UnicodeDecodeError):
-            return None
-        company, _, public = user.partition("+")
-        if company.lower() != self.meta["companyId"].lower():
-            return None
-        return next((m for m in self.meta["apiMembers"]
-                     if m["publicKey"] == public and m["privateKey"] == secret), None)
-
-    def _auth_failure(self):
-        return cw_error(self.config["auth_failure_status"], "ConnectWiseApi",
-                        "UserNotAuthenticated")
-
-    def _check_rate(self):
-        cap, window = self.config["rate_limit_per_minute"], self.config["rate_limit_window_s"]
-        if cap and self._throttle.count(window) >= cap:
-            self._throttled += 1
-            raise HttpError(self._throttle_response(self._throttle.seconds_until_free(window)))
-        self._throttle.add()
-
-    @staticmethod
-    def _throttle_response(retry_after):
-        return Response(429, {"error": "ConnectWiseAPI",
-                              "message": "Too many requests. Please try again in %d seconds."
-                              % retry_after},
-                        [("Retry-After", str(retry_after))])
-
-    def fault_response(self, kind, params):
-        if kind in ("http429", "thread_limit"):
-            return self._throttle_response(int(params.get("retry_after", 30)))
-        if kind == "bad_credentials":
-            return self._auth_failure()
-        return cw_error(int(params.get("status", 500)), "ConnectWiseApi",
-                        params.get("message", "An unexpected error has occurred."))
-
     # ------------------------------------------------------------------
     # Routing
     # ------------------------------------------------------------------
-    def _route(self, req, rest, member):
-        parts = [p for p in rest.split("/") if p]
-        lowered = "/".join(parts).lower()
-        if lowered == "system/info":
-            return Response(200, {"version": "v2025.1", "isCloud": False,
-                                  "serverTimeZone": "Etc/UTC", "cloudRegion": None})
-        route = self._resolve(parts)
-        if route is None:
-            fail(404, "NotFound", "The requested URL was not found.")
-        handler = self._handler(req.method, route)
-        return handler(req, route, member)
-
-    @staticmethod
-    def _resolve(parts):
-        """Longest collection prefix, then ``/count``, ``/{id}``, ``/{id}/additions...``."""
-        for size in (3, 2):
-            coll = ROUTABLE.get("/".join(parts[:size]).lower())
-            if coll:
-                break
-        else:
-            return None
-        tail = parts[size:]
-        if not tail:
-            return Route(coll)
-        if tail == ["count"]:
-            return Route(coll, count=True)
-        if not tail[0].isdigit():
-            return None
-        item = int(tail[0])
-        if len(tail) == 1:
-            return Route(coll, item_id=item)
-        if coll.path != "finance/agreements" or tail[1].lower() != "additions":
-            return None
-        return ConnectWiseSim._resolve_additions(item, tail[2:])
-
-    @staticmethod
-    def _resolve_additions(agreement_id, tail):
-        if not tail:
-            return Route(ADDITIONS, parent_id=agreement_id)
-        if tail == ["count"]:
-            return Route(ADDITIONS, parent_id=agreement_id, count=True)
-        if len(tail) == 1 and tail[0].isdigit():
-            return Route(ADDITIONS, item_id=int(tail[0]), parent_id=agreement_id)
-        return None
-
-    def _handler(self, method, route):
+    def handler(self, method, route):
         if route.count:
             allowed = {"GET": self._count}
         elif route.item_id is None:
@@ -407,12 +332,11 @@ class ConnectWiseSim(Simulator):
     # Reads
     # ------------------------------------------------------------------
     def _scope(self, route):
-        """Rows of the route's collection (additions of one agreement)."""
-        rows = self.tables[route.collection.path].values()
+        """Stored rows of the route's collection (additions of one agreement)."""
         if route.parent_id is None:
-            return list(rows)
+            return list(self.tables[route.collection.path].values())
         self._agreement(route.parent_id)
-        return [r for r in rows if r["agreementId"] == route.parent_id]
+        return list(self.by_agreement.get(route.parent_id, {}).values())
 
     def _agreement(self, agreement_id):
         row = self.tables["finance/agreements"].get(agreement_id)
@@ -420,28 +344,30 @@ class ConnectWiseSim(Simulator):
             fail(404, "NotFound", "Agreement with id %s was not found." % agreement_id)
         return row
 
-    def _filtered(self, req, route):
-        views = [self._view(route.collection, r) for r in self._scope(route)]
+    @staticmethod
+    def _predicate(req, coll):
+        """The compiled ``conditions`` of the request, or None without conditions."""
         conditions = req.arg_ci("conditions")
         if not conditions:
-            return views
+            return None
         try:
-            predicate = compile_conditions(conditions, route.collection.fields()
-                                           | self._computed_fields(route.collection))
+            return compile_conditions(conditions, QUERY_FIELDS[coll.path])
         except ConditionError as err:
             fail(400, "BadRequest", "The conditions parameter is invalid: %s" % err)
-        return [v for v in views if predicate(v)]
 
-    @staticmethod
-    def _computed_fields(coll):
-        if coll.path == "finance/additions":
-            return {"billedQuantity", "extPrice", "extCost", "margin", "prorateCost",
-                    "proratePrice", "extendedProrateCost", "extendedProratePrice",
-                    "prorateCurrentPeriodFlag", "agreementStatus", "additionStatus"}
-        return set()
+    def _matching(self, req, route):
+        """(rows, viewed): the rows the conditions select, as views when there are
+        conditions (``viewed`` True), else the stored rows (viewed later, page only)."""
+        coll = route.collection
+        predicate = self._predicate(req, coll)
+        rows = self._scope(route)
+        if predicate is None:
+            return rows, False
+        views = (self._view(coll, r) for r in rows)
+        return [v for v in views if predicate(v)], True
 
     def _count(self, req, route, member):
-        return Response(200, {"count": len(self._filtered(req, route))})
+        return Response(200, {"count": len(self._matching(req, route)[0])})
 
     def _get(self, req, route, member):
         row = self._row(route)
@@ -459,19 +385,26 @@ class ConnectWiseSim(Simulator):
         return row
 
     def _list(self, req, route, member):
-        rows = self._filtered(req, route)
+        coll = route.collection
+        rows, viewed = self._matching(req, route)
         size = self._page_size(req)
         fields = req.arg_ci("fields")
+        view = (lambda r: r) if viewed else (lambda r: self._view(coll, r))
         if (req.header("pagination-type") or "").lower() == "forward-only":
-            return self._forward_only(req, rows, size, fields)
-        rows = self._ordered(rows, req.arg_ci("orderBy"), route.collection)
+            return self._forward_only(req, rows, size, fields, view)
+        order_by = req.arg_ci("orderBy")
+        if order_by:
+            rows = self._ordered(rows if viewed else [view(r) for r in rows], order_by, coll)
+            view = lambda r: r
+        else:
+            rows = sorted(rows, key=lambda r: r["id"])
         page = self._int_arg(req, "page", 1)
         last = max(1, math.ceil(len(rows) / size))
         window = rows[(page - 1) * size: page * size]
         headers = self._link_header(req, page, last)
-        return Response(200, [self._project(r, fields) for r in window], headers)
+        return Response(200, [self._project(view(r), fields) for r in window], headers)
 
-    def _forward_only(self, req, rows, size, fields):
+    def _forward_only(self, req, rows, size, fields, view):
         if req.arg_ci("orderBy"):
             fail(400, "BadRequest", "orderBy is not supported with forward-only pagination.")
         after = self._int_arg(req, "pageId", 0)
@@ -481,7 +414,7 @@ class ConnectWiseSim(Simulator):
         if len(rows) > size:
             url = self._url(req, {"pageId": str(window[-1]["id"]), "page": None})
             headers.append(("Link", '<%s>; rel="next"' % url))
-        return Response(200, [self._project(r, fields) for r in window], headers)
+        return Response(200, [self._project(view(r), fields) for r in window], headers)
 
     def _page_size(self, req):
         return min(MAX_PAGE_SIZE, self._int_arg(req, "pageSize", DEFAULT_PAGE_SIZE))
@@ -495,16 +428,15 @@ class ConnectWiseSim(Simulator):
             fail(400, "BadRequest", "%s must be a positive integer." % name)
         return int(text)
 
-    def _ordered(self, rows, order_by, coll):
-        if not order_by:
-            return sorted(rows, key=lambda r: r["id"])
+    @staticmethod
+    def _ordered(rows, order_by, coll):
         keys = []
         for clause in order_by.split(","):
             words = clause.split()
             if not words or len(words) > 2 or (len(words) == 2 and
                                                 words[1].lower() not in ("asc", "desc")):
                 fail(400, "BadRequest", "orderBy %r is invalid." % clause.strip())
-            if words[0].split("/")[0] not in coll.fields() | self._computed_fields(coll):
+            if words[0].split("/")[0] not in QUERY_FIELDS[coll.path]:
                 fail(400, "BadRequest", "orderBy field %r is unknown." % words[0])
             keys.append((words[0], len(words) == 2 and words[1].lower() == "desc"))
         for path, desc in reversed(keys):
@@ -546,23 +478,16 @@ class ConnectWiseSim(Simulator):
 
     # -- views: stored row + references expanded + computed fields ----------
     def _view(self, coll, row):
-        view = copy.deepcopy(row)
+        view = dict(row)                # stored rows are never changed in place
         for name in coll.refs:
             if isinstance(view.get(name), dict):
                 view[name] = self._expand_ref(coll, name, view[name])
-        if coll.path == "finance/additions":
+        if coll is ADDITIONS:
             self._addition_figures(view)
         return view
 
     def _expand_ref(self, coll, name, ref):
-        target = {("finance/agreements", "type"): "finance/agreements/types",
-                  ("finance/agreements", "company"): "company/companies",
-                  ("finance/agreements", "billToCompany"): "company/companies",
-                  ("finance/agreements", "contact"): "company/contacts",
-                  ("finance/agreements", "billingCycle"): "finance/billingCycles",
-                  ("company/contacts", "company"): "company/companies",
-                  ("finance/additions", "product"): "procurement/catalog",
-                  }.get((coll.path, name))
+        target = REF_TARGETS.get((coll.path, name))
         row = self.tables[target].get(ref.get("id")) if target else None
         if row is None:
             return ref
@@ -604,10 +529,12 @@ class ConnectWiseSim(Simulator):
 
     def _prorate_share(self, agreement, view):
         """Share of the first billing period an addition pays (0 = no proration)."""
-        months = self._cycle_months(agreement)
-        if not agreement.get("prorateFlag") or not months or not view.get("effectiveDate"):
+        if not agreement.get("prorateFlag") or not view.get("effectiveDate"):
             return 0.0
-        day = parse_datetime(view["effectiveDate"]).date()
+        months = self._cycle_months(agreement)
+        if not months:
+            return 0.0
+        day = stored_day(view["effectiveDate"])
         start = period_start(day, months)
         if day == start:
             return 0.0
@@ -617,7 +544,7 @@ class ConnectWiseSim(Simulator):
     @staticmethod
     def _addition_status(view):
         cancelled = view.get("cancelledDate")
-        if cancelled and parse_datetime(cancelled).date() < today():
+        if cancelled and stored_day(cancelled) < today():
             return "Cancelled"
         return "Active"
 
@@ -635,7 +562,7 @@ class ConnectWiseSim(Simulator):
         coll = route.collection
         if not isinstance(body, dict):
             fail(400, "BadRequest", "The request body must be a JSON object.")
-        row = dict(id=None, **copy.deepcopy(coll.defaults))
+        row = dict(id=None, **fresh_row(coll.defaults))
         if coll is ADDITIONS:
             row["quantity"] = self.config["default_quantity"]
         self._assign(coll, row, body)
@@ -643,10 +570,10 @@ class ConnectWiseSim(Simulator):
             self._agreement(route.parent_id)
             row["agreementId"] = route.parent_id
         self._validate(coll, row, None)
-        row["id"] = self._new_id()
+        row["id"] = self.new_id()
         self._touch(row, member)
-        self.tables[coll.path][row["id"]] = row
-        self.changed()
+        self.put(coll.path, row)
+        self.sim.changed()
         return Response(201, self._view(coll, row))
 
     def _put(self, req, route, member):
@@ -654,7 +581,7 @@ class ConnectWiseSim(Simulator):
         if not isinstance(body, dict):
             fail(400, "BadRequest", "The request body must be a JSON object.")
         old = self._row(route)
-        row = dict(id=old["id"], **copy.deepcopy(route.collection.defaults))
+        row = dict(id=old["id"], **fresh_row(route.collection.defaults))
         row.update({k: old[k] for k in ("agreementId", "sequenceNumber") if k in old})
         self._assign(route.collection, row, body)
         return self._store(route.collection, row, old, member)
@@ -672,24 +599,23 @@ class ConnectWiseSim(Simulator):
     def _store(self, coll, row, old, member):
         self._validate(coll, row, old)
         self._touch(row, member)
-        self.tables[coll.path][row["id"]] = row
-        self.changed()
+        self.put(coll.path, row)
+        self.sim.changed()
         return Response(200, self._view(coll, row))
 
     def _delete(self, req, route, member):
         row = self._row(route)
-        del self.tables[route.collection.path][row["id"]]
+        self.drop(route.collection.path, row["id"])
         if route.collection.path == "finance/agreements":
-            additions = self.tables["finance/additions"]
-            for addition_id in [a["id"] for a in additions.values()
-                                if a["agreementId"] == row["id"]]:
-                del additions[addition_id]
-        self.changed()
+            for addition_id in list(self.by_agreement.get(row["id"], {})):
+                self.drop(ADDITIONS.path, addition_id)
+        self.sim.changed()
         return Response(204)
 
     @staticmethod
     def _touch(row, member):
-        row["_info"] = {"lastUpdated": iso_now()[:19] + "Z", "updatedBy": member["identifier"]}
+        row["_info"] = {"lastUpdated": iso_now()[:19] + "Z",
+                        "updatedBy": member.get("identifier") or member.get("publicKey")}
 
     @staticmethod
     def _assign(coll, row, body):
@@ -726,7 +652,7 @@ class ConnectWiseSim(Simulator):
         for name in coll.dates:
             if row.get(name) not in (None, ""):
                 try:
-                    row[name] = cw_date(parse_datetime(row[name]))
+                    row[name] = normalised_date(row[name])
                 except ValueError:
                     invalid(coll.resource, name, "%s is not a valid date." % name)
         check = {"company/companies": self._check_company,
@@ -807,8 +733,8 @@ class ConnectWiseSim(Simulator):
             row["sequenceNumber"] = self._next_sequence(row["agreementId"])
 
     def _next_sequence(self, agreement_id):
-        return max((a.get("sequenceNumber") or 0 for a in self.tables["finance/additions"]
-                    .values() if a.get("agreementId") == agreement_id), default=0) + 1
+        return max((a.get("sequenceNumber") or 0
+                    for a in self.by_agreement.get(agreement_id, {}).values()), default=0) + 1
 
     def _addition_product(self, row):
         ref = row.get("product")
@@ -866,6 +792,402 @@ class ConnectWiseSim(Simulator):
         next_day = parse_datetime(next_invoice).date()
         invoiced = next_day > parse_datetime(bill_start).date()
         return invoiced and effective < next_day
+
+
+class ConnectWiseSim(Simulator):
+    """The ConnectWise plugin: companies (tenants), authentication, throttling, routing and
+    the control API's state operations; the API itself is ``Company``'s."""
+
+    name = "connectwise"
+    TENANT_KEY = "company"
+    DEFAULT_CONFIG = {
+        "rate_limit_per_minute": 1000,      # per company; 0 = never throttle
+        "rate_limit_window_s": 60,
+        "auth_failure_status": 401,         # 401, or 404 like cloud sites sometimes do
+        "require_registered_client_id": True,
+        "require_api_host": False,          # True: Host must start with "api-"
+        "processing_ms": 0,                 # service time of every request
+        "invoiced_period_rule": True,       # reject additions in an invoiced period (no prorate)
+        "billstart_message": "sync365",     # sync365 | msp360 wording of the bill-start error
+        "default_quantity": 1.0,            # addition quantity when omitted
+    }
+    KNOB_CHOICES = {"auth_failure_status": (401, 404),
+                    "billstart_message": ("sync365", "msp360")}
+
+    def __init__(self, core):
+        self._default = Company(self, {})
+        self._others = {}               # lower-case company id -> Company (not the default)
+        super().__init__(core)
+        self._windows = {}              # lower-case company id -> RollingCounter
+        self._counts = {}               # lower-case company id -> {"requests", "throttled"}
+        self._throttled = 0
+
+    # ------------------------------------------------------------------
+    # State
+    # ------------------------------------------------------------------
+    @property
+    def meta(self):
+        """The default company's settings."""
+        return self._default.meta
+
+    @meta.setter
+    def meta(self, value):
+        self._default.meta = value
+
+    @property
+    def tables(self):
+        """The default company's collections (path -> {id: row})."""
+        return self._default.tables
+
+    @tables.setter
+    def tables(self, value):
+        self._default.tables = value
+
+    def empty_state(self):
+        creds = seed_demo.CONNECTWISE_CREDENTIALS
+        return {
+            "companyId": creds["company"], "companyName": "Demo MSP",
+            "apiMembers": [{"publicKey": creds["public_key"],
+                            "privateKey": creds["private_key"],
+                            "identifier": "billsync-api"}],
+            "clientIds": [creds["client_id"]],
+            "nextId": FIRST_ID,
+            "collections": {path: [] for path in COLLECTIONS},
+        }
+
+    def demo_state(self):
+        return seed_demo.connectwise_state(self.empty_state())
+
+    def fresh_store(self):
+        meta = {k: v for k, v in self.empty_state().items() if k != "collections"}
+        return meta, {path: {} for path in COLLECTIONS}
+
+    @staticmethod
+    def new_company_meta(company_id):
+        """Settings of a company created by naming it (no members, no client ids)."""
+        return {"companyId": company_id, "companyName": company_id, "apiMembers": [],
+                "clientIds": [], "nextId": FIRST_ID}
+
+    def companies(self):
+        """Every company, the default first."""
+        return [self._default] + list(self._others.values())
+
+    def company(self, company_id):
+        """The company with this id (case-insensitive), or None."""
+        key = str(company_id or "").lower()
+        return self._default if key == self._default.key else self._others.get(key)
+
+    def load_state(self, data, company=None):
+        """Replace the whole store (``company`` None) or one company's part with ``data``."""
+        if company is None:
+            default, others = Company(self, self.fresh_store()[0]), {}
+            self._merge(default, others, data, None, None)
+        else:
+            name = self._company_name(company)
+            default, others, journal = self._default, dict(self._others), Journal()
+            if name.lower() == default.key:
+                default = Company(self, dict(self.fresh_store()[0], companyId=name))
+            else:
+                others[name.lower()] = Company(self, self.new_company_meta(name))
+            try:            # members may name (and change) other live companies
+                self._merge(default, others, data, name, journal)
+            except Exception:
+                journal.rollback()
+                raise
+        self._default, self._others = default, others
+        self.changed()
+
+    def merge_state(self, data, company=None):
+        """Merge ``data`` into the store, or into one company's part (created when new).
+        A failing merge changes nothing (the journal undoes what it did)."""
+        name = None if company is None else self._company_name(company)
+        journal, others = Journal(), dict(self._others)
+        try:
+            self._merge(self._default, others, data, name, journal)
+        except Exception:
+            journal.rollback()
+            raise
+        self._others = others
+        self.changed()
+
+    def merge_data(self, data):
+        """Merge ``data`` into the default company (no undo; ``merge_state`` has it)."""
+        self._merge(self._default, self._others, data, None, None)
+
+    @staticmethod
+    def _company_name(company):
+        if not isinstance(company, str) or not company:
+            raise ValueError("company must be a non-empty string")
+        return company
+
+    def _merge(self, default, others, data, name, journal):
+        """Merge ``data`` into company ``name`` (None: the default, where ``tenants`` is
+        allowed) of the world ``default`` + ``others`` (changed in place)."""
+        if not isinstance(data, dict):
+            raise ValueError("ConnectWise state must be a JSON object")
+        allowed = set(STATE_KEYS) | ({"tenants"} if name is None else set())
+        unknown_keys = set(data) - allowed
+        if unknown_keys:
+            raise ValueError("unknown ConnectWise state keys: %s"
+                             % ", ".join(sorted(unknown_keys)))
+        collections_ = data.get("collections") or {}
+        unknown = set(collections_) - set(COLLECTIONS)
+        if unknown:
+            raise ValueError("unknown ConnectWise collections: %s" % ", ".join(sorted(unknown)))
+
+        def company_of(company_id):
+            company_id = self._company_name(company_id)
+            key = company_id.lower()
+            if key == default.key:
+                return default
+            if key not in others:
+                others[key] = Company(self, self.new_company_meta(company_id))
+            return others[key]
+
+        target = default if name is None else company_of(name)
+        if journal is not None:
+            journal.meta(target)
+        for key, value in data.items():
+            if key in ("collections", "tenants"):
+                continue
+            if key == "companyId":
+                self._rename(target, value, default, others)
+            elif key == "apiMembers" and isinstance(value, list):
+                self._merge_members(target, value, company_of, journal)
+            else:
+                target.meta[key] = value
+        stamp = iso_now()[:19] + "Z"
+        for path, rows in collections_.items():
+            if not isinstance(rows, list):
+                raise ValueError("ConnectWise collection %s must be a list of rows" % path)
+            for row in rows:
+                if not isinstance(row, dict):
+                    raise ValueError("ConnectWise collection %s: rows must be objects" % path)
+                target.upsert(COLLECTIONS[path], row, stamp, journal)
+        parts = data.get("tenants") or {}
+        if not isinstance(parts, dict):
+            raise ValueError("ConnectWise tenants must be an object {companyId: state}")
+        for company_id, part in parts.items():
+            self._merge(default, others, part, company_id, journal)
+
+    @staticmethod
+    def _rename(target, value, default, others):
+        """``companyId`` in merged data: renames the default; names its own company
+        elsewhere."""
+        if not isinstance(value, str) or not value:
+            raise ValueError("companyId must be a non-empty string")
+        if value.lower() == target.key:
+            target.meta["companyId"] = value
+            return
+        if target is not default:
+            raise ValueError("companyId %r does not match the company %r"
+                             % (value, target.meta["companyId"]))
+        if value.lower() in others:
+            raise ValueError("company %r already exists" % value)
+        target.meta["companyId"] = value
+
+    @staticmethod
+    def _merge_members(target, entries, company_of, journal):
+        """``apiMembers``: an entry naming a ``company`` belongs to it; each company named
+        gets its entries as its list (an empty list empties the target's)."""
+        groups = {id(target): (target, [])}
+        for entry in entries:
+            named = entry.get("company") if isinstance(entry, dict) else None
+            company = company_of(named) if named else target
+            groups.setdefault(id(company), (company, []))[1].append(entry)
+        for company, group in groups.values():
+            if group or not entries:
+                if journal is not None:
+                    journal.meta(company)
+                company.meta["apiMembers"] = group
+
+    def dump_state(self, company=None):
+        """The whole store (other companies under ``tenants`` when there are any), or one
+        company's part (``KeyError`` when unknown)."""
+        if company is not None:
+            found = self.company(company)
+            if found is None:
+                raise KeyError("unknown ConnectWise company %r" % company)
+            return found.dump()
+        out = self._default.dump()
+        if self._others:
+            out["tenants"] = {c.meta["companyId"]: c.dump() for c in self._others.values()}
+        return out
+
+    # ------------------------------------------------------------------
+    # Statistics
+    # ------------------------------------------------------------------
+    def reset_stats(self):
+        self._windows = {}
+        self._counts = {}
+        self._throttled = 0
+
+    def extra_stats(self):
+        window = self.config["rate_limit_window_s"]
+        companies = {}
+        names = {c.key: c.meta["companyId"] for c in self.companies()}
+        for key in list(names) + [k for k in self._counts if k not in names]:
+            counts = self._counts.get(key) or {"requests": {}, "throttled": 0}
+            companies[names.get(key, key)] = {
+                "total_requests": sum(counts["requests"].values()),
+                "requests": dict(counts["requests"]), "throttled": counts["throttled"],
+                "requests_in_rate_window": (self._windows[key].count(window)
+                                            if key in self._windows else 0)}
+        return {"throttled": self._throttled,
+                "requests_in_rate_window": sum(w.count(window) for w in self._windows.values()),
+                "companies": companies}
+
+    def _count(self, company, req):
+        counts = self._counts.get(company.key)
+        if counts is None:
+            counts = self._counts[company.key] = {"requests": collections.Counter(),
+                                                  "throttled": 0}
+        counts["requests"]["%s %s" % (req.method, self.entity_of(req))] += 1
+
+    def entity_of(self, req):
+        m = API_RE.match(req.path)
+        if not m:
+            return "login/companyinfo" if COMPANYINFO_RE.match(req.path) else req.path
+        parts = [p for p in m.group(2).split("/") if p]
+        return "/".join("{id}" if p.isdigit() else p for p in parts)
+
+    # ------------------------------------------------------------------
+    # Request pipeline
+    # ------------------------------------------------------------------
+    def serve(self, req):
+        self.core.sleep(req.delay_s + self.config["processing_ms"] / 1000.0)
+        info = COMPANYINFO_RE.match(req.path)
+        if info:
+            with self.core.lock:
+                return self._company_info(info.group(1), req)
+        m = API_RE.match(req.path)
+        if not m:
+            fail(404, "NotFound", "The requested URL was not found.")
+        if self.config["require_api_host"] and not (req.header("Host") or "").startswith("api-"):
+            fail(400, "Security", "SSL is required.")
+        with self.core.lock:
+            company, member = self._authenticate(req)
+            self._check_rate(company)
+            return self._route(req, m.group(2), company, member)
+
+    def _company_info(self, name, req):
+        company = self.company(name)
+        if company is None:
+            fail(404, "NotFound", "Company %s was not found." % name)
+        self._count(company, req)
+        return Response(200, {
+            "CompanyName": company.meta.get("companyName"), "Codebase": "v4_6_release/",
+            "VersionCode": "v2025.1", "VersionNumber": "v4.6.2025.1",
+            "CompanyID": company.meta["companyId"], "IsCloud": False,
+            "SiteUrl": self.base_url.split("//", 1)[1]})
+
+    def _authenticate(self, req):
+        """(company, member) of the request; the login's company part selects the company."""
+        login = _basic_login(req.header("Authorization") or "")
+        company = self.company(login[0]) if login else None
+        if company is not None:
+            self._count(company, req)
+        client_id = req.header("clientId")
+        if not client_id:
+            fail(400, "BadRequest", "The clientId header is required on every request.")
+        if (self.config["require_registered_client_id"]
+                and client_id not in (company or self._default).client_ids()
+                and client_id not in self._default.client_ids()):
+            fail(400, "BadRequest", "The clientId '%s' is not registered." % client_id)
+        member = company.member(login[1], login[2]) if company is not None else None
+        if member is None:
+            raise HttpError(self._auth_failure())
+        return company, member
+
+    def _auth_failure(self):
+        return cw_error(self.config["auth_failure_status"], "ConnectWiseApi",
+                        "UserNotAuthenticated")
+
+    def _check_rate(self, company):
+        cap, window = self.config["rate_limit_per_minute"], self.config["rate_limit_window_s"]
+        counter = self._windows.get(company.key)
+        if counter is None:
+            counter = self._windows[company.key] = RollingCounter()
+        if cap and counter.count(window) >= cap:
+            self._throttled += 1
+            self._counts[company.key]["throttled"] += 1
+            raise HttpError(self._throttle_response(counter.seconds_until_free(window)))
+        counter.add()
+
+    @staticmethod
+    def _throttle_response(retry_after):
+        return Response(429, {"error": "ConnectWiseAPI",
+                              "message": "Too many requests. Please try again in %d seconds."
+                              % retry_after},
+                        [("Retry-After", str(retry_after))])
+
+    def fault_response(self, kind, params):
+        if kind in ("http429", "thread_limit"):
+            return self._throttle_response(int(params.get("retry_after", 30)))
+        if kind == "bad_credentials":
+            return self._auth_failure()
+        return cw_error(int(params.get("status", 500)), "ConnectWiseApi",
+                        params.get("message", "An unexpected error has occurred."))
+
+    # ------------------------------------------------------------------
+    # Routing
+    # ------------------------------------------------------------------
+    def _route(self, req, rest, company, member):
+        parts = [p for p in rest.split("/") if p]
+        lowered = "/".join(parts).lower()
+        if lowered == "system/info":
+            return Response(200, {"version": "v2025.1", "isCloud": False,
+                                  "serverTimeZone": "Etc/UTC", "cloudRegion": None})
+        route = self._resolve(parts)
+        if route is None:
+            fail(404, "NotFound", "The requested URL was not found.")
+        return company.handler(req.method, route)(req, route, member)
+
+    @staticmethod
+    def _resolve(parts):
+        """Longest collection prefix, then ``/count``, ``/{id}``, ``/{id}/additions...``."""
+        for size in (3, 2):
+            coll = ROUTABLE.get("/".join(parts[:size]).lower())
+            if coll:
+                break
+        else:
+            return None
+        tail = parts[size:]
+        if not tail:
+            return Route(coll)
+        if tail == ["count"]:
+            return Route(coll, count=True)
+        if not tail[0].isdigit():
+            return None
+        item = int(tail[0])
+        if len(tail) == 1:
+            return Route(coll, item_id=item)
+        if coll.path != "finance/agreements" or tail[1].lower() != "additions":
+            return None
+        return ConnectWiseSim._resolve_additions(item, tail[2:])
+
+    @staticmethod
+    def _resolve_additions(agreement_id, tail):
+        if not tail:
+            return Route(ADDITIONS, parent_id=agreement_id)
+        if tail == ["count"]:
+            return Route(ADDITIONS, parent_id=agreement_id, count=True)
+        if len(tail) == 1 and tail[0].isdigit():
+            return Route(ADDITIONS, item_id=int(tail[0]), parent_id=agreement_id)
+        return None
+
+
+def _basic_login(authorization):
+    """(company, public key, private key) of ``Basic base64(company+public:private)``."""
+    scheme, _, encoded = authorization.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        user, _, secret = base64.b64decode(encoded.strip()).decode("utf-8").partition(":")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    company, _, public = user.partition("+")
+    return company, public, secret
 
 
 def period_start(day, months):

@@ -8,6 +8,12 @@ address) with the client-credentials JSON body, companies, subscriptions
 Errors use Pax8's envelope ``{type, message, instance, status, details}``; the
 token endpoint answers 401 ``{"error": "access_denied", ...}``.
 
+Partners: every partner is an independent tenant (``simsource.TableStore``) with
+its own tables and rate window.  The top-level store is the partner
+``default``; a ``clients`` entry with ``"partner": "<name>"`` logs in to that
+partner (created when new) and the token remembers it.  Other partners' parts
+are kept under ``"tenants"`` in the state.
+
 Behaviour the reference marks unknown is a knob (README.md).
 """
 
@@ -15,7 +21,7 @@ import datetime as dt
 
 import seed_sources
 from simcore import HttpError, Response
-from simsource import SourceSim
+from simsource import SourceSim, TableStore
 
 AUDIENCE = "https://api.pax8.com"
 OTHER_AUDIENCES = ("api://p8p.client", "api://provisioning", "api://usage")
@@ -70,6 +76,11 @@ class Pax8Sim(SourceSim):
                          "currencyCode": "USD"},
     }
     ID_KINDS = {name: "uuid" for name in TABLES}
+    INDEXES = {"subscriptions": ("companyId", "productId"),
+               "subscriptionHistory": ("subscriptionId",), "invoiceItems": ("invoiceId",)}
+    TENANT_KEY = "partner"
+    TENANT_CREDENTIALS = "clients"
+    TENANT_STATS = "partners"
     ROUTES = [
         ("POST", "/v1/token", "token", False),
         ("POST", "/oauth/token", "token", False),
@@ -86,6 +97,11 @@ class Pax8Sim(SourceSim):
         ("GET", "/v1/invoices/{id}/items", "invoice_items", True),
     ]
 
+    def __init__(self, core):
+        super().__init__(core)
+        self._clients = None            # client_id -> (partner, client); None = rebuild
+        self._tokens_by_partner = {}
+
     def meta_defaults(self):
         creds = seed_sources.PAX8_CREDENTIALS
         return {"clients": [{"client_id": creds["client_id"],
@@ -93,6 +109,57 @@ class Pax8Sim(SourceSim):
 
     def demo_state(self):
         return seed_sources.pax8_state(self.empty_state())
+
+    # ------------------------------------------------------------------
+    # Partners
+    # ------------------------------------------------------------------
+    def tenants_changed(self):
+        self._clients = None
+
+    def _client(self, client_id):
+        """(partner, client entry) of a client id, or (None, None)."""
+        if self._clients is None:
+            index = {}
+            for name in reversed(self.tenant_names()):      # the default wins a clash
+                for client in self.store(name).meta.get("clients") or []:
+                    if isinstance(client, dict):
+                        index[client.get("client_id")] = (name, client)
+            self._clients = index
+        return self._clients.get(client_id, (None, None))
+
+    def reset_stats(self):
+        super().reset_stats()
+        self._tokens_by_partner = {}
+
+    def tenant_stats(self):
+        out = super().tenant_stats()
+        for name, entry in out.items():
+            entry["tokens_issued"] = dict(self._tokens_by_partner.get(name) or {})
+        return out
+
+    def rate_key(self, req):
+        """The partner of the request: the token's, or at the token endpoint the client's."""
+        if req.path.lower() in ("/v1/token", "/oauth/token"):
+            try:
+                body = req.json()
+            except ValueError:
+                body = None
+            partner = self._client(body.get("client_id"))[0] if isinstance(body, dict) else None
+        else:
+            token = self.bearer(req)
+            partner = (self.tokens.check(token)[1] or {}).get("partner") if token else None
+        return partner if partner in self._tenants else self.DEFAULT_TENANT
+
+    def partner(self, principal):
+        """The ``TableStore`` of the token's partner (a partner replaced since keeps its
+        name; a partner that no longer exists has no data)."""
+        name = (principal or {}).get("partner")
+        if name in (None, self.DEFAULT_TENANT):
+            return self._default
+        store = self._tenants.get(name)
+        if store is None:
+            store = TableStore(self, self.tenant_meta_defaults(), name)
+        return store
 
     # ------------------------------------------------------------------
     # Answers
@@ -144,18 +211,18 @@ class Pax8Sim(SourceSim):
             return Response(403, {"error": "unauthorized_client",
                                   "error_description": "Grant type '%s' not allowed for the client."
                                   % body.get("grant_type")})
-        client = next((c for c in self.meta["clients"]
-                       if c["client_id"] == body.get("client_id")
-                       and c["client_secret"] == body.get("client_secret")), None)
-        if client is None:
+        partner, client = self._client(body.get("client_id"))
+        if client is None or client.get("client_secret") != body.get("client_secret"):
             return self.auth_failure(req)
         audience = body.get("audience")
         if audience != AUDIENCE and audience not in OTHER_AUDIENCES:
             return Response(403, {"error": "access_denied",
                                   "error_description": "Service not enabled within domain: %s"
                                   % audience})
-        token = self.tokens.issue({"client": client["client_id"], "audience": audience},
-                                  self.lifetime(), prefix="pax8")
+        token = self.tokens.issue({"client": client["client_id"], "audience": audience,
+                                   "partner": partner}, self.lifetime(), prefix="pax8")
+        counts = self._tokens_by_partner.setdefault(partner, {})
+        counts["access"] = counts.get("access", 0) + 1
         return Response(200, {"access_token": token, "expires_in": self.expires_in(),
                               "token_type": "Bearer"})
 
@@ -197,8 +264,8 @@ class Pax8Sim(SourceSim):
         key = lambda r: (r.get(field) is None, _sort_key(r.get(field)))
         return sorted(rows, key=key, reverse=direction.lower() == "desc")
 
-    def found(self, req, table, row_id, what):
-        row = self.row(table, row_id)
+    def found(self, req, store, table, row_id, what):
+        row = store.row(table, row_id)
         if row is None:
             self.fail(req, 404, "NOT_FOUND", "%s %s was not found." % (what, row_id))
         return row
@@ -206,31 +273,41 @@ class Pax8Sim(SourceSim):
     # ------------------------------------------------------------------
     # Companies
     # ------------------------------------------------------------------
-    def list_companies(self, req, _p):
+    def list_companies(self, req, p):
         getter = lambda r, n: (r.get("address") or {}).get(n) if n in ADDRESS_FIELDS else r.get(n)
-        rows = self.filtered(req, self.rows("companies"), COMPANY_FILTERS, getter)
+        rows = self.filtered(req, self.partner(p).rows("companies"), COMPANY_FILTERS, getter)
         return self.page(req, self.sorted_rows(req, rows, COMPANY_SORTS), _company)
 
-    def get_company(self, req, _p, company_id):
-        return Response(200, _company(self.found(req, "companies", company_id, "Company")))
+    def get_company(self, req, p, company_id):
+        return Response(200, _company(self.found(req, self.partner(p), "companies", company_id,
+                                                 "Company")))
 
     # ------------------------------------------------------------------
     # Subscriptions
     # ------------------------------------------------------------------
-    def list_subscriptions(self, req, _p):
+    def list_subscriptions(self, req, p):
+        store = self.partner(p)
         company = req.arg("companyId")
-        if company is not None and self.row("companies", company) is None:
+        if company is not None and store.row("companies", company) is None:
             self.fail(req, 403, "FORBIDDEN", "You do not have access to company %s." % company)
-        rows = self.filtered(req, self.rows("subscriptions"), SUBSCRIPTION_FILTERS)
+        if company is not None:
+            rows = store.rows_where("subscriptions", "companyId", company)
+        elif req.arg("productId") is not None:
+            rows = store.rows_where("subscriptions", "productId", req.arg("productId"))
+        else:
+            rows = store.rows("subscriptions")
+        rows = self.filtered(req, rows, SUBSCRIPTION_FILTERS)
         return self.page(req, self.sorted_rows(req, rows, SUBSCRIPTION_SORTS), _subscription)
 
-    def get_subscription(self, req, _p, sub_id):
-        return Response(200, _subscription(self.found(req, "subscriptions", sub_id,
-                                                      "Subscription")))
+    def get_subscription(self, req, p, sub_id):
+        return Response(200, _subscription(self.found(req, self.partner(p), "subscriptions",
+                                                      sub_id, "Subscription")))
 
-    def subscription_history(self, req, _p, sub_id):
-        self.found(req, "subscriptions", sub_id, "Subscription")
-        snaps = [r for r in self.rows("subscriptionHistory") if r["subscriptionId"] == sub_id]
+    def subscription_history(self, req, p, sub_id):
+        store = self.partner(p)
+        self.found(req, store, "subscriptions", sub_id, "Subscription")
+        snaps = [r for r in store.rows_where("subscriptionHistory", "subscriptionId", sub_id)
+                 if r["subscriptionId"] == sub_id]
         snaps.sort(key=lambda r: _sort_key(r.get("updatedDate") or r.get("createdDate")),
                    reverse=True)
         content = []
@@ -243,15 +320,17 @@ class Pax8Sim(SourceSim):
     # ------------------------------------------------------------------
     # Products
     # ------------------------------------------------------------------
-    def list_products(self, req, _p):
-        return self.page(req, self.rows("products"))
+    def list_products(self, req, p):
+        return self.page(req, self.partner(p).rows("products"))
 
-    def get_product(self, req, _p, product_id):
-        return Response(200, self.found(req, "products", product_id, "Product"))
+    def get_product(self, req, p, product_id):
+        return Response(200, self.found(req, self.partner(p), "products", product_id, "Product"))
 
-    def product_pricing(self, req, _p, product_id):
-        product = self.found(req, "products", product_id, "Product")
-        subs = [s for s in self.rows("subscriptions") if s.get("productId") == product_id]
+    def product_pricing(self, req, p, product_id):
+        store = self.partner(p)
+        product = self.found(req, store, "products", product_id, "Product")
+        subs = [s for s in store.rows_where("subscriptions", "productId", product_id)
+                if s.get("productId") == product_id]
         content = []
         for term in sorted({s.get("billingTerm") for s in subs} or {"Monthly"}):
             sample = next((s for s in subs if s.get("billingTerm") == term), {})
@@ -270,8 +349,8 @@ class Pax8Sim(SourceSim):
     # ------------------------------------------------------------------
     # Invoices
     # ------------------------------------------------------------------
-    def list_invoices(self, req, _p):
-        rows = self.filtered(req, self.rows("invoices"), INVOICE_FILTERS)
+    def list_invoices(self, req, p):
+        rows = self.filtered(req, self.partner(p).rows("invoices"), INVOICE_FILTERS)
         start, end = req.arg("invoiceDateRangeStart"), req.arg("invoiceDateRangeEnd")
         try:
             low = dt.date.fromisoformat(start).isoformat() if start else ""
@@ -282,12 +361,14 @@ class Pax8Sim(SourceSim):
         rows.sort(key=lambda r: r.get("invoiceDate") or "", reverse=True)
         return self.page(req, rows)
 
-    def get_invoice(self, req, _p, invoice_id):
-        return Response(200, self.found(req, "invoices", invoice_id, "Invoice"))
+    def get_invoice(self, req, p, invoice_id):
+        return Response(200, self.found(req, self.partner(p), "invoices", invoice_id, "Invoice"))
 
-    def invoice_items(self, req, _p, invoice_id):
-        self.found(req, "invoices", invoice_id, "Invoice")
-        rows = [r for r in self.rows("invoiceItems") if r.get("invoiceId") == invoice_id]
+    def invoice_items(self, req, p, invoice_id):
+        store = self.partner(p)
+        self.found(req, store, "invoices", invoice_id, "Invoice")
+        rows = [r for r in store.rows_where("invoiceItems", "invoiceId", invoice_id)
+                if r.get("invoiceId") == invoice_id]
         return self.page(req, rows, self._item)
 
     def _item(self, row):

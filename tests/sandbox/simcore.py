@@ -214,12 +214,34 @@ class Simulator:
         """The whole data store as JSON-serialisable data."""
         raise NotImplementedError
 
+    def control_get_state(self, options):
+        """``GET /state/<system>``; ``options``: the query parameters (first values).
+        LookupError: 404."""
+        return self.dump_state()
+
+    def control_set_state(self, mode, data, options):
+        """``POST /state/<system>``; ``options``: the body's keys besides mode and data.
+        Returns extra keys for the answer (or None)."""
+        if mode == "replace":
+            self.load_state(data)
+        else:
+            self.merge_state(data)
+
+    def persist_chunks(self):
+        """Called under the sandbox lock: this system's part of the state file as an
+        iterable of JSON text pieces, iterated after the lock is released.  The default
+        encodes at once; a large store returns a generator over a snapshot instead."""
+        return [json.dumps(self.dump_state(), separators=(",", ":"))]
+
     def extra_stats(self):
         """System-specific counters for GET /stats."""
         return {}
 
     def reset_stats(self):
         """Forget system-specific counters."""
+
+    def record_request(self, req, entity, fault_kind):
+        """Called (under the sandbox lock) for every request counted in the statistics."""
 
     # -- requests --------------------------------------------------------
     def serve(self, req):

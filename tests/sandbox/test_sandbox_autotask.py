@@ -2,11 +2,13 @@
 
 import concurrent.futures
 import json
+import os
+import signal
 import time
 
 import requests
 
-from conftest import AT_HEADERS
+from conftest import AT_HEADERS, start_sandbox, stop_sandbox
 
 ALL = [{"op": "gte", "field": "id", "value": 0}]
 MONTHLY = 29682771
@@ -402,3 +404,303 @@ def test_thread_limit_refuses_fourth_concurrent_request_per_entity(sb):
     assert stats["thread_limit_refusals"] == 3
     assert stats["thread_limit_refusals_by_entity"] == {"BILLSYNCDEMO": {"Companies": 3}}
     assert stats["in_flight"] == {}
+
+
+# ---------------------------------------------------------------------------
+# Many databases
+# ---------------------------------------------------------------------------
+
+DB2_HEADERS = {"ApiIntegrationcode": "BILLSYNCDEMO", "Username": "api@second-msp.example",
+               "Secret": "second-secret"}
+
+
+def add_database(sb, name="db2", user=DB2_HEADERS, **data):
+    """A second database, its API user named in the default database's merge."""
+    sb.merge("autotask", {"apiUsers": [{"userName": user["Username"], "secret": user["Secret"],
+                                        "database": name}]})
+    if data:
+        sb.control("POST", "/state/autotask", {"mode": "merge", "database": name, "data": data})
+
+
+def test_databases_are_isolated_tenants(sb):
+    seed_tenant(sb)
+    add_database(sb)
+    # the same ids in the second database hold other rows
+    sb.control("POST", "/state/autotask", {"mode": "merge", "database": "db2", "data": {
+        "entities": {"Companies": [{"id": COMPANY, "companyName": "Fabrikam Inc",
+                                    "companyType": 1, "phone": "2", "ownerResourceID": 1}]},
+        "postedThrough": {str(RECURRING): "2025-03-31"}}})
+    assert sb.at("GET", "Companies/%d" % COMPANY).json()["item"]["companyName"] == "Contoso Ltd"
+    assert sb.at("GET", "Companies/%d" % COMPANY, headers=DB2_HEADERS).json()[
+        "item"]["companyName"] == "Fabrikam Inc"
+    assert sb.at("GET", "Contracts/%d" % RECURRING, headers=DB2_HEADERS).status_code == 404
+    assert adjust(sb, "2025-02-01", 4).status_code == 200       # not posted in the default
+    in_db2 = sb.at("POST", "ContractServices/query", headers=DB2_HEADERS, json={"filter": ALL})
+    assert in_db2.json()["items"] == []
+    created = sb.at("POST", "Companies", headers=DB2_HEADERS, json={
+        "companyName": "New Co", "companyType": 1, "phone": "1", "ownerResourceID": 1}).json()
+    default_ids = {c["id"] for c in query(sb, "Companies", ALL)["items"]}
+    assert created["itemId"] not in default_ids                  # ids stay unique
+    db2 = sb.control("GET", "/state/autotask?database=db2")
+    assert [c["companyName"] for c in db2["entities"]["Companies"]] == ["Fabrikam Inc", "New Co"]
+    assert db2["postedThrough"] == {str(RECURRING): "2025-03-31"}
+    assert db2["apiUsers"] == [{"userName": "api@second-msp.example", "secret": "second-secret",
+                                "database": "db2"}]
+    default = sb.state("autotask")
+    assert [u["userName"] for u in default["apiUsers"]] == ["api@demo-msp.example"]
+    assert len(default["entities"]["ContractServiceAdjustments"]) == 1
+    missing = requests.get(sb.control_url + "/state/autotask?database=nope", timeout=5)
+    assert missing.status_code == 404
+
+
+def test_database_is_created_by_its_first_merge_and_users_move(sb):
+    answer = sb.control("POST", "/state/autotask", {"mode": "merge", "database": "db3", "data": {
+        "apiUsers": [{"userName": "api@third.example", "secret": "s3"}]}})
+    assert answer == {"ok": True, "mode": "merge", "database": "db3"}
+    third = dict(DB2_HEADERS, Username="api@third.example", Secret="s3")
+    assert sb.at("POST", "Companies/query", headers=third, json={"filter": ALL}).json()[
+        "items"] == []
+    zone = requests.get(sb.at_root + "zoneInformation", params={"user": "API@third.example"},
+                        timeout=5)
+    assert zone.status_code == 200
+    # naming the demo user for db3 moves it there
+    sb.merge("autotask", {"apiUsers": [{"userName": "api@demo-msp.example",
+                                        "secret": "demo-secret", "database": "db3"}]})
+    assert sb.state("autotask")["apiUsers"] == []
+    assert sorted(u["userName"] for u in sb.control(
+        "GET", "/state/autotask?database=db3")["apiUsers"]) == ["api@demo-msp.example",
+                                                                 "api@third.example"]
+    assert sb.at("GET", "ThresholdInformation").status_code == 200     # works, now in db3
+    stats = sb.stats()["autotask"]["databases"]
+    assert set(stats) == {"default", "db3"}
+    assert stats["db3"]["requests"] == {"POST Companies/query": 1, "GET ZoneInformation": 1,
+                                        "GET ThresholdInformation": 1}
+    bad = requests.post(sb.control_url + "/state/autotask", timeout=5, json={
+        "mode": "merge", "database": "db4", "data": {"entities": {"Nope": []}}})
+    assert bad.status_code == 400
+    assert set(sb.stats()["autotask"]["databases"]) == {"default", "db3"}   # rolled back
+
+
+def test_threshold_counts_per_database_with_external_requests(sb):
+    add_database(sb)
+    sb.configure("autotask", hourly_cap=6, external_request_count=2,
+                 threshold_latency_50_ms=0, threshold_latency_75_ms=0)
+    for _ in range(3):
+        assert sb.at("GET", "Companies/1").status_code == 404
+    default = sb.at("GET", "ThresholdInformation").json()
+    db2 = sb.at("GET", "ThresholdInformation", headers=DB2_HEADERS).json()
+    assert default == {"externalRequestThreshold": 6, "requestThresholdTimeframe": 60,
+                       "currentTimeframeRequestCount": 2 + 4}
+    assert db2["currentTimeframeRequestCount"] == 2 + 1
+    refused = sb.at("GET", "Companies/1")
+    assert refused.status_code == 429 and "Retry-After" in refused.headers
+    assert sb.at("GET", "Companies/1", headers=DB2_HEADERS).status_code == 404
+    stats = sb.stats()["autotask"]
+    assert stats["databases"]["default"]["threshold_requests_in_window"] == 4
+    assert stats["databases"]["db2"]["threshold_requests_in_window"] == 2
+    assert stats["databases"]["default"]["threshold_refusals"] == 1
+    assert stats["threshold_refusals"] == 1
+    assert stats["threshold_requests_in_window"] == 4        # the busiest database
+
+
+def test_thread_limit_is_per_database(sb):
+    add_database(sb)
+    sb.configure("autotask", processing_ms=1200)
+
+    def call(headers):
+        return sb.at("POST", "Companies/query", headers=headers, json={"filter": ALL})
+
+    def in_flight(name):
+        return sb.stats()["autotask"]["databases"][name]["in_flight"].get("BILLSYNCDEMO", {})
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        slow = [pool.submit(call, h) for h in [AT_HEADERS] * 3 + [DB2_HEADERS] * 3]
+        wait_for(lambda: in_flight("default") == {"Companies": 3}
+                 and in_flight("db2") == {"Companies": 3})
+        refused = call(DB2_HEADERS)
+        assert [f.result().status_code for f in slow] == [200] * 6
+    assert refused.status_code == 429
+    stats = sb.stats()["autotask"]
+    for name in ("default", "db2"):
+        assert stats["databases"][name]["max_concurrency"] == {"BILLSYNCDEMO": {"Companies": 3}}
+    assert stats["databases"]["db2"]["thread_limit_refusals"] == 1
+    assert stats["databases"]["default"]["thread_limit_refusals"] == 0
+    assert stats["max_concurrency"] == {"BILLSYNCDEMO": {"Companies": 3}}
+    assert stats["thread_limit_refusals_by_entity"] == {"BILLSYNCDEMO": {"Companies": 1}}
+
+
+def test_processing_ms_applies_to_every_route(sb):
+    seed_tenant(sb)
+    sb.configure("autotask", processing_ms=150)
+    base = sb.at_root.replace("V1.0/", "")
+    requests.get(sb.at_root + "zoneInformation", params={"user": AT_HEADERS["Username"]},
+                 timeout=5)
+    requests.get(base + "versioninformation", timeout=5)
+    sb.at("GET", "ThresholdInformation")
+    sb.at("GET", "NoSuchEntity/1")
+    first = sb.at("POST", "ContractServiceUnits/query", json={"MaxRecords": 1, "filter": ALL})
+    adjust(sb, "2025-01-01", 1)
+    requests.post(first.json()["pageDetails"]["nextPageUrl"] or sb.at_root + "Companies/query",
+                  json={"MaxRecords": 1, "filter": ALL}, headers=AT_HEADERS, timeout=5)
+    log = sb.requests("autotask")
+    assert len(log) == 7
+    # lower bounds only: service time is spent before answering, whatever the load
+    assert all(entry["duration_ms"] >= 150 for entry in log), log
+
+
+# ---------------------------------------------------------------------------
+# ContractServiceUnits at scale: index, ids
+# ---------------------------------------------------------------------------
+
+def seed_contracts(sb, count=14, services=(SERVICE, SERVICE2)):
+    """``count`` recurring contracts with adjustments on both services."""
+    seed_tenant(sb)
+    contracts = [500 + k for k in range(count)]
+    rows, adjustments, cs_id, adj_id = [], [], 1000, 5000
+    for k, cid in enumerate(contracts):
+        rows.append(dict(id=cid, companyID=COMPANY, contractName="C%d" % k, contractType=7,
+                         contractPeriodType=MONTHLY, status=1, startDate="2025-01-01",
+                         endDate="2026-06-30"))
+    cs_rows = []
+    for cid in contracts:
+        for sid in services:
+            cs_rows.append({"id": cs_id, "contractID": cid, "serviceID": sid})
+            for day, change in (("2025-01-01", 5), ("2025-04-10", 2), ("2025-09-20", -1)):
+                adjustments.append({"id": adj_id, "contractID": cid, "serviceID": sid,
+                                    "contractServiceID": cs_id, "effectiveDate": day,
+                                    "unitChange": change})
+                adj_id += 1
+            cs_id += 1
+    sb.merge("autotask", {"entities": {"Contracts": rows, "ContractServices": cs_rows,
+                                       "ContractServiceAdjustments": adjustments}})
+    return contracts
+
+
+def all_pages(sb, entity, filters):
+    body = {"MaxRecords": 500, "filter": filters}
+    page = sb.at("POST", entity + "/query", json=body).json()
+    items = list(page["items"])
+    while page["pageDetails"]["nextPageUrl"]:
+        page = requests.post(page["pageDetails"]["nextPageUrl"], json=body, headers=AT_HEADERS,
+                             timeout=5).json()
+        items += page["items"]
+    return items
+
+
+def test_units_in_query_equals_per_contract_queries(sb):
+    contracts = seed_contracts(sb)
+    per_contract = []
+    for cid in contracts:
+        per_contract += all_pages(sb, "ContractServiceUnits",
+                                  [{"op": "eq", "field": "contractID", "value": cid}])
+    together = all_pages(sb, "ContractServiceUnits",
+                         [{"op": "in", "field": "contractID", "value": contracts + [99999]}])
+    assert len(together) > 500                                  # more than one page
+    assert together == sorted(per_contract, key=lambda r: r["id"])
+    assert len({r["id"] for r in together}) == len(together)
+    # other filters still apply, and the index also narrows inside an and group
+    day = "2025-05-15"
+    on_day = [{"op": "lte", "field": "startDate", "value": day},
+              {"op": "gte", "field": "endDate", "value": day}]
+    grouped = all_pages(sb, "ContractServiceUnits", [{"op": "and", "items": [
+        {"op": "in", "field": "contractID", "value": [str(c) for c in contracts]}] + on_day}])
+    assert grouped == [r for r in together if r["startDate"][:10] <= day <= r["endDate"][:10]]
+    assert {r["units"] for r in grouped} == {7} and len(grouped) == 2 * len(contracts)
+    count = sb.at("POST", "ContractServiceUnits/query/count", json={"filter": [
+        {"op": "in", "field": "contractID", "value": contracts[:3]},
+        {"op": "eq", "field": "contractID", "value": contracts[1]}]}).json()
+    assert count == {"queryCount": len([r for r in together if r["contractID"] == contracts[1]])}
+    services = all_pages(sb, "ContractServices", [
+        {"op": "in", "field": "contractID", "value": contracts[:4]},
+        {"op": "eq", "field": "serviceID", "value": SERVICE2}])
+    assert [(r["contractID"], r["serviceID"]) for r in services] == [
+        (c, SERVICE2) for c in contracts[:4]]
+
+
+def test_unit_ids_are_stable_and_readable(sb):
+    contracts = seed_contracts(sb, count=2)
+    units = all_pages(sb, "ContractServiceUnits", [
+        {"op": "in", "field": "contractID", "value": contracts}])
+    again = all_pages(sb, "ContractServiceUnits", [
+        {"op": "in", "field": "contractID", "value": contracts}])
+    assert units == again
+    split = next(u for u in units if u["startDate"].startswith("2025-04-10"))
+    period = next(u for u in units if u["startDate"].startswith("2025-02-01"))
+    for row in (split, period):
+        assert sb.at("GET", "ContractServiceUnits/%d" % row["id"]).json() == {"item": row}
+        child = sb.at("GET", "Contracts/%d/ServiceUnits/%d" % (row["contractID"], row["id"]))
+        assert child.json() == {"item": row}
+    assert sb.at("GET", "ContractServiceUnits/%d" % (period["id"] + 10 ** 6)).status_code == 404
+    # an adjustment of one service leaves the other rows (and their ids) alone
+    cs = split["contractServiceID"]
+    assert sb.at("POST", "Contracts/%d/ServiceAdjustments" % split["contractID"], json={
+        "contractID": split["contractID"], "contractServiceID": cs,
+        "effectiveDate": "2025-06-05", "unitChange": 3}).status_code == 200
+    after = all_pages(sb, "ContractServiceUnits", [
+        {"op": "in", "field": "contractID", "value": contracts}])
+    others = lambda rows: [r for r in rows if r["contractServiceID"] != cs]
+    assert others(after) == others(units)
+    june = [r for r in after if r["contractServiceID"] == cs and r["startDate"][:7] == "2025-06"]
+    assert [(r["startDate"][:10], r["units"]) for r in june] == [("2025-06-01", 7),
+                                                                  ("2025-06-05", 10)]
+    listed = sb.at("GET", "Contracts/%d/ServiceUnits" % split["contractID"]).json()["items"]
+    assert listed == [r for r in after if r["contractID"] == split["contractID"]]
+
+
+# ---------------------------------------------------------------------------
+# State file (own processes)
+# ---------------------------------------------------------------------------
+
+def company_rows(first, count, name="Company"):
+    return [{"id": first + i, "companyName": "%s %05d" % (name, i), "companyType": 1,
+             "phone": "+1 555 0100", "ownerResourceID": 1, "address1": "x" * 100}
+            for i in range(count)]
+
+
+def test_databases_survive_a_restart(tmp_path):
+    state_file = tmp_path / "state.json"
+    first = start_sandbox(tmp_path, "--seed", "empty", "--state-file", str(state_file))
+    try:
+        add_database(first, entities={"Companies": company_rows(10, 2, "Second")})
+        assert first.at("POST", "Companies", headers=DB2_HEADERS, json={
+            "companyName": "Via API", "companyType": 1, "phone": "1",
+            "ownerResourceID": 1}).status_code == 200
+        saved = json.loads(state_file.read_text())["systems"]["autotask"]
+        assert "ContractServiceUnits" not in saved["entities"]      # derived, not saved
+        assert [c["companyName"] for c in saved["databases"]["db2"]["entities"]["Companies"]] \
+            == ["Second 00000", "Second 00001", "Via API"]
+    finally:
+        stop_sandbox(first)
+    second = start_sandbox(tmp_path, "--seed", "demo", "--state-file", str(state_file))
+    try:
+        names = [c["companyName"] for c in second.at(
+            "POST", "Companies/query", headers=DB2_HEADERS, json={"filter": ALL}).json()["items"]]
+        assert names == ["Second 00000", "Second 00001", "Via API"]
+        assert second.state("autotask")["entities"]["Companies"] == []
+    finally:
+        stop_sandbox(second)
+
+
+def test_large_state_file_is_written_in_the_background_and_at_shutdown(tmp_path):
+    state_file = tmp_path / "state.json"
+    sandbox = start_sandbox(tmp_path, "--seed", "empty", "--state-file", str(state_file))
+
+    def saved_names():
+        companies = json.loads(state_file.read_text())["systems"]["autotask"]["entities"][
+            "Companies"]
+        return {c["companyName"] for c in companies}
+
+    try:
+        sandbox.merge("autotask", {"entities": {"Companies": company_rows(1000, 6000)}})
+        assert state_file.stat().st_size > 1024 * 1024        # written before the answer
+        new = dict(company_rows(0, 1)[0], companyName="Background Co")
+        del new["id"]
+        assert sandbox.at("POST", "Companies", json=new).status_code == 200
+        wait_for(lambda: "Background Co" in saved_names(), timeout=15)
+        last = dict(new, companyName="Shutdown Co")
+        assert sandbox.at("POST", "Companies", json=last).status_code == 200
+    finally:
+        os.kill(sandbox.pid, signal.SIGTERM)
+        sandbox.proc.wait(timeout=30)
+    assert "Shutdown Co" in saved_names()
+    assert [p.name for p in tmp_path.iterdir() if ".tmp." in p.name] == []

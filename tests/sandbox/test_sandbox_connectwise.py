@@ -1,9 +1,14 @@
 """Tests of the ConnectWise Manage REST 3.0 simulator (doc/psa-apis.md Part B)."""
 
 import re
+import threading
+import types
 
+import pytest
 import requests
 
+import sandbox
+import sim_connectwise
 from conftest import CW_AUTH, CW_HEADERS
 
 COMPANY, CONTACT = 10, 11
@@ -281,3 +286,186 @@ def test_rate_limit_answers_429_with_retry_after(sb):
     assert int(throttled.headers["Retry-After"]) >= 1
     assert throttled.json()["message"].startswith("Too many requests")
     assert sb.stats()["connectwise"]["throttled"] == 1
+
+
+# ---------------------------------------------------------------------------
+# Companies (tenants)
+# ---------------------------------------------------------------------------
+
+def member(company):
+    return {"publicKey": "%s-pub" % company, "privateKey": "%s-priv" % company,
+            "identifier": "api-%s" % company, "company": company}
+
+
+def login(company):
+    return ("%s+%s-pub" % (company, company), "%s-priv" % company)
+
+
+def tenant_part(name, quantity):
+    """One company's collections: company 10, agreement 20, one addition of ``quantity``."""
+    return {"companyName": name.upper(), "collections": {
+        "finance/agreements/types": [{"id": 1, "name": "Managed Services"}],
+        "finance/billingCycles": [{"id": 1, "name": "Monthly", "billingOptions": "Monthly"}],
+        "company/companies": [{"id": COMPANY, "identifier": "C-" + name, "name": name + " customer",
+                               "city": "X"}],
+        "company/contacts": [{"id": CONTACT, "firstName": "A", "company": {"id": COMPANY}}],
+        "procurement/catalog": [{"id": PRODUCT, "identifier": "M365-BS", "description": "BS",
+                                 "customerDescription": "x", "subcategory": {"id": 1},
+                                 "type": {"id": 1}, "price": 15.0, "cost": 12.5}],
+        "finance/agreements": [{"id": MONTHLY_PRORATE, "name": name + " agreement",
+                                "type": {"id": 1}, "company": {"id": COMPANY},
+                                "contact": {"id": CONTACT}, "billingCycle": {"id": 1},
+                                "billStartDate": "2025-01-01T00:00:00Z", "prorateFlag": True}],
+        "finance/additions": [{"id": 100, "agreementId": MONTHLY_PRORATE,
+                               "product": {"id": PRODUCT}, "quantity": quantity,
+                               "billCustomer": "Billable",
+                               "effectiveDate": "2025-02-01T00:00:00Z"}]}}
+
+
+def seed_companies(sb):
+    sb.merge("connectwise", {"apiMembers": [member("msp1"), member("msp2")],
+                             "tenants": {"msp1": tenant_part("msp1", 5),
+                                         "msp2": tenant_part("msp2", 9)}})
+
+
+def test_two_companies_are_isolated(sb):
+    seed_companies(sb)
+    one, two = login("msp1"), login("msp2")
+    path = additions_path(MONTHLY_PRORATE)
+    assert [a["quantity"] for a in sb.cw("GET", path, auth=one).json()] == [5]
+    assert [a["quantity"] for a in sb.cw("GET", path, auth=two).json()] == [9]
+    assert sb.cw("GET", "finance/agreements/%d" % MONTHLY_PRORATE, auth=two).json()["name"] == \
+        "msp2 agreement"
+    assert sb.cw("GET", path).status_code == 404                    # the default has none
+    created = sb.cw("POST", path, auth=one, json={
+        "product": {"id": PRODUCT}, "quantity": 2, "billCustomer": "Billable",
+        "effectiveDate": "2025-03-01T00:00:00Z"})
+    assert created.status_code == 201 and created.json()["id"] == 1000   # msp1's own ids
+    assert created.json()["sequenceNumber"] == 2
+    assert created.json()["_info"]["updatedBy"] == "api-msp1"
+    assert sb.cw("GET", path + "/1000", auth=two).status_code == 404
+    assert sb.cw("GET", path + "/count", auth=one).json() == {"count": 2}
+    assert sb.cw("GET", path + "/count", auth=two).json() == {"count": 1}
+    assert sb.cw("GET", "system/info", auth=("msp1+msp2-pub", "msp2-priv")).status_code == 401
+    assert sb.cw("GET", "system/info", auth=("MSP1+msp1-pub", "msp1-priv")).status_code == 200
+    assert sb.cw("GET", "system/info").status_code == 200          # the demo login still works
+    info = requests.get(sb.cw_site + "login/companyinfo/msp2", timeout=5).json()
+    assert info["CompanyID"] == "msp2" and info["CompanyName"] == "MSP2"
+    companies = sb.stats()["connectwise"]["companies"]
+    assert set(companies) == {"demomsp", "msp1", "msp2"}
+    assert companies["msp1"]["requests"] == {
+        "GET finance/agreements/{id}/additions": 1, "POST finance/agreements/{id}/additions": 1,
+        "GET finance/agreements/{id}/additions/count": 1, "GET system/info": 2}
+    assert companies["msp2"]["total_requests"] == 5    # companyinfo included; not the wrong login
+    assert companies["demomsp"]["total_requests"] == 2
+
+
+def test_each_company_has_its_own_rate_window(sb):
+    seed_companies(sb)
+    sb.configure("connectwise", rate_limit_per_minute=3)
+    codes = [sb.cw("GET", "system/info", auth=login("msp1")).status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]
+    assert [sb.cw("GET", "system/info", auth=login("msp2")).status_code
+            for _ in range(3)] == [200, 200, 200]
+    assert sb.cw("GET", "system/info").status_code == 200
+    stats = sb.stats()["connectwise"]
+    assert stats["throttled"] == 1 and stats["requests_in_rate_window"] == 7
+    assert stats["companies"]["msp1"]["throttled"] == 1
+    assert stats["companies"]["msp1"]["requests_in_rate_window"] == 3
+    assert stats["companies"]["msp2"]["throttled"] == 0
+
+
+def test_company_state_round_trip_and_failed_merges_change_nothing(sb):
+    seed_companies(sb)
+    state = sb.state("connectwise")
+    assert state["companyId"] == "demomsp" and set(state["tenants"]) == {"msp1", "msp2"}
+    assert state["tenants"]["msp1"]["apiMembers"] == [member("msp1")]
+    assert state["tenants"]["msp2"]["collections"]["finance/additions"][0]["quantity"] == 9
+    for data in ({"tenants": {"msp1": {"collections": {"company/companies": [{"id": 99}]}},
+                              "msp3": {"collections": {"finance/additions": [
+                                  {"id": 5, "agreementId": 20, "effectiveDate": "soon"}]}}}},
+                 {"companyId": "msp1"},                                 # taken
+                 {"tenants": {"msp2": {"companyId": "other"}}},
+                 {"tenants": {"msp2": {"tenants": {}}}}):
+        resp = requests.post(sb.control_url + "/state/connectwise", timeout=5,
+                             json={"mode": "merge", "data": data})
+        assert resp.status_code == 400, data
+        assert sb.state("connectwise") == state
+    requests.post(sb.control_url + "/state/connectwise", timeout=5,
+                  json={"mode": "replace", "data": state}).raise_for_status()
+    assert sb.state("connectwise") == state
+    assert sb.cw("GET", additions_path(MONTHLY_PRORATE), auth=login("msp2")).status_code == 200
+
+
+def test_merge_and_dump_of_one_company_in_process():
+    """``merge_state``/``load_state``/``dump_state`` with a company, as the control API's
+    ``"company"`` key uses them."""
+    sim = sim_connectwise.ConnectWiseSim(types.SimpleNamespace(lock=threading.RLock(),
+                                                               sleep=lambda s: None))
+    sim.seed("empty")
+    sim.merge_state(dict(tenant_part("msp17", 4), apiMembers=[
+        {"publicKey": "k", "privateKey": "s"}]), "msp17")
+    part = sim.dump_state("MSP17")
+    assert part["companyId"] == "msp17" and part["apiMembers"] == [
+        {"publicKey": "k", "privateKey": "s"}]
+    assert part["collections"]["finance/additions"][0]["sequenceNumber"] == 1
+    assert sim.dump_state()["tenants"]["msp17"] == part
+    sim.merge_state({"companyName": "Renamed Demo"}, "DemoMSP")         # the default
+    assert sim.dump_state()["companyName"] == "Renamed Demo"
+    sim.load_state({"collections": {"finance/billingCycles": [{"id": 7, "name": "M"}]}},
+                   "msp17")
+    replaced = sim.dump_state("msp17")
+    assert replaced["apiMembers"] == [] and replaced["collections"]["finance/additions"] == []
+    assert [c["id"] for c in replaced["collections"]["finance/billingCycles"]] == [7]
+    with pytest.raises(KeyError):
+        sim.dump_state("nope")
+
+
+def test_additions_index_follows_merges_and_deletes(sb):
+    seed_tenant(sb)
+    seed_additions(sb, 30)
+    sb.merge("connectwise", {"collections": {"finance/additions": [
+        {"id": 5000, "agreementId": MONTHLY_NO_PRORATE}]}})
+    assert sb.cw("GET", additions_path(MONTHLY_PRORATE) + "/count").json() == {"count": 29}
+    moved = sb.cw("GET", additions_path(MONTHLY_NO_PRORATE)).json()
+    assert [a["id"] for a in moved] == [5000] and moved[0]["quantity"] == 0
+    assert sb.cw("GET", additions_path(MONTHLY_PRORATE) + "/5000").status_code == 404
+    by_billed = sb.cw("GET", additions_path(MONTHLY_PRORATE),
+                      params={"orderBy": "billedQuantity desc,id", "pageSize": 3,
+                              "fields": "id,billedQuantity"}).json()
+    assert by_billed == [{"id": 5006, "billedQuantity": 6.0}, {"id": 5013, "billedQuantity": 6.0},
+                         {"id": 5020, "billedQuantity": 6.0}]
+    headers = dict(CW_HEADERS, **{"pagination-type": "forward-only"})
+    page = requests.get(sb.cw_root + additions_path(MONTHLY_PRORATE), auth=CW_AUTH,
+                        headers=headers, params={"pageSize": 10, "pageId": 5020}, timeout=5)
+    assert [a["id"] for a in page.json()] == list(range(5021, 5030))
+    assert "Link" not in page.headers
+    assert sb.cw("DELETE", "finance/agreements/%d" % MONTHLY_PRORATE).status_code == 204
+    assert sb.state("connectwise")["collections"]["finance/additions"] == [
+        a for a in sb.state("connectwise")["collections"]["finance/additions"]
+        if a["agreementId"] == MONTHLY_NO_PRORATE]
+    assert len(sb.state("connectwise")["collections"]["finance/additions"]) == 1
+
+
+@pytest.mark.skipif(not hasattr(sandbox, "_tenant_args"),
+                    reason='needs the sandbox.py control hook for "company" (not merged yet)')
+def test_control_api_company_key(sb):
+    def state_call(method, body=None, query=""):
+        return requests.request(method, sb.control_url + "/state/connectwise" + query,
+                                json=body, timeout=5)
+
+    assert state_call("POST", {"mode": "merge", "company": "msp17",
+                               "data": dict(tenant_part("msp17", 3), apiMembers=[
+                                   {"publicKey": "k17", "privateKey": "s17"}])}).status_code == 200
+    part = state_call("GET", query="?company=msp17").json()
+    assert part["companyId"] == "msp17" and "tenants" not in part
+    assert part["collections"]["finance/additions"][0]["quantity"] == 3
+    assert sb.cw("GET", additions_path(MONTHLY_PRORATE), auth=("msp17+k17", "s17")).json()[0][
+        "quantity"] == 3
+    assert state_call("GET", query="?company=nope").status_code == 404
+    assert state_call("GET", query="?company=DemoMSP").json()["companyId"] == "demomsp"
+    assert state_call("POST", {"mode": "replace", "company": "msp17",
+                               "data": {"companyName": "Fresh"}}).status_code == 200
+    fresh = state_call("GET", query="?company=msp17").json()
+    assert fresh["companyName"] == "Fresh" and fresh["apiMembers"] == []
+    assert sb.state("connectwise")["tenants"]["msp17"] == fresh

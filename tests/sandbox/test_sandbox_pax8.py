@@ -1,10 +1,17 @@
 """Tests of the Pax8 Partner API simulator (doc/source-apis.md section 2)."""
 
 import datetime as dt
+import threading
 import time
+import types
+
+import pytest
+import requests
 
 import canonical_fixtures as cf
+import sandbox
 import seed_sources
+import sim_pax8
 
 CREDS = seed_sources.PAX8_CREDENTIALS
 TOKEN_BODY = {"client_id": CREDS["client_id"], "client_secret": CREDS["client_secret"],
@@ -268,3 +275,153 @@ def test_canonical_fixtures_match_the_api(sb):
     fixture = cf.expected("pax8")
     assert fixture["customer"] == "VanArsdel Ltd"
     assert [c["type"] for c in fixture["charges"]].count("proration") == 1
+
+
+# ---------------------------------------------------------------------------
+# Partners (tenants)
+# ---------------------------------------------------------------------------
+
+def partner_client(name):
+    return {"client_id": "%s-client" % name, "client_secret": "%s-secret" % name,
+            "partner": name}
+
+
+def partner_token(sb, name):
+    return token(sb, client_id="%s-client" % name, client_secret="%s-secret" % name)
+
+
+def seed_partners(sb):
+    """Partners p1 and p2 with the same company id but different data; the default
+    partner keeps the demo client."""
+    shared_id = "00000000-0000-4000-8000-000000000001"
+    sb.merge("pax8", {"clients": [partner_client("p1"), partner_client("p2")], "tenants": {
+        "p1": {"tables": {"companies": [{"id": shared_id, "name": "P1 Company"}],
+                          "subscriptions": [{"id": "s-p1", "companyId": shared_id,
+                                             "productName": "P1 seat", "quantity": 3}]}},
+        "p2": {"tables": {"companies": [{"id": shared_id, "name": "P2 Company"},
+                                        {"id": "c-p2-only", "name": "P2 Only"}],
+                          "subscriptions": [{"id": "s-p2", "companyId": shared_id,
+                                             "productName": "P2 seat", "quantity": 7}]}}}})
+    return shared_id
+
+
+def test_partners_have_their_own_data_and_tokens(sb):
+    shared_id = seed_partners(sb)
+    p1, p2, default = partner_token(sb, "p1"), partner_token(sb, "p2"), token(sb)
+    names = lambda tok: [c["name"] for c in get(sb, tok, "/companies").json()["content"]]
+    assert names(p1) == ["P1 Company"]
+    assert names(p2) == ["P2 Company", "P2 Only"]
+    assert names(default) == []
+    subs = get(sb, p2, "/subscriptions", companyId=shared_id).json()["content"]
+    assert [(s["id"], s["quantity"]) for s in subs] == [("s-p2", 7)]
+    assert get(sb, p1, "/subscriptions/s-p2").status_code == 404
+    assert get(sb, p1, "/subscriptions", companyId="c-p2-only").status_code == 403
+    assert get(sb, p2, "/companies/c-p2-only").status_code == 200
+    wrong = sb.call("pax8", "POST", "/v1/token", json=dict(
+        TOKEN_BODY, client_id="p1-client", client_secret="p2-secret"))
+    assert wrong.status_code == 401
+    partners = sb.stats()["pax8"]["partners"]
+    assert set(partners) == {"default", "p1", "p2"}
+    assert partners["p1"]["tokens_issued"] == {"access": 1}
+    assert partners["p2"]["requests"]["GET /v1/companies"] == 1
+    assert partners["p2"]["total_requests"] == 4       # token, 2 lists, 1 item
+    assert partners["p1"]["total_requests"] == 5       # the refused token counts for p1
+    assert sb.stats()["pax8"]["tokens_issued"] == {"access": 3}
+
+
+def test_each_partner_has_its_own_rate_window(sb):
+    seed_partners(sb)
+    p1, p2 = partner_token(sb, "p1"), partner_token(sb, "p2")
+    sb.configure("pax8", rate_limit_per_window=3)
+    sb.control("DELETE", "/stats")
+    assert [get(sb, p1, "/companies").status_code for _ in range(4)] == [200, 200, 200, 429]
+    assert [get(sb, p2, "/companies").status_code for _ in range(3)] == [200, 200, 200]
+    stats = sb.stats()["pax8"]
+    assert stats["throttled"] == 1 and stats["partners"]["p1"]["throttled"] == 1
+    assert stats["partners"]["p2"]["throttled"] == 0
+
+
+def test_partner_state_round_trip_and_failed_merge_changes_nothing(sb):
+    seed_partners(sb)
+    state = sb.state("pax8")
+    assert [c["client_id"] for c in state["clients"]] == [TOKEN_BODY["client_id"]]
+    assert set(state["tenants"]) == {"p1", "p2"}
+    assert state["tenants"]["p1"]["clients"] == [partner_client("p1")]
+    assert [c["name"] for c in state["tenants"]["p2"]["tables"]["companies"]] == [
+        "P2 Company", "P2 Only"]
+    bad = requests.post(sb.control_url + "/state/pax8", timeout=5, json={
+        "mode": "merge", "data": {"tenants": {
+            "p1": {"tables": {"companies": [{"id": "c-new", "name": "New"}]}},
+            "p3": {"clients": [partner_client("p3")], "tables": {"companies": ["not a row"]}}}}})
+    assert bad.status_code == 400
+    assert sb.state("pax8") == state
+    requests.post(sb.control_url + "/state/pax8", timeout=5,
+                  json={"mode": "replace", "data": state}).raise_for_status()
+    assert sb.state("pax8") == state
+    assert get(sb, partner_token(sb, "p1"), "/subscriptions/s-p1").status_code == 200
+
+
+def test_merge_and_dump_of_one_partner_in_process():
+    """``merge_state``/``load_state``/``dump_state`` with a partner, as the control API's
+    ``"partner"`` key uses them."""
+    sim = sim_pax8.Pax8Sim(types.SimpleNamespace(lock=threading.RLock(), sleep=lambda s: None))
+    sim.seed("empty")
+    sim.merge_state({"clients": [{"client_id": "a", "client_secret": "b"}],
+                     "tables": {"companies": [{"name": "No Id"}]}}, "p17")
+    part = sim.dump_state("p17")
+    assert part["clients"] == [{"client_id": "a", "client_secret": "b"}]
+    assert part["tables"]["companies"][0]["name"] == "No Id"
+    default_style = seed_sources.stable_uuid("pax8", "companies", 1000)
+    assert part["tables"]["companies"][0]["id"] != default_style       # the partner is in it
+    assert sim.dump_state()["tenants"]["p17"] == part
+    assert sim.dump_state("default")["clients"][0]["client_id"] == TOKEN_BODY["client_id"]
+    sim.load_state({"tables": {"products": [{"id": "x", "name": "Only"}]}}, "p17")
+    assert sim.dump_state("p17")["clients"] == []
+    assert [p["id"] for p in sim.dump_state("p17")["tables"]["products"]] == ["x"]
+    assert sim.dump_state("p17")["tables"]["companies"] == []
+    with pytest.raises(KeyError):
+        sim.dump_state("nope")
+
+
+def test_company_filter_follows_a_moved_subscription(sb):
+    seed_companies(sb, 3)
+    cid = ["00000000-0000-4000-8000-%012d" % n for n in range(3)]
+    subs = [{"id": "s%03d" % n, "companyId": cid[n % 2], "productName": "P", "quantity": n,
+             "status": "Cancelled" if n % 5 == 0 else "Active"} for n in range(250)]
+    sb.merge("pax8", {"tables": {"subscriptions": subs}})
+    tok = token(sb)
+    active0 = fetch_all(sb, tok, "/subscriptions", 50, companyId=cid[0], status="active")
+    assert [s["id"] for s in active0] == [s["id"] for s in subs
+                                          if s["companyId"] == cid[0] and s["status"] == "Active"]
+    sb.merge("pax8", {"tables": {"subscriptions": [{"id": "s001", "companyId": cid[0]},
+                                                   {"id": "s004", "companyId": cid[2]}]}})
+    moved = fetch_all(sb, tok, "/subscriptions", 200, companyId=cid[0])
+    assert [s["id"] for s in moved] == ["s%03d" % n for n in range(250)
+                                        if n == 1 or (n % 2 == 0 and n != 4)]   # table order
+    assert [s["id"] for s in fetch_all(sb, tok, "/subscriptions", 10, companyId=cid[2])] == [
+        "s004"]
+    assert get(sb, tok, "/subscriptions", page=1, size=200).json()["page"]["totalElements"] == 250
+
+
+@pytest.mark.skipif(not hasattr(sandbox, "_tenant_args"),
+                    reason='needs the sandbox.py control hook for "partner" (not merged yet)')
+def test_control_api_partner_key(sb):
+    def state_call(method, body=None, query=""):
+        return requests.request(method, sb.control_url + "/state/pax8" + query, json=body,
+                                timeout=5)
+
+    assert state_call("POST", {"mode": "merge", "partner": "p17", "data": {
+        "clients": [{"client_id": "c17", "client_secret": "s17"}],
+        "tables": {"companies": [{"id": "c-1", "name": "P17 Co"}]}}}).status_code == 200
+    part = state_call("GET", query="?partner=p17").json()
+    assert [c["name"] for c in part["tables"]["companies"]] == ["P17 Co"]
+    assert "tenants" not in part
+    tok = token(sb, client_id="c17", client_secret="s17")
+    assert get(sb, tok, "/companies/c-1").json()["name"] == "P17 Co"
+    assert state_call("GET", query="?partner=nope").status_code == 404
+    assert state_call("GET", query="?partner=default").json()["clients"][0]["client_id"] == \
+        TOKEN_BODY["client_id"]
+    assert state_call("POST", {"mode": "replace", "partner": "p17",
+                               "data": {"tables": {}}}).status_code == 200
+    assert state_call("GET", query="?partner=p17").json()["tables"]["companies"] == []
+    assert sb.stats()["pax8"]["partners"]["p17"]["tokens_issued"] == {"access": 1}
