@@ -600,12 +600,14 @@ class Store:
             del self._blocks[cs_id]
             self.forget_units(cs_id)
 
-    def units_of_service(self, cs_id):
+    def units_of_service(self, cs_id, keep=True):
+        """Unit rows of a contract service (cached; ``keep`` False: a miss is not cached)."""
         key = (self.uid, self.gen, cs_id)
         rows = self.cache.get(key)
         if rows is None:
             rows = self._derive(cs_id)
-            self.cache.put(key, rows)
+            if keep:
+                self.cache.put(key, rows)
         return rows
 
     def _derive(self, cs_id):
@@ -623,9 +625,10 @@ class Store:
         rows.sort(key=_ROW_ID)      # sorted runs make sorting a contract's rows cheap
         return rows
 
-    def units_of_services(self, cs_ids):
-        rows = [r for cs_id in cs_ids if cs_id in self.tables["ContractServices"]
-                for r in self.units_of_service(cs_id)]
+    def units_of_services(self, cs_ids, keep=True):
+        services = self.tables["ContractServices"]
+        rows = [r for cs_id in cs_ids if cs_id in services
+                for r in self.units_of_service(cs_id, keep)]
         rows.sort(key=_ROW_ID)
         return rows
 
@@ -635,7 +638,11 @@ class Store:
             itertools.chain.from_iterable(index.get(c, ()) for c in contract_ids))
 
     def all_units(self):
-        return self.units_of_services(self.tables["ContractServices"])
+        """Every unit row of the database; a database too large for the cache does not
+        push every other database's rows out of it."""
+        services = self.tables["ContractServices"]
+        keep = len(services) * 40 <= self.cache.max_rows // 2
+        return self.units_of_services(services, keep)
 
     def unit_by_id(self, item_id):
         """A unit row by id: a block's period row or a split row (an adjustment's id)."""
