@@ -571,15 +571,17 @@ class Store:
         signature = (contract.get("startDate"), contract.get("endDate"), months)
         return contract_periods(*signature), signature
 
-    def unit_block(self, cs_id):
+    def unit_block(self, cs_id, context=None):
         """First unit id of the contract service's block, reserving one when it has none or
         its contract's periods changed; None when it has no contract.  ValueError when the
-        contract's dates are unusable."""
-        cs = self.tables["ContractServices"].get(cs_id)
-        contract = cs and self.tables["Contracts"].get(cs.get("contractID"))
-        if contract is None:
-            return None
-        periods, signature = self._periods(contract)
+        contract's dates are unusable.  ``context``: ``_context`` of its contract."""
+        if context is None:
+            cs = self.tables["ContractServices"].get(cs_id)
+            contract = cs and self.tables["Contracts"].get(cs.get("contractID"))
+            if contract is None:
+                return None
+            context = self._context(contract)
+        contract, periods, signature, _ = context
         block = self._blocks.get(cs_id)
         if block is None or block[1] != signature:
             block = (self.ids.take(max(1, len(periods))), signature, len(periods))
@@ -600,32 +602,45 @@ class Store:
             del self._blocks[cs_id]
             self.forget_units(cs_id)
 
-    def units_of_service(self, cs_id):
+    def _context(self, contract):
+        """What every contract service of ``contract`` shares when deriving units:
+        (contract, periods, period signature, postedThrough); ValueError for bad dates."""
+        periods, signature = self._periods(contract)
+        return contract, periods, signature, self.posted_through(contract["id"])
+
+    def units_of_service(self, cs_id, keep=True, contexts=None):
+        """Unit rows of a contract service (cached; ``keep`` False: a miss is not cached;
+        ``contexts``: contract id -> ``_context``, shared by the services of one call)."""
         key = (self.uid, self.gen, cs_id)
         rows = self.cache.get(key)
         if rows is None:
-            rows = self._derive(cs_id)
-            self.cache.put(key, rows)
+            rows = self._derive(cs_id, {} if contexts is None else contexts)
+            if keep:
+                self.cache.put(key, rows)
         return rows
 
-    def _derive(self, cs_id):
-        try:
-            first_id = self.unit_block(cs_id)
-        except (ValueError, TypeError):
-            return []
-        if first_id is None:
-            return []
+    def _derive(self, cs_id, contexts):
         cs = self.tables["ContractServices"][cs_id]
-        contract = self.tables["Contracts"][cs["contractID"]]
-        periods, _ = self._periods(contract)
-        rows = unit_rows(contract, cs, self.adjustments_of(cs_id), periods,
-                         self.posted_through(contract["id"]), first_id)
+        contract_id = cs.get("contractID")
+        context = contexts.get(contract_id)
+        if context is None:
+            contract = self.tables["Contracts"].get(contract_id)
+            if contract is None:
+                return []
+            try:
+                context = contexts[contract_id] = self._context(contract)
+            except (ValueError, TypeError):
+                return []
+        contract, periods, _, posted = context
+        first_id = self.unit_block(cs_id, context)
+        rows = unit_rows(contract, cs, self.adjustments_of(cs_id), periods, posted, first_id)
         rows.sort(key=_ROW_ID)      # sorted runs make sorting a contract's rows cheap
         return rows
 
-    def units_of_services(self, cs_ids):
-        rows = [r for cs_id in cs_ids if cs_id in self.tables["ContractServices"]
-                for r in self.units_of_service(cs_id)]
+    def units_of_services(self, cs_ids, keep=True):
+        services, contexts = self.tables["ContractServices"], {}
+        rows = [r for cs_id in cs_ids if cs_id in services
+                for r in self.units_of_service(cs_id, keep, contexts)]
         rows.sort(key=_ROW_ID)
         return rows
 
@@ -635,7 +650,11 @@ class Store:
             itertools.chain.from_iterable(index.get(c, ()) for c in contract_ids))
 
     def all_units(self):
-        return self.units_of_services(self.tables["ContractServices"])
+        """Every unit row of the database; a database too large for the cache does not
+        push every other database's rows out of it."""
+        services = self.tables["ContractServices"]
+        keep = len(services) * 40 <= self.cache.max_rows // 2
+        return self.units_of_services(services, keep)
 
     def unit_by_id(self, item_id):
         """A unit row by id: a block's period row or a split row (an adjustment's id)."""

@@ -14,6 +14,7 @@ it to pick rows from an index; the predicate still decides.
 """
 
 import functools
+import operator
 
 from autotask_model import INT_TYPES, NUM_TYPES
 from simcore import parse_datetime
@@ -277,10 +278,40 @@ def _value_predicate(op, getter, ftype, wanted):
         "gt": lambda a: a > wanted, "gte": lambda a: a >= wanted,
         "lt": lambda a: a < wanted, "lte": lambda a: a <= wanted,
     }[op]
+    text = _canonical_text(wanted) if ftype == "datetime" else None
+    if text is not None:
+        return _datetime_predicate(_TEXT_OPS[op], getter, text, compare)
 
     def predicate(row):
         actual = _comparable(ftype, getter(row))
         return actual is not None and compare(actual)
+    return predicate
+
+
+_TEXT_OPS = {"eq": operator.eq, "noteq": operator.ne, "gt": operator.gt,
+             "gte": operator.ge, "lt": operator.lt, "lte": operator.le}
+
+
+def _canonical_text(value):
+    """A filter datetime as the sandbox stores date/times (``YYYY-MM-DDTHH:MM:SS.mmmZ``,
+    UTC), or None when it has sub-millisecond digits (compared as datetimes then)."""
+    if value.microsecond % 1000 or value.year < 1000:
+        return None
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (value.microsecond // 1000)
+
+
+def _datetime_predicate(text_op, getter, text, compare):
+    """Stored date/times are canonical fixed-width UTC strings, so comparing the strings
+    compares the instants; anything else is parsed as before."""
+    def predicate(row):
+        actual = getter(row)
+        if actual is None:
+            return False
+        if type(actual) is str and len(actual) == 24 and actual[23] == "Z" \
+                and actual[10] == "T":
+            return text_op(actual, text)
+        actual = _comparable("datetime", actual)
+        return compare(actual)
     return predicate
 
 
