@@ -216,16 +216,23 @@ class Simulator:
 
     def control_get_state(self, options):
         """``GET /state/<system>``; ``options``: the query parameters (first values).
-        LookupError: 404."""
-        return self.dump_state()
+        LookupError: 404. A system with tenants (``TENANT_KEY``: ConnectWise ``company``,
+        Pax8 ``partner``) answers the one named."""
+        return self.dump_state(*self._tenant_args(options))
 
     def control_set_state(self, mode, data, options):
-        """``POST /state/<system>``; ``options``: the body's keys besides mode and data.
-        Returns extra keys for the answer (or None)."""
+        """``POST /state/<system>``; ``options``: the body's keys besides mode and data (the
+        tenant, by ``TENANT_KEY``). Returns extra keys for the answer (or None)."""
+        args = self._tenant_args(options)
         if mode == "replace":
-            self.load_state(data)
+            self.load_state(data, *args)
         else:
-            self.merge_state(data)
+            self.merge_state(data, *args)
+
+    def _tenant_args(self, options):
+        key = getattr(self, "TENANT_KEY", None)
+        value = options.get(key) if key else None
+        return () if value is None else (value,)
 
     def persist_chunks(self):
         """Called under the sandbox lock: this system's part of the state file as an

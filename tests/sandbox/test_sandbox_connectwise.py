@@ -7,7 +7,6 @@ import types
 import pytest
 import requests
 
-import sandbox
 import sim_connectwise
 from conftest import CW_AUTH, CW_HEADERS
 
@@ -447,8 +446,6 @@ def test_additions_index_follows_merges_and_deletes(sb):
     assert len(sb.state("connectwise")["collections"]["finance/additions"]) == 1
 
 
-@pytest.mark.skipif(not hasattr(sandbox, "_tenant_args"),
-                    reason='needs the sandbox.py control hook for "company" (not merged yet)')
 def test_control_api_company_key(sb):
     def state_call(method, body=None, query=""):
         return requests.request(method, sb.control_url + "/state/connectwise" + query,

@@ -9,7 +9,6 @@ import pytest
 import requests
 
 import canonical_fixtures as cf
-import sandbox
 import seed_sources
 import sim_pax8
 
@@ -403,8 +402,6 @@ def test_company_filter_follows_a_moved_subscription(sb):
     assert get(sb, tok, "/subscriptions", page=1, size=200).json()["page"]["totalElements"] == 250
 
 
-@pytest.mark.skipif(not hasattr(sandbox, "_tenant_args"),
-                    reason='needs the sandbox.py control hook for "partner" (not merged yet)')
 def test_control_api_partner_key(sb):
     def state_call(method, body=None, query=""):
         return requests.request(method, sb.control_url + "/state/pax8" + query, json=body,
