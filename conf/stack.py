@@ -268,11 +268,14 @@ skip-log-bin
         if os.path.exists(ready):
             os.unlink(ready)
         # settings "sandbox.state_file": "" runs it without one (a benchmark's big stores would be
-        # written to disk after every write)
+        # written to disk after every write); "sandbox.request_log": N keeps N requests for
+        # GET /requests (a benchmark's whole cycle; default 5,000)
         state = self.settings.get("sandbox.state_file", self.path("sandbox-state.json"))
         self._spawn("sandbox", [PY, os.path.join(ROOT, "tests", "sandbox", "sandbox.py"),
                                 "--ready-file", ready, "--seed", "demo"]
-                    + (["--state-file", state] if state else []))
+                    + (["--state-file", state] if state else [])
+                    + (["--request-log", str(self.settings["sandbox.request_log"])]
+                       if self.settings.get("sandbox.request_log") else []))
         self.wait_service("sandbox", lambda: os.path.exists(ready), 30, "the API sandboxes")
         with open(ready) as f:
             self.sandbox = json.load(f)

@@ -42,7 +42,7 @@ CAP_SHARE = 0.5
 AT_HOURLY_CAP = 10_000
 PAX8_PAGE, AT_IN_CAP = 200, 500
 SYSTEMS = ("autotask", "connectwise", "pax8")
-LOG_SIZE = 5000                 # the sandbox's request log: the last 5,000 requests of all systems
+LOG_SIZE = 200000               # the sandbox's request log (sandbox.request_log): a whole cycle's requests
 COLS = ("check", "measured", "minimum / cap", "ratio", "target", "result", "notes")
 
 
@@ -101,7 +101,7 @@ def run_cycle(stack, ids, timeout, what):
 
 # --- the sandbox's request log: every write of the cycle -------------------------------------
 class WriteLog:
-    """Polls the sandbox's request log (the last 5,000 requests of all systems) during the cycle
+    """Polls the sandbox's request log (the last LOG_SIZE requests of all systems) during the cycle
     and keeps the PSAs' writes; notes when the log may have dropped some before a poll saw them."""
 
     def __init__(self, sandbox, period=1.0):
@@ -345,7 +345,8 @@ def main():
     # Production's pace (conf/billsync.conf.example) and MariaDB's production settings; the
     # sandbox without its state file (it would write every store to disk after each write).
     settings = {"mariadb.buffer_pool": None, "worker.children": a.workers, "worker.poll_ms": 1000,
-                "worker.schedule_seconds": 30, "worker.lease_seconds": 120, "sandbox.state_file": ""}
+                "worker.schedule_seconds": 30, "worker.lease_seconds": 120, "sandbox.state_file": "",
+                "sandbox.request_log": LOG_SIZE}
     gen = bt.stack_session(settings)
     stack = next(gen)
     rows, notes, failed = [], [], None

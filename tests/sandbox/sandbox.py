@@ -565,6 +565,8 @@ def parse_args(argv, names):
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--seed", choices=("demo", "empty"), default="demo")
     parser.add_argument("--state-file")
+    parser.add_argument("--request-log", type=int, default=simcore.REQUEST_LOG_SIZE, metavar="N",
+                        help="keep the last N requests for GET /requests (a benchmark's whole cycle)")
     parser.add_argument("--port", action="append", default=[], metavar="NAME=PORT")
     args = parser.parse_args(argv)
     args.ports = {}
@@ -606,6 +608,7 @@ def main(argv=None):
     load_plugins(core)
     args = parse_args(argv, list(core.sims) + ["control"])
     core.state_file = args.state_file
+    core.log = simcore.RequestLog(max(1, args.request_log))
     core.load_or_seed(args.seed)
     servers, ports = start_servers(core, args)
 

@@ -450,10 +450,10 @@ class Stats:
 
 
 class RequestLog:
-    """The last ``REQUEST_LOG_SIZE`` requests of every system."""
+    """The last ``size`` (default ``REQUEST_LOG_SIZE``) requests of every system."""
 
-    def __init__(self):
-        self._entries = collections.deque(maxlen=REQUEST_LOG_SIZE)
+    def __init__(self, size=REQUEST_LOG_SIZE):
+        self._entries = collections.deque(maxlen=size)
         self._seq = 0
 
     def add(self, system, req, status, fault_kind, delivered, started):
