@@ -451,7 +451,7 @@ int policy_set(db_t *db, long long tenant_id, const struct tenant_policy *p)
 }
 
 /*
- * Each tenant syncs at its own point of its interval (a phase from its id), so a thousand tenants
+ * Each tenant syncs at its own point of its interval (a phase hashed from its id), so a thousand tenants
  * are spread over the interval instead of firing together, and stay spread after an outage
  * bunched them: a tenant whose last sync started at least half an interval ago gets a job due at
  * its next phase point. The claim order (due time, then id) is first come, first served.
@@ -460,8 +460,10 @@ int sync_enqueue_due(db_t *db)
 {
     return jobs_enqueue_selected(db,
                                  "SELECT x.id, 'sync', NULL, CONCAT('sync:', x.id),"
-                                 /* unsigned arithmetic: never below zero on the way */
-                                 " MOD(MOD(x.id * 7919, x.iv) + x.iv - MOD(UNIX_TIMESTAMP(), x.iv), x.iv) FROM"
+                                 /* the phase a hash of the id (ids may step by more than 1: a
+                                  * linear multiple would bunch them); unsigned arithmetic that never
+                                  * goes below zero */
+                                 " MOD(MOD(CRC32(x.id), x.iv) + x.iv - MOD(UNIX_TIMESTAMP(), x.iv), x.iv) FROM"
                                  " (SELECT t.id, COALESCE(p.sync_interval_minutes, 15) * 60 AS iv, s.started_at"
                                  "  FROM tenants t LEFT JOIN tenant_sync s ON s.tenant_id = t.id"
                                  "  LEFT JOIN tenant_policies p ON p.tenant_id = t.id"

@@ -5,6 +5,7 @@ one budget through MariaDB. Counted in the sandboxes' own request counters."""
 import os
 import subprocess
 
+import pytest
 import requests
 
 from billsync_test import ROOT, get, quiesce, sql, wait_for
@@ -12,6 +13,14 @@ from test_sync import Pax8Linked
 from test_sync_calls import BigTenant
 
 CAP, SHARE = 10000, 50
+
+
+@pytest.fixture(autouse=True)
+def budget_left_clean(stack):
+    """The tests after these share the stack: the other integrations leave, the budget forgets."""
+    yield
+    control(stack, "POST", "/config/autotask", {"processing_ms": 0, "external_request_count": 0})
+    sql(stack, "DELETE FROM psa_budget")
 
 
 def control(stack, method, path, body=None):
@@ -114,6 +123,5 @@ def test_two_worker_pools_share_one_budget(stack):
         ran2 = open(log_path, errors="replace").read().count("kind=sync")
         assert ran1 >= 1 and ran2 >= 1, (ran1, ran2)
     finally:
-        control(stack, "POST", "/config/autotask", {"processing_ms": 0, "external_request_count": 0})
         pool2.terminate()
         pool2.wait(timeout=60)

@@ -306,6 +306,12 @@ def reset_sandbox(stack):
                " AND lease_owner IS NULL")
     sql(stack, "UPDATE adjustments SET state = 'rejected', last_error = 'set aside by a test'"
                " WHERE state IN ('planned', 'queued', 'failed', 'awaiting_approval')")
+    # their connections' periodic refreshes too (one queued up to a minute ahead would read the
+    # fresh seed inside the test's count), and the PSA budget the old counts filled
+    sql(stack, "DELETE FROM jobs WHERE kind = 'refresh' AND state = 'pending' AND lease_owner IS NULL")
+    sql(stack, "UPDATE connections SET refreshed_at = UTC_TIMESTAMP(6)")
+    quiesce(stack, kinds=["refresh", "sync", "post"])
+    sql(stack, "DELETE FROM psa_budget")
     requests.post(f"http://127.0.0.1:{stack.sandbox['control']}/reset", json={"seed": "demo"},
                   timeout=10).raise_for_status()
 
