@@ -8,22 +8,47 @@ temporary directory on free loopback ports, as children of the test process.
 """
 import json
 import os
+import random
 import secrets
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PY = "/usr/bin/python3"
 
 
+def _ephemeral_range():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            lo, hi = (int(x) for x in f.read().split())
+        return lo, hi
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port nothing listens on, chosen BELOW the kernel's ephemeral range: a port
+    the kernel hands out (bind to 0) is free now, but the stack binds it only seconds later,
+    and meanwhile any outgoing connection of a busy machine (the worker's hundreds of calls
+    to the sandboxes) may be given the same port, so nginx failed with EADDRINUSE."""
+    lo, hi = _ephemeral_range()
+    top = lo - 1 if lo > 11000 else 65535
+    bottom = 10000 if lo > 11000 else hi + 1
+    rng = random.SystemRandom()
+    for _ in range(200):
+        port = rng.randrange(bottom, top + 1)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free loopback port outside the ephemeral range")
 
 
 def pid_alive(pid):
@@ -74,7 +99,7 @@ class Stack:
         self.settings = settings or {}
         self.seed_demo = seed_demo
         self.procs = {}
-        for d in ("run", "log", "mail", "ngx/tmp"):
+        for d in ("run", "log", "mail", "tmp", "ngx/tmp"):
             os.makedirs(os.path.join(self.base, d), exist_ok=True)
 
     # paths -------------------------------------------------------------------------------
@@ -180,10 +205,19 @@ class Stack:
                 shutil.rmtree(tmpl, ignore_errors=True)
                 tmp = tmpl + f".{os.getpid()}"
                 shutil.rmtree(tmp, ignore_errors=True)
-                subprocess.run(["mariadb-install-db", "--no-defaults", f"--datadir={tmp}",
-                                "--auth-root-authentication-method=normal", "--skip-test-db",
-                                "--skip-name-resolve"] + as_root,
-                               check=True, capture_output=True)
+                # A private tmpdir: a MariaDB server starting deletes every "#sql*" file in
+                # its tmpdir, so with the shared /tmp another stack's server starting at the
+                # same moment removed this bootstrap's temporary table (CI: "Unknown table
+                # 'mysql.tmp_user_sys'").
+                private_tmp = tempfile.mkdtemp(prefix="billsync-install-db-")
+                try:
+                    subprocess.run(["mariadb-install-db", "--no-defaults", f"--datadir={tmp}",
+                                    f"--tmpdir={private_tmp}",
+                                    "--auth-root-authentication-method=normal",
+                                    "--skip-test-db", "--skip-name-resolve"] + as_root,
+                                   check=True, capture_output=True)
+                finally:
+                    shutil.rmtree(private_tmp, ignore_errors=True)
                 try:
                     os.rename(tmp, tmpl)
                 except OSError:           # another run (make test twice at once) made it first
@@ -202,6 +236,7 @@ class Stack:
 [mariadbd]
 datadir = {datadir}
 socket = {self.db_socket}
+tmpdir = {self.path('tmp')}
 pid-file = {self.path('run', 'mariadbd.pid')}
 log-error = {self.path('log', 'mariadb.err')}
 skip-networking

@@ -66,6 +66,12 @@ def test_figures_are_served_from_the_cache_until_the_data_changes(stack, tenant)
     bt.sql(stack, f"UPDATE resource_links SET last_posted_units = 5000, version = version + 1 WHERE tenant_id = {t}")
     c.get("/")
     assert computed_at(stack, t, "dash:resources") == stamp
+    # a pull that finds every row unchanged touches last_seen only (sql/017): the cache stays
+    bt.sql(stack, f"UPDATE src_resources SET last_seen = UTC_TIMESTAMP(6) WHERE tenant_id = {t}")
+    bt.sql(stack, f"UPDATE src_subscriptions SET last_seen = UTC_TIMESTAMP(6) WHERE tenant_id = {t}")
+    bt.sql(stack, f"UPDATE src_companies SET last_seen = UTC_TIMESTAMP(6) WHERE tenant_id = {t}")
+    c.get("/")
+    assert computed_at(stack, t, "dash:resources") == stamp, "an unchanged pull keeps the figures"
     # unlinking (the active key cleared) does change them
     bt.sql(stack, f"UPDATE resource_links SET active_key = NULL, unlinked_at = UTC_TIMESTAMP(6) WHERE tenant_id = {t}")
     assert tiles(c.get("/").text)["linked"]["value"] == "0"
