@@ -9,6 +9,7 @@
 #   * a circle among app/ files: A.c uses a function of B.c, which (through others) uses
 #     one of A.c (one header often declares what several .c files define);
 #   * a C file over 900 lines;
+#   * GET_LOCK, LOCK TABLES or a non-InnoDB engine in app/ or sql/ (not cluster-safe);
 #   * with --columns (make test passes it): a bare numeric column index on a db result
 #     outside app/db/ (dbrows_get(&r, i, 3), dbrows_int(&r, i, 3, 0)) in app/web,
 #     app/worker, app/cli.
@@ -71,6 +72,19 @@ for path, text in src.items():
         continue
     for m in sql.finditer(text):
         problems.append("%s:%d: SQL outside app/db/: %s" % (path, line_of(text, m.start()), m.group(0)[:40]))
+
+# 1b. Cluster-safe SQL (issue 17, doc/scale-out.md): no lock that holds on one Galera node
+# only (GET_LOCK, LOCK TABLES) in app/ or sql/, and no table outside InnoDB (Galera
+# replicates InnoDB only).
+node_local = re.compile(r"\b(GET_LOCK|RELEASE_LOCK|LOCK\s+TABLES?)\b|ENGINE\s*=\s*(?!InnoDB\b)\w+", re.I)
+sql_files = sorted(os.path.join("sql", f) for f in os.listdir("sql") if f.endswith(".sql")) if os.path.isdir("sql") else []
+for path in list(src) + sql_files:
+    text = src.get(path)
+    if text is None:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            text = re.sub(r"--[^\n]*", "", fh.read())
+    for m in node_local.finditer(text):
+        problems.append("%s:%d: not cluster-safe: %s" % (path, line_of(text, m.start()), m.group(0)))
 
 # 2. Includes in layer order.
 inc = re.compile(r'^[ \t]*#[ \t]*include[ \t]*"([^"]+)"', re.M)

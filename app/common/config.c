@@ -1,5 +1,6 @@
 /* config.c: billsync.conf (INI) with BILLSYNC_SECTION_KEY environment overrides. */
 #include "common/config.h"
+#include "common/db_hosts.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -175,6 +176,12 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errlen)
     }
     if (!cfg->db_socket[0] && !cfg->db_host[0]) {
         snprintf(err, errlen, "db.socket or db.host is required (in %s)", path);
+        return -1;
+    }
+    struct db_host hosts[DB_HOSTS_MAX];
+    if (cfg->db_host[0] && db_hosts_parse(cfg->db_host, cfg->db_port, hosts, DB_HOSTS_MAX) < 1) {
+        snprintf(err, errlen, "db.host must be host[:port], or up to %d of them separated by "
+                 "commas for a Galera cluster (got '%.80s')", DB_HOSTS_MAX, cfg->db_host);
         return -1;
     }
     if (strncmp(cfg->base_url, "http://", 7) != 0 && strncmp(cfg->base_url, "https://", 8) != 0) {

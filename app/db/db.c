@@ -1,6 +1,8 @@
 /* db.c: the one MariaDB access path: prepared statements with bound parameters only,
- * a per-connection statement cache, reconnect on a lost server, whole-transaction retry. */
+ * a per-connection statement cache, reconnect on a lost server (to the next node of a
+ * Galera cluster), whole-transaction retry on deadlock and certification failure. */
 #include "db/db.h"
+#include "common/db_hosts.h"
 
 #include "common/config.h"
 #include "common/log.h"
@@ -28,11 +30,33 @@ struct db {
     unsigned errnum;
     unsigned io_timeout_s;        /* 0: db.timeout; else this (a bulk connection) */
     int limit_ms;                 /* session max_statement_time; 0: the server's (none) */
+    int in_txn;                   /* between db_begin and db_commit/db_rollback */
+    int host_at;                  /* db.host's entry tried first at the next connect */
 };
+
+#define RETRIES 5
+
+unsigned long db_retries;
 
 /* Client-side codes meaning "the connection is gone" (2006/2013) or that the server no
  * longer knows our prepared statements (1243, seen after a reconnect): re-prepare. */
 static int is_lost(unsigned e) { return e == 2006 || e == 2013 || e == 1243 || e == 2055; }
+
+/* Deadlock (1213: InnoDB's, and Galera's certification failure or brute-force abort) and
+ * lock wait timeout (1205): the server rolled the statement's transaction back; running
+ * the whole transaction again is safe. */
+static int is_conflict(unsigned e) { return e == 1213 || e == 1205; }
+
+/* 1047 "WSREP has not yet prepared node for application use": a Galera node that is
+ * joining, or cut off from the cluster's majority, refuses every statement before running
+ * it. Another node may take it. */
+static int is_node_refused(unsigned e) { return e == 1047; }
+
+static void backoff(int attempt)
+{
+    struct timespec ts = {0, (long)(20000000L * (attempt + 1) + (rand() % 10) * 1000000L)};
+    nanosleep(&ts, NULL);
+}
 
 static void set_err(db_t *db, unsigned num, const char *msg)
 {
@@ -70,23 +94,69 @@ static int connect_now(db_t *db)
     mysql_optionsv(db->my, MYSQL_OPT_RECONNECT, &off);
     mysql_optionsv(db->my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
     /* The limit is a number from the config, not request data: it may be part of the text. */
-    char init[300], limit[64] = "";
+    char init[300], limit[96] = "";
     if (db->limit_ms)
         snprintf(limit, sizeof limit, ", max_statement_time=%d.%03d", db->limit_ms / 1000,
                  db->limit_ms % 1000);
+    const char *sock = cfg->db_socket[0] ? cfg->db_socket : NULL;
+    struct db_host hosts[DB_HOSTS_MAX];
+    int nhosts = 1;
+    if (cfg->db_host[0]) {
+        nhosts = db_hosts_parse(cfg->db_host, cfg->db_port, hosts, DB_HOSTS_MAX);
+        if (nhosts < 1) {         /* config_load refused it already; a library caller may not */
+            set_err(db, 0, "db.host is not a list of host[:port]");
+            return -1;
+        }
+        sock = NULL;
+    } else {
+        snprintf(hosts[0].name, sizeof hosts[0].name, "%s", sock ? "localhost" : "127.0.0.1");
+        hosts[0].port = cfg->db_port;
+    }
+    /* A cluster: a page written through one node and read through another (a session, a
+     * job's state) must see the write (causal reads). */
+    if (nhosts > 1)
+        snprintf(limit + strlen(limit), sizeof limit - strlen(limit), ", wsrep_sync_wait=1");
     snprintf(init, sizeof init,
              "SET time_zone='+00:00', sql_mode='STRICT_ALL_TABLES,NO_ZERO_DATE,"
              "NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'%s", limit);
     mysql_optionsv(db->my, MYSQL_INIT_COMMAND, init);
-    const char *sock = cfg->db_socket[0] ? cfg->db_socket : NULL;
-    const char *host = cfg->db_host[0] ? cfg->db_host : (sock ? "localhost" : "127.0.0.1");
-    if (!mysql_real_connect(db->my, host, cfg->db_user, cfg->db_password, cfg->db_name,
-                            (unsigned)cfg->db_port, sock, 0)) {
+    /* Every node in the listed order, from the one that answered last: a node that died
+     * (or refused with 1047) is passed over until the others have failed too. */
+    for (int k = 0; k < nhosts; k++) {
+        int i = (db->host_at % nhosts + k) % nhosts;
+        if (k > 0) {              /* a failed connect leaves the handle unusable */
+            mysql_close(db->my);
+            db->my = mysql_init(NULL);
+            if (!db->my) {
+                set_err(db, 0, "out of memory");
+                return -1;
+            }
+            mysql_optionsv(db->my, MYSQL_OPT_CONNECT_TIMEOUT, &t);
+            mysql_optionsv(db->my, MYSQL_OPT_READ_TIMEOUT, &io);
+            mysql_optionsv(db->my, MYSQL_OPT_WRITE_TIMEOUT, &io);
+            mysql_optionsv(db->my, MYSQL_OPT_RECONNECT, &off);
+            mysql_optionsv(db->my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+            mysql_optionsv(db->my, MYSQL_INIT_COMMAND, init);
+        }
+        if (mysql_real_connect(db->my, hosts[i].name, cfg->db_user, cfg->db_password,
+                               cfg->db_name, (unsigned)hosts[i].port, sock, 0)) {
+            if (i != db->host_at || k > 0)
+                log_warn("db: connected to %s:%d", hosts[i].name, hosts[i].port);
+            db->host_at = i;
+            db->connected = 1;
+            return 0;
+        }
         set_err(db, mysql_errno(db->my), mysql_error(db->my));
-        return -1;
+        if (nhosts > 1)
+            log_warn("db: %s:%d: %s", hosts[i].name, hosts[i].port, db->err);
     }
-    db->connected = 1;
-    return 0;
+    return -1;
+}
+
+/* The node refused (1047) or went away: the next connect starts at the next one. */
+static void leave_node(db_t *db)
+{
+    db->host_at++;                /* taken modulo the list at the next connect */
 }
 
 static int reconnect(db_t *db)
@@ -270,13 +340,26 @@ static int is_read(const char *sql)
     return strncasecmp(sql, "SELECT", 6) == 0;
 }
 
-/* Prepares, binds and executes; on a lost connection reconnects and retries once when that
- * is safe (the statement is a read, or it never reached the server). */
+/* Prepares, binds and executes. On a lost connection reconnects and runs it again when that
+ * is safe (the statement is a read, or it never reached the server); a statement a Galera
+ * node refused (1047) runs on the next node; outside a transaction, a statement rolled
+ * back by a deadlock or a certification failure runs again (inside one, the whole
+ * transaction does: db_txn). */
 static MYSQL_STMT *run(db_t *db, const char *sql, const struct dbv *p, int np)
 {
-    for (int attempt = 0; attempt < 2; attempt++) {
+    if (db->in_txn && !db->connected) {
+        /* the transaction died with its connection: nothing may run outside it */
+        set_err(db, 2013, "the transaction's connection was lost");
+        return NULL;
+    }
+    for (int attempt = 0; attempt < RETRIES; attempt++) {
         MYSQL_STMT *st = prepare(db, sql);
         if (!st) {
+            if (is_node_refused(db->errnum) && !db->in_txn) {
+                leave_node(db);
+                drop_connection(db);
+                continue;
+            }
             if (attempt == 0 && is_lost(db->errnum) && reconnect(db) == 0)
                 continue;
             return NULL;
@@ -286,10 +369,23 @@ static MYSQL_STMT *run(db_t *db, const char *sql, const struct dbv *p, int np)
         if (db->errnum == 0)      /* parameter count mismatch: a programming error */
             return NULL;
         mysql_stmt_reset(st);
-        if (attempt == 0 && is_lost(db->errnum) && (is_read(sql) || db->errnum == 1243)) {
+        if (!db->in_txn && (is_conflict(db->errnum) || is_node_refused(db->errnum))) {
+            db_retries++;
+            if (is_node_refused(db->errnum)) {
+                leave_node(db);
+                drop_connection(db);
+            }
+            backoff(attempt);
+            continue;
+        }
+        if (attempt == 0 && is_lost(db->errnum) && !db->in_txn &&
+            (is_read(sql) || db->errnum == 1243)) {
+            leave_node(db);
             if (reconnect(db) == 0)
                 continue;
-        } else if (is_lost(db->errnum)) {
+        } else if (is_lost(db->errnum) || is_node_refused(db->errnum)) {
+            if (is_node_refused(db->errnum))
+                leave_node(db);
             db->connected = 0;    /* next call reconnects; this write's fate is the caller's */
             cache_clear(db);
         }
@@ -597,7 +693,9 @@ static int simple(db_t *db, const char *sql)
         return -1;
     if (mysql_real_query(db->my, sql, (unsigned long)strlen(sql))) {
         set_err(db, mysql_errno(db->my), mysql_error(db->my));
-        if (is_lost(db->errnum)) {
+        if (is_lost(db->errnum) || is_node_refused(db->errnum)) {
+            if (is_node_refused(db->errnum))
+                leave_node(db);
             db->connected = 0;
             cache_clear(db);
         }
@@ -606,9 +704,31 @@ static int simple(db_t *db, const char *sql)
     return 0;
 }
 
-int db_begin(db_t *db) { return simple(db, "START TRANSACTION"); }
-int db_commit(db_t *db) { return simple(db, "COMMIT"); }
-int db_rollback(db_t *db) { return simple(db, "ROLLBACK"); }
+int db_begin(db_t *db)
+{
+    int rc = simple(db, "START TRANSACTION");
+    db->in_txn = rc == 0;
+    return rc;
+}
+
+int db_commit(db_t *db)
+{
+    int rc = -1;
+    if (db->in_txn && !db->connected)   /* never COMMIT on a new connection: nothing to commit */
+        set_err(db, 2013, "the transaction's connection was lost");
+    else
+        rc = simple(db, "COMMIT");
+    db->in_txn = 0;
+    return rc;
+}
+
+/* A transaction whose connection is gone was rolled back by the server: nothing to send. */
+int db_rollback(db_t *db)
+{
+    int rc = db->connected ? simple(db, "ROLLBACK") : 0;
+    db->in_txn = 0;
+    return rc;
+}
 
 /* READ COMMITTED for one transaction: its plain reads take no row locks, so a statement
  * that reads a million rows (INSERT ... SELECT) holds locks only on the rows it writes. */
@@ -633,14 +753,18 @@ static int txn(db_t *db, int read_committed, db_txn_fn fn, void *ctx)
             db->errnum = e;
             memcpy(db->err, keep, sizeof keep);
         }
-        /* Deadlock and lock-wait timeout ask for the whole transaction again (InnoDB and
-         * Galera alike). A lost connection is retried only when nothing was sent yet: a
-         * lost COMMIT may have landed, and only the caller's idempotency key can tell. */
-        int retry = db->errnum == 1213 || db->errnum == 1205 || (!began && is_lost(db->errnum));
-        if (!retry || attempt >= 4)
+        /* Deadlock, lock-wait timeout and a Galera certification failure ask for the whole
+         * transaction again, from START TRANSACTION (a COMMIT that "succeeds" after an
+         * error in the transaction did nothing); so does a node that refused it (1047: the
+         * server ran none of it; the next attempt goes to another node). A lost connection
+         * is retried only when nothing was sent yet: a lost COMMIT may have landed, and
+         * only the caller's idempotency key can tell. */
+        int retry = is_conflict(db->errnum) || is_node_refused(db->errnum) ||
+                    (!began && is_lost(db->errnum));
+        if (!retry || attempt >= RETRIES - 1)
             return rc ? rc : -1;
-        struct timespec ts = {0, (long)(20000000L * (attempt + 1))};
-        nanosleep(&ts, NULL);
+        db_retries++;
+        backoff(attempt);
     }
 }
 

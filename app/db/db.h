@@ -94,6 +94,7 @@ unsigned db_errno(db_t *db);
 void db_clear_error(db_t *db);
 /* MariaDB's ER_STATEMENT_TIMEOUT: a statement ran past max_statement_time. */
 #define DB_ER_STATEMENT_TIMEOUT 1969
+#define DB_ER_DUP_ENTRY 1062         /* a UNIQUE or PRIMARY KEY already holds the value */
 /* 1 when the last failure was a statement stopped by db_statement_limit's limit. */
 int db_timed_out(db_t *db);
 /* Bounds every following statement of this connection (and of its reconnections) to ms
@@ -119,6 +120,9 @@ int db_scalar(db_t *db, const char *sql, const struct dbv *p, int np, long long 
  * transaction from the beginning on deadlock (1213) or lock wait timeout (1205). fn returns
  * 0 to commit, non-zero to roll back (that value is returned). */
 int db_begin(db_t *db);
+/* Statements and transactions this process ran again after a deadlock, a certification
+ * failure or a refusing node (for /metrics and the scale benchmark's retries per job). */
+extern unsigned long db_retries;
 int db_commit(db_t *db);
 int db_rollback(db_t *db);
 typedef int (*db_txn_fn)(db_t *db, void *ctx);

@@ -59,6 +59,8 @@ static int claim_txn(db_t *db, void *vctx)
 {
     struct claim_ctx *c = vctx;
     struct dbrows r;
+    if (c->claimed)               /* db_txn runs it again: the commit failed (Galera certification) */
+        job_free(c->out);
     c->claimed = 0;
     /* The index ix_jobs_claim (state, due_at, id) serves both WHERE and ORDER BY, so SKIP
      * LOCKED locks only the row it returns and other workers get the next one. */
@@ -100,8 +102,11 @@ int jobs_claim(db_t *db, const char *owner_prefix, int lease_s, struct job *out)
     char owner[100];
     snprintf(owner, sizeof owner, "%.60s:%llu:%08x", owner_prefix, ++seq, (unsigned)random());
     struct claim_ctx c = {owner, lease_s, out, 0};
-    if (db_txn(db, claim_txn, &c) != 0)
+    if (db_txn(db, claim_txn, &c) != 0) {
+        if (c.claimed)
+            job_free(out);
         return -1;
+    }
     return c.claimed;
 }
 

@@ -61,8 +61,8 @@ static void child_main(void *vctx)
 
 static const char usage[] =
     "usage: billsync-web [--config FILE]\n"
-    "Runs the FastCGI pool for the billsync web UI on web.socket with web.children\n"
-    "processes. Signals: HUP recycles the children, TERM or INT drains them and exits.\n"
+    "Runs the FastCGI pool for the billsync web UI on web.socket (a path, or host:port)\n"
+    "with web.children processes. Signals: HUP recycles the children, TERM or INT drains them and exits.\n"
     "Environment: BILLSYNC_CONFIG, and BILLSYNC_SECTION_KEY for any setting.\n";
 
 int main(int argc, char **argv)
@@ -72,14 +72,24 @@ int main(int argc, char **argv)
     conn_shared_configure(cfg.budget_share_percent, cfg.threshold_check_seconds);
     http_allow_insecure(cfg.net_allow_insecure_http);
     FCGX_Init();
-    /* Bind a temporary name and rename it over the live path: a new master can replace a
-     * running one with no moment without a socket. */
-    char tmp[sizeof cfg.web_socket + 32];
-    snprintf(tmp, sizeof tmp, "%s.%d", cfg.web_socket, (int)getpid());
-    mode_t old = umask(0117);
-    int fd = FCGX_OpenSocket(tmp, 256);
-    umask(old);
-    if (fd < 0 || rename(tmp, cfg.web_socket) < 0) {
+    int fd;
+    if (!strchr(cfg.web_socket, '/') && strchr(cfg.web_socket, ':')) {
+        /* host:port: a web host behind a remote nginx (several hosts in one upstream,
+         * doc/scale-out.md); libfcgi then serves only the addresses in FCGI_WEB_SERVER_ADDRS
+         * when it is set. */
+        fd = FCGX_OpenSocket(cfg.web_socket, 256);
+    } else {
+        /* Bind a temporary name and rename it over the live path: a new master can replace
+         * a running one with no moment without a socket. */
+        char tmp[sizeof cfg.web_socket + 32];
+        snprintf(tmp, sizeof tmp, "%s.%d", cfg.web_socket, (int)getpid());
+        mode_t old = umask(0117);
+        fd = FCGX_OpenSocket(tmp, 256);
+        umask(old);
+        if (fd >= 0 && rename(tmp, cfg.web_socket) < 0)
+            fd = -1;
+    }
+    if (fd < 0) {
         fprintf(stderr, "billsync-web: cannot listen on %s: %s\n", cfg.web_socket, strerror(errno));
         return 1;
     }

@@ -19,6 +19,21 @@ static const char *one_of(const char *v, const char *const *allowed)
     return NULL;
 }
 
+struct saving {
+    long long tenant_id;
+    const struct tenant_policy *policy;
+    const char *zone;
+};
+
+/* The policy and the time zone together, run again whole on a deadlock or a cluster's
+ * certification failure (db_txn). */
+static int save_policy(db_t *db, void *ctx)
+{
+    const struct saving *sv = ctx;
+    return policy_set(db, sv->tenant_id, sv->policy) < 0 ||
+                   tenant_set_time_zone(db, sv->tenant_id, sv->zone) < 0 ? -1 : 0;
+}
+
 void page_settings_billing(struct web *w)
 {
     struct tenant_policy p;
@@ -60,9 +75,8 @@ void page_settings_billing(struct web *w)
         snprintf(p.usage_mode, sizeof p.usage_mode, "%s", u);
         p.alert_after_minutes = (int)alert;
         p.sync_interval_minutes = (int)interval;
-        if (db_begin(w->db) < 0 || policy_set(w->db, w->sess->tenant_id, &p) < 0 ||
-            tenant_set_time_zone(w->db, w->sess->tenant_id, zone) < 0 || db_commit(w->db) < 0) {
-            db_rollback(w->db);
+        struct saving sv = {w->sess->tenant_id, &p, zone};
+        if (db_txn(w->db, save_policy, &sv) != 0) {
             web_error(w, 503, "The billing settings could not be saved. Nothing was changed.");
             return;
         }

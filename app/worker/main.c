@@ -47,7 +47,10 @@ static void warm_figures(struct job_env *env, const struct job *job)
         }
 }
 
-static void run_one(struct job_env *env, struct job *job)
+/* retries_before: db_retries before the job was claimed; the job's line says how many of its
+ * statements and transactions were run again (deadlocks, a cluster's certification
+ * failures: make test-scale sums them per job). */
+static void run_one(struct job_env *env, struct job *job, unsigned long retries_before)
 {
     char err[1000] = "";
     job_fn fn = handlers_find(job->kind);
@@ -62,7 +65,8 @@ static void run_one(struct job_env *env, struct job *job)
     }
     if (rc == 0) {
         if (jobs_complete(env->db, job) == 0)
-            log_info("job done id=%lld kind=%s", job->id, job->kind);
+            log_info("job done id=%lld kind=%s db_retries=%lu", job->id, job->kind,
+                     db_retries - retries_before);
         else
             log_warn("job id=%lld finished after its lease was lost; outcome left to the new owner",
                      job->id);
@@ -98,9 +102,10 @@ static void child_main(void *vctx)
                 log_warn("cannot queue periodic jobs: %s", db_error(db));
         }
         struct job job;
+        unsigned long retries_before = db_retries;
         int got = jobs_claim(db, owner, cfg->lease_seconds, &job);
         if (got == 1) {
-            run_one(&env, &job);
+            run_one(&env, &job, retries_before);
             job_free(&job);
             continue;
         }
