@@ -47,7 +47,7 @@ FUZZ_SECONDS ?= 60
 NPROC := $(shell nproc 2>/dev/null || echo 2)
 
 .PHONY: all deps demo stop test unit e2e browser bench bench-volume bench-sync clean check-templates tools build-locked unit-bins test-model \
-        test-dates test-volume fuzz fuzz-bins
+        test-dates test-volume test-scale fuzz fuzz-bins
 all: $(BINS)
 
 Q = $(if $(V),,@)
@@ -164,6 +164,12 @@ TEST_DATES ?= 2028-02-29 2027-12-31
 # The date-sensitive suites at eight dates (month ends, leap day, year end) and today.
 test-dates: build-locked
 	tests/run-dates.sh
+
+# Scale-out (doc/scale-out.md): three Galera nodes on loopback, two web pools behind one nginx
+# upstream, three worker pools; a node, a web pool and a worker pool killed in the middle of a
+# sync; then pages/s and jobs/s on one node and on three. Not part of make test (~5 minutes).
+test-scale: build-locked
+	/usr/bin/python3 tests/scale/run_scale.py
 
 # Fuzzing: every harness for FUZZ_SECONDS (default 60); make test runs each for 5 s.
 fuzz-bins: $(FUZZ_BIN)

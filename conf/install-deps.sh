@@ -6,7 +6,8 @@ PKGS="build-essential pkg-config clang libclang-rt-14-dev
 libfcgi-dev libcurl4-openssl-dev libmariadb-dev mariadb-server mariadb-client libjansson-dev
 clearsilver-dev libsodium-dev liboath-dev libqrencode-dev libcsv-dev libinih-dev libcmocka-dev
 nginx python3 python3-pytest python3-requests python3-aiosmtpd python3-selenium
-chromium chromium-driver wrk valgrind tzdata libfaketime faketime python3-pytest-xdist util-linux"
+chromium chromium-driver wrk valgrind tzdata libfaketime faketime python3-pytest-xdist util-linux
+galera-4 rsync"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -34,7 +34,7 @@ struct db {
     int host_at;                  /* db.host's entry tried first at the next connect */
 };
 
-#define RETRIES 5
+#define RETRIES 8
 
 unsigned long db_retries;
 
@@ -52,9 +52,13 @@ static int is_conflict(unsigned e) { return e == 1213 || e == 1205; }
  * it. Another node may take it. */
 static int is_node_refused(unsigned e) { return e == 1047; }
 
+/* 10, 20, 40 ... 640 ms, plus up to as much again at random: two writers that keep meeting
+ * on one row (a tenant's generation counter, on two Galera nodes) drift apart. */
 static void backoff(int attempt)
 {
-    struct timespec ts = {0, (long)(20000000L * (attempt + 1) + (rand() % 10) * 1000000L)};
+    long ms = 10L << (attempt < 6 ? attempt : 6);
+    ms += rand() % (ms + 1);
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
 }
 

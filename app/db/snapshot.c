@@ -28,6 +28,16 @@ int snap_begin(struct snap *s, db_t *db, long long tenant_id, long long connecti
     return 0;
 }
 
+/* A row the database did not take (an error db.c could not run again): the listing stops
+ * (the callback's non-zero) and the refresh must end failed, never "ok" with part of the
+ * rows (refresh.c reads db_failed). */
+static int kept(struct snap *s, int rc)
+{
+    if (rc < 0)
+        s->db_failed = 1;
+    return rc;
+}
+
 #define CTX struct snap *s = vs
 #define T_C DB_INT(s->tenant_id), DB_INT(s->connection_id)
 
@@ -35,11 +45,11 @@ int snap_psa_account(void *vs, const struct psa_account *a)
 {
     CTX;
     s->count++;
-    return db_exec(s->db,
+    return kept(s, db_exec(s->db,
                    "INSERT INTO psa_companies (tenant_id, connection_id, psa_id, name, active)"
                    " VALUES (?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE name = VALUES(name),"
                    " active = VALUES(active), gone = 0, last_seen = UTC_TIMESTAMP(6)",
-                   DB_PARAMS(T_C, DB_STR(a->id), DB_STR(a->name), DB_INT(a->active)), NULL, NULL);
+                   DB_PARAMS(T_C, DB_STR(a->id), DB_STR(a->name), DB_INT(a->active)), NULL, NULL));
 }
 
 int snap_psa_contract(void *vs, const struct psa_contract *c)
@@ -48,7 +58,7 @@ int snap_psa_contract(void *vs, const struct psa_contract *c)
     static const char *const types[] = {"recurring", "fixed_price", "one_time", "other"};
     char b1[11], b2[11], b3[11];
     s->count++;
-    return db_exec(s->db,
+    return kept(s, db_exec(s->db,
                    "INSERT INTO psa_contracts (tenant_id, connection_id, psa_id, company_psa_id, name,"
                    " contract_type, start_date, end_date, billing_start, active, prorate, cycle_months)"
                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE"
@@ -62,14 +72,14 @@ int snap_psa_contract(void *vs, const struct psa_contract *c)
                              DB_STR(date_or_null(c->start, b1)), DB_STR(date_or_null(c->end, b2)),
                              DB_STR(date_or_null(c->billing_start, b3)), DB_INT(c->active),
                              DB_INT(c->prorate), DB_INT(c->cycle_months)),
-                   NULL, NULL);
+                   NULL, NULL));
 }
 
 int snap_psa_service(void *vs, const struct psa_service *sv)
 {
     CTX;
     s->count++;
-    return db_exec(s->db,
+    return kept(s, db_exec(s->db,
                    "INSERT INTO psa_services (tenant_id, connection_id, psa_id, name, sku, unit_price,"
                    " unit_cost, active) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE"
                    " name = VALUES(name), sku = VALUES(sku), unit_price = VALUES(unit_price),"
@@ -77,14 +87,14 @@ int snap_psa_service(void *vs, const struct psa_service *sv)
                    " last_seen = UTC_TIMESTAMP(6)",
                    DB_PARAMS(T_C, DB_STR(sv->id), DB_STR(sv->name), DB_STR(sv->sku),
                              DB_INT(sv->unit_price), DB_INT(sv->unit_cost), DB_INT(sv->active)),
-                   NULL, NULL);
+                   NULL, NULL));
 }
 
 int snap_psa_contract_service(void *vs, const struct psa_contract_service *cs)
 {
     CTX;
     s->count++;
-    return db_exec(s->db,
+    return kept(s, db_exec(s->db,
                    "INSERT INTO psa_contract_services (tenant_id, connection_id, psa_id, contract_psa_id,"
                    " service_psa_id, name, units, unit_price, unit_cost) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
                    " ON DUPLICATE KEY UPDATE contract_psa_id = VALUES(contract_psa_id),"
@@ -94,17 +104,17 @@ int snap_psa_contract_service(void *vs, const struct psa_contract_service *cs)
                    DB_PARAMS(T_C, DB_STR(cs->id), DB_STR(cs->contract_id), DB_STR(cs->service_id),
                              DB_STR(cs->name), DB_INT(cs->units), DB_INT(cs->unit_price),
                              DB_INT(cs->unit_cost)),
-                   NULL, NULL);
+                   NULL, NULL));
 }
 
 int snap_src_company(void *vs, const struct src_company *c)
 {
     CTX;
     s->count++;
-    return db_exec(s->db,
+    return kept(s, db_exec(s->db,
                    "INSERT INTO src_companies (tenant_id, connection_id, source_id, name) VALUES (?, ?, ?, ?)"
                    " ON DUPLICATE KEY UPDATE name = VALUES(name), gone = 0, last_seen = UTC_TIMESTAMP(6)",
-                   DB_PARAMS(T_C, DB_STR(c->id), DB_STR(c->name)), NULL, NULL);
+                   DB_PARAMS(T_C, DB_STR(c->id), DB_STR(c->name)), NULL, NULL));
 }
 
 int snap_src_subscription(void *vs, const struct src_subscription *sub)
@@ -112,7 +122,7 @@ int snap_src_subscription(void *vs, const struct src_subscription *sub)
     CTX;
     char b[11];
     s->count++;
-    return db_exec(s->db,
+    return kept(s, db_exec(s->db,
                    "INSERT INTO src_subscriptions (tenant_id, connection_id, source_id, company_source_id,"
                    " name, status, billing_cycle, term_months, commitment_end, auto_renew)"
                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE"
@@ -124,7 +134,7 @@ int snap_src_subscription(void *vs, const struct src_subscription *sub)
                              DB_STR(src_status_name(sub->status)), DB_STR(src_cycle_name(sub->billing_cycle)),
                              DB_INT(sub->term_months), DB_STR(date_or_null(sub->commitment_end, b)),
                              DB_INT(sub->auto_renew)),
-                   NULL, NULL);
+                   NULL, NULL));
 }
 
 int snap_src_resource(void *vs, const struct src_resource *r)
@@ -132,7 +142,7 @@ int snap_src_resource(void *vs, const struct src_resource *r)
     CTX;
     char b[11];
     s->count++;
-    return db_exec(s->db,
+    return kept(s, db_exec(s->db,
                    "INSERT INTO src_resources (tenant_id, connection_id, source_id, subscription_source_id,"
                    " company_source_id, name, sku, quantity, unit_cost, unit_price, currency, billing_cycle,"
                    " term_months, commitment_end, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -147,7 +157,7 @@ int snap_src_resource(void *vs, const struct src_resource *r)
                              DB_INT(r->unit_price), DB_STR(r->currency[0] ? r->currency : "USD"),
                              DB_STR(src_cycle_name(r->billing_cycle)), DB_INT(r->term_months),
                              DB_STR(date_or_null(r->commitment_end, b)), DB_STR(src_status_name(r->status))),
-                   NULL, NULL);
+                   NULL, NULL));
 }
 
 int snap_src_charge(void *vs, const struct src_charge *ch)
@@ -156,7 +166,7 @@ int snap_src_charge(void *vs, const struct src_charge *ch)
     char ps[11], pe[11], ef[11], month[11];
     cdate_t m = cdate_make(ch->period_start.y, ch->period_start.m, 1);
     s->count++;
-    return db_exec(s->db,
+    return kept(s, db_exec(s->db,
                    "INSERT INTO src_charges (tenant_id, connection_id, line_id, period_month, company_source_id,"
                    " company_name, subscription_source_id, subscription_name, resource_source_id, description, sku,"
                    " charge_type, period_start, period_end, effective_date, quantity, unit_cost, unit_price,"
@@ -180,7 +190,7 @@ int snap_src_charge(void *vs, const struct src_charge *ch)
                              DB_INT(ch->extended_cost), DB_INT(ch->extended_price),
                              DB_STR(ch->currency[0] ? ch->currency : "USD"), DB_INT(ch->term_months),
                              DB_STR(src_cycle_name(ch->frequency))),
-                   NULL, NULL);
+                   NULL, NULL));
 }
 
 int snap_finish_psa(struct snap *s)
@@ -251,9 +261,9 @@ int snap_loss_held(struct snap *s, int *held)
 
 int snap_set_loss_held(struct snap *s, int held)
 {
-    return db_exec(s->db,
+    return kept(s, db_exec(s->db,
                    "UPDATE connections SET loss_held_at = IF(?, UTC_TIMESTAMP(6), NULL) WHERE tenant_id = ? AND id = ?",
-                   DB_PARAMS(DB_INT(held), T_C), NULL, NULL);
+                   DB_PARAMS(DB_INT(held), T_C), NULL, NULL));
 }
 
 int refresh_set_status(db_t *db, long long tenant_id, long long connection_id,

@@ -12,6 +12,7 @@ struct snap {
     long long tenant_id, connection_id;
     char started[32];             /* pull start (UTC, DB clock): rows not seen since are gone */
     long count;
+    int db_failed;                /* a row was not stored: the listing stopped early */
 };
 
 int snap_begin(struct snap *s, db_t *db, long long tenant_id, long long connection_id);

@@ -153,8 +153,13 @@ int refresh_one(struct job_env *env, long long tenant_id, long long id, char *er
         snprintf(msg, sizeof msg, "database error: %s", db_error(env->db));
     } else if (!pc && !sc) {
         snprintf(msg, sizeof msg, "this version of billsync has no connector for %s", system);
-    } else if ((pc ? refresh_psa(pc, &c, &s, &ce, counts) : refresh_source(sc, &c, &s, &ce, counts)) < 0) {
+    } else if ((pc ? refresh_psa(pc, &c, &s, &ce, counts) : refresh_source(sc, &c, &s, &ce, counts)) < 0 &&
+               !s.db_failed) {
         snprintf(msg, sizeof msg, "%s%s%s", ce.message, ce.hint[0] ? " — " : "", ce.hint);
+    } else if (s.db_failed) {
+        /* the listing stopped at a row the database did not take: what was read is partial,
+         * so nothing is marked gone and the job is tried again */
+        snprintf(msg, sizeof msg, "database error while storing what was read: %s", db_error(env->db));
     } else if (!pc && (guard = loss_guard(env, &s, si ? si->label : system, msg, sizeof msg, note,
                                           sizeof note)) != 0) {
         if (guard < 0)
@@ -206,9 +211,13 @@ int refresh_charges(struct job_env *env, long long tenant_id, long long id, cdat
         struct snap s;
         struct conn_error ce;
         memset(&ce, 0, sizeof ce);
-        if (snap_begin(&s, env->db, tenant_id, id) < 0 || sc->list_charges(&c, month, snap_src_charge, &s, &ce) < 0) {
-            snprintf(msg, n, "%s%s%s", ce.message[0] ? ce.message : db_error(env->db), ce.hint[0] ? " — " : "",
-                     ce.hint);
+        if (snap_begin(&s, env->db, tenant_id, id) < 0 || sc->list_charges(&c, month, snap_src_charge, &s, &ce) < 0 ||
+            s.db_failed) {
+            if (s.db_failed)
+                snprintf(msg, n, "database error while storing billing lines: %s", db_error(env->db));
+            else
+                snprintf(msg, n, "%s%s%s", ce.message[0] ? ce.message : db_error(env->db),
+                         ce.hint[0] ? " — " : "", ce.hint);
             rc = -1;
         } else {
             snprintf(msg, n, "%ld billing lines", s.count);
