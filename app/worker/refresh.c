@@ -146,11 +146,12 @@ int refresh_one(struct job_env *env, long long tenant_id, long long id, char *er
     struct conn_error ce;
     memset(&ce, 0, sizeof ce);
     long counts[4] = {0, 0, 0, 0};
-    int rc = -1, guard = 0;
+    int rc = -1, guard = 0, db_error_seen = 0;
     char note[300] = "";
     const struct system_info *si = system_find(system);
     if (snap_begin(&s, env->db, tenant_id, id) < 0) {
         snprintf(msg, sizeof msg, "database error: %s", db_error(env->db));
+        db_error_seen = 1;
     } else if (!pc && !sc) {
         snprintf(msg, sizeof msg, "this version of billsync has no connector for %s", system);
     } else if ((pc ? refresh_psa(pc, &c, &s, &ce, counts) : refresh_source(sc, &c, &s, &ce, counts)) < 0 &&
@@ -160,13 +161,17 @@ int refresh_one(struct job_env *env, long long tenant_id, long long id, char *er
         /* the listing stopped at a row the database did not take: what was read is partial,
          * so nothing is marked gone and the job is tried again */
         snprintf(msg, sizeof msg, "database error while storing what was read: %s", db_error(env->db));
+        db_error_seen = 1;
     } else if (!pc && (guard = loss_guard(env, &s, si ? si->label : system, msg, sizeof msg, note,
                                           sizeof note)) != 0) {
-        if (guard < 0)
+        if (guard < 0) {
             snprintf(msg, sizeof msg, "database error: %s", db_error(env->db));
+            db_error_seen = 1;
+        }
         rc = guard < 0 ? -1 : 0;
     } else if ((pc ? snap_finish_psa(&s) : snap_finish_src(&s)) < 0) {
         snprintf(msg, sizeof msg, "database error: %s", db_error(env->db));
+        db_error_seen = 1;
     } else {
         if (pc)
             snprintf(msg, sizeof msg, "%ld accounts, %ld contracts, %ld services, %ld contract services",
@@ -181,7 +186,7 @@ int refresh_one(struct job_env *env, long long tenant_id, long long id, char *er
     log_info("refresh connection=%lld system=%s: %s", id, system, msg);
     if (rc < 0)
         snprintf(err, errlen, "%s", msg);
-    return rc;
+    return rc < 0 && db_error_seen ? REFRESH_DB_ERROR : rc;
 }
 
 int job_refresh(struct job_env *env, struct job *job, char *err, size_t errlen)

@@ -40,17 +40,29 @@ static cdate_t date_or_zero(const char *s)
     return d;
 }
 
-static void refresh_sources(struct job_env *env, long long tenant_id)
+/* Pulls every distributor of the tenant. A distributor that fails leaves its last snapshot
+ * (the others still sync); billsync's own database failing fails the sync (-1, err), which
+ * runs again soon instead of comparing what it could not store. */
+static int refresh_sources(struct job_env *env, long long tenant_id, char *err, size_t errlen)
 {
     struct api_source_list r;
-    if (connections_api_sources(env->db, tenant_id, &r) < 0)
-        return;
-    for (int i = 0; i < r.n; i++) {
-        char err[600];
-        if (refresh_one(env, tenant_id, r.v[i].id, err, sizeof err) < 0)
-            log_warn("sync tenant=%lld: refresh of connection %lld failed: %s", tenant_id, r.v[i].id, err);
+    if (connections_api_sources(env->db, tenant_id, &r) < 0) {
+        snprintf(err, errlen, "cannot read the connections: %s", db_error(env->db));
+        return -1;
+    }
+    int rc = 0;
+    for (int i = 0; i < r.n && rc == 0; i++) {
+        char why[600];
+        int got = refresh_one(env, tenant_id, r.v[i].id, why, sizeof why);
+        if (got == REFRESH_DB_ERROR) {
+            snprintf(err, errlen, "the pull of connection %lld could not be stored: %s", r.v[i].id, why);
+            rc = -1;
+        } else if (got < 0) {
+            log_warn("sync tenant=%lld: refresh of connection %lld failed: %s", tenant_id, r.v[i].id, why);
+        }
     }
     DB_LIST_FREE(&r);
+    return rc;
 }
 
 struct tally {
@@ -185,7 +197,10 @@ int job_sync(struct job_env *env, struct job *job, char *err, size_t errlen)
         return -1;
     }
     sync_mark(env->db, t, 1, "running: reading the distributors");
-    refresh_sources(env, t);
+    if (refresh_sources(env, t, err, errlen) < 0) {
+        sync_mark(env->db, t, 0, err);
+        return -1;
+    }
     sync_mark(env->db, t, 1, "running: comparing with the PSA");
     struct tenant_policy pol;
     policy_get(env->db, t, &pol);

@@ -390,13 +390,14 @@ def refresh_all(stack, ids, timeout):
     page's Refresh asks for them (app/db/snapshot.c refresh_enqueue_tenant); waits until each
     has ended and fails unless all are ok."""
     lst = ",".join(str(int(x)) for x in ids)
+    # "running" before the jobs exist: a refresh that ends first must not be overwritten
+    bt.sql(stack, "UPDATE connections SET refresh_status = 'running', refresh_message = 'queued'"
+                  f" WHERE tenant_id IN ({lst}) AND system <> 'csv'")
     bt.sql(stack, "INSERT INTO jobs (tenant_id, kind, payload, unique_key)"
                   " SELECT tenant_id, 'refresh', CONCAT('{\"connection_id\":', id, '}'), CONCAT('refresh:', id)"
                   f" FROM connections WHERE tenant_id IN ({lst}) AND system <> 'csv'"
                   " ON DUPLICATE KEY UPDATE jobs.due_at = IF(jobs.lease_owner IS NULL,"
                   " LEAST(jobs.due_at, UTC_TIMESTAMP(6)), jobs.due_at)")
-    bt.sql(stack, "UPDATE connections SET refresh_status = 'running', refresh_message = 'queued'"
-                  f" WHERE tenant_id IN ({lst}) AND system <> 'csv'")
     left = f"SELECT COUNT(*) FROM connections WHERE tenant_id IN ({lst}) AND refresh_status = 'running'"
     bt.wait_for(lambda: bt.sql(stack, left).strip() == "0", timeout, "the connections' refresh jobs")
     bad = bt.sql(stack, f"SELECT tenant_id, system, refresh_status, refresh_message FROM connections"

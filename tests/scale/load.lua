@@ -1,6 +1,6 @@
 -- load.lua: wrk script of make test-scale: signed-in pages in turn, every answer's status
 -- counted (wrk alone counts a redirect to the sign-in page as a success).
-local paths = {"/", "/reports/subscriptions", "/connections", "/reports/adjustments"}
+local paths = {"/", "/reports/subscriptions", "/settings/connections", "/reports/adjustments"}
 local threads = {}
 
 function setup(thread)

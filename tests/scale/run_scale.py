@@ -21,6 +21,7 @@ import argparse
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -205,6 +206,8 @@ def main():
     ap.add_argument("--processing-ms", type=int, default=50)
     ap.add_argument("--keep", action="store_true", help="keep the directory (logs) afterwards")
     a = ap.parse_args()
+    # SIGTERM (a CI time limit, kill) still stops every process below by its PID
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     base = tempfile.mkdtemp(prefix="billsync-scale-")
     os.chmod(base, 0o711)           # the nodes run as mysql (tests/scale/galera.py)
     checks, failed = [], None
