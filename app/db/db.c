@@ -111,7 +111,7 @@ static int connect_now(db_t *db)
             set_err(db, 0, "db.host is not a list of host[:port]");
             return -1;
         }
-        sock = NULL;
+        /* the socket stays: libmariadb uses it for "localhost" only, as before */
     } else {
         snprintf(hosts[0].name, sizeof hosts[0].name, "%s", sock ? "localhost" : "127.0.0.1");
         hosts[0].port = cfg->db_port;

@@ -104,7 +104,9 @@ class WriteLog:
     """Polls the sandbox's request log (the last LOG_SIZE requests of all systems) during the cycle
     and keeps the PSAs' writes; notes when the log may have dropped some before a poll saw them."""
 
-    def __init__(self, sandbox, period=1.0):
+    # Every 10 s: the log holds LOG_SIZE requests, a cycle makes a few thousand, and each poll
+    # takes the sandbox (the bench's bottleneck, one Python process) away from answering.
+    def __init__(self, sandbox, period=10.0):
         self.sb, self.period = sandbox, period
         self.writes, self.seen = {}, set()
         self.horizon = 0            # every request up to this global seq has been looked at
