@@ -256,6 +256,11 @@ def main():
         check("faults ran", faults.error is None and not faults.is_alive(),
               "; ".join(f"+{s:.1f} s {w}" for s, w in faults.timeline))
         check("node 3 rejoined by IST", bool(faults.ist), "recover + --wsrep-start-position, no full SST")
+        others = {f"127.0.0.1:{cluster.port(i)}" for i in (1, 2)}
+        moved = [line for line in bt.log_lines(stack, "worker3")
+                 if "db: connected to " in line and line.rsplit("db: connected to ", 1)[1].strip() in others]
+        check("worker pool 3 moved off the killed node", bool(moved),
+              f"{len(moved)} of its connections went on to node 1 or 2 (db.host's next entries)")
         lost, double, spurious, details = bs.verify(sb, changes, wl.writes, today)
         check("every seat change landed exactly once", not lost and not double and not spurious and not wl.incomplete,
               f"{len(changes)} changes: {len(lost)} lost, {len(double)} double, {sum(spurious.values())}"
