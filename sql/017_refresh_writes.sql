@@ -37,3 +37,38 @@ BEGIN
     INSERT INTO tenant_gen (tenant_id, gen) VALUES (NEW.tenant_id, 1) ON DUPLICATE KEY UPDATE gen = gen + 1;
   END IF;
 END;
+
+-- The PSA's lists (refreshed daily and on the mapping page's Refresh) the same way.
+DROP TRIGGER psa_companies_gen_update;
+CREATE TRIGGER psa_companies_gen_update AFTER UPDATE ON psa_companies FOR EACH ROW
+BEGIN
+  IF NOT (OLD.tenant_id <=> NEW.tenant_id AND OLD.connection_id <=> NEW.connection_id
+          AND OLD.psa_id <=> NEW.psa_id AND OLD.name <=> NEW.name AND OLD.active <=> NEW.active
+          AND OLD.gone <=> NEW.gone) THEN
+    INSERT INTO tenant_gen (tenant_id, gen) VALUES (NEW.tenant_id, 1) ON DUPLICATE KEY UPDATE gen = gen + 1;
+  END IF;
+END;
+
+DROP TRIGGER psa_contracts_gen_update;
+CREATE TRIGGER psa_contracts_gen_update AFTER UPDATE ON psa_contracts FOR EACH ROW
+BEGIN
+  IF NOT (OLD.tenant_id <=> NEW.tenant_id AND OLD.connection_id <=> NEW.connection_id
+          AND OLD.psa_id <=> NEW.psa_id AND OLD.company_psa_id <=> NEW.company_psa_id AND OLD.name <=> NEW.name
+          AND OLD.contract_type <=> NEW.contract_type AND OLD.start_date <=> NEW.start_date
+          AND OLD.end_date <=> NEW.end_date AND OLD.billing_start <=> NEW.billing_start
+          AND OLD.active <=> NEW.active AND OLD.prorate <=> NEW.prorate AND OLD.cycle_months <=> NEW.cycle_months
+          AND OLD.gone <=> NEW.gone) THEN
+    INSERT INTO tenant_gen (tenant_id, gen) VALUES (NEW.tenant_id, 1) ON DUPLICATE KEY UPDATE gen = gen + 1;
+  END IF;
+END;
+
+DROP TRIGGER psa_services_gen_update;
+CREATE TRIGGER psa_services_gen_update AFTER UPDATE ON psa_services FOR EACH ROW
+BEGIN
+  IF NOT (OLD.tenant_id <=> NEW.tenant_id AND OLD.connection_id <=> NEW.connection_id
+          AND OLD.psa_id <=> NEW.psa_id AND OLD.name <=> NEW.name AND OLD.sku <=> NEW.sku
+          AND OLD.unit_price <=> NEW.unit_price AND OLD.unit_cost <=> NEW.unit_cost
+          AND OLD.active <=> NEW.active AND OLD.gone <=> NEW.gone) THEN
+    INSERT INTO tenant_gen (tenant_id, gen) VALUES (NEW.tenant_id, 1) ON DUPLICATE KEY UPDATE gen = gen + 1;
+  END IF;
+END;

@@ -79,12 +79,12 @@ static void cache_clear(db_t *db)
     }
 }
 
-static int connect_now(db_t *db)
+/* A new client handle with billsync's options; init is the session's set-up statement. */
+static int new_handle(db_t *db, const char *init)
 {
     const struct config *cfg = db->cfg;
     if (db->my)
         mysql_close(db->my);
-    db->connected = 0;
     db->my = mysql_init(NULL);
     if (!db->my) {
         set_err(db, 0, "out of memory");
@@ -97,54 +97,50 @@ static int connect_now(db_t *db)
     mysql_optionsv(db->my, MYSQL_OPT_WRITE_TIMEOUT, &io);
     mysql_optionsv(db->my, MYSQL_OPT_RECONNECT, &off);
     mysql_optionsv(db->my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-    /* The limit is a number from the config, not request data: it may be part of the text. */
-    char init[300], limit[96] = "";
-    if (db->limit_ms)
-        snprintf(limit, sizeof limit, ", max_statement_time=%d.%03d", db->limit_ms / 1000,
-                 db->limit_ms % 1000);
+    mysql_optionsv(db->my, MYSQL_INIT_COMMAND, init);
+    return 0;
+}
+
+static int connect_now(db_t *db)
+{
+    const struct config *cfg = db->cfg;
+    db->connected = 0;
     const char *sock = cfg->db_socket[0] ? cfg->db_socket : NULL;
     struct db_host hosts[DB_HOSTS_MAX];
     int nhosts = 1;
     if (cfg->db_host[0]) {
+        /* the socket stays: libmariadb uses it for "localhost" only, as before */
         nhosts = db_hosts_parse(cfg->db_host, cfg->db_port, hosts, DB_HOSTS_MAX);
         if (nhosts < 1) {         /* config_load refused it already; a library caller may not */
             set_err(db, 0, "db.host is not a list of host[:port]");
             return -1;
         }
-        /* the socket stays: libmariadb uses it for "localhost" only, as before */
     } else {
         snprintf(hosts[0].name, sizeof hosts[0].name, "%s", sock ? "localhost" : "127.0.0.1");
         hosts[0].port = cfg->db_port;
     }
-    /* A cluster: a page written through one node and read through another (a session, a
+    /* The limit is a number from the config, not request data: it may be part of the text.
+     * A cluster: a page written through one node and read through another (a session, a
      * job's state) must see the write (causal reads). */
-    if (nhosts > 1)
-        snprintf(limit + strlen(limit), sizeof limit - strlen(limit), ", wsrep_sync_wait=1");
+    char init[300], limit[64] = "";
+    if (db->limit_ms)
+        snprintf(limit, sizeof limit, ", max_statement_time=%d.%03d", db->limit_ms / 1000,
+                 db->limit_ms % 1000);
     snprintf(init, sizeof init,
              "SET time_zone='+00:00', sql_mode='STRICT_ALL_TABLES,NO_ZERO_DATE,"
-             "NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'%s", limit);
-    mysql_optionsv(db->my, MYSQL_INIT_COMMAND, init);
+             "NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'%s%s", limit,
+             nhosts > 1 ? ", wsrep_sync_wait=1" : "");
     /* Every node in the listed order, from the one that answered last: a node that died
-     * (or refused with 1047) is passed over until the others have failed too. */
+     * (or refused with 1047) is passed over until the others have failed too. A failed
+     * connect leaves its handle unusable: each try takes a new one. */
+    int first = db->host_at % nhosts;
     for (int k = 0; k < nhosts; k++) {
-        int i = (db->host_at % nhosts + k) % nhosts;
-        if (k > 0) {              /* a failed connect leaves the handle unusable */
-            mysql_close(db->my);
-            db->my = mysql_init(NULL);
-            if (!db->my) {
-                set_err(db, 0, "out of memory");
-                return -1;
-            }
-            mysql_optionsv(db->my, MYSQL_OPT_CONNECT_TIMEOUT, &t);
-            mysql_optionsv(db->my, MYSQL_OPT_READ_TIMEOUT, &io);
-            mysql_optionsv(db->my, MYSQL_OPT_WRITE_TIMEOUT, &io);
-            mysql_optionsv(db->my, MYSQL_OPT_RECONNECT, &off);
-            mysql_optionsv(db->my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-            mysql_optionsv(db->my, MYSQL_INIT_COMMAND, init);
-        }
+        int i = (first + k) % nhosts;
+        if (new_handle(db, init) < 0)
+            return -1;
         if (mysql_real_connect(db->my, hosts[i].name, cfg->db_user, cfg->db_password,
                                cfg->db_name, (unsigned)hosts[i].port, sock, 0)) {
-            if (i != db->host_at || k > 0)
+            if (nhosts > 1 && i != db->host_at)
                 log_warn("db: connected to %s:%d", hosts[i].name, hosts[i].port);
             db->host_at = i;
             db->connected = 1;
@@ -344,11 +340,11 @@ static int is_read(const char *sql)
     return strncasecmp(sql, "SELECT", 6) == 0;
 }
 
-/* Prepares, binds and executes. On a lost connection reconnects and runs it again when that
- * is safe (the statement is a read, or it never reached the server); a statement a Galera
- * node refused (1047) runs on the next node; outside a transaction, a statement rolled
- * back by a deadlock or a certification failure runs again (inside one, the whole
- * transaction does: db_txn). */
+/* Prepares, binds and executes, and runs the statement again when that is safe: a Galera
+ * node refused it before running it (1047: on the next node); outside a transaction, a
+ * deadlock or certification failure rolled it back (1213/1205); the connection was lost
+ * and the statement is a read or never reached the server. Inside a transaction nothing is
+ * run again here: db_txn runs the whole transaction. */
 static MYSQL_STMT *run(db_t *db, const char *sql, const struct dbv *p, int np)
 {
     if (db->in_txn && !db->connected) {
@@ -358,42 +354,29 @@ static MYSQL_STMT *run(db_t *db, const char *sql, const struct dbv *p, int np)
     }
     for (int attempt = 0; attempt < RETRIES; attempt++) {
         MYSQL_STMT *st = prepare(db, sql);
-        if (!st) {
-            if (is_node_refused(db->errnum) && !db->in_txn) {
-                leave_node(db);
-                drop_connection(db);
-                continue;
-            }
-            if (attempt == 0 && is_lost(db->errnum) && reconnect(db) == 0)
-                continue;
-            return NULL;
-        }
-        if (bind_and_execute(db, st, p, np) == 0)
+        if (st && bind_and_execute(db, st, p, np) == 0)
             return st;
-        if (db->errnum == 0)      /* parameter count mismatch: a programming error */
+        if (db->errnum == 0)      /* out of memory, or a parameter count mismatch */
             return NULL;
-        mysql_stmt_reset(st);
-        if (!db->in_txn && (is_conflict(db->errnum) || is_node_refused(db->errnum))) {
+        if (st)
+            mysql_stmt_reset(st);
+        unsigned e = db->errnum;
+        if (is_node_refused(e))
+            leave_node(db);       /* the next connect starts at the next node */
+        if (is_node_refused(e) || is_lost(e)) {
+            log_warn("db: reconnecting after error %u", e);
+            drop_connection(db);  /* the next call reconnects; a lost write's fate is the caller's */
+        }
+        if (db->in_txn)
+            return NULL;
+        int again = is_node_refused(e) || is_conflict(e) ||
+                    (is_lost(e) && attempt == 0 && (!st || is_read(sql) || e == 1243));
+        if (!again)
+            return NULL;
+        if (!is_lost(e)) {
             db_retries++;
-            if (is_node_refused(db->errnum)) {
-                leave_node(db);
-                drop_connection(db);
-            }
             backoff(attempt);
-            continue;
         }
-        if (attempt == 0 && is_lost(db->errnum) && !db->in_txn &&
-            (is_read(sql) || db->errnum == 1243)) {
-            leave_node(db);
-            if (reconnect(db) == 0)
-                continue;
-        } else if (is_lost(db->errnum) || is_node_refused(db->errnum)) {
-            if (is_node_refused(db->errnum))
-                leave_node(db);
-            db->connected = 0;    /* next call reconnects; this write's fate is the caller's */
-            cache_clear(db);
-        }
-        return NULL;
     }
     return NULL;
 }
@@ -697,12 +680,10 @@ static int simple(db_t *db, const char *sql)
         return -1;
     if (mysql_real_query(db->my, sql, (unsigned long)strlen(sql))) {
         set_err(db, mysql_errno(db->my), mysql_error(db->my));
-        if (is_lost(db->errnum) || is_node_refused(db->errnum)) {
-            if (is_node_refused(db->errnum))
-                leave_node(db);
-            db->connected = 0;
-            cache_clear(db);
-        }
+        if (is_node_refused(db->errnum))
+            leave_node(db);
+        if (is_lost(db->errnum) || is_node_refused(db->errnum))
+            drop_connection(db);
         return -1;
     }
     return 0;

@@ -62,7 +62,8 @@ static void child_main(void *vctx)
 static const char usage[] =
     "usage: billsync-web [--config FILE]\n"
     "Runs the FastCGI pool for the billsync web UI on web.socket (a path, or host:port)\n"
-    "with web.children processes. Signals: HUP recycles the children, TERM or INT drains them and exits.\n"
+    "with web.children processes. Signals: HUP recycles the children, TERM or INT drains\n"
+    "them and exits.\n"
     "Environment: BILLSYNC_CONFIG, and BILLSYNC_SECTION_KEY for any setting.\n";
 
 int main(int argc, char **argv)

@@ -154,14 +154,15 @@ int refresh_one(struct job_env *env, long long tenant_id, long long id, char *er
         db_error_seen = 1;
     } else if (!pc && !sc) {
         snprintf(msg, sizeof msg, "this version of billsync has no connector for %s", system);
-    } else if ((pc ? refresh_psa(pc, &c, &s, &ce, counts) : refresh_source(sc, &c, &s, &ce, counts)) < 0 &&
-               !s.db_failed) {
-        snprintf(msg, sizeof msg, "%s%s%s", ce.message, ce.hint[0] ? " — " : "", ce.hint);
-    } else if (s.db_failed) {
-        /* the listing stopped at a row the database did not take: what was read is partial,
-         * so nothing is marked gone and the job is tried again */
-        snprintf(msg, sizeof msg, "database error while storing what was read: %s", db_error(env->db));
-        db_error_seen = 1;
+    } else if ((pc ? refresh_psa(pc, &c, &s, &ce, counts) : refresh_source(sc, &c, &s, &ce, counts)) < 0 ||
+               s.db_failed) {
+        /* A row the database did not take stopped the listing (connectors report that as
+         * success): what was read is partial, so nothing is marked gone; try again. */
+        db_error_seen = s.db_failed;
+        if (s.db_failed)
+            snprintf(msg, sizeof msg, "database error while storing what was read: %s", db_error(env->db));
+        else
+            snprintf(msg, sizeof msg, "%s%s%s", ce.message, ce.hint[0] ? " — " : "", ce.hint);
     } else if (!pc && (guard = loss_guard(env, &s, si ? si->label : system, msg, sizeof msg, note,
                                           sizeof note)) != 0) {
         if (guard < 0) {

@@ -66,12 +66,24 @@ def test_figures_are_served_from_the_cache_until_the_data_changes(stack, tenant)
     bt.sql(stack, f"UPDATE resource_links SET last_posted_units = 5000, version = version + 1 WHERE tenant_id = {t}")
     c.get("/")
     assert computed_at(stack, t, "dash:resources") == stamp
-    # a pull that finds every row unchanged touches last_seen only (sql/017): the cache stays
-    bt.sql(stack, f"UPDATE src_resources SET last_seen = UTC_TIMESTAMP(6) WHERE tenant_id = {t}")
-    bt.sql(stack, f"UPDATE src_subscriptions SET last_seen = UTC_TIMESTAMP(6) WHERE tenant_id = {t}")
-    bt.sql(stack, f"UPDATE src_companies SET last_seen = UTC_TIMESTAMP(6) WHERE tenant_id = {t}")
+    # a pull that finds every row unchanged touches last_seen only (sql/017): the tenant's
+    # generation stays, and so do the figures; a real change of a list row moves it
+    bt.sql(stack, f"INSERT INTO psa_companies (tenant_id, connection_id, psa_id, name) VALUES ({t}, {psa}, 'A1', 'Acct');"
+                  " INSERT INTO psa_contracts (tenant_id, connection_id, psa_id, company_psa_id, name, contract_type)"
+                  f" VALUES ({t}, {psa}, 'K1', 'A1', 'Contract', 'recurring');"
+                  f" INSERT INTO psa_services (tenant_id, connection_id, psa_id, name) VALUES ({t}, {psa}, 'V1', 'Seats')")
+    c.get("/")
+    stamp = computed_at(stack, t, "dash:resources")
+    gen = lambda: bt.sql(stack, f"SELECT gen FROM tenant_gen WHERE tenant_id = {t}").strip()  # noqa: E731
+    before = gen()
+    for table in ("src_resources", "src_subscriptions", "src_companies", "psa_companies", "psa_contracts",
+                  "psa_services"):
+        bt.sql(stack, f"UPDATE {table} SET last_seen = UTC_TIMESTAMP(6) WHERE tenant_id = {t}")
+        assert gen() == before, f"{table}: touching last_seen moved the generation"
     c.get("/")
     assert computed_at(stack, t, "dash:resources") == stamp, "an unchanged pull keeps the figures"
+    bt.sql(stack, f"UPDATE psa_services SET name = 'Seats renamed' WHERE tenant_id = {t}")
+    assert gen() != before, "a renamed PSA service is a change"
     # unlinking (the active key cleared) does change them
     bt.sql(stack, f"UPDATE resource_links SET active_key = NULL, unlinked_at = UTC_TIMESTAMP(6) WHERE tenant_id = {t}")
     assert tiles(c.get("/").text)["linked"]["value"] == "0"

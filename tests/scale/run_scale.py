@@ -89,33 +89,57 @@ def signed_in_cookie(stack):
 
 # --- faults -------------------------------------------------------------------------------------
 class Faults(threading.Thread):
-    """The faults of the cycle, in order, each written to the timeline."""
+    """The faults of the cycle, in order, each written to the timeline. Each waits for the state
+    that makes it count, not for a time: the cycle under way (a tenant's sync has ended and jobs
+    are still due), the dead node evicted, a worker of pool 2 holding a job's lease. `inside`
+    says, per kill, whether the cycle still had jobs pending then."""
 
-    def __init__(self, stack, cluster):
+    def __init__(self, stack, cluster, ids, since):
         super().__init__(daemon=True)
-        self.stack, self.cluster = stack, cluster
-        self.timeline, self.error, self.ist, self.killed = [], None, None, Counter()
+        self.stack, self.cluster, self.ids, self.since = stack, cluster, ids, since
+        self.lst = ",".join(map(str, ids))
+        self.timeline, self.error, self.ist, self.killed, self.inside = [], None, None, Counter(), {}
         self.t0 = time.monotonic()
 
     def note(self, what):
         self.timeline.append((time.monotonic() - self.t0, what))
         log(f"  fault +{self.timeline[-1][0]:5.1f} s: {what}")
 
+    def pending(self):
+        return int(bt.sql(self.stack, "SELECT COUNT(*) FROM jobs WHERE state = 'pending' AND kind IN ('sync', 'post')"
+                                      f" AND tenant_id IN ({self.lst})").strip())
+
+    def under_way(self):
+        ended = int(bt.sql(self.stack, f"SELECT COUNT(*) FROM tenant_sync WHERE tenant_id IN ({self.lst})"
+                                       f" AND finished_at >= '{self.since}'").strip())
+        return ended > 0 and self.pending() > 0
+
+    def pool_holds_a_lease(self, name):
+        pids = bt.children_of(self.stack.pid(name))
+        if not pids:
+            return False
+        rx = "|".join(str(p) for p in pids)
+        return int(bt.sql(self.stack, "SELECT COUNT(*) FROM jobs WHERE state = 'pending' AND lease_owner"
+                                      f" REGEXP ':({rx}):'").strip()) > 0
+
+    def kill(self, what, fn):
+        self.inside[what] = self.pending() > 0
+        out = fn()
+        self.note(f"{what}" + ("" if self.inside[what] else " (AFTER the cycle's last job)"))
+        return out
+
     def run(self):
         try:
-            time.sleep(3)
-            self.cluster.kill9(3)
-            self.note("kill -9 of Galera node 3 (worker pool 3's node)")
+            bt.wait_for(self.under_way, 300, "the cycle to be under way")
+            self.kill("kill -9 of Galera node 3 (worker pool 3's node)", lambda: self.cluster.kill9(3))
             self.cluster.wait_size(1, 2, timeout=60)
             self.note("the other two evicted it (cluster size 2)")
-            time.sleep(2)
-            self.killed["web1"] = self.stack.kill_pool("web1")
-            self.note(f"kill -9 of web pool 1 ({self.killed['web1']} processes)")
+            self.killed["web1"] = self.kill("kill -9 of web pool 1", lambda: self.stack.kill_pool("web1"))
             pos = self.cluster.restart_after_crash(3)
             self.note(f"node 3 restarting from its recovered position {pos}")
-            time.sleep(2)
-            self.killed["worker2"] = self.stack.kill_pool("worker2")
-            self.note(f"kill -9 of worker pool 2 ({self.killed['worker2']} processes)")
+            bt.wait_for(lambda: self.pool_holds_a_lease("worker2"), 300, "worker pool 2 to hold a job")
+            self.killed["worker2"] = self.kill("kill -9 of worker pool 2, a job in its hands",
+                                               lambda: self.stack.kill_pool("worker2"))
             self.cluster.wait_synced(3, timeout=180)
             self.ist = self.cluster.ist_used(3)
             self.note(f"node 3 Synced again ({'IST' if self.ist else 'a full SST'})")
@@ -244,7 +268,7 @@ def main():
             sb.configure(system, processing_ms=a.processing_ms)
         log(f"cycle: {len(changes)} subscriptions changed; a sync of every tenant, web load, faults")
         load = WebLoad(stack, cookie, 60).start()
-        faults = Faults(stack, cluster)
+        faults = Faults(stack, cluster, ids, bt.sql(stack, "SELECT UTC_TIMESTAMP(6)").strip())
         with bs.WriteLog(sb) as wl:
             faults.start()
             start, _, wall, done, left = bs.run_cycle(stack, ids, 900, "cycle")
@@ -253,7 +277,8 @@ def main():
         check("sync cycle ended", done and wall >= 20,
               f"{wall:.1f} s (at least 20 s wanted, for the faults to land inside it)"
               + ("" if done else f"; NOT complete: {left}"))
-        check("faults ran", faults.error is None and not faults.is_alive(),
+        check("faults ran inside the cycle", faults.error is None and not faults.is_alive()
+              and len(faults.inside) == 3 and all(faults.inside.values()),
               "; ".join(f"+{s:.1f} s {w}" for s, w in faults.timeline))
         check("node 3 rejoined by IST", bool(faults.ist), "recover + --wsrep-start-position, no full SST")
         others = {f"127.0.0.1:{cluster.port(i)}" for i in (1, 2)}
