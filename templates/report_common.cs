@@ -10,6 +10,7 @@
   <a href="/reports/subscriptions"<?cs if:Report.path == "/reports/subscriptions" ?> class="active" aria-current="page"<?cs /if ?>>All subscriptions</a>
   <a href="/reports/linked"<?cs if:Report.path == "/reports/linked" ?> class="active" aria-current="page"<?cs /if ?>>Linked</a>
   <a href="/reports/unlinked"<?cs if:Report.path == "/reports/unlinked" ?> class="active" aria-current="page"<?cs /if ?>>Unlinked</a>
+  <a href="/reports/margin"<?cs if:Report.path == "/reports/margin" ?> class="active" aria-current="page"<?cs /if ?>>Margin</a>
 </nav>
 <?cs /def ?>
 

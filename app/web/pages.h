@@ -25,6 +25,7 @@ void page_mapping(struct web *w);
 void page_mapping_relations(struct web *w);
 void page_report_subscriptions(struct web *w);
 void page_report_linked(struct web *w);
+void page_report_margin(struct web *w);
 void page_report_unlinked(struct web *w);
 void page_report_adjustments(struct web *w);
 void page_report_failures(struct web *w);

@@ -44,6 +44,17 @@ static const struct param_def p_report_log[] = {
     PARAM_DATE_("from", "The start date must be a day written YYYY-MM-DD."),
     REPORT_TAIL,
 };
+/* /reports/margin (web/page_report_margin.c). */
+static const char *const flags01[] = {"0", "1", NULL};
+static const struct param_def p_report_margin[] = {
+    PARAM_INT_("source", 1, 9223372036854775807LL, NULL,
+               "The source filter names no distributor connection of yours."),
+    PARAM_INT_("psa", 1, 9223372036854775807LL, NULL, "The PSA filter names no PSA connection of yours."),
+    REPORT_TEXT("company"),
+    REPORT_TEXT("product"),
+    PARAM_ENUM_("flagged", flags01, NULL, "The flagged filter must be 0 or 1."),
+    REPORT_TAIL,
+};
 /* /mapping and /mapping/relations: the filters also ride along in their forms. */
 static const struct param_def p_mapping[] = {
     PARAM_TEXT_("q", 200, "A filter of this page is not valid."),
@@ -88,6 +99,7 @@ static const struct route routes[] = {
     {"/reports/subscriptions", page_report_subscriptions, 0, ROLE_VIEWER, "Reports", p_report_subscriptions},
     {"/reports/linked", page_report_linked, 0, ROLE_VIEWER, NULL, p_report_subscriptions},
     {"/reports/unlinked", page_report_unlinked, 0, ROLE_VIEWER, NULL, p_report_subscriptions},
+    {"/reports/margin", page_report_margin, 0, ROLE_VIEWER, "Margin", p_report_margin},
     {"/reports/adjustments", page_report_adjustments, 0, ROLE_VIEWER, "Adjustments", p_report_log},
     {"/reports/failures", page_report_failures, R_POST, ROLE_VIEWER, NULL, p_report_log},
     {"/reports/adjustments/", page_adjustment_detail, R_PREFIX, ROLE_VIEWER, NULL, NULL},
