@@ -27,6 +27,11 @@
   <div class="field"><label for="f-tz">Time zone (the day a change is dated, the month under review)</label>
     <input id="f-tz" name="time_zone" maxlength="63" required value="<?cs var:P.time_zone ?>">
     <div class="muted small">An IANA name such as Europe/London, America/New_York or Australia/Sydney.</div></div>
+  <fieldset id="margin-settings"><legend>Margin report</legend>
+    <div class="field"><label for="f-margin-threshold">Flag a product whose margin is below (%)</label>
+      <input id="f-margin-threshold" name="margin_threshold" inputmode="decimal" maxlength="8" required pattern="[0-9]{1,3}([.][0-9])?%?" value="<?cs var:P.margin_threshold ?>">
+      <div class="muted small">0 to 100, one decimal at most (10 or 12.5). A negative margin is always flagged. See the <a href="/reports/margin?flagged=1&amp;sort=margin&amp;dir=asc">margin report</a>.</div></div>
+  </fieldset>
   <button type="submit">Save</button>
 </form>
 <?cs call:page_end() ?>

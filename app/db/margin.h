@@ -55,7 +55,8 @@ DB_LIST(margin_total_list, struct margin_total);
 int margin_totals(db_t *db, long long tenant_id, const struct margin_filter *f, struct margin_total_list *out);
 
 /* Rows flagged under the tenant's threshold (the dashboard's and the checklist's figure: the
- * row count of /reports/margin?flagged=1). */
+ * row count of the report at MARGIN_FLAGGED_HREF, which they link to). */
+#define MARGIN_FLAGGED_HREF "/reports/margin?flagged=1&sort=margin&dir=asc"
 int margin_flagged_count(db_t *db, long long tenant_id, long long *out);
 
 /* The top `limit` customers (source company) by summed monthly margin (cents), largest first. */

@@ -1,11 +1,14 @@
 /* page_settings_billing.c: /settings/billing (admin): the tenant's billing policy: approval
  * before posting, decrease dating, PSA drift handling, usage billing mode, failure alerts, the
- * sync interval, and the time zone whose "today" dates every change. */
+ * sync interval, the time zone whose "today" dates every change, and the margin threshold under
+ * which the margin report flags a row (doc/margin.md). */
 #include "web/pages.h"
 
 #include "common/tzdate.h"
+#include "core/margin.h"
 #include "db/accounts.h"
 #include "db/ledger.h"
+#include "db/margin.h"
 #include "web/auth.h"
 
 #include <stdio.h>
@@ -23,6 +26,7 @@ struct saving {
     long long tenant_id;
     const struct tenant_policy *policy;
     const char *zone;
+    int margin_threshold;         /* tenths of a percent */
 };
 
 /* The policy and the time zone together, run again whole on a deadlock or a cluster's
@@ -30,14 +34,17 @@ struct saving {
 static int save_policy(db_t *db, void *ctx)
 {
     const struct saving *sv = ctx;
-    return policy_set(db, sv->tenant_id, sv->policy) < 0 ||
-                   tenant_set_time_zone(db, sv->tenant_id, sv->zone) < 0 ? -1 : 0;
+    return policy_set(db, sv->tenant_id, sv->policy) < 0 || tenant_set_time_zone(db, sv->tenant_id, sv->zone) < 0 ||
+                   margin_threshold_set(db, sv->tenant_id, sv->margin_threshold) < 0
+               ? -1
+               : 0;
 }
 
 void page_settings_billing(struct web *w)
 {
     struct tenant_policy p;
-    if (policy_get(w->db, w->sess->tenant_id, &p) < 0) {
+    int threshold;
+    if (policy_get(w->db, w->sess->tenant_id, &p) < 0 || margin_threshold_get(w->db, w->sess->tenant_id, &threshold) < 0) {
         web_error(w, 503, "The billing settings could not be read.");
         return;
     }
@@ -65,6 +72,13 @@ void page_settings_billing(struct web *w)
                               "Nothing was changed.");
             return;
         }
+        /* the margin threshold: a percent, one decimal at most; unchanged when left out */
+        const char *mt = req_form(&w->req, "margin_threshold");
+        if (mt && margin_threshold_parse(mt, &threshold) < 0) {
+            web_error(w, 400, "The margin threshold must be a percent from 0 to 100 with at most one decimal, "
+                              "such as 10 or 12.5. Nothing was changed.");
+            return;
+        }
         if (tz)
             snprintf(zone, sizeof zone, "%s", tz);
         else
@@ -75,15 +89,17 @@ void page_settings_billing(struct web *w)
         snprintf(p.usage_mode, sizeof p.usage_mode, "%s", u);
         p.alert_after_minutes = (int)alert;
         p.sync_interval_minutes = (int)interval;
-        struct saving sv = {w->sess->tenant_id, &p, zone};
+        struct saving sv = {w->sess->tenant_id, &p, zone, threshold};
         if (db_txn(w->db, save_policy, &sv) != 0) {
             web_error(w, 503, "The billing settings could not be saved. Nothing was changed.");
             return;
         }
-        char detail[300];
-        snprintf(detail, sizeof detail, "approval=%s decrease=%s drift=%s usage=%s alert=%d interval=%d tz=%s",
+        char detail[340], mts[16];
+        margin_pct_format(threshold, mts, sizeof mts);
+        snprintf(detail, sizeof detail,
+                 "approval=%s decrease=%s drift=%s usage=%s alert=%d interval=%d tz=%s margin_threshold=%s%%",
                  p.approval, p.decrease_mode, p.drift_mode, p.usage_mode, p.alert_after_minutes,
-                 p.sync_interval_minutes, zone);
+                 p.sync_interval_minutes, zone, mts);
         auth_audit(w, 0, 0, NULL, "tenant.billing_policy", w->sess->tenant_name, detail);
         web_flash(w, "Billing settings saved.");
         web_redirect(w, "/settings/billing");
@@ -98,6 +114,9 @@ void page_settings_billing(struct web *w)
     char zone[64];
     tenant_time_zone(w->db, w->sess->tenant_id, zone, sizeof zone);
     hset(w, "P.time_zone", zone);
+    char mts[16];
+    margin_pct_format(threshold, mts, sizeof mts);
+    hset(w, "P.margin_threshold", mts);
     hset(w, "Page.title", "Billing settings");
     web_render(w, "settings_billing.cs");
 }
