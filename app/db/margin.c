@@ -33,8 +33,9 @@
 
 /* Branch 1: resources with an active resource link (usage left out). The contract service's
  * units (a ConnectWise agreement may hold a product twice: their sum) and its price (the first
- * cached row's; no row: the service's list price), the contract's cycle, and the seats of every
- * link feeding the service (doc/ledger.md: the service bills their sum). */
+ * cached row's; none or 0, i.e. not set on the contract: the service's list price), the
+ * contract's cycle, and the seats of every link feeding the service (doc/ledger.md: the service
+ * bills their sum). */
 #define CS_MATCH \
     " cs.tenant_id = rl.tenant_id AND cs.connection_id = rl.psa_connection_id" \
     " AND cs.contract_psa_id = rl.psa_contract_id AND cs.service_psa_id = rl.psa_service_id AND cs.gone = 0"
@@ -43,7 +44,7 @@
     " CONCAT_WS(' / ', COALESCE(p.name, rl.psa_contract_id), COALESCE(sv.name, rl.psa_service_id)) AS service," \
     " r.quantity AS seats, r.unit_cost, IF(" SUBS_ANNUAL ", 12, 1) AS cost_months, r.currency," \
     " COALESCE((SELECT SUM(cs.units) FROM psa_contract_services cs WHERE" CS_MATCH "), 0) AS units," \
-    " COALESCE((SELECT cs.unit_price FROM psa_contract_services cs WHERE" CS_MATCH " ORDER BY cs.id LIMIT 1)," \
+    " COALESCE(NULLIF((SELECT cs.unit_price FROM psa_contract_services cs WHERE" CS_MATCH " ORDER BY cs.id LIMIT 1), 0)," \
     "  sv.unit_price, 0) AS price," \
     " GREATEST(COALESCE(p.cycle_months, 1), 1) AS price_months," \
     " COALESCE((SELECT SUM(x.quantity) FROM resource_links o JOIN src_resources x ON x.tenant_id = o.tenant_id" \

@@ -1,8 +1,8 @@
 /* margin.h: the margin report's rows (doc/margin.md): one row per linked product of a customer,
  *   - a source resource with an active resource link (usage left out: backup storage is billed
  *     at the distributor's cost by the tenant's usage mode), priced by its PSA contract service
- *     (psa_contract_services.unit_price, or psa_services.unit_price when the contract has no
- *     such service in the PSA cache) for the contract's billing cycle (cycle_months);
+ *     (psa_contract_services.unit_price, or psa_services.unit_price when the contract service's
+ *     price is not set: 0 or no row in the PSA cache) for the contract's billing cycle (cycle_months);
  *   - an annual resource billed by one-time charges (its subscription linked to a contract, no
  *     resource link), priced by the newest posted annual charge of its subscription, a price
  *     for the year.
