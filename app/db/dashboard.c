@@ -4,6 +4,7 @@
 #include "db/dashboard.h"
 
 #include "db/charges.h"
+#include "db/margin.h"
 #include "db/subs_sql.h"
 #include "db/tenant_cache.h"
 
@@ -221,5 +222,6 @@ int dash_warm(db_t *db, long long tenant_id, cdate_t psa_date)
     if (dash_top_products(db, tenant_id, DASH_TOP_BARS, &top) < 0)
         return -1;
     DB_LIST_FREE(&top);
-    return 0;
+    long long flagged;   /* the Low margin tile (db/margin.h) */
+    return margin_flagged_count(db, tenant_id, &flagged) < 0 ? -1 : 0;
 }
