@@ -222,6 +222,5 @@ int dash_warm(db_t *db, long long tenant_id, cdate_t psa_date)
     if (dash_top_products(db, tenant_id, DASH_TOP_BARS, &top) < 0)
         return -1;
     DB_LIST_FREE(&top);
-    long long flagged;   /* the Low margin tile (db/margin.h) */
-    return margin_flagged_count(db, tenant_id, &flagged) < 0 ? -1 : 0;
+    return margin_warm(db, tenant_id);   /* the Low margin tile and the report behind it (db/margin.h) */
 }

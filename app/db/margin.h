@@ -59,9 +59,18 @@ int margin_totals(db_t *db, long long tenant_id, const struct margin_filter *f, 
 #define MARGIN_FLAGGED_HREF "/reports/margin?flagged=1&sort=margin&dir=asc"
 int margin_flagged_count(db_t *db, long long tenant_id, long long *out);
 
-/* The top `limit` customers (source company) by summed monthly margin (cents), largest first. */
+/* The top `limit` customers (source company) by summed monthly margin (cents), largest first;
+ * the page charts MARGIN_CHART_BARS. */
+#define MARGIN_CHART_BARS 10
 int margin_top_companies(db_t *db, long long tenant_id, const struct margin_filter *f, int limit,
                          struct series_list *out);
+
+/* Computes into the tenant cache what the report's two usual views read (all rows sorted by
+ * company, and MARGIN_FLAGGED_HREF: count, totals, first page, chart) and the flagged count,
+ * for the worker's "figures" job (db/dashboard.h dash_warm): at 50,000 links each statement
+ * costs about a second when it is not cached. */
+#define MARGIN_PAGE_ROWS 50
+int margin_warm(db_t *db, long long tenant_id);
 
 /* The tenant's connections for the filters: id, name, kind ("source" or "psa"), by kind then name. */
 struct margin_conn {

@@ -21,7 +21,6 @@
 #include <string.h>
 
 #define PATH "/reports/margin"
-#define CHART_BARS 10
 
 enum { C_SOURCE, C_COMPANY, C_ACCOUNT, C_PRODUCT, C_SERVICE, C_BILLING, C_SEATS, C_UNIT_COST, C_PRICE, C_UNITS,
        C_REVENUE, C_COST, C_MARGIN, C_PCT, C_CURRENCY, C_FLAG, NCOLS };
@@ -301,12 +300,12 @@ static void page(struct web *w, struct req *r, const struct margin_conn_list *co
     DB_LIST_FREE(&t);
     int filtered = r->f.source || r->f.psa || (r->f.company && *r->f.company) || (r->f.product && *r->f.product) ||
                    r->f.flagged;
-    long long pages = total ? (total + REPORT_PAGE_SIZE - 1) / REPORT_PAGE_SIZE : 1;
+    long long pages = total ? (total + MARGIN_PAGE_ROWS - 1) / MARGIN_PAGE_ROWS : 1;
     if (r->page > pages)
         r->page = pages;
     struct dbrows rows;
-    if (margin_rows(w->db, w->sess->tenant_id, &r->f, r->sort, r->desc, REPORT_PAGE_SIZE,
-                    (r->page - 1) * REPORT_PAGE_SIZE, &rows) < 0) {
+    if (margin_rows(w->db, w->sess->tenant_id, &r->f, r->sort, r->desc, MARGIN_PAGE_ROWS,
+                    (r->page - 1) * MARGIN_PAGE_ROWS, &rows) < 0) {
         log_error("margin report: %s", db_error(w->db));
         web_error(w, 503, "The report could not be read. Try again in a minute.");
         return;
@@ -382,7 +381,7 @@ static void page(struct web *w, struct req *r, const struct margin_conn_list *co
     hset(w, "FlaggedHref", strbuf_cstr(&u));
     strbuf_free(&u);
     struct series_list top;
-    if (total && margin_top_companies(w->db, w->sess->tenant_id, &r->f, CHART_BARS, &top) == 0) {
+    if (total && margin_top_companies(w->db, w->sess->tenant_id, &r->f, MARGIN_CHART_BARS, &top) == 0) {
         for (int i = 0; i < top.n; i++)
             top.v[i].value *= 10;   /* cents to the chart's 1/1000 */
         chart_hbars(w, "Chart", &top, bar_href, r);
@@ -424,7 +423,7 @@ void page_report_margin(struct web *w)
     r.f.flagged = !strcmp(param_str(p, "flagged"), "1");
     r.sort = param_str(p, "sort");
     if (!*r.sort)
-        r.sort = "company";
+        r.sort = "company";   /* as margin_warm() reads it */
     if (!margin_sort_known(r.sort)) {
         web_error(w, 400, "This report cannot be sorted by that column.");
         DB_LIST_FREE(&conns);
