@@ -39,10 +39,8 @@
  * and wa, each binding the tenant), not computed per row: at 50,000 links correlated subqueries
  * cost seconds. */
 #define LINK_BRANCH \
-    "SELECT r.id AS rid, k.name AS source, " COMPANY " AS company, " ACCOUNT " AS account, r.name AS product," \
-    " CONCAT_WS(' / ', COALESCE(p.name, rl.psa_contract_id), COALESCE(sv.name, rl.psa_service_id)) AS service," \
-    " r.quantity AS seats, r.unit_cost, IF(" SUBS_ANNUAL ", 12, 1) AS cost_months, r.currency," \
-    " COALESCE(csa.units, 0) AS units, COALESCE(NULLIF(cs1.unit_price, 0), sv.unit_price, 0) AS price," \
+    "SELECT r.id AS rid, 1 AS kind, r.quantity AS seats, r.unit_cost, IF(" SUBS_ANNUAL ", 12, 1) AS cost_months," \
+    " r.currency, COALESCE(csa.units, 0) AS units, COALESCE(NULLIF(cs1.unit_price, 0), sv.unit_price, 0) AS price," \
     " GREATEST(COALESCE(p.cycle_months, 1), 1) AS price_months, COALESCE(wa.w, 0) AS w," \
     " (csa.first_id IS NOT NULL OR sv.id IS NOT NULL) AS has_price" \
     RES_JOINS \
@@ -79,9 +77,7 @@
     " AND LEFT(ch.charge_key, CHAR_LENGTH(CONCAT('annual:', r.connection_id, ':', r.subscription_source_id, ':')))" \
     "  = CONCAT('annual:', r.connection_id, ':', r.subscription_source_id, ':')"
 #define CHARGE_BRANCH \
-    "SELECT r.id, k.name, " COMPANY ", " ACCOUNT ", r.name," \
-    " CONCAT(COALESCE(p.name, sl.psa_contract_id), ' / annual charges')," \
-    " r.quantity, r.unit_cost, 12, r.currency, r.quantity," \
+    "SELECT r.id, 2, r.quantity, r.unit_cost, 12, r.currency, r.quantity," \
     " COALESCE((SELECT ch.unit_price FROM charges_posted ch WHERE" CHG_MATCH \
     "  ORDER BY ch.charge_date DESC, ch.id DESC LIMIT 1), 0), 12, 0," \
     " EXISTS (SELECT 1 FROM charges_posted ch WHERE" CHG_MATCH ")" \
@@ -104,17 +100,41 @@
 #define PCT_N "(m.rev_c - m.cost_c) * 1000"
 #define PCT "IF(m.rev_c > 0, " MARGIN_RHE(PCT_N, "m.rev_c") ", NULL)"
 
+/* The names of a computed row x (kind 1: a resource link, 2: the charge route), joined last: the
+ * levels above carry ids and numbers only (wide name columns in each materialized level cost
+ * more than the arithmetic). Unused left joins on unique keys are eliminated. */
+#define NAME_JOINS \
+    " JOIN src_resources r ON r.id = x.rid" \
+    " JOIN connections k ON k.tenant_id = r.tenant_id AND k.id = r.connection_id" \
+    " LEFT JOIN src_companies c ON c.tenant_id = r.tenant_id AND c.connection_id = r.connection_id" \
+    "  AND c.source_id = r.company_source_id" \
+    " LEFT JOIN resource_links rl ON x.kind = 1 AND rl.tenant_id = r.tenant_id" \
+    "  AND rl.src_connection_id = r.connection_id AND rl.src_resource_id = r.source_id AND rl.active_key = 1" \
+    " LEFT JOIN subscription_links sl ON x.kind = 2 AND sl.tenant_id = r.tenant_id" \
+    "  AND sl.src_connection_id = r.connection_id AND sl.src_subscription_id = r.subscription_source_id" \
+    "  AND sl.active_key = 1" \
+    " LEFT JOIN psa_contracts p ON p.tenant_id = r.tenant_id" \
+    "  AND p.connection_id = COALESCE(rl.psa_connection_id, sl.psa_connection_id)" \
+    "  AND p.psa_id = COALESCE(rl.psa_contract_id, sl.psa_contract_id)" \
+    " LEFT JOIN psa_companies a ON a.tenant_id = r.tenant_id AND a.connection_id = p.connection_id" \
+    "  AND a.psa_id = p.company_psa_id" \
+    " LEFT JOIN psa_services sv ON sv.tenant_id = r.tenant_id AND sv.connection_id = rl.psa_connection_id" \
+    "  AND sv.psa_id = rl.psa_service_id"
+#define N_SERVICE \
+    "IF(x.kind = 2, CONCAT(COALESCE(p.name, sl.psa_contract_id), ' / annual charges')," \
+    " CONCAT_WS(' / ', COALESCE(p.name, rl.psa_contract_id), COALESCE(sv.name, rl.psa_service_id)))"
+
 /* The outer columns (enum margin_col). */
 #define OUT_COLS \
-    "x.rid, x.source, x.company, x.account, x.product, x.service, x.seats, x.unit_cost, x.cost_months," \
+    "x.rid, k.name, " COMPANY ", " ACCOUNT ", r.name, " N_SERVICE ", x.seats, x.unit_cost, x.cost_months," \
     " x.currency, x.units, x.price, x.price_months, x.w, x.has_price, x.rev_c, x.cost_c, x.flagged"
 
 static const struct {
     const char *key, *expr;
 } sorts[] = {
-    {"source", "x.source"},       {"company", "x.company"},
-    {"account", "x.account"},     {"product", "x.product"},
-    {"service", "x.service"},     {"billing", "GREATEST(x.cost_months, x.price_months)"},
+    {"source", "k.name"},         {"company", COMPANY},
+    {"account", ACCOUNT},         {"product", "r.name"},
+    {"service", N_SERVICE},       {"billing", "GREATEST(x.cost_months, x.price_months)"},
     {"seats", "x.seats"},         {"unit_cost", "x.unit_cost"},
     {"price", "x.price"},         {"units", "x.units"},
     {"revenue", "x.rev_c"},       {"cost", "x.cost_c"},
@@ -180,7 +200,7 @@ static void branch_values(struct bound *b, long long tenant_id, const struct mar
 /* SELECT <cols> FROM (rows with money and flag) x WHERE <flagged?><tail>, values bound in
  * order: threshold, branch 1, branch 2 (the caller adds the tail's). */
 static int build(char *sql, size_t n, struct bound *b, long long tenant_id, const struct margin_filter *f,
-                 const char *cols, const char *tail)
+                 const char *cols, int names, const char *tail)
 {
     memset(b, 0, sizeof *b);
     if (f->company && *f->company && db_like_pattern(f->company, b->company, sizeof b->company) < 0)
@@ -219,8 +239,8 @@ static int build(char *sql, size_t n, struct bound *b, long long tenant_id, cons
                      " (m.rev_c - m.cost_c < 0 OR (m.rev_c > 0 AND " MARGIN_RHE(PCT_N, "m.rev_c") " < ?)) AS flagged"
                      " FROM (SELECT v.*, " MARGIN_RHE("v.cn", "v.cd") " AS cost_c, " MARGIN_RHE("v.rn", "v.rd") " AS rev_c"
                      " FROM (SELECT b.*, " COST_N " AS cn, " COST_D " AS cd, " REV_N " AS rn, " REV_D " AS rd"
-                     " FROM (" LINK_BRANCH "%s UNION ALL " CHARGE_BRANCH "%s) b) v) m) x WHERE %s%s",
-                     cols, c1, c2, f->flagged ? "x.flagged = 1" : "1 = 1", tail);
+                     " FROM (" LINK_BRANCH "%s UNION ALL " CHARGE_BRANCH "%s) b) v) m) x%s WHERE %s%s",
+                     cols, c1, c2, names ? NAME_JOINS : "", f->flagged ? "x.flagged = 1" : "1 = 1", tail);
     return k < 0 || (size_t)k >= n || b->n > MAX_PARAMS ? -1 : 0;
 }
 
@@ -233,7 +253,7 @@ static int ordered(char *sql, size_t n, struct bound *b, long long tenant_id, co
         return -1;
     const char *dir = desc ? " DESC" : "";
     snprintf(tail, sizeof tail, " ORDER BY %s%s, x.rid%s LIMIT ? OFFSET ?", expr, dir, dir);
-    return build(sql, n, b, tenant_id, f, OUT_COLS, tail);
+    return build(sql, n, b, tenant_id, f, OUT_COLS, 1, tail);
 }
 
 int margin_rows(db_t *db, long long tenant_id, const struct margin_filter *f, const char *sort, int desc, int limit,
@@ -277,7 +297,7 @@ int margin_totals(db_t *db, long long tenant_id, const struct margin_filter *f, 
     struct bound b;
     memset(out, 0, sizeof *out);
     if (build(sql, sizeof sql, &b, tenant_id, f,
-              "x.currency, COUNT(*), SUM(x.seats), SUM(x.rev_c), SUM(x.cost_c), SUM(x.flagged)",
+              "x.currency, COUNT(*), SUM(x.seats), SUM(x.rev_c), SUM(x.cost_c), SUM(x.flagged)", 0,
               " GROUP BY x.currency ORDER BY x.currency") < 0 ||
         tcache_query_auto(db, tenant_id, "margin:totals:", sql, b.v, b.n, &out->rows) < 0)
         return -1;
@@ -307,8 +327,8 @@ int margin_top_companies(db_t *db, long long tenant_id, const struct margin_filt
     char sql[SQL_MAX];
     struct bound b;
     memset(out, 0, sizeof *out);
-    if (build(sql, sizeof sql, &b, tenant_id, f, "x.company, SUM(x.rev_c - x.cost_c) AS total",
-              " GROUP BY x.company ORDER BY total DESC, x.company LIMIT ?") < 0)
+    if (build(sql, sizeof sql, &b, tenant_id, f, COMPANY " AS company, SUM(x.rev_c - x.cost_c) AS total", 1,
+              " GROUP BY company ORDER BY total DESC, company LIMIT ?") < 0)
         return -1;
     b.v[b.n] = DB_INT(limit);
     if (tcache_query_auto(db, tenant_id, "margin:top:", sql, b.v, b.n + 1, &out->rows) < 0)
