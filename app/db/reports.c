@@ -103,7 +103,8 @@ static const char *const adj_q_cols[ADJ_Q_COLS] = {
     "j.id, DATE_FORMAT(j.created_at, '%Y-%m-%d %H:%i UTC'), " ADJ_COMPANY ", " ADJ_SUBSCRIPTION ", " \
     ADJ_RESOURCE ", " ADJ_ACCOUNT ", " ADJ_CONTRACT ", " ADJ_SERVICE ", j.unit_change," \
     " DATE_FORMAT(j.effective_date, '%Y-%m-%d'), j.prorated_amount, " ADJ_STATE ", j.attempts, " ADJ_ERROR "," \
-    " DATE_FORMAT(j.next_attempt_at, '%Y-%m-%d %H:%i UTC')"
+    " DATE_FORMAT(j.next_attempt_at, '%Y-%m-%d %H:%i UTC'), j.kind, j.cost_before, j.new_unit_cost," \
+    " j.price_before, j.new_unit_price"
 
 /* Failures: failed adjustments and failed one-time charges (db/charge_sql.h), one row each,
  * as a derived table j with the same columns for both, so one WHERE filters and sorts them

@@ -8,6 +8,7 @@
 #include "common/log.h"
 #include "core/cdate.h"
 #include "core/csvw.h"
+#include "core/price_policy.h"
 #include "core/strbuf.h"
 #include "web/svg_chart.h"
 
@@ -817,6 +818,17 @@ void report_adjustment_cells(char *const *in, struct report_cells *out)
     report_cell_qty(out, 7, in[RAD_CHANGE], 1);
     long long change = in[RAD_CHANGE] ? strtoll(in[RAD_CHANGE], NULL, 10) : 0;
     out->cls[7] = change > 0 ? "diff-up" : change < 0 ? "diff-down" : NULL;
+    if (in[RAD_KIND] && !strcmp(in[RAD_KIND], "cost")) {
+        /* a cost change: what changed instead of 0 units */
+        char text[200];
+        price_change_text(in[RAD_COST_BEFORE] ? strtoll(in[RAD_COST_BEFORE], NULL, 10) : 0,
+                          in[RAD_NEW_COST] ? strtoll(in[RAD_NEW_COST], NULL, 10) : 0,
+                          in[RAD_PRICE_BEFORE] ? strtoll(in[RAD_PRICE_BEFORE], NULL, 10) : 0, in[RAD_NEW_PRICE] != NULL,
+                          in[RAD_NEW_PRICE] ? strtoll(in[RAD_NEW_PRICE], NULL, 10) : 0, text, sizeof text);
+        snprintf(out->text, sizeof out->text, "Cost change: %s", text);
+        out->v[7] = out->text;
+        out->cls[7] = "cost-change";
+    }
     report_cell_text(out, 8, in[RAD_EFFECTIVE], "");
     report_cell_money(out, 9, in[RAD_AMOUNT], 2);
     report_cell_text(out, 10, in[RAD_STATE], "");

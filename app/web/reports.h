@@ -81,6 +81,7 @@ struct report_cells {
     const char *v[REPORT_MAX_COLS];
     const char *cls[REPORT_MAX_COLS];
     char buf[REPORT_MAX_COLS][MONEY_FMT_MAX];
+    char text[240];               /* one longer cell (a cost change's "cost 5.40 -> 5.94; ...") */
     char href[64];                /* the row's detail page ("" none), linked from cell href_col */
     int href_col;
     const char *kind;             /* optional data-kind of the row ("adjustment", "charge") */

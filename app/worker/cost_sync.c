@@ -44,6 +44,20 @@ void cost_plan_service(struct job_env *env, long long t, cdate_t today, const st
                            .psa_contract_id = l->psa_contract_id, .psa_service_id = l->psa_service_id,
                            .effective = today, .cost_before = l->psa_unit_cost, .new_cost = cost,
                            .price_before = l->unit_price, .state = require ? "awaiting_approval" : "queued"};
+    /* What the PSA holds now: the change's "before" (the margin a person approves from), and
+     * nothing to plan when someone already set the cost there. One call per cost change. */
+    struct psa_money_seen m;
+    struct conn_error ce;
+    memset(&ce, 0, sizeof ce);
+    if (p->read_money(c, l->psa_contract_id, l->psa_service_id, today, &m, &ce) < 0) {
+        log_warn("sync tenant=%lld: cost of service %s on contract %s not read (%s); planned at the next sync", t,
+                 l->psa_service_id, l->psa_contract_id, ce.message);
+        return;
+    }
+    if (m.found) {
+        cp.cost_before = m.unit_cost;
+        cp.price_before = m.unit_price;
+    }
     char reason[600] = "", currency[4];
     tenant_currency(env->db, t, currency);
     money_t srp = 0;
@@ -87,20 +101,26 @@ void cost_plan_service(struct job_env *env, long long t, cdate_t today, const st
     }
     cp.reason = reason[0] ? reason : NULL; /* the change itself is shown from its columns */
     long long id = 0;
-    if (cost_plan_record(env->db, &cp, &id) < 0)
+    int rc = 1;
+    if (!reason[0] && m.found && m.uniform && m.unit_cost == cp.new_cost && !cp.has_price)
+        rc = 0;
+    else if ((rc = cost_plan_record(env->db, &cp, &id)) < 0)
         return;
     /* Planned from these costs: the next change is a change of them. */
     for (int i = 0; i < n; i++)
         if (!links[i].source_gone)
             cost_seen_set(env->db, t, links[i].link_id, links[i].src_cost);
-    if (!strcmp(cp.state, "failed"))
+    if (rc == 0) {
+        /* nothing to post: the PSA holds the cost (and the policy's price) already */
+    } else if (!strcmp(cp.state, "failed"))
         tally->failed++;
     else if (!strcmp(cp.state, "awaiting_approval"))
         tally->approval++;
     else
         tally->queued++;
-    log_info("sync tenant=%lld: cost change %lld of service %s on contract %s (%s)", t, id, l->psa_service_id,
-             l->psa_contract_id, cp.state);
+    if (rc)
+        log_info("sync tenant=%lld: cost change %lld of service %s on contract %s (%s)", t, id, l->psa_service_id,
+                 l->psa_contract_id, cp.state);
 }
 
 enum cost_post_result cost_post(struct job_env *env, long long t, const struct adjustment *a,
