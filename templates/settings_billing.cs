@@ -1,6 +1,7 @@
 <?cs include:"layout.cs" ?>
 <?cs def:opt(name, value, current, label) ?><label class="choice"><input type="radio" name="<?cs var:name ?>" value="<?cs var:value ?>"<?cs if:value == current ?> checked<?cs /if ?>> <?cs var:label ?></label><?cs /def ?>
 <?cs call:page_start("Billing settings") ?>
+<p class="muted">Sell prices and how they follow cost changes: <a href="/settings/pricing">Price policies</a>.</p>
 <form method="post" action="/settings/billing" class="panel">
   <input type="hidden" name="csrf" value="<?cs var:CSRF ?>">
   <fieldset><legend>Posting seat changes to the PSA</legend>

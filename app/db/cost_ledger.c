@@ -129,6 +129,58 @@ int price_policies_for(db_t *db, long long tenant_id, long long psa_connection_i
     return 0;
 }
 
+static void target_fill(const struct dbrows *r, int i, void *rec)
+{
+    struct price_target *x = rec;
+    x->psa_connection_id = dbrows_int(r, i, 0, 0);
+    x->id = dbrows_get(r, i, 1);
+    x->name = dbrows_get(r, i, 2);
+}
+
+int price_targets(db_t *db, long long tenant_id, const char *scope, int max, struct price_target_list *out)
+{
+    if (!strcmp(scope, "company"))
+        return DB_LIST_QUERY(db, out, target_fill,
+                             "SELECT connection_id, psa_id, name FROM psa_companies WHERE tenant_id = ? AND gone = 0"
+                             " ORDER BY name, psa_id LIMIT ?",
+                             DB_PARAMS(DB_INT(tenant_id), DB_INT(max)));
+    return DB_LIST_QUERY(db, out, target_fill,
+                         "SELECT connection_id, psa_id, name FROM psa_services WHERE tenant_id = ? AND gone = 0"
+                         " ORDER BY name, psa_id LIMIT ?",
+                         DB_PARAMS(DB_INT(tenant_id), DB_INT(max)));
+}
+
+int price_target_exists(db_t *db, long long tenant_id, const char *scope, long long psa_connection_id,
+                        const char *id)
+{
+    long long n = 0;
+    const char *sql = !strcmp(scope, "company")
+                          ? "SELECT COUNT(*) FROM psa_companies WHERE tenant_id = ? AND connection_id = ? AND psa_id = ?"
+                          : "SELECT COUNT(*) FROM psa_services WHERE tenant_id = ? AND connection_id = ? AND psa_id = ?";
+    if (db_scalar(db, sql, DB_PARAMS(DB_INT(tenant_id), DB_INT(psa_connection_id), DB_STR(id)), &n) < 0)
+        return -1;
+    return n > 0;
+}
+
+int price_policy_for_contract(db_t *db, long long tenant_id, long long psa_connection_id, const char *contract_id,
+                              const char *service_id, struct price_policy *out)
+{
+    struct dbrows r;
+    char company[33] = "";
+    if (db_query(db, "SELECT company_psa_id FROM psa_contracts WHERE tenant_id = ? AND connection_id = ? AND psa_id = ?",
+                 DB_PARAMS(DB_INT(tenant_id), DB_INT(psa_connection_id), DB_STR(contract_id)), &r) < 0)
+        return -1;
+    if (r.nrows && dbrows_get(&r, 0, 0))
+        snprintf(company, sizeof company, "%s", dbrows_get(&r, 0, 0));
+    dbrows_free(&r);
+    struct price_policy lv[3];
+    int found[3];
+    if (price_policies_for(db, tenant_id, psa_connection_id, company, service_id, lv, found) < 0)
+        return -1;
+    *out = price_policy_resolve(found[0] ? &lv[0] : NULL, found[1] ? &lv[1] : NULL, found[2] ? &lv[2] : NULL);
+    return 0;
+}
+
 int price_policy_save(db_t *db, long long tenant_id, const char *scope, long long psa_connection_id,
                       const char *scope_id, const struct price_policy *p, long long user_id)
 {

@@ -49,10 +49,26 @@ int price_policies_list(db_t *db, long long tenant_id, struct price_policy_list 
 /* The three levels for one contract service (found flags 0 when not set). */
 int price_policies_for(db_t *db, long long tenant_id, long long psa_connection_id, const char *company_id,
                        const char *service_id, struct price_policy lv[3], int found[3]);
+/* The policy for a contract service by the contract's PSA account (service_id "" for a service
+ * not created yet): the most specific set, else keep. */
+int price_policy_for_contract(db_t *db, long long tenant_id, long long psa_connection_id, const char *contract_id,
+                              const char *service_id, struct price_policy *out);
 int price_policy_save(db_t *db, long long tenant_id, const char *scope, long long psa_connection_id,
                       const char *scope_id, const struct price_policy *p, long long user_id);
 int price_policy_delete(db_t *db, long long tenant_id, const char *scope, long long psa_connection_id,
                         const char *scope_id);
+/* What a policy can be set for: the tenant's PSA accounts ('company') or services ('product'),
+ * by name, at most max. */
+struct price_target {
+    long long psa_connection_id;
+    const char *id, *name;
+};
+DB_LIST(price_target_list, struct price_target);
+int price_targets(db_t *db, long long tenant_id, const char *scope, int max, struct price_target_list *out);
+/* 1 when the tenant's PSA cache holds that account or service. */
+int price_target_exists(db_t *db, long long tenant_id, const char *scope, long long psa_connection_id,
+                        const char *id);
+
 /* The PSA cache's cost and price of a contract service, after billsync changed them. */
 int psa_cache_money(db_t *db, long long tenant_id, long long connection_id, const char *contract_id,
                     const char *service_id, money_t cost, int has_price, money_t price);

@@ -98,6 +98,7 @@ static const struct route routes[] = {
     {"/checklist", page_checklist, 0, ROLE_VIEWER, NULL, NULL},
     {"/review", page_review, R_POST | R_PREFIX, ROLE_BILLING, "Review", p_review},
     {"/settings/billing", page_settings_billing, R_POST, ROLE_ADMIN, NULL, NULL},
+    {"/settings/pricing", page_settings_pricing, R_POST, ROLE_ADMIN, NULL, NULL},
     {"/settings/connections", page_connections, R_POST, ROLE_ADMIN, "Configuration", p_connections},
     {"/settings/connections/upload", page_upload, R_POST | R_UPLOAD, ROLE_ADMIN, NULL, NULL},
     {"/users", page_users, R_POST, ROLE_ADMIN, "Users", NULL},
