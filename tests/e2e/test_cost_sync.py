@@ -155,3 +155,24 @@ def test_a_currency_mismatch_is_refused_with_a_reason(stack):
                                 " AND kind = 'cost'").strip().split("\t")
         assert "EUR" in why and "USD" in why and "does not convert" in why and retry == "1"
         assert L.cost_posts() == []
+
+
+def test_a_cost_change_whose_answer_is_lost_posts_exactly_once(stack):
+    L = linked(stack)
+    day = tomorrow()
+    with worker_on(stack, day) as w:
+        L.sync()
+        L.fault(kind="commit_drop")            # the PSA takes the adjustment, the answer is lost
+        L.upload_row(row(8, cost="5.77"))
+        L.sync()
+        w.post(L.t)
+        (r,) = L.cost_rows()
+        assert r.split("\t")[0] == "failed"
+        L.due_now()
+        w.post(L.t)                            # the retry reads first: the cost is there
+        (r,) = L.cost_rows()
+        assert r.split("\t")[0] == "verified"
+    assert [p["adjustedUnitCost"] for p in L.cost_posts()] == [5.77]
+    outcomes = sql(stack, f"SELECT outcome FROM adjustment_attempts a JOIN adjustments j ON j.id = a.adjustment_id"
+                          f" WHERE j.tenant_id = {L.t} AND j.kind = 'cost' ORDER BY a.id").split()
+    assert outcomes == ["failed", "nothing_to_do"]
