@@ -128,6 +128,22 @@ static void test_cost_change_day_skips_busy_days(void **state)
     assert_int_equal(cost_free_day(cdate_make(2027, 12, 31), busy, 2, cdate_make(2028, 1, 1), &out), -1);
 }
 
+static void test_what_a_person_approving_reads(void **state)
+{
+    (void)state;
+    char buf[200];
+    price_change_text(M("6.00"), M("5.94"), M("7.20"), 0, 0, buf, sizeof buf);
+    assert_string_equal(buf, "cost 6.00 -> 5.94; price 7.20 kept; margin 16.7 % -> 17.5 %");
+    price_change_text(M("12.50"), M("13.10"), M("15.00"), 1, M("15.72"), buf, sizeof buf);
+    assert_string_equal(buf, "cost 12.50 -> 13.10; price 15.00 -> 15.72; margin 16.7 % -> 16.7 %");
+    price_change_text(M("5.00"), M("5.0025"), 0, 0, 0, buf, sizeof buf);
+    assert_string_equal(buf, "cost 5.00 -> 5.0025; price 0.00 kept; margin n/a -> n/a");
+    margin_text(M("5.00"), M("5.40"), buf, sizeof buf);
+    assert_string_equal(buf, "-8.0 %");
+    margin_text(M("3"), M("2.9985"), buf, sizeof buf);    /* 0.05 % -> 0.1 (half away from zero) */
+    assert_string_equal(buf, "0.1 %");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -136,6 +152,7 @@ int main(void)
         cmocka_unit_test(test_service_cost_is_the_seat_weighted_mean),
         cmocka_unit_test(test_margin_in_basis_points),
         cmocka_unit_test(test_cost_change_day_skips_busy_days),
+        cmocka_unit_test(test_what_a_person_approving_reads),
     };
     return cmocka_run_group_tests_name("price_policy", tests, NULL, NULL);
 }
