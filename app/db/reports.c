@@ -115,7 +115,8 @@ static const char *const adj_q_cols[ADJ_Q_COLS] = {
     " AS subscription, " ADJ_RESOURCE " AS resource, " ADJ_ACCOUNT " AS account, " ADJ_CONTRACT " AS contract, " \
     ADJ_SERVICE " AS service, j.unit_change, j.effective_date AS effective, 1000 AS amount_qty," \
     " j.prorated_amount AS amount_unit, CAST(j.prorated_amount AS DECIMAL(40,4)) AS amount, j.attempts, " \
-    ADJ_ERROR " AS error, j.next_attempt_at AS next_at, CAST(NULL AS CHAR(10)) AS charge_kind" \
+    ADJ_ERROR " AS error, j.next_attempt_at AS next_at," \
+    " CAST(IF(j.kind = 'cost', 'cost', NULL) AS CHAR(10)) AS charge_kind" \
     ADJ_FROM " WHERE j.tenant_id = ? AND j.state = 'failed'"
 /* A failed annual charge is tried again by every sync; a usage charge by the syncs of the
  * month's first three days (worker/sync.c) and by a review's Apply. */

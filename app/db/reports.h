@@ -70,7 +70,7 @@ struct report_filter {
  *                         charge: its date), amount_qty, amount_unit (the amount is their
  *                         product: 1000 × the estimate, or quantity × unit price), attempts,
  *                         next_try (NULL for a charge: it is tried again by the syncs),
- *                         charge_kind ("annual" or "usage"; NULL for an adjustment)
+ *                         charge_kind ("annual" or "usage"; "cost" for a cost change, NULL for another adjustment)
  * Sort keys (report_sort_known): the column names above, with "count" for quantity,
  * "linked" for linked_to, and for REPORT_UNLINKED also "value" (the monthly value: quantity ×
  * unit cost, a twelfth of it for annual) and "billing" (the billing cycle); for

@@ -155,6 +155,8 @@ def test_a_currency_mismatch_is_refused_with_a_reason(stack):
                                 " AND kind = 'cost'").strip().split("\t")
         assert "EUR" in why and "USD" in why and "does not convert" in why and retry == "1"
         assert L.cost_posts() == []
+    page = L.admin.get("/reports/failures").text
+    assert "cost change" in page and "does not convert" in page
 
 
 def test_a_cost_change_whose_answer_is_lost_posts_exactly_once(stack):
