@@ -45,3 +45,9 @@ CREATE TABLE unlinked_alert_state (
   digest_day DATE NULL,
   next_check_at DATETIME(6) NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- The unlinked report's new=1 reads src_new_subscriptions through the tenant's cache (sql/014):
+-- a subscription recorded new changes its rows. (Its window is a bound value, so a sync moving
+-- the window needs no bump; alerted_at changes no report.)
+CREATE TRIGGER src_new_subscriptions_gen_insert AFTER INSERT ON src_new_subscriptions FOR EACH ROW
+  INSERT INTO tenant_gen (tenant_id, gen) VALUES (NEW.tenant_id, 1) ON DUPLICATE KEY UPDATE gen = gen + 1;

@@ -143,6 +143,21 @@ int new_subs_since_sync(db_t *db, long long tenant_id, struct new_sub_list *out)
                          DB_PARAMS(DB_INT(tenant_id), DB_INT(tenant_id), DB_INT(NEW_SUBS_MAX_ROWS)));
 }
 
+int new_subs_window(db_t *db, long long tenant_id, char out[32])
+{
+    struct dbrows r;
+    snprintf(out, 32, "1000-01-01 00:00:00");
+    if (db_query(db,
+                 "SELECT DATE_FORMAT(window_from, '%Y-%m-%d %H:%i:%s.%f') FROM unlinked_alert_state"
+                 " WHERE tenant_id = ? AND window_from IS NOT NULL",
+                 DB_PARAMS(DB_INT(tenant_id)), &r) < 0)
+        return -1;
+    if (r.nrows > 0 && dbrows_get(&r, 0, 0))
+        snprintf(out, 32, "%s", dbrows_get(&r, 0, 0));
+    dbrows_free(&r);
+    return 0;
+}
+
 int new_subs_last_digest(db_t *db, long long tenant_id, char last_day[11])
 {
     struct dbrows r;

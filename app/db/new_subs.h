@@ -52,6 +52,26 @@ DB_LIST(new_sub_list, struct new_sub_row);
 
 /* The dashboard's: new since last sync, still unlinked, newest first. */
 int new_subs_since_sync(db_t *db, long long tenant_id, struct new_sub_list *out);
+/* The start of "since last sync" (UTC "YYYY-MM-DD HH:MM:SS.ffffff"; before any sync completed,
+ * the year 1000), for the unlinked report's new=1 (db/reports.c binds it). */
+int new_subs_window(db_t *db, long long tenant_id, char out[32]);
+/* That filter on the subscription reports' rows (aliases of db/subs_sql.h: r the resource), one
+ * parameter: the window. The resources of the subscriptions new_subs_since_sync lists, the
+ * cancelled ones left out as the card leaves them out, so the report's value total is the
+ * card's. */
+#define NEW_SUBS_REPORT_COND \
+    "(EXISTS (SELECT 1 FROM src_new_subscriptions n JOIN src_subscriptions s2 ON s2.tenant_id = n.tenant_id" \
+    "  AND s2.connection_id = n.connection_id AND s2.source_id = n.source_id" \
+    "  WHERE n.tenant_id = r.tenant_id AND n.connection_id = r.connection_id" \
+    "  AND n.source_id = r.subscription_source_id AND n.found_at >= ? AND s2.status <> 'cancelled')" \
+    " AND r.status <> 'cancelled'" \
+    " AND NOT EXISTS (SELECT 1 FROM subscription_links sl2 WHERE sl2.tenant_id = r.tenant_id" \
+    "  AND sl2.src_connection_id = r.connection_id AND sl2.src_subscription_id = r.subscription_source_id" \
+    "  AND sl2.active_key = 1)" \
+    " AND NOT EXISTS (SELECT 1 FROM src_resources r3 JOIN resource_links rl3 ON rl3.tenant_id = r3.tenant_id" \
+    "  AND rl3.src_connection_id = r3.connection_id AND rl3.src_resource_id = r3.source_id AND rl3.active_key = 1" \
+    "  WHERE r3.tenant_id = r.tenant_id AND r3.connection_id = r.connection_id" \
+    "  AND r3.subscription_source_id = r.subscription_source_id))"
 
 /* The daily digest's bookkeeping. last_day: "YYYY-MM-DD" of the last digest, "" never. */
 int new_subs_last_digest(db_t *db, long long tenant_id, char last_day[11]);
