@@ -1,7 +1,7 @@
 <?cs # dashboard_new_subs.cs: the dashboard's "New since last sync" card (web/dash_new_subs.c):
      NewSubs.n subscriptions found new since the last completed sync and still unlinked, their
      monthly value at cost per currency (NewSubs.Totals), the first ten (NewSubs.Items, each
-     with a Map link to its company on the Billing page) and a link to the unlinked report
+     with a Map link to its company on the Billing page, for the roles that may map) and a link to the unlinked report
      filtered to them. ?>
 <section class="panel new-subs<?cs if:#NewSubs.n > #0 ?> bad<?cs /if ?>" id="new-subs" aria-labelledby="new-subs-title" data-count="<?cs var:NewSubs.n ?>">
   <h2 id="new-subs-title">New since last sync</h2>
@@ -22,7 +22,7 @@
       <td><?cs var:i.source ?></td>
       <td><?cs var:i.found ?></td>
       <td class="num"><?cs if:i.text ?><?cs var:i.text ?> <?cs var:i.currency ?><?cs else ?><span class="muted">—</span><?cs /if ?></td>
-      <td><a class="map-link" href="/mapping?q=<?cs var:url_escape(i.company) ?>&amp;mapped=1#company-<?cs var:i.company_id ?>">Map</a></td>
+      <td><?cs if:User.role != "viewer" ?><a class="map-link" href="/mapping?q=<?cs var:url_escape(i.company) ?>&amp;mapped=1#company-<?cs var:i.company_id ?>">Map</a><?cs /if ?></td>
     </tr>
     <?cs /each ?>
     </tbody>
