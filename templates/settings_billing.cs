@@ -21,6 +21,12 @@
     <?cs call:opt("usage_mode", "total_cost", P.usage_mode, "Total cost with quantity one") ?>
     <?cs call:opt("usage_mode", "quantity_only", P.usage_mode, "Quantity only (the PSA prices it)") ?>
   </fieldset>
+  <fieldset id="unlinked-alert"><legend>New subscriptions nobody has linked yet</legend>
+    <div class="muted small">A subscription that appears at a distributor and is not linked to the PSA is not billed from its first day. Each one is mailed to the admins once, with a link to map it.</div>
+    <?cs call:opt("unlinked_alert", "daily", P.unlinked_alert, "E-mail admins a digest once a day, at 07:00 in the time zone below") ?>
+    <?cs call:opt("unlinked_alert", "at_once", P.unlinked_alert, "E-mail admins after each distributor pull that finds one") ?>
+    <?cs call:opt("unlinked_alert", "off", P.unlinked_alert, "Do not e-mail (the dashboard still shows them)") ?>
+  </fieldset>
   <div class="field"><label for="f-alert">E-mail admins when a change has been failing for (minutes)</label>
     <input id="f-alert" name="alert_after_minutes" type="number" min="15" max="10080" value="<?cs var:P.alert_after_minutes ?>"></div>
   <div class="field"><label for="f-interval">Check the distributors every (minutes)</label>

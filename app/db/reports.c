@@ -9,6 +9,7 @@
 #include "db/adj_export.h"
 #include "db/charge_sql.h"
 #include "db/subs_sql.h"
+#include "db/new_subs.h"
 #include "db/tenant_cache.h"
 
 #include <limits.h>
@@ -271,6 +272,10 @@ static int bind_subs(struct bound *b, long long tenant_id, const struct report_f
     }
     if (q_filter(b, f->q, q_cols, 3) < 0)
         return -1;
+    if (set(f->new_since)) {      /* the dashboard's "New since last sync" (db/new_subs.h) */
+        add_cond(b, NEW_SUBS_REPORT_COND);
+        add_value(b, DB_STR(f->new_since));
+    }
     return b->overflow ? -1 : 0;
 }
 

@@ -42,6 +42,9 @@ struct report_filter {
     const char *resource;         /* adjustments: resource name */
     const char *from, *to;        /* adjustments: "YYYY-MM-DD", inclusive, on created_at (UTC);
                                      NULL or "" leaves that end open */
+    const char *new_since;        /* subscription reports: only the resources of subscriptions
+                                     found new at or after this UTC time and still unlinked
+                                     (db/new_subs.h; "new since last sync"); NULL or "" all */
 };
 
 /* Longest text filter accepted (bytes); the LIKE patterns are sized for it. */

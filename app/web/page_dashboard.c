@@ -34,6 +34,7 @@
 #include "core/strbuf.h"
 #include "db/dashboard.h"
 #include "db/ledger.h"
+#include "web/dash_new_subs.h"
 #include "web/reports.h"
 #include "web/svg_chart.h"
 
@@ -387,7 +388,7 @@ void page_dashboard(struct web *w)
     tile_count(w, &nt, "drift", "PSA drift", c.drift, "/reports/linked?sort=diff&dir=desc",
                "links edited in the PSA since billsync posted", 1);
 
-    if (charts(w) < 0 || connections(w) < 0) {
+    if (dash_new_subs(w) < 0 || charts(w) < 0 || connections(w) < 0) {
         log_error("dashboard: %s", db_error(w->db));
         web_error(w, 503, "The dashboard could not be read. Try again in a minute.");
         return;

@@ -10,6 +10,7 @@
 #include "core/csvw.h"
 #include "core/price_policy.h"
 #include "core/strbuf.h"
+#include "db/new_subs.h"
 #include "web/svg_chart.h"
 
 #include <ctype.h>
@@ -36,6 +37,7 @@ struct report_req {
     long long page;
     int csv;
     char from[CDATE_FMT_LEN], to[CDATE_FMT_LEN];   /* REPORT_F_DATES: the range in effect */
+    char new_since[32];           /* REPORT_F_NEW: the window's start (db/new_subs.h) */
 };
 
 static unsigned filters_of(const struct report_def *def)
@@ -179,6 +181,13 @@ static int read_req(struct web *w, const struct report_def *def, const struct re
         r->f.from = r->from;
         r->f.to = r->to;
     }
+    if ((fl & REPORT_F_NEW) && param_int(p, "new") == 1) {
+        if (new_subs_window(w->db, w->sess->tenant_id, r->new_since) < 0) {
+            web_error(w, 503, "The report could not be read. Try again in a minute.");
+            return -1;
+        }
+        r->f.new_since = r->new_since;
+    }
     r->sort = param_str(p, "sort");
     if (!*r->sort)
         r->sort = def->default_sort ? def->default_sort : DEFAULT_SORT;
@@ -234,6 +243,8 @@ static void report_url_day(struct strbuf *sb, const struct report_def *def, cons
     url_add(sb, "status", r->f.status);
     url_add(sb, "billing", r->f.billing);
     url_add(sb, "q", r->f.q);
+    if (r->f.new_since && *r->f.new_since)
+        url_add(sb, "new", "1");
     url_add(sb, "from", day ? day : r->f.from);
     url_add(sb, "to", day ? day : r->f.to);
     url_add(sb, "sort", sort);
@@ -735,6 +746,8 @@ static void page(struct web *w, const struct report_def *def, struct report_req 
     hset(w, "Filter.status", r->f.status);
     hset(w, "Filter.billing", r->f.billing);
     hset(w, "Filter.q", r->f.q);
+    if (r->f.new_since && *r->f.new_since)
+        hset(w, "Filter.new", "1");
     hset(w, "Filter.from", r->f.from);
     hset(w, "Filter.to", r->f.to);
     hset(w, "Filter.sort", r->sort);

@@ -39,6 +39,7 @@ enum report_filters {
     REPORT_F_RESOURCE = 1 << 6,
     REPORT_F_DATES = 1 << 7,
     REPORT_F_BILLING = 1 << 8,
+    REPORT_F_NEW = 1 << 9,        /* new=1: new since the last sync (the unlinked report) */
 };
 /* The subscription reports' set (what filters = 0 means). */
 #define REPORT_F_SUBSCRIPTIONS \

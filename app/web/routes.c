@@ -32,6 +32,7 @@ static const struct param_def p_report_subscriptions[] = {
                 "The status filter must be active, suspended, cancelled or pending."),
     PARAM_ENUM_("billing", report_billings, NULL,
                 "The billing filter must be seats, monthly, annual, one_time or usage."),
+    PARAM_INT_("new", 0, 1, "0", "The new filter must be 0 or 1."),
     REPORT_TAIL,
 };
 /* /reports/adjustments and /reports/failures (REPORT_F_DATES and the text filters). */

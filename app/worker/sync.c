@@ -13,6 +13,7 @@
 #include "db/connections.h"
 #include "db/jobs.h"
 #include "db/ledger.h"
+#include "db/new_subs.h"
 #include "db/snapshot.h"
 #include "worker/charges.h"
 #include "worker/cost_sync.h"
@@ -198,6 +199,7 @@ int job_sync(struct job_env *env, struct job *job, char *err, size_t errlen)
         return -1;
     }
     sync_mark(env->db, t, 1, "running: reading the distributors");
+    new_subs_sync_begin(env->db, t);     /* "new since last sync" starts with this pull */
     if (refresh_sources(env, t, err, errlen) < 0) {
         sync_mark(env->db, t, 0, err);
         return -1;
@@ -277,6 +279,7 @@ int job_sync(struct job_env *env, struct job *job, char *err, size_t errlen)
              charge_failed ? " (some charges failed; retried next sync)" : "",
              tally.unreadable ? " (the PSA could not be read for some; retried next sync)" : "");
     sync_mark(env->db, t, 0, msg);
+    new_subs_sync_done(env->db, t);
     log_info("sync tenant=%lld: %s", t, msg);
     if (tally.queued || costs.queued) {
         /* The scheduler's key: one post job per tenant, never two posting side by side. */
