@@ -26,7 +26,8 @@
 #define LAST_POSTED \
     "(SELECT a.desired_units FROM adjustments a WHERE a.tenant_id = l.tenant_id" \
     "  AND a.psa_connection_id = l.psa_connection_id AND a.psa_contract_id = l.psa_contract_id" \
-    "  AND a.psa_service_id = l.psa_service_id AND a.state = 'verified' AND a.effective_date <= ?" \
+    "  AND a.psa_service_id = l.psa_service_id AND a.state = 'verified' AND a.kind = 'units'" \
+    "  AND a.effective_date <= ?" \
     "  ORDER BY a.effective_date DESC, a.posted_at DESC, a.id DESC LIMIT 1)"
 #define CACHED_UNITS \
     "(SELECT SUM(cs.units) FROM psa_contract_services cs WHERE cs.tenant_id = l.tenant_id" \

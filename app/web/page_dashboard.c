@@ -38,6 +38,7 @@
 #include "db/dashboard.h"
 #include "db/ledger.h"
 #include "db/margin.h"
+#include "web/dash_new_subs.h"
 #include "web/reports.h"
 #include "web/svg_chart.h"
 
@@ -404,7 +405,7 @@ void page_dashboard(struct web *w)
     snprintf(note, sizeof note, "products losing money or under %s %% margin", thr);
     tile_count(w, &nt, "margin", "Low margin", flagged, MARGIN_FLAGGED_HREF, note, 1);
 
-    if (charts(w) < 0 || connections(w) < 0) {
+    if (dash_new_subs(w) < 0 || charts(w) < 0 || connections(w) < 0) {
         log_error("dashboard: %s", db_error(w->db));
         web_error(w, 503, "The dashboard could not be read. Try again in a minute.");
         return;

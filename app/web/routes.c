@@ -32,6 +32,7 @@ static const struct param_def p_report_subscriptions[] = {
                 "The status filter must be active, suspended, cancelled or pending."),
     PARAM_ENUM_("billing", report_billings, NULL,
                 "The billing filter must be seats, monthly, annual, one_time or usage."),
+    PARAM_INT_("new", 0, 1, "0", "The new filter must be 0 or 1."),
     REPORT_TAIL,
 };
 /* /reports/adjustments and /reports/failures (REPORT_F_DATES and the text filters). */
@@ -110,6 +111,7 @@ static const struct route routes[] = {
     {"/checklist", page_checklist, 0, ROLE_VIEWER, NULL, NULL},
     {"/review", page_review, R_POST | R_PREFIX, ROLE_BILLING, "Review", p_review},
     {"/settings/billing", page_settings_billing, R_POST, ROLE_ADMIN, NULL, NULL},
+    {"/settings/pricing", page_settings_pricing, R_POST, ROLE_ADMIN, NULL, NULL},
     {"/settings/connections", page_connections, R_POST, ROLE_ADMIN, "Configuration", p_connections},
     {"/settings/connections/upload", page_upload, R_POST | R_UPLOAD, ROLE_ADMIN, NULL, NULL},
     {"/users", page_users, R_POST, ROLE_ADMIN, "Users", NULL},
