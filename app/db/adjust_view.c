@@ -48,7 +48,8 @@ int av_get(db_t *db, long long tenant_id, long long id, struct dbrows *out)
                  " DATE_FORMAT(a.effective_date, '%Y-%m-%d'), a.unit_price, a.prorated_amount, a.state, a.attempts,"
                  " " AV_TIME("a.next_attempt_at") ", COALESCE(a.last_error, ''), COALESCE(a.psa_ref, ''),"
                  " " AV_TIME("a.created_at") ", " AV_TIME("a.posted_at") ", COALESCE(u.email, ''),"
-                 " " AV_TIME("a.decided_at") ", COALESCE(a.decision_note, '')"
+                 " " AV_TIME("a.decided_at") ", COALESCE(a.decision_note, ''), a.kind, a.cost_before,"
+                 " a.new_unit_cost, a.price_before, a.new_unit_price"
                  AV_FROM
                  " LEFT JOIN users u ON u.tenant_id = a.tenant_id AND u.id = a.decided_by"
                  " WHERE a.tenant_id = ? AND a.id = ?",

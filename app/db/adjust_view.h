@@ -25,7 +25,8 @@ int av_count(db_t *db, long long tenant_id, const char *state, long long *n);
 enum av_col {
     AD_ID, AD_COMPANY, AD_SUBSCRIPTION, AD_RESOURCE, AD_ACCOUNT, AD_CONTRACT, AD_SERVICE, AD_LINK, AD_ORIGIN,
     AD_BEFORE, AD_DESIRED, AD_CHANGE, AD_EFFECTIVE, AD_PRICE, AD_AMOUNT, AD_STATE, AD_ATTEMPTS, AD_NEXT, AD_ERROR,
-    AD_PSA_REF, AD_CREATED, AD_POSTED, AD_DECIDED_BY, AD_DECIDED_AT, AD_NOTE, AD_NCOLS
+    AD_PSA_REF, AD_CREATED, AD_POSTED, AD_DECIDED_BY, AD_DECIDED_AT, AD_NOTE,
+    AD_KIND, AD_COST_BEFORE, AD_NEW_COST, AD_PRICE_BEFORE, AD_NEW_PRICE, AD_NCOLS
 };
 int av_get(db_t *db, long long tenant_id, long long id, struct dbrows *out);
 /* Its attempts, oldest first (db/attempts.h). */

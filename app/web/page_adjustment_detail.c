@@ -9,6 +9,7 @@
 #include "web/pages.h"
 
 #include "common/log.h"
+#include "core/price_policy.h"
 #include "db/adjust_view.h"
 #include "web/detail.h"
 
@@ -54,9 +55,23 @@ void page_adjustment_detail(struct web *w)
     snprintf(link, sizeof link, "resource link %s, planned by %s", dbrows_get(&a, 0, AD_LINK),
              dbrows_get(&a, 0, AD_ORIGIN));
     detail_text(&f, "link", "Link", link);
-    detail_qty(&f, "before", "Units in the PSA before", dbrows_get(&a, 0, AD_BEFORE), 0);
-    detail_qty(&f, "desired", "Desired units", dbrows_get(&a, 0, AD_DESIRED), 0);
-    detail_qty(&f, "change", "Unit change", dbrows_get(&a, 0, AD_CHANGE), 1);
+    const char *kind = dbrows_get(&a, 0, AD_KIND);
+    if (kind && !strcmp(kind, "cost")) {
+        /* a cost change (doc/ledger.md "Cost and price"): its costs, prices and margins */
+        char text[200];
+        price_change_text(dbrows_int(&a, 0, AD_COST_BEFORE, 0), dbrows_int(&a, 0, AD_NEW_COST, 0),
+                          dbrows_int(&a, 0, AD_PRICE_BEFORE, 0), dbrows_get(&a, 0, AD_NEW_PRICE) != NULL,
+                          dbrows_int(&a, 0, AD_NEW_PRICE, 0), text, sizeof text);
+        detail_text(&f, "change", "Cost change", text);
+        detail_money(&f, "cost_before", "Unit cost in the PSA before", dbrows_get(&a, 0, AD_COST_BEFORE));
+        detail_money(&f, "new_cost", "New unit cost", dbrows_get(&a, 0, AD_NEW_COST));
+        if (dbrows_get(&a, 0, AD_NEW_PRICE))
+            detail_money(&f, "new_price", "New unit price", dbrows_get(&a, 0, AD_NEW_PRICE));
+    } else {
+        detail_qty(&f, "before", "Units in the PSA before", dbrows_get(&a, 0, AD_BEFORE), 0);
+        detail_qty(&f, "desired", "Desired units", dbrows_get(&a, 0, AD_DESIRED), 0);
+        detail_qty(&f, "change", "Unit change", dbrows_get(&a, 0, AD_CHANGE), 1);
+    }
     detail_text(&f, "effective", "Effective date", dbrows_get(&a, 0, AD_EFFECTIVE));
     detail_money(&f, "price", "Unit price", dbrows_get(&a, 0, AD_PRICE));
     detail_money(&f, "amount", "Estimated amount (prorated)", dbrows_get(&a, 0, AD_AMOUNT));

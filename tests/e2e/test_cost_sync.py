@@ -116,7 +116,11 @@ def test_a_cost_change_posts_once_from_the_day_it_is_seen(stack):
         quiesce(stack, L.t)
     assert len(L.cost_posts()) == 1 and len(L.cost_rows()) == 1
     log = L.admin.get("/reports/adjustments").text
-    assert "Cost change: " + expected_text(baseline[0], Decimal("5.94"), baseline[1]) in log, log[-3000:]
+    text = expected_text(baseline[0], Decimal("5.94"), baseline[1])
+    assert "Cost change: " + text in log, log[-3000:]
+    cid = sql(stack, f"SELECT id FROM adjustments WHERE tenant_id = {L.t} AND kind = 'cost'").strip()
+    detail = L.admin.get(f"/reports/adjustments/{cid}").text
+    assert text in detail and "New unit cost" in detail and "5.94" in detail, detail[-3000:]
 
 
 def test_a_cost_change_under_approval_waits_for_a_person(stack):
