@@ -3,18 +3,19 @@ with the confirmation step, the one-time reconciliation planned in the ledger, r
 import re
 
 from billsync_test import csrf_from, signed_in, sql, upload_csv, wait_for
+from psa_e2e import PSA
 
 GENERIC = ("company_id,company_name,subscription_id,subscription_name,product_name,sku,quantity,unit_cost,"
            "unit_price,extended_cost,currency,charge_type,billing_cycle,term_months,period_start,period_end,"
            "effective_date,line_id\n")
 
 
-def setup_tenant(stack, rows):
+def setup_tenant(stack, rows, psa=None):
+    """A tenant with a PSA connection (Autotask unless psa, a psa_e2e.PSA, says) and a CSV
+    distributor file of rows, both refreshed."""
+    psa = psa or PSA.of("autotask")
     admin = signed_in(stack)
-    at = f"http://127.0.0.1:{stack.sandbox['autotask']}/ATServicesRest/"
-    admin.form("/settings/connections?new=autotask", "/settings/connections", {
-        "action": "save", "system": "autotask", "name": "Autotask", "f_username": "api@demo-msp.example",
-        "f_secret": "demo-secret", "f_integration_code": "BILLSYNCDEMO", "f_url": at})
+    psa.connect(admin, stack)
     admin.form("/settings/connections?new=csv", "/settings/connections", {
         "action": "save", "system": "csv", "name": "Distributor file", "f_format": "generic"})
     csv_id = sql(stack, f"SELECT id FROM connections WHERE tenant_id = {admin.tenant} AND system = 'csv'").strip()
@@ -22,9 +23,9 @@ def setup_tenant(stack, rows):
     r = admin.form("/mapping", "/mapping", {"action": "refresh"})
     assert r.status_code == 303
     wait_for(lambda: sql(stack, f"SELECT refresh_status FROM connections WHERE tenant_id = {admin.tenant}"
-                                " AND system = 'autotask'").strip() in ("ok", "failed"), 60, "the PSA refresh")
+                                f" AND system = '{psa.system}'").strip() in ("ok", "failed"), 60, "the PSA refresh")
     status, message = sql(stack, f"SELECT refresh_status, refresh_message FROM connections WHERE tenant_id = "
-                                 f"{admin.tenant} AND system = 'autotask'").strip().split("\t")
+                                 f"{admin.tenant} AND system = '{psa.system}'").strip().split("\t")
     assert status == "ok", message
     return admin
 
@@ -55,8 +56,10 @@ ROWS = [
 ]
 
 
-def test_map_company_contract_service_and_reconcile(stack):
-    admin = setup_tenant(stack, ROWS)
+def test_map_company_contract_service_and_reconcile(stack, psa):
+    from billsync_test import reset_sandbox
+    reset_sandbox(stack)                         # the demo PSA: 6 Exchange seats for Repair and Wear
+    admin = setup_tenant(stack, ROWS, psa)
     t = admin.tenant
     page = admin.get("/mapping").text
     # suggestions with score and reason
@@ -81,6 +84,12 @@ def test_map_company_contract_service_and_reconcile(stack):
     assert "Reconciliation: the distributor has 8, the PSA" in page
     change, state, origin = sql(stack, f"SELECT unit_change, state, origin FROM adjustments WHERE tenant_id = {t}").split()
     assert int(change) == 8000 - int(before) and state in ("queued", "verified") and origin == "link"
+    assert int(before) == 6000, "the demo PSA bills 6"
+    # the reconciliation reaches the PSA once: 8 from today
+    wait_for(lambda: psa.units(stack, contract, service) == 8, 60, "the reconciliation to post")
+    wait_for(lambda: sql(stack, f"SELECT state FROM adjustments WHERE tenant_id = {t}").strip() == "verified", 60,
+             "the reconciliation to verify")
+    assert len(psa.posts(stack, contract, service)) == 1
     # the audit log has who, what, before and after
     audit = sql(stack, f"SELECT action, detail FROM audit_log WHERE tenant_id = {t} AND action LIKE 'mapping.%' ORDER BY id")
     assert "mapping.company_linked\t(none) -> " in audit and "mapping.resource_linked" in audit
