@@ -729,6 +729,11 @@ static int cw_create_charge(const struct conn *c, const struct psa_charge *ch, c
     int64_t cid, product;
     char marker[PSA_MARKER_MAX], path[80];
     id[0] = '\0';
+    if (!ch->service_id || !*ch->service_id)
+        return cw_reject(err, "ConnectWise needs a product for the charge's agreement addition, and no catalog "
+                              "item has the distributor's SKU or product name.",
+                         "Create the product in ConnectWise (Procurement > Products) with that SKU as its "
+                         "Product ID, refresh, then press Retry.");
     if (cw_id_arg(ch->contract_id, "agreement", &cid, err) < 0 ||
         cw_id_arg(ch->service_id, "catalog item", &product, err) < 0 ||
         psa_charge_key(ch->key, marker, sizeof marker, err) < 0)
@@ -756,5 +761,6 @@ const struct psa_connector connectwise_connector = {
     .system = "connectwise",
     .label = "ConnectWise Manage",
     .one_change_per_day = 0,
+    .charge_needs_product = 1,
     PSA_CONNECTOR_OPS(cw),
 };

@@ -68,6 +68,12 @@ class Linked:
                                   "AND name = 'Microsoft 365 Business Basic'").strip()
         set_relation(self.admin, "resource", row_id(stack, "src_resources", t, "ct-bb"), "svc:" + self.service)
 
+    def reconciled(self, qty):
+        """Waits for the link's reconciliation: the PSA holds qty, the ledger verified it, and
+        the sandbox's journal has its one write."""
+        wait_for(lambda: self.units() == qty and self.states() == ["verified"] and len(self.adjustments_posted()) == 1,
+                 60, "the link's reconciliation to post")
+
     def units(self, day=None):
         """Units in the PSA sandbox on a day, as the PSA reports them."""
         return self.psa.units(self.stack, self.contract, self.service, day)
@@ -108,7 +114,7 @@ class Linked:
 
 def test_a_seat_change_reaches_the_psa_once(stack, psa):
     L = Linked(stack, 12, psa)
-    wait_for(lambda: L.units() == 12, 60, "the link's reconciliation to post")
+    L.reconciled(12)
     before = len(L.adjustments_posted())
     L.upload(15)
     L.sync()
@@ -195,7 +201,7 @@ def approve_then_reject(stack, L):
 
 def run_with_fault(stack, kind, params=None, count=1, psa=None):
     L = Linked(stack, 12, psa)
-    wait_for(lambda: L.units() == 12, 60, "the reconciliation")
+    L.reconciled(12)
     with worker_on(stack, next_change_date(L.psa)):   # Autotask: today holds the reconciliation's post
         return fault_then_settle(stack, L, kind, params, count)
 
@@ -255,7 +261,7 @@ def test_commit_then_drop_posts_exactly_once(stack, psa):
 
 def test_bad_credentials_then_fixed_post_by_themselves(stack, psa):
     L = Linked(stack, 12, psa)
-    wait_for(lambda: L.units() == 12, 60, "the reconciliation")
+    L.reconciled(12)
     before = len(L.adjustments_posted())
     conn = sql(stack, f"SELECT id FROM connections WHERE tenant_id = {L.t} AND system = '{psa.system}'").strip()
     fields = dict({"action": "save", "id": conn, "name": psa.label}, **psa.bad_credentials(stack))
@@ -297,7 +303,7 @@ def stop_worker(stack, p):
 
 def test_worker_killed_mid_post_and_two_workers_post_exactly_once(stack, psa):
     L = Linked(stack, 12, psa)
-    wait_for(lambda: L.units() == 12, 60, "the reconciliation")
+    L.reconciled(12)
     # Autotask: today holds the reconciliation's post already
     p = start_worker(stack, lease=3, days=(next_change_date(psa) - today()).days)
     try:

@@ -118,8 +118,13 @@ class ConnectWise(PSA):
     label = "ConnectWise"
     one_change_per_day = False
     annual_contract_type = "one_time"
-    post_method = None                # POST a new addition or PATCH the open one's quantity
     post_path = r"finance/agreements/\d+/additions"
+
+    @property
+    def post_method(self):
+        """How a change of today's reconciled link is written: a new prorated addition mid-period
+        (POST); on a period's first day a quantity PATCH of the addition the reconciliation made."""
+        return "PATCH" if today().day == 1 else "POST"
 
     def form_fields(self, stack, private="demopriv"):
         return {"f_site": f"http://127.0.0.1:{stack.sandbox['connectwise']}", "f_company_id": "demomsp",
