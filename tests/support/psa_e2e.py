@@ -71,6 +71,10 @@ class PSA:
         """billsync's charges on the contract as {name, text, quantity, unit_cost, date}."""
         raise NotImplementedError
 
+    def company_names(self, stack):
+        """The PSA's customer names."""
+        raise NotImplementedError
+
 
 class Autotask(PSA):
     system = "autotask"
@@ -112,6 +116,9 @@ class Autotask(PSA):
                 for c in ents["ContractCharges"] if str(c["contractID"]) == str(contract)
                 and "billsync key" in (c.get("description") or "")]
 
+    def company_names(self, stack):
+        return [c["companyName"] for c in self.state(stack)["entities"]["Companies"]]
+
 
 class ConnectWise(PSA):
     system = "connectwise"
@@ -146,6 +153,7 @@ class ConnectWise(PSA):
                    if a["effectiveDate"][:10] <= day and not (a.get("cancelledDate") and a["cancelledDate"][:10] < day))
 
     def posts(self, stack, contract, service=None):
+        product_of = {str(a["id"]): str((a.get("product") or {}).get("id")) for a in self.additions(stack, contract)}
         out = []
         for e in self.journal(stack):
             m = ADDITIONS.search(e["path"])
@@ -153,9 +161,11 @@ class ConnectWise(PSA):
                 continue
             if not ((e["method"] == "POST" and not m.group(2)) or (e["method"] == "PATCH" and m.group(2))):
                 continue
-            if service is not None and e["method"] == "POST":
-                body = json.loads(e.get("body") or "{}")
-                if str((body.get("product") or {}).get("id")) != str(service):
+            if service is not None:
+                body = json.loads(e.get("body") or "{}") if e["method"] == "POST" else {}
+                product = str((body.get("product") or {}).get("id")) if e["method"] == "POST" \
+                    else product_of.get(m.group(2))
+                if product != str(service):
                     continue
             out.append(e)
         return out
@@ -165,3 +175,6 @@ class ConnectWise(PSA):
                  "description": a.get("description") or "", "quantity": float(a["quantity"]),
                  "unit_cost": float(a.get("unitCost") or 0), "date": a["effectiveDate"][:10]}
                 for a in self.additions(stack, contract) if "billsync key" in (a.get("description") or "")]
+
+    def company_names(self, stack):
+        return [c["name"] for c in self.state(stack)["collections"]["company/companies"]]
