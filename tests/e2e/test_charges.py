@@ -145,23 +145,23 @@ def test_failure_alert_mail_is_sent_once(stack, psa):
         L.clear_faults()
 
 
-def test_a_charge_in_another_currency_is_refused_with_its_reason(stack):
+def test_a_charge_in_another_currency_is_refused_with_its_reason(stack, psa):
     """The distributor bills an annual subscription in EUR, the tenant's PSA bills in USD:
     billsync converts nothing, so no charge reaches the PSA; the failure says why."""
     reset(stack)
     start = today().replace(day=1)
     end = start.replace(year=start.year + 1) - datetime.timedelta(days=1)
     line = E3.format(qty=3, ext="1166.40", type="one_time", start=start, end=end, line="e3-eur").replace(",USD,", ",EUR,")
-    admin = setup_tenant(stack, [line])
+    admin = setup_tenant(stack, [line], psa)
     t = admin.tenant
     assert sql(stack, f"SELECT currency FROM tenants WHERE id = {t}").strip() == "USD"
     contoso = sql(stack, f"SELECT psa_id FROM psa_companies WHERE tenant_id = {t} AND name = 'Contoso Ltd'").strip()
     set_relation(admin, "company", row_id(stack, "src_companies", t, "ct1"), contoso)
     fixed = sql(stack, f"SELECT psa_id FROM psa_contracts WHERE tenant_id = {t} AND company_psa_id = '{contoso}' "
-                       "AND contract_type = 'fixed_price' LIMIT 1").strip()
+                       f"AND contract_type = '{psa.annual_contract_type}' LIMIT 1").strip()
     set_relation(admin, "subscription", row_id(stack, "src_subscriptions", t, "ct-e3"), fixed)
     sync(admin, stack)
-    assert charges(stack, fixed) == [], "nothing reaches the PSA"
+    assert charges(stack, fixed, psa) == [], "nothing reaches the PSA"
     state, error = sql(stack, f"SELECT state, last_error FROM charges_posted WHERE tenant_id = {t}").strip().split("\t")
     assert state == "failed"
     assert "billed this in EUR but the PSA bills in USD" in error and "does not convert" in error

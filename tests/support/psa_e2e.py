@@ -75,6 +75,14 @@ class PSA:
         """The PSA's customer names."""
         raise NotImplementedError
 
+    def edit_units(self, stack, contract, service, more):
+        """A person's edit in the PSA: `more` units on the contract service's first line."""
+        raise NotImplementedError
+
+    def merge(self, stack, data):
+        requests.post(self.control(stack) + "/state/" + self.system, json={"mode": "merge", "data": data},
+                      timeout=10).raise_for_status()
+
 
 class Autotask(PSA):
     system = "autotask"
@@ -118,6 +126,13 @@ class Autotask(PSA):
 
     def company_names(self, stack):
         return [c["companyName"] for c in self.state(stack)["entities"]["Companies"]]
+
+    def edit_units(self, stack, contract, service, more):
+        ents = self.state(stack)["entities"]
+        adjs = sorted((a for a in ents["ContractServiceAdjustments"] if str(a["contractID"]) == str(contract)
+                       and str(a["serviceID"]) == str(service)), key=lambda a: (a["effectiveDate"], a["id"]))
+        self.merge(stack, {"entities": {"ContractServiceAdjustments": [dict(adjs[0], unitChange=adjs[0]["unitChange"]
+                                                                          + more)]}})
 
 
 class ConnectWise(PSA):
@@ -178,3 +193,10 @@ class ConnectWise(PSA):
 
     def company_names(self, stack):
         return [c["name"] for c in self.state(stack)["collections"]["company/companies"]]
+
+    def edit_units(self, stack, contract, service, more):
+        open_ = sorted((a for a in self.additions(stack, contract, service) if not a.get("cancelledDate")),
+                       key=lambda a: (a["effectiveDate"], a["id"]))
+        row = dict(open_[0], quantity=open_[0]["quantity"] + more)
+        row.pop("agreementId", None)
+        self.merge(stack, {"collections": {"finance/additions": [dict(row, agreementId=open_[0]["agreementId"])]}})
