@@ -127,6 +127,9 @@ class Autotask(PSA):
     def company_names(self, stack):
         return [c["companyName"] for c in self.state(stack)["entities"]["Companies"]]
 
+    def service_names(self, stack):
+        return [c["name"] for c in self.state(stack)["entities"]["Services"]]
+
     def edit_units(self, stack, contract, service, more):
         ents = self.state(stack)["entities"]
         adjs = sorted((a for a in ents["ContractServiceAdjustments"] if str(a["contractID"]) == str(contract)
@@ -193,6 +196,9 @@ class ConnectWise(PSA):
 
     def company_names(self, stack):
         return [c["name"] for c in self.state(stack)["collections"]["company/companies"]]
+
+    def service_names(self, stack):
+        return [c["description"] for c in self.state(stack)["collections"]["procurement/catalog"]]
 
     def edit_units(self, stack, contract, service, more):
         open_ = sorted((a for a in self.additions(stack, contract, service) if not a.get("cancelledDate")),
