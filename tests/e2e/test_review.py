@@ -258,6 +258,7 @@ def test_review_end_to_end(stack, psa):
 
 
 def test_viewers_and_other_tenants_are_kept_out(stack):
+    # access rules: PSA-neutral (nothing reaches the PSA), run once
     R = Review(stack)
     R.page()
     R.act([("action", "approve"), ("pick", R.key("l-qty"))])
