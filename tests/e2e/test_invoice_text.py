@@ -76,7 +76,7 @@ def test_invoice_text_default_then_template(stack, psa):
     with worker_on(stack, day) as w:
         w.post(L.t)
         wait_for(lambda: L.units(day.isoformat()) == 15, 60, "the +3")
-    if psa.system == "connectwise":
+    if psa.system == "connectwise" and day.day != 1:   # on a period's first day a quantity PATCH: no new line
         assert seat_texts(L)[-1] == f"Microsoft 365 Business Basic for Contoso Ltd, {day} (15)"
 
 

@@ -171,14 +171,25 @@ class ConnectWise(PSA):
                    if a["effectiveDate"][:10] <= day and not (a.get("cancelledDate") and a["cancelledDate"][:10] < day))
 
     def posts(self, stack, contract, service=None):
+        """The unit changes written: each new addition (POST) and each quantity PATCH; a PATCH
+        repeated with the same body (the HTTP client's retry of an absolute set, or a lost answer)
+        is the same write, and a cancelled-date PATCH is part of the new addition that follows it
+        (a period-start change on a prorating agreement, doc/proration.md 1.2)."""
         product_of = {str(a["id"]): str((a.get("product") or {}).get("id")) for a in self.additions(stack, contract)}
-        out = []
+        out, last_patch = [], None
         for e in self.journal(stack):
             m = ADDITIONS.search(e["path"])
             if not m or m.group(1) != str(contract) or e["status"] not in (200, 201):
                 continue
             if not ((e["method"] == "POST" and not m.group(2)) or (e["method"] == "PATCH" and m.group(2))):
                 continue
+            if e["method"] == "PATCH":
+                ops = json.loads(e.get("body") or "[]")
+                if not any(op.get("path", "").strip("/") == "quantity" for op in ops):
+                    continue
+                if (e["path"], e["body"]) == last_patch:
+                    continue
+                last_patch = (e["path"], e["body"])
             if service is not None:
                 body = json.loads(e.get("body") or "{}") if e["method"] == "POST" else {}
                 product = str((body.get("product") or {}).get("id")) if e["method"] == "POST" \
