@@ -16,7 +16,11 @@
       <td><?cs var:r.company ?></td>
       <td><?cs var:r.subscription ?> · <?cs var:r.resource ?></td>
       <td><?cs var:r.account ?> · <?cs var:r.contract ?> · <?cs var:r.service ?></td>
+      <?cs if:r.cost ?>
+      <td colspan="3" class="cost-change"><strong>Cost change</strong>: <?cs var:r.cost ?></td>
+      <?cs else ?>
       <td class="num"><?cs var:r.from ?></td><td class="num"><?cs var:r.to ?></td><td class="num"><strong><?cs var:r.change ?></strong></td>
+      <?cs /if ?>
       <td><?cs var:r.effective ?></td><td class="num"><?cs var:r.amount ?></td>
       <td><?cs if:r.note ?><span class="badge warn">review</span> <?cs var:r.note ?><?cs /if ?></td>
     </tr>

@@ -1,5 +1,6 @@
 <?cs # checklist.cs: the pre-invoicing checklist (doc/seeds.md 001): Items.N {key label count count_text
-     clear href detail}, then Ready, or Open and LeftText naming what is left. ?>
+     clear href detail}, then Ready, or Open and LeftText naming what is left; Margin.{count threshold href}:
+     the margin report's flagged rows, for information (not an item). ?>
 <?cs include:"layout.cs" ?>
 <?cs call:page_start("Pre-invoicing checklist") ?>
 <?cs if:Ready ?>
@@ -27,4 +28,7 @@
   </li>
 <?cs /each ?>
 </ol>
+<p class="check-info" id="check-margin" data-count="<?cs var:Margin.count ?>"><a href="<?cs var:Margin.href ?>">Low margin</a>:
+  <span class="badge <?cs if:Margin.count == "0" ?>ok<?cs else ?>warn<?cs /if ?> check-count"><?cs var:Margin.count ?></span>
+  <span class="muted small"><?cs if:Margin.count == "0" ?>No linked product loses money or sells under <?cs var:Margin.threshold ?> % margin.<?cs else ?>product<?cs if:Margin.count != "1" ?>s<?cs /if ?> losing money or under <?cs var:Margin.threshold ?> % margin: check the prices before invoicing (this does not hold the invoicing back).<?cs /if ?></span></p>
 <?cs call:page_end() ?>

@@ -41,6 +41,8 @@
 <?cs /each ?>
 </section>
 
+<?cs include:"dashboard_new_subs.cs" ?>
+
 <div class="chart-grid">
 <section id="chart-customers" class="chart-box">
 <?cs if:#Customers.n > #0 ?><?cs call:bar_chart(Customers, "Licences per customer (top 10 by seats; usage left out)") ?>

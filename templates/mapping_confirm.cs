@@ -6,6 +6,8 @@
   <?cs if:Confirm.level == "resource" ?><p class="muted">billsync then compares the seats on both sides once and plans the difference.</p><?cs /if ?>
   <?cs elif:Confirm.action == "create" ?>
   <p>Create <strong><?cs var:Confirm.name ?></strong> in the PSA as a new <?cs if:Confirm.level == "company" ?>account<?cs elif:Confirm.level == "subscription" ?>contract<?cs else ?>service<?cs /if ?>, and link it?</p>
+  <?cs if:Confirm.price ?><p class="price-preview">Unit price <strong><?cs var:Confirm.price ?></strong>, cost <?cs var:Confirm.cost ?>, margin <?cs var:Confirm.margin ?> (<a href="/settings/pricing">price policies</a>).</p><?cs /if ?>
+  <?cs if:Confirm.refused ?><p class="error"><?cs var:Confirm.refused ?></p><?cs /if ?>
   <?cs else ?>
   <p>Clear the relation of the <?cs var:Confirm.level ?> <strong><?cs var:Confirm.name ?></strong>? billsync stops posting its changes; the history is kept.</p>
   <?cs /if ?>

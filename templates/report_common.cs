@@ -10,6 +10,7 @@
   <a href="/reports/subscriptions"<?cs if:Report.path == "/reports/subscriptions" ?> class="active" aria-current="page"<?cs /if ?>>All subscriptions</a>
   <a href="/reports/linked"<?cs if:Report.path == "/reports/linked" ?> class="active" aria-current="page"<?cs /if ?>>Linked</a>
   <a href="/reports/unlinked"<?cs if:Report.path == "/reports/unlinked" ?> class="active" aria-current="page"<?cs /if ?>>Unlinked</a>
+  <a href="/reports/margin"<?cs if:Report.path == "/reports/margin" ?> class="active" aria-current="page"<?cs /if ?>>Margin</a>
 </nav>
 <?cs /def ?>
 
@@ -64,6 +65,7 @@
     </select></div>
   <?cs /if ?>
   <?cs if:Filters.q ?><div class="field"><label for="f-q">Search</label><input id="f-q" name="q" type="search" value="<?cs var:Filter.q ?>" maxlength="200" placeholder="<?cs if:Filters.dates ?>any name or error<?cs else ?>company, subscription or resource<?cs /if ?>"></div><?cs /if ?>
+  <?cs if:Filter.new ?><div class="field" id="f-new-note"><input type="hidden" name="new" value="1">Only subscriptions new since the last sync (<a href="<?cs var:Report.path ?>">show all</a>)</div><?cs /if ?>
   <input type="hidden" name="sort" value="<?cs var:Filter.sort ?>">
   <input type="hidden" name="dir" value="<?cs var:Filter.dir ?>">
   <button type="submit">Filter</button>

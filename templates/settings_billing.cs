@@ -1,6 +1,7 @@
 <?cs include:"layout.cs" ?>
 <?cs def:opt(name, value, current, label) ?><label class="choice"><input type="radio" name="<?cs var:name ?>" value="<?cs var:value ?>"<?cs if:value == current ?> checked<?cs /if ?>> <?cs var:label ?></label><?cs /def ?>
 <?cs call:page_start("Billing settings") ?>
+<p class="muted">Sell prices and how they follow cost changes: <a href="/settings/pricing">Price policies</a>.</p>
 <form method="post" action="/settings/billing" class="panel">
   <input type="hidden" name="csrf" value="<?cs var:CSRF ?>">
   <fieldset><legend>Posting seat changes to the PSA</legend>
@@ -20,6 +21,12 @@
     <?cs call:opt("usage_mode", "total_cost", P.usage_mode, "Total cost with quantity one") ?>
     <?cs call:opt("usage_mode", "quantity_only", P.usage_mode, "Quantity only (the PSA prices it)") ?>
   </fieldset>
+  <fieldset id="unlinked-alert"><legend>New subscriptions nobody has linked yet</legend>
+    <div class="muted small">A subscription that appears at a distributor and is not linked to the PSA is not billed from its first day. Each one is mailed to the admins once, with a link to map it.</div>
+    <?cs call:opt("unlinked_alert", "daily", P.unlinked_alert, "E-mail admins a digest once a day, at 07:00 in the time zone below") ?>
+    <?cs call:opt("unlinked_alert", "at_once", P.unlinked_alert, "E-mail admins after each distributor pull that finds one") ?>
+    <?cs call:opt("unlinked_alert", "off", P.unlinked_alert, "Do not e-mail (the dashboard still shows them)") ?>
+  </fieldset>
   <div class="field"><label for="f-alert">E-mail admins when a change has been failing for (minutes)</label>
     <input id="f-alert" name="alert_after_minutes" type="number" min="15" max="10080" value="<?cs var:P.alert_after_minutes ?>"></div>
   <div class="field"><label for="f-interval">Check the distributors every (minutes)</label>
@@ -27,6 +34,11 @@
   <div class="field"><label for="f-tz">Time zone (the day a change is dated, the month under review)</label>
     <input id="f-tz" name="time_zone" maxlength="63" required value="<?cs var:P.time_zone ?>">
     <div class="muted small">An IANA name such as Europe/London, America/New_York or Australia/Sydney.</div></div>
+  <fieldset id="margin-settings"><legend>Margin report</legend>
+    <div class="field"><label for="f-margin-threshold">Flag a product whose margin is below (%)</label>
+      <input id="f-margin-threshold" name="margin_threshold" inputmode="decimal" maxlength="8" required pattern="[0-9]{1,3}([.][0-9])?%?" value="<?cs var:P.margin_threshold ?>">
+      <div class="muted small">0 to 100, one decimal at most (10 or 12.5). A negative margin is always flagged. See the <a href="/reports/margin?flagged=1&amp;sort=margin&amp;dir=asc">margin report</a>.</div></div>
+  </fieldset>
   <button type="submit">Save</button>
 </form>
 <form method="post" action="/settings/billing" class="panel" id="invoice-text">

@@ -29,6 +29,12 @@ int tz_valid(const char *zone)
 
 cdate_t tz_date(const char *zone, time_t t)
 {
+    int ignored;
+    return tz_date_time(zone, t, &ignored);
+}
+
+cdate_t tz_date_time(const char *zone, time_t t, int *sec_of_day)
+{
     char saved[128] = "";
     const char *old = getenv("TZ");
     int had = old != NULL;
@@ -43,5 +49,6 @@ cdate_t tz_date(const char *zone, time_t t)
     else
         unsetenv("TZ");
     tzset();
+    *sec_of_day = tm.tm_hour * 3600 + tm.tm_min * 60 + (tm.tm_sec > 59 ? 59 : tm.tm_sec);
     return cdate_make(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
 }

@@ -37,6 +37,12 @@ int at_cmp_id(const void *a, const void *b);
 int at_read_units_bulk(const struct conn *c, const struct psa_service_key *keys, int n, cdate_t date,
                        psa_units_fn fn, void *ctx, struct conn_error *err);
 
+/* psa.h read_money and post_price_change (autotask_price.c). */
+int at_read_money(const struct conn *c, const char *contract_id, const char *service_id, cdate_t date,
+                  struct psa_money_seen *m, struct conn_error *err);
+int at_post_price_change(const struct conn *c, const struct psa_price_change *pc, char ref[PSA_ID],
+                         struct conn_error *err);
+
 /* Called for each item of a query; return 0 for more, 1 to stop, -1 with *err to fail. */
 typedef int (*at_item_fn)(void *ctx, const json_t *item, struct conn_error *err);
 

@@ -676,6 +676,123 @@ static int cw_post_unit_change(const struct conn *c, const struct psa_unit_chang
     return rc;
 }
 
+/* ---- cost and price: the additions' unitCost and unitPrice ------------------------------------ */
+
+/* The product's additions in effect on the list's day: the newest one's cost and price, and
+ * whether every one in effect carries them. */
+static void money_of(const struct add_list *l, struct psa_money_seen *m)
+{
+    memset(m, 0, sizeof *m);
+    const struct cw_add *open = newest_open(l);
+    if (!open)
+        return;
+    m->found = 1;
+    m->unit_cost = open->cost;
+    m->unit_price = open->price;
+    m->uniform = 1;
+    for (size_t i = 0; i < l->n; i++)
+        if (l->v[i].in_effect && (l->v[i].cost != open->cost || l->v[i].price != open->price))
+            m->uniform = 0;
+}
+
+static int cw_read_money(const struct conn *c, const char *contract_id, const char *service_id, cdate_t date,
+                         struct psa_money_seen *m, struct conn_error *err)
+{
+    int64_t cid, sid;
+    memset(m, 0, sizeof *m);
+    if (cw_id_arg(contract_id, "agreement", &cid, err) < 0 || cw_id_arg(service_id, "catalog item", &sid, err) < 0)
+        return -1;
+    struct cw_session s;
+    if (cw_open(c, &s, err) < 0)
+        return -1;
+    struct add_list l = {0};
+    int rc = load_additions(&s, cid, sid, date, &l, err);
+    if (rc == 0)
+        money_of(&l, m);
+    free(l.v);
+    cw_close(&s);
+    return rc;
+}
+
+/* Every addition of the product in effect carries the change (and one is in effect). */
+static int carries(const struct add_list *l, const struct psa_price_change *pc)
+{
+    int any = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        const struct cw_add *a = &l->v[i];
+        if (!a->in_effect)
+            continue;
+        any = 1;
+        if (a->cost != pc->unit_cost || (pc->has_price && a->price != pc->unit_price))
+            return 0;
+    }
+    return any;
+}
+
+static json_t *replace_op(const char *path, money_t v)
+{
+    json_t *op = json_object();
+    json_object_set_new(op, "op", json_string("replace"));
+    json_object_set_new(op, "path", json_string(path));
+    json_object_set_new(op, "value", psa_json_money(v));
+    return op;
+}
+
+/*
+ * An addition carries one cost and one price for as long as it runs: the change is written on
+ * every addition of the product in effect on the date that does not carry it yet (PATCH, an
+ * absolute value: safe to repeat), and read back.
+ */
+static int cw_post_price_change(const struct conn *c, const struct psa_price_change *pc, char out_ref[PSA_ID],
+                                struct conn_error *err)
+{
+    int64_t cid, sid;
+    out_ref[0] = '\0';
+    if (cw_id_arg(pc->contract_id, "agreement", &cid, err) < 0 ||
+        cw_id_arg(pc->service_id, "catalog item", &sid, err) < 0)
+        return -1;
+    if (!cdate_valid(pc->effective))
+        return cw_reject(err, "The cost change has no valid effective date.", "");
+    struct cw_session s;
+    if (cw_open(c, &s, err) < 0)
+        return -1;
+    struct add_list l = {0};
+    int rc = load_additions(&s, cid, sid, pc->effective, &l, err), wrote = 0;
+    if (rc == 0 && !newest_open(&l))
+        rc = cw_reject(err, "No addition of this product is in effect on the agreement on the change's date.",
+                       "Add the product to the agreement (or link the subscription to the right agreement), "
+                       "then press Retry.");
+    for (size_t i = 0; rc == 0 && i < l.n; i++) {
+        const struct cw_add *a = &l.v[i];
+        int cost = a->cost != pc->unit_cost, price = pc->has_price && a->price != pc->unit_price;
+        if (!a->in_effect || (!cost && !price))
+            continue;
+        json_t *ops = json_array(), *doc = NULL;
+        if (cost)
+            json_array_append_new(ops, replace_op("unitCost", pc->unit_cost));
+        if (price)
+            json_array_append_new(ops, replace_op("unitPrice", pc->unit_price));
+        char path[96];
+        snprintf(path, sizeof path, "finance/agreements/%lld/additions/%lld", (long long)cid, (long long)a->id);
+        rc = cw_write(&s, "PATCH", path, ops, "the addition", &doc, err);
+        json_decref(doc);
+        if (rc == 0 && !wrote++)
+            id_text(a->id, out_ref);
+    }
+    if (rc == 0 && load_additions(&s, cid, sid, pc->effective, &l, err) < 0) {
+        err->maybe_committed = 1;
+        rc = -1;
+    } else if (rc == 0 && !carries(&l, pc)) {
+        psa_bad_response(err, "ConnectWise accepted the change, but the agreement's additions do not show the "
+                         "new cost");
+        err->maybe_committed = 1;
+        rc = -1;
+    }
+    free(l.v);
+    cw_close(&s);
+    return rc;
+}
+
 /* ---- one-time charges: additions on a one-time agreement ------------------------------------- */
 
 static int find_in(struct cw_session *s, int64_t cid, const char *marker, char id[PSA_ID],

@@ -18,6 +18,21 @@ struct psa_service_key {
 };
 typedef int (*psa_units_fn)(void *ctx, const char *contract_id, const char *service_id,
                             const struct psa_units_seen *u);
+/* A contract service's unit cost and price in effect on a day. */
+struct psa_money_seen {
+    int found;                    /* the service holds units on the contract that day */
+    money_t unit_cost, unit_price;
+    int uniform;                  /* every line in effect carries that cost and price (ConnectWise
+                                     may hold several additions of one product) */
+};
+/* A new unit cost (and, when has_price, a new sell price) of a contract service from a day. */
+struct psa_price_change {
+    const char *contract_id, *service_id;
+    cdate_t effective;
+    money_t unit_cost;
+    int has_price;
+    money_t unit_price;
+};
 
 /* Every function returns 0 or -1 with *err filled; list callbacks return non-zero to stop. */
 struct psa_connector {
@@ -56,6 +71,15 @@ struct psa_connector {
     /* Posts the change; ref gets the PSA's reference when it gives one. */
     int (*post_unit_change)(const struct conn *c, const struct psa_unit_change *u, char ref[PSA_ID],
                             struct conn_error *err);
+    /* The cost and price of a service on a contract in effect on date (doc/ledger.md "Cost and
+     * price"). */
+    int (*read_money)(const struct conn *c, const char *contract_id, const char *service_id, cdate_t date,
+                      struct psa_money_seen *m, struct conn_error *err);
+    /* Writes a new cost (and price) from the change's date and reads it back (Autotask: a
+     * ServiceAdjustment of 0 units with adjustedUnitCost/adjustedUnitPrice; ConnectWise: PATCH
+     * unitCost/unitPrice of the product's additions in effect). */
+    int (*post_price_change)(const struct conn *c, const struct psa_price_change *pc, char ref[PSA_ID],
+                             struct conn_error *err);
     /* 1 found (id set), 0 not found, -1 error. */
     int (*find_charge)(const struct conn *c, const char *contract_id, const char *key,
                        char id[PSA_ID], struct conn_error *err);
@@ -72,6 +96,7 @@ struct psa_connector {
     .read_units_bulk = p##_read_units_bulk,                                                      \
     .create_account = p##_create_account, .create_contract = p##_create_contract,                \
     .create_service = p##_create_service, .post_unit_change = p##_post_unit_change,              \
+    .read_money = p##_read_money, .post_price_change = p##_post_price_change,                    \
     .find_charge = p##_find_charge, .create_charge = p##_create_charge
 
 /* Every PSA connector forgets what this process cached (see forget_cached). */

@@ -154,7 +154,7 @@ static const char *const load_sql[M_N] = {
 /* The ledger row as the statement reads it. */
 enum {
     L_ID, L_CREATED, L_SRC_CONN, L_RESOURCE, L_PSA_CONN, L_CONTRACT, L_SERVICE, L_CHANGE, L_EFFECTIVE, L_AMOUNT,
-    L_STATE, L_ATTEMPTS, L_ERROR, L_NEXT, L_NCOLS
+    L_STATE, L_ATTEMPTS, L_ERROR, L_NEXT, L_KIND, L_COST_BEFORE, L_NEW_COST, L_PRICE_BEFORE, L_NEW_PRICE, L_NCOLS
 };
 
 struct ctx {
@@ -205,6 +205,8 @@ static int emit(void *vctx, int ncols, char **in, size_t *lens)
     out[RAD_ATTEMPTS] = in[L_ATTEMPTS];
     out[RAD_ERROR] = in[L_ERROR];
     out[RAD_NEXT] = in[L_NEXT] ? next : NULL;
+    for (int i = 0; i < 5; i++)
+        out[RAD_KIND + i] = in[L_KIND + i];
     for (int i = 0; i < RAD_NCOLS; i++)
         olen[i] = out[i] ? strlen(out[i]) : 0;
     return x->fn(x->user, RAD_NCOLS, out, olen);
@@ -223,7 +225,8 @@ int adj_export_stream(db_t *db, long long tenant_id, const char *where, const ch
                         emit(): formatting a million of them was a good part of MariaDB's time */
                      "SELECT j.id, j.created_at, j.src_connection_id, j.src_resource_id, j.psa_connection_id,"
                      " j.psa_contract_id, j.psa_service_id, j.unit_change, j.effective_date, j.prorated_amount,"
-                     " j.state, j.attempts, COALESCE(j.last_error, ''), j.next_attempt_at"
+                     " j.state, j.attempts, COALESCE(j.last_error, ''), j.next_attempt_at, j.kind, j.cost_before,"
+                     " j.new_unit_cost, j.price_before, j.new_unit_price"
                      " FROM adjustments j%s%s",
                      where, order);
     if (rc == 0 && (k < 0 || (size_t)k >= sizeof sql))

@@ -24,7 +24,8 @@ int av_list(db_t *db, long long tenant_id, const char *state, int limit, struct 
                     " a.psa_units_before, a.desired_units, a.unit_change, DATE_FORMAT(a.effective_date, '%Y-%m-%d'),"
                     " a.prorated_amount, COALESCE(a.last_error, ''), DATE_FORMAT(a.created_at, '%Y-%m-%d %H:%i UTC'),"
                     " a.state, a.attempts, COALESCE(DATE_FORMAT(a.next_attempt_at, '%Y-%m-%d %H:%i UTC'), ''),"
-                    " COALESCE(a.last_error, '')"
+                    " COALESCE(a.last_error, ''), a.kind, a.cost_before, a.new_unit_cost, a.price_before,"
+                    " a.new_unit_price"
                     AV_FROM " WHERE a.tenant_id = ? AND a.state = ? ORDER BY a.id LIMIT ?",
                     DB_PARAMS(DB_INT(tenant_id), DB_STR(state), DB_INT(limit)), out);
 }

@@ -11,7 +11,7 @@
 enum av_list_col {
     AVL_ID, AVL_COMPANY, AVL_SUBSCRIPTION, AVL_RESOURCE, AVL_ACCOUNT, AVL_CONTRACT, AVL_SERVICE, AVL_BEFORE,
     AVL_DESIRED, AVL_CHANGE, AVL_EFFECTIVE, AVL_AMOUNT, AVL_NOTE, AVL_CREATED, AVL_STATE, AVL_ATTEMPTS, AVL_NEXT,
-    AVL_ERROR, AVL_NCOLS
+    AVL_ERROR, AVL_KIND, AVL_COST_BEFORE, AVL_NEW_COST, AVL_PRICE_BEFORE, AVL_NEW_PRICE, AVL_NCOLS
 };
 int av_list(db_t *db, long long tenant_id, const char *state, int limit, struct dbrows *out);
 int av_count(db_t *db, long long tenant_id, const char *state, long long *n);

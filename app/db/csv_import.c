@@ -3,6 +3,7 @@
 #include "db/csv_import.h"
 
 #include "core/strbuf.h"
+#include "db/new_subs.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -439,7 +440,8 @@ static int apply_txn(db_t *db, void *vctx)
         apply_progress(a, (long)(lo + APPLY_CHUNK < last ? lo + APPLY_CHUNK : last), 0);
     }
     apply_progress(a, a->rows, DERIVE_STEP_S);
-    if (derive(db, a->tenant_id, a->connection_id) < 0)
+    if (derive(db, a->tenant_id, a->connection_id) < 0 ||
+        new_subs_record(db, a->tenant_id, a->connection_id) < 0)   /* an import is a pull */
         return -1;
     return db_exec(db,
                    "UPDATE csv_imports SET status = 'imported', rows_done = rows_total, message = ?,"

@@ -4,6 +4,7 @@
 #include "db/dashboard.h"
 
 #include "db/charges.h"
+#include "db/margin.h"
 #include "db/subs_sql.h"
 #include "db/tenant_cache.h"
 
@@ -25,7 +26,8 @@
 #define LAST_POSTED \
     "(SELECT a.desired_units FROM adjustments a WHERE a.tenant_id = l.tenant_id" \
     "  AND a.psa_connection_id = l.psa_connection_id AND a.psa_contract_id = l.psa_contract_id" \
-    "  AND a.psa_service_id = l.psa_service_id AND a.state = 'verified' AND a.effective_date <= ?" \
+    "  AND a.psa_service_id = l.psa_service_id AND a.state = 'verified' AND a.kind = 'units'" \
+    "  AND a.effective_date <= ?" \
     "  ORDER BY a.effective_date DESC, a.posted_at DESC, a.id DESC LIMIT 1)"
 #define CACHED_UNITS \
     "(SELECT SUM(cs.units) FROM psa_contract_services cs WHERE cs.tenant_id = l.tenant_id" \
@@ -221,5 +223,5 @@ int dash_warm(db_t *db, long long tenant_id, cdate_t psa_date)
     if (dash_top_products(db, tenant_id, DASH_TOP_BARS, &top) < 0)
         return -1;
     DB_LIST_FREE(&top);
-    return 0;
+    return margin_warm(db, tenant_id);   /* the Low margin tile and the report behind it (db/margin.h) */
 }

@@ -59,8 +59,9 @@ int dash_unbilled_rows(db_t *db, long long tenant_id, db_row_fn fn, void *ctx);
 #define DASH_TOP_BARS 10
 
 /* Computes the figures the dashboard and the checklist read through the tenant cache
- * (db/tenant_cache.h), so the first view after a refresh or sync finds them ready: the worker
- * runs it after each job that changes them ("figures" jobs). */
+ * (db/tenant_cache.h; the margin report's flagged count too, db/margin.h), so the first view
+ * after a refresh or sync finds them ready: the worker runs it after each job that changes them
+ * ("figures" jobs). */
 int dash_warm(db_t *db, long long tenant_id, cdate_t psa_date);
 
 /* The top `limit` companies (by shown name) by summed seats (usage left out) over the

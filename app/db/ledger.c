@@ -86,11 +86,15 @@ int ledger_links(db_t *db, long long tenant_id, struct link_state **out, int *n)
                  " (SELECT CONCAT(DATE_FORMAT(a.effective_date, '%Y-%m-%d'), ' ', a.desired_units)"
                  "   FROM adjustments a WHERE a.tenant_id = l.tenant_id AND a.psa_connection_id = l.psa_connection_id"
                  "   AND a.psa_contract_id = l.psa_contract_id AND a.psa_service_id = l.psa_service_id"
-                 "   AND a.state = 'verified' ORDER BY a.effective_date DESC, a.id DESC LIMIT 1),"
+                 "   AND a.state = 'verified' AND a.kind = 'units' ORDER BY a.effective_date DESC, a.id DESC LIMIT 1),"
                  " EXISTS (SELECT 1 FROM adjustments a WHERE a.tenant_id = l.tenant_id"
                  "   AND a.psa_connection_id = l.psa_connection_id AND a.psa_contract_id = l.psa_contract_id"
-                 "   AND a.psa_service_id = l.psa_service_id"
-                 "   AND a.state IN ('planned', 'awaiting_approval', 'queued', 'failed'))"
+                 "   AND a.psa_service_id = l.psa_service_id AND a.kind = 'units'"
+                 "   AND a.state IN ('planned', 'awaiting_approval', 'queued', 'failed')),"
+                 /* cost and price (sql/018, worker/cost_sync.c) */
+                 " COALESCE(r.unit_cost, 0), l.cost_seen IS NOT NULL, COALESCE(l.cost_seen, 0),"
+                 " COALESCE(r.unit_price, 0), COALESCE(r.currency, ''), COALESCE(cs.unit_cost, 0),"
+                 " COALESCE(c.company_psa_id, '')"
                  " FROM resource_links l"
                  " LEFT JOIN src_resources r ON r.tenant_id = l.tenant_id AND r.connection_id = l.src_connection_id"
                  "  AND r.source_id = l.src_resource_id"
@@ -138,6 +142,13 @@ int ledger_links(db_t *db, long long tenant_id, struct link_state **out, int *n)
             x->last_post_desired = d;
         }
         x->open_change = (int)dbrows_int(&r, i, 22, 0);
+        x->src_cost = dbrows_int(&r, i, 23, 0);
+        x->has_cost_seen = (int)dbrows_int(&r, i, 24, 0);
+        x->cost_seen = dbrows_int(&r, i, 25, 0);
+        x->src_srp = dbrows_int(&r, i, 26, 0);
+        snprintf(x->currency, sizeof x->currency, "%s", dbrows_get(&r, i, 27));
+        x->psa_unit_cost = dbrows_int(&r, i, 28, 0);
+        snprintf(x->company_psa_id, sizeof x->company_psa_id, "%s", dbrows_get(&r, i, 29));
     }
     *n = r.nrows;
     *out = ls;
@@ -153,7 +164,7 @@ int ledger_service_posts(db_t *db, long long tenant_id, long long psa_connection
     if (db_query(db,
                  "SELECT DATE_FORMAT(effective_date, '%Y-%m-%d'), desired_units FROM adjustments"
                  " WHERE tenant_id = ? AND psa_connection_id = ? AND psa_contract_id = ? AND psa_service_id = ?"
-                 " AND state = 'verified' ORDER BY effective_date DESC, id DESC LIMIT ?",
+                 " AND state = 'verified' AND kind = 'units' ORDER BY effective_date DESC, id DESC LIMIT ?",
                  DB_PARAMS(DB_INT(tenant_id), DB_INT(psa_connection_id), DB_STR(contract_id), DB_STR(service_id),
                            DB_INT(max)),
                  &r) < 0)
@@ -174,7 +185,7 @@ int ledger_supersede_service(db_t *db, long long tenant_id, long long psa_connec
     return db_exec(db,
                    "UPDATE adjustments SET state = 'superseded', updated_at = UTC_TIMESTAMP(6)"
                    " WHERE tenant_id = ? AND psa_connection_id = ? AND psa_contract_id = ? AND psa_service_id = ?"
-                   " AND id <> ? AND state IN ('planned', 'awaiting_approval', 'queued', 'failed')"
+                   " AND id <> ? AND kind = 'units' AND state IN ('planned', 'awaiting_approval', 'queued', 'failed')"
                    " AND (lease_until IS NULL OR lease_until < UTC_TIMESTAMP(6))",
                    DB_PARAMS(DB_INT(tenant_id), DB_INT(psa_connection_id), DB_STR(contract_id), DB_STR(service_id),
                              DB_INT(except_id)),
@@ -257,7 +268,8 @@ int ledger_get(db_t *db, long long tenant_id, long long id, struct adjustment *a
                  "  AND a.psa_read_at > UTC_TIMESTAMP(6) - INTERVAL ? SECOND,"
                  " a.psa_units_before, a.psa_line_id, a.psa_line_units, c.id IS NOT NULL,"
                  " COALESCE(DATE_FORMAT(c.billing_start, '%Y-%m-%d'), ''), COALESCE(c.prorate, 1),"
-                 " COALESCE(c.cycle_months, 1)"
+                 " COALESCE(c.cycle_months, 1), a.kind = 'cost', COALESCE(a.new_unit_cost, 0),"
+                 " a.new_unit_price IS NOT NULL, COALESCE(a.new_unit_price, 0)"
                  " FROM adjustments a LEFT JOIN psa_contracts c ON c.tenant_id = a.tenant_id"
                  "  AND c.connection_id = a.psa_connection_id AND c.psa_id = a.psa_contract_id"
                  " WHERE a.tenant_id = ? AND a.id = ?",
@@ -285,6 +297,10 @@ int ledger_get(db_t *db, long long tenant_id, long long id, struct adjustment *a
             memset(&a->terms.billing_start, 0, sizeof a->terms.billing_start);
         a->terms.prorate = (int)dbrows_int(&r, 0, 16, 1);
         a->terms.cycle_months = (int)dbrows_int(&r, 0, 17, 1);
+        a->is_cost = (int)dbrows_int(&r, 0, 18, 0);
+        a->new_cost = dbrows_int(&r, 0, 19, 0);
+        a->has_new_price = (int)dbrows_int(&r, 0, 20, 0);
+        a->new_price = dbrows_int(&r, 0, 21, 0);
     }
     dbrows_free(&r);
     return found;
@@ -318,7 +334,7 @@ int ledger_verified(db_t *db, long long tenant_id, long long id, const char *own
     /* What billsync left in the PSA: the reference for drift detection. */
     return db_exec(db,
                    "UPDATE resource_links l JOIN adjustments a ON a.tenant_id = l.tenant_id AND a.resource_link_id = l.id"
-                   " SET l.last_posted_units = a.desired_units WHERE a.tenant_id = ? AND a.id = ?",
+                   " SET l.last_posted_units = a.desired_units WHERE a.tenant_id = ? AND a.id = ? AND a.kind = 'units'",
                    DB_PARAMS(DB_INT(tenant_id), DB_INT(id)), NULL, NULL);
 }
 

@@ -49,6 +49,13 @@ struct link_state {
     char last_post_effective[11];
     int open_change;              /* a change not yet posted waits in the ledger */
     int terms_known, prorate;     /* the contract is in the cache; it prorates */
+    /* Cost and price (sql/018, worker/cost_sync.c): */
+    money_t src_cost, src_srp;    /* the distributor's unit cost and suggested price now */
+    int has_cost_seen;            /* billsync recorded the cost it last planned from */
+    money_t cost_seen;
+    char currency[4];             /* the distributor's currency ("" unknown) */
+    money_t psa_unit_cost;        /* the PSA cache's cost of the contract service */
+    char company_psa_id[33];      /* the contract's PSA account (for its price policy) */
 };
 
 /* Active seat links of a tenant with their source and contract, the links of one PSA contract
@@ -91,6 +98,10 @@ struct adjustment {
     /* The contract's terms from the PSA cache (terms_known 0: not cached). */
     int terms_known;
     struct psa_contract_terms terms;
+    /* A cost change (kind 'cost', sql/018): the new unit cost, and the new price when the price
+     * policy maintains it. */
+    int is_cost, has_new_price;
+    money_t new_cost, new_price;
 };
 #define LEDGER_READ_FRESH_S 600
 int ledger_get(db_t *db, long long tenant_id, long long id, struct adjustment *a);

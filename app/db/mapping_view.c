@@ -169,18 +169,19 @@ static void src_object_fill(const struct dbrows *r, int i, void *p)
     o->unit_cost = dbrows_int(r, i, 7, 0);
     o->cycle = dbrows_get(r, i, 8);
     o->commitment_end = dbrows_get(r, i, 9);
+    o->currency = dbrows_get(r, i, 10);
 }
 
 int mv_src_object(db_t *db, long long tenant_id, int level, long long row_id, struct src_object_list *out)
 {
     static const char *const sql[] = {
-        [LINK_COMPANY] = "SELECT connection_id, source_id, name, '', 0, '', 0, 0, 'monthly', ''"
+        [LINK_COMPANY] = "SELECT connection_id, source_id, name, '', 0, '', 0, 0, 'monthly', '', ''"
                          " FROM src_companies WHERE tenant_id = ? AND id = ? AND gone = 0",
         [LINK_SUBSCRIPTION] = "SELECT connection_id, source_id, name, company_source_id, 0, '', 0, 0,"
-                              " billing_cycle, COALESCE(commitment_end, '')"
+                              " billing_cycle, COALESCE(commitment_end, ''), ''"
                               " FROM src_subscriptions WHERE tenant_id = ? AND id = ? AND gone = 0",
         [LINK_RESOURCE] = "SELECT connection_id, source_id, name, subscription_source_id, quantity, sku,"
-                          " unit_price, unit_cost, billing_cycle, COALESCE(commitment_end, '')"
+                          " unit_price, unit_cost, billing_cycle, COALESCE(commitment_end, ''), currency"
                           " FROM src_resources WHERE tenant_id = ? AND id = ? AND gone = 0",
     };
     out->v = NULL;

@@ -67,6 +67,7 @@ struct src_object {
     const char *sku;              /* resources; "" otherwise */
     long long unit_price, unit_cost;
     const char *cycle, *commitment_end;
+    const char *currency;         /* resources; "" otherwise */
 };
 DB_LIST(src_object_list, struct src_object);
 int mv_src_object(db_t *db, long long tenant_id, int level, long long row_id, struct src_object_list *out);

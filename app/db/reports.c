@@ -9,6 +9,7 @@
 #include "db/adj_export.h"
 #include "db/charge_sql.h"
 #include "db/subs_sql.h"
+#include "db/new_subs.h"
 #include "db/tenant_cache.h"
 
 #include <limits.h>
@@ -103,7 +104,8 @@ static const char *const adj_q_cols[ADJ_Q_COLS] = {
     "j.id, DATE_FORMAT(j.created_at, '%Y-%m-%d %H:%i UTC'), " ADJ_COMPANY ", " ADJ_SUBSCRIPTION ", " \
     ADJ_RESOURCE ", " ADJ_ACCOUNT ", " ADJ_CONTRACT ", " ADJ_SERVICE ", j.unit_change," \
     " DATE_FORMAT(j.effective_date, '%Y-%m-%d'), j.prorated_amount, " ADJ_STATE ", j.attempts, " ADJ_ERROR "," \
-    " DATE_FORMAT(j.next_attempt_at, '%Y-%m-%d %H:%i UTC')"
+    " DATE_FORMAT(j.next_attempt_at, '%Y-%m-%d %H:%i UTC'), j.kind, j.cost_before, j.new_unit_cost," \
+    " j.price_before, j.new_unit_price"
 
 /* Failures: failed adjustments and failed one-time charges (db/charge_sql.h), one row each,
  * as a derived table j with the same columns for both, so one WHERE filters and sorts them
@@ -114,7 +116,8 @@ static const char *const adj_q_cols[ADJ_Q_COLS] = {
     " AS subscription, " ADJ_RESOURCE " AS resource, " ADJ_ACCOUNT " AS account, " ADJ_CONTRACT " AS contract, " \
     ADJ_SERVICE " AS service, j.unit_change, j.effective_date AS effective, 1000 AS amount_qty," \
     " j.prorated_amount AS amount_unit, CAST(j.prorated_amount AS DECIMAL(40,4)) AS amount, j.attempts, " \
-    ADJ_ERROR " AS error, j.next_attempt_at AS next_at, CAST(NULL AS CHAR(10)) AS charge_kind" \
+    ADJ_ERROR " AS error, j.next_attempt_at AS next_at," \
+    " CAST(IF(j.kind = 'cost', 'cost', NULL) AS CHAR(10)) AS charge_kind" \
     ADJ_FROM " WHERE j.tenant_id = ? AND j.state = 'failed'"
 /* A failed annual charge is tried again by every sync; a usage charge by the syncs of the
  * month's first three days (worker/sync.c) and by a review's Apply. */
@@ -269,6 +272,10 @@ static int bind_subs(struct bound *b, long long tenant_id, const struct report_f
     }
     if (q_filter(b, f->q, q_cols, 3) < 0)
         return -1;
+    if (set(f->new_since)) {      /* the dashboard's "New since last sync" (db/new_subs.h) */
+        add_cond(b, NEW_SUBS_REPORT_COND);
+        add_value(b, DB_STR(f->new_since));
+    }
     return b->overflow ? -1 : 0;
 }
 

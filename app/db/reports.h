@@ -42,6 +42,9 @@ struct report_filter {
     const char *resource;         /* adjustments: resource name */
     const char *from, *to;        /* adjustments: "YYYY-MM-DD", inclusive, on created_at (UTC);
                                      NULL or "" leaves that end open */
+    const char *new_since;        /* subscription reports: only the resources of subscriptions
+                                     found new at or after this UTC time and still unlinked
+                                     (db/new_subs.h; "new since last sync"); NULL or "" all */
 };
 
 /* Longest text filter accepted (bytes); the LIKE patterns are sized for it. */
@@ -70,7 +73,7 @@ struct report_filter {
  *                         charge: its date), amount_qty, amount_unit (the amount is their
  *                         product: 1000 × the estimate, or quantity × unit price), attempts,
  *                         next_try (NULL for a charge: it is tried again by the syncs),
- *                         charge_kind ("annual" or "usage"; NULL for an adjustment)
+ *                         charge_kind ("annual" or "usage"; "cost" for a cost change, NULL for another adjustment)
  * Sort keys (report_sort_known): the column names above, with "count" for quantity,
  * "linked" for linked_to, and for REPORT_UNLINKED also "value" (the monthly value: quantity ×
  * unit cost, a twelfth of it for annual) and "billing" (the billing cycle); for
@@ -95,7 +98,9 @@ enum report_unlinked_col {
 };
 enum report_adjustment_col {
     RAD_ID, RAD_CREATED, RAD_COMPANY, RAD_SUBSCRIPTION, RAD_RESOURCE, RAD_ACCOUNT, RAD_CONTRACT, RAD_SERVICE,
-    RAD_CHANGE, RAD_EFFECTIVE, RAD_AMOUNT, RAD_STATE, RAD_ATTEMPTS, RAD_ERROR, RAD_NEXT, RAD_NCOLS
+    RAD_CHANGE, RAD_EFFECTIVE, RAD_AMOUNT, RAD_STATE, RAD_ATTEMPTS, RAD_ERROR, RAD_NEXT,
+    /* a cost change (kind 'cost', sql/018): its costs and prices */
+    RAD_KIND, RAD_COST_BEFORE, RAD_NEW_COST, RAD_PRICE_BEFORE, RAD_NEW_PRICE, RAD_NCOLS
 };
 enum report_failure_col {
     RFA_KIND, RFA_ID, RFA_CREATED, RFA_ERROR, RFA_COMPANY, RFA_SUBSCRIPTION, RFA_RESOURCE, RFA_ACCOUNT,

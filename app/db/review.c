@@ -284,7 +284,8 @@ int review_link_last_effective(db_t *db, long long tenant_id, long long link_id,
     out[0] = 0;
     if (db_query(db,
                  "SELECT COALESCE(DATE_FORMAT(MAX(effective_date), '%Y-%m-%d'), '') FROM adjustments"
-                 " WHERE tenant_id = ? AND resource_link_id = ? AND state IN ('queued', 'posted', 'verified')",
+                 " WHERE tenant_id = ? AND resource_link_id = ? AND kind = 'units'"
+                 " AND state IN ('queued', 'posted', 'verified')",
                  DB_PARAMS(DB_INT(tenant_id), DB_INT(link_id)), &r) < 0)
         return -1;
     if (r.nrows && dbrows_get(&r, 0, 0))

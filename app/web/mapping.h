@@ -30,5 +30,9 @@ void mapping_accept_all(struct web *w, long long psa_conn, int threshold, int on
 
 /* Creates the PSA counterpart of a distributor object from its data, then links it. */
 int mapping_create(struct web *w, long long psa_conn, int level, long long row, char *msg, size_t n);
+/* The unit price and cost a service created for the resource would get (its contract's price
+ * policy); -1 with msg when it cannot be priced (another currency than the PSA's). */
+int mapping_new_service_price(struct web *w, long long psa_conn, long long row, money_t *price, money_t *cost,
+                               char *msg, size_t n);
 
 #endif

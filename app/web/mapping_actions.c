@@ -8,6 +8,7 @@
 #include "common/secret_key.h"
 #include "connectors/psa.h"
 #include "core/service_plan.h"
+#include "core/price_policy.h"
 #include "core/prorate.h"
 #include "db/accounts.h"
 #include "db/connections.h"
@@ -49,6 +50,21 @@ static void confirm_page(struct web *w, long long psa_conn, const char *action, 
     mv_target_label(w->db, w->sess->tenant_id, psa_conn, level, target, label, sizeof label);
     hset(w, "Confirm.target_label", label);
     hset(w, "Confirm.back", req_form(&w->req, "back"));
+    if (!strcmp(action, "create") && level == LINK_RESOURCE) {
+        /* the price the new service gets, by the price policy, and its margin */
+        money_t price, cost;
+        char why[400], m[MONEY_FMT_MAX], c[MONEY_FMT_MAX], mt[24];
+        if (mapping_new_service_price(w, psa_conn, row, &price, &cost, why, sizeof why) < 0) {
+            hset(w, "Confirm.refused", why);
+        } else {
+            money_format(price, m, sizeof m, 2);
+            money_format(cost, c, sizeof c, cost % 100 ? 4 : 2);
+            margin_text(price, cost, mt, sizeof mt);
+            hset(w, "Confirm.price", m);
+            hset(w, "Confirm.cost", c);
+            hset(w, "Confirm.margin", mt);
+        }
+    }
     hset(w, "Page.title", "Confirm");
     web_render(w, "mapping_confirm.cs");
 }

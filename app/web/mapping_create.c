@@ -9,10 +9,12 @@
 #include "connectors/psa.h"
 #include "db/accounts.h"
 #include "db/connections.h"
+#include "db/cost_ledger.h"
 #include "db/links.h"
 #include "db/mapping_view.h"
 #include "db/snapshot.h"
 #include "web/auth.h"
+#include "core/price_policy.h"
 #include "web/mapping_suggest.h"
 
 #include <stdio.h>
@@ -22,6 +24,8 @@ struct src_obj {
     long long conn;
     char src_id[81], name[256], parent[81], sku[81], cycle[16], commitment_end[11];
     money_t unit_price, unit_cost;
+    char currency[4];
+    char contract[33];            /* resources: the subscription's PSA contract ("" none) */
 };
 
 static int load(struct web *w, int level, long long row, struct src_obj *o)
@@ -43,7 +47,50 @@ static int load(struct web *w, int level, long long row, struct src_obj *o)
     o->unit_cost = s->unit_cost;
     snprintf(o->cycle, sizeof o->cycle, "%s", s->cycle);
     snprintf(o->commitment_end, sizeof o->commitment_end, "%s", s->commitment_end);
+    snprintf(o->currency, sizeof o->currency, "%s", s->currency ? s->currency : "");
     DB_LIST_FREE(&r);
+    return 0;
+}
+
+/*
+ * The sell price of a service billsync creates, by the price policy of the contract's account
+ * (doc/ledger.md "Cost and price"): markup on the cost, or the distributor's suggested price;
+ * "keep" has no PSA price to keep and takes the suggested price as before. A source billing in
+ * another currency than the PSA is refused: billsync does not convert.
+ */
+static int service_price(struct web *w, long long psa_conn, struct src_obj *o, char *msg, size_t n)
+{
+    char currency[4];
+    tenant_currency(w->db, w->sess->tenant_id, currency);
+    if (o->currency[0] && strcmp(o->currency, currency)) {
+        snprintf(msg, n, "The distributor bills \"%s\" in %s and the PSA in %s: billsync does not convert "
+                 "currencies, so it cannot price the service. Create it in the PSA by hand.", o->name, o->currency,
+                 currency);
+        return -1;
+    }
+    struct price_policy pol;
+    money_t price;
+    if (price_policy_for_contract(w->db, w->sess->tenant_id, psa_conn, o->contract, "", &pol) == 0 &&
+        price_policy_price(&pol, o->unit_cost, o->unit_price, &price) == 1)
+        o->unit_price = price;
+    return 0;
+}
+
+int mapping_new_service_price(struct web *w, long long psa_conn, long long row, money_t *price, money_t *cost,
+                               char *msg, size_t n)
+{
+    struct src_obj o;
+    if (load(w, LINK_RESOURCE, row, &o) < 0) {
+        snprintf(msg, n, "That item is not in your company's data.");
+        return -1;
+    }
+    struct link_target sub;
+    if (link_get(w->db, w->sess->tenant_id, LINK_SUBSCRIPTION, o.conn, o.parent, &sub, NULL) == 1)
+        snprintf(o.contract, sizeof o.contract, "%s", sub.psa_id);
+    if (service_price(w, psa_conn, &o, msg, n) < 0)
+        return -1;
+    *price = o.unit_price;
+    *cost = o.unit_cost;
     return 0;
 }
 
@@ -65,6 +112,10 @@ int mapping_create(struct web *w, long long psa_conn, int level, long long row, 
             seat_refusal(rule, o.name, ctype, cname, msg, n);
             return -1;
         }
+        if (has_sub)
+            snprintf(o.contract, sizeof o.contract, "%s", sub.psa_id);
+        if (service_price(w, psa_conn, &o, msg, n) < 0)
+            return -1;
     }
     struct conn c;
     char system[32] = "?", err[300];
@@ -136,6 +187,13 @@ int mapping_create(struct web *w, long long psa_conn, int level, long long row, 
     auth_audit(w, 0, 0, NULL, action, o.name, id);
     char linked[700];
     mapping_set_one(w, psa_conn, level, row, target, linked, sizeof linked);
-    snprintf(msg, n, "Created the %s \"%s\" in the PSA. %s", what[level], o.name, linked);
+    char price[80] = "";
+    if (level == LINK_RESOURCE) {
+        char pm[MONEY_FMT_MAX], mt[24];
+        money_format(o.unit_price, pm, sizeof pm, 2);
+        margin_text(o.unit_price, o.unit_cost, mt, sizeof mt);
+        snprintf(price, sizeof price, " at %s a unit (margin %s)", pm, mt);
+    }
+    snprintf(msg, n, "Created the %s \"%s\" in the PSA%s. %s", what[level], o.name, price, linked);
     return 0;
 }

@@ -5,6 +5,7 @@
 
 #include "common/log.h"
 #include "core/money.h"
+#include "core/price_policy.h"
 #include "db/adjust_view.h"
 #include "db/jobs.h"
 #include "db/ledger.h"
@@ -96,7 +97,17 @@ void page_approvals(struct web *w)
         char m[40];
         money_format(amount, m, sizeof m, 2);
         hsetf(w, m, "Rows.%d.amount", i);
-        hsetf(w, dbrows_get(&r, i, AVL_NOTE), "Rows.%d.note", i);
+        const char *kind = dbrows_get(&r, i, AVL_KIND);
+        if (kind && !strcmp(kind, "cost")) {
+            /* a cost change: the old and new cost and price and the margin either side */
+            char text[200];
+            price_change_text(dbrows_int(&r, i, AVL_COST_BEFORE, 0), dbrows_int(&r, i, AVL_NEW_COST, 0),
+                              dbrows_int(&r, i, AVL_PRICE_BEFORE, 0), dbrows_get(&r, i, AVL_NEW_PRICE) != NULL,
+                              dbrows_int(&r, i, AVL_NEW_PRICE, 0), text, sizeof text);
+            hsetf(w, text, "Rows.%d.cost", i);
+        } else {
+            hsetf(w, dbrows_get(&r, i, AVL_NOTE), "Rows.%d.note", i);
+        }
         hsetf(w, dbrows_get(&r, i, AVL_CREATED), "Rows.%d.created", i);
     }
     char m[40];

@@ -12,13 +12,17 @@
  *                            (db/dashboard.h), shown on /reports/linked sorted by difference
  *   Monthly billing review   the previous month (in the tenant's time zone) has a billing
  *                            review and it was approved (/review/YYYY-MM)
+ * and, for information (it does not hold the verdict back: a low margin is a pricing decision,
+ * not a billing error), the margin report's flagged rows (db/margin.h MARGIN_FLAGGED_HREF).
  * Counts as on the dashboard (db/dashboard.h). */
 #include "web/pages.h"
 
 #include "common/log.h"
 #include "core/cdate.h"
+#include "core/margin.h"
 #include "db/accounts.h"
 #include "db/dashboard.h"
+#include "db/margin.h"
 #include "web/reports.h"
 
 #include <stdio.h>
@@ -139,6 +143,20 @@ void page_checklist(struct web *w)
          review == DASH_REVIEW_APPROVED, href, todo, done);
     hset(w, "Review.month", month);
     hset(w, "Review.label", month_label);
+
+    long long flagged;
+    int threshold;
+    if (margin_flagged_count(w->db, w->sess->tenant_id, &flagged) < 0 ||
+        margin_threshold_get(w->db, w->sess->tenant_id, &threshold) < 0) {
+        log_error("checklist: %s", db_error(w->db));
+        web_error(w, 503, "The checklist could not be read. Try again in a minute.");
+        return;
+    }
+    char thr[16];
+    margin_pct_format(threshold, thr, sizeof thr);
+    hset_int(w, "Margin.count", flagged);
+    hset(w, "Margin.threshold", thr);
+    hset(w, "Margin.href", MARGIN_FLAGGED_HREF);
 
     if (it.open == 0)
         hset(w, "Ready", "1");

@@ -21,6 +21,8 @@
  *   Awaiting approval               /approvals
  *   PSA drift                       services whose PSA units differ from billsync's last verified
  *                                   post (/reports/linked sorted by the difference)
+ *   Low margin                      margin report rows flagged under the tenant's threshold
+ *                                   (db/margin.h MARGIN_FLAGGED_HREF, whose row count it is)
  * Charts (server-rendered SVG, templates/chart_bars.cs): licences per customer and seats per
  * product (top 10 by seats over the subscription report's rows, usage left out; a bar links to
  * the report filtered by that company or product and billing=seats, whose total is the bar),
@@ -30,10 +32,13 @@
 
 #include "common/log.h"
 #include "core/cdate.h"
+#include "core/margin.h"
 #include "core/money.h"
 #include "core/strbuf.h"
 #include "db/dashboard.h"
 #include "db/ledger.h"
+#include "db/margin.h"
+#include "web/dash_new_subs.h"
 #include "web/reports.h"
 #include "web/svg_chart.h"
 
@@ -386,8 +391,21 @@ void page_dashboard(struct web *w)
     tile_count(w, &nt, "approvals", "Awaiting approval", c.awaiting, "/approvals", "changes waiting for a person", 1);
     tile_count(w, &nt, "drift", "PSA drift", c.drift, "/reports/linked?sort=diff&dir=desc",
                "links edited in the PSA since billsync posted", 1);
+    /* margin: the rows /reports/margin flags (negative, or under the tenant's threshold) */
+    long long flagged;
+    int threshold;
+    if (margin_flagged_count(w->db, w->sess->tenant_id, &flagged) < 0 ||
+        margin_threshold_get(w->db, w->sess->tenant_id, &threshold) < 0) {
+        log_error("dashboard: %s", db_error(w->db));
+        web_error(w, 503, "The dashboard could not be read. Try again in a minute.");
+        return;
+    }
+    char thr[16];
+    margin_pct_format(threshold, thr, sizeof thr);
+    snprintf(note, sizeof note, "products losing money or under %s %% margin", thr);
+    tile_count(w, &nt, "margin", "Low margin", flagged, MARGIN_FLAGGED_HREF, note, 1);
 
-    if (charts(w) < 0 || connections(w) < 0) {
+    if (dash_new_subs(w) < 0 || charts(w) < 0 || connections(w) < 0) {
         log_error("dashboard: %s", db_error(w->db));
         web_error(w, 503, "The dashboard could not be read. Try again in a minute.");
         return;

@@ -52,6 +52,8 @@ static void cells(char *const *in, struct report_cells *out)
     report_cell_qty(out, 9, in[RFA_CHANGE], 1);
     long long change = in[RFA_CHANGE] ? strtoll(in[RFA_CHANGE], NULL, 10) : 0;
     out->cls[9] = change > 0 ? "diff-up" : change < 0 ? "diff-down" : NULL;
+    if (!charge && in[RFA_CHARGE_KIND] && !strcmp(in[RFA_CHARGE_KIND], "cost"))
+        report_cell_text(out, 9, "cost change", "");   /* a change of cost, not of units */
     report_cell_text(out, 10, in[RFA_EFFECTIVE], "");
     money_t amount = 0;
     if (money_mul_qty(in[RFA_AMOUNT_UNIT] ? strtoll(in[RFA_AMOUNT_UNIT], NULL, 10) : 0,

@@ -69,6 +69,7 @@ static const struct report_def def = {
     .qty_col = 5,
     .value_col = 7,
     .cells = cells,
+    .filters = REPORT_F_SUBSCRIPTIONS | REPORT_F_NEW,
 };
 
 void page_report_unlinked(struct web *w) { report_serve(w, &def); }

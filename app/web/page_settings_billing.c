@@ -1,13 +1,18 @@
 /* page_settings_billing.c: /settings/billing (admin): the tenant's billing policy: approval
  * before posting, decrease dating, PSA drift handling, usage billing mode, failure alerts, the
- * sync interval, and the time zone whose "today" dates every change; and, in a form of its own,
+ * sync interval, the time zone whose "today" dates every change, the new-unlinked alert (off, a
+ * daily digest at 07:00 tenant time, or at once after a pull; db/new_subs.h), and the margin
+ * threshold under which the margin report flags a row (doc/margin.md); and, in a form of its own,
  * the text the customer's invoice shows for billsync's lines (doc/invoice-text.md). */
 #include "web/pages.h"
 
 #include "common/tzdate.h"
+#include "core/margin.h"
 #include "db/accounts.h"
 #include "db/invoice_text.h"
 #include "db/ledger.h"
+#include "db/margin.h"
+#include "db/new_subs.h"
 #include "web/auth.h"
 
 #include <stdio.h>
@@ -25,6 +30,8 @@ struct saving {
     long long tenant_id;
     const struct tenant_policy *policy;
     const char *zone;
+    const char *unlinked_alert;   /* new-unlinked alert: off | daily | at_once */
+    int margin_threshold;         /* tenths of a percent */
 };
 
 /* The policy and the time zone together, run again whole on a deadlock or a cluster's
@@ -33,7 +40,9 @@ static int save_policy(db_t *db, void *ctx)
 {
     const struct saving *sv = ctx;
     return policy_set(db, sv->tenant_id, sv->policy) < 0 ||
-                   tenant_set_time_zone(db, sv->tenant_id, sv->zone) < 0 ? -1 : 0;
+                   tenant_set_time_zone(db, sv->tenant_id, sv->zone) < 0 ||
+                   new_subs_set_mode(db, sv->tenant_id, sv->unlinked_alert) < 0 ||
+                   margin_threshold_set(db, sv->tenant_id, sv->margin_threshold) < 0 ? -1 : 0;
 }
 
 /* The invoice text form: 0 saved (redirected), -1 refused (the page is drawn again with the
@@ -88,7 +97,10 @@ void page_settings_billing(struct web *w)
     const char *action = req_is_post(&w->req) ? req_form(&w->req, "action") : NULL;
     if (action && !strcmp(action, "invoice_text") && save_invoice_text(w, &ip) == 0)
         return;
-    if (policy_get(w->db, w->sess->tenant_id, &p) < 0) {
+    char unlinked[16];
+    int threshold;
+    if (policy_get(w->db, w->sess->tenant_id, &p) < 0 || new_subs_mode(w->db, w->sess->tenant_id, unlinked) < 0 ||
+        margin_threshold_get(w->db, w->sess->tenant_id, &threshold) < 0) {
         web_error(w, 503, "The billing settings could not be read.");
         return;
     }
@@ -104,6 +116,12 @@ void page_settings_billing(struct web *w)
         int bad = 0;
         long long alert = req_int(&w->req, "alert_after_minutes", 15, 10080, p.alert_after_minutes, &bad);
         long long interval = req_int(&w->req, "sync_interval_minutes", 5, 1440, p.sync_interval_minutes, &bad);
+        /* the new-unlinked alert: unchanged when the form leaves it out */
+        const char *ua = req_form(&w->req, "unlinked_alert");
+        if (ua && !new_subs_mode_valid(ua))
+            bad = 1;
+        else if (ua)
+            snprintf(unlinked, sizeof unlinked, "%s", ua);
         if (!a || !d || !dr || !u || bad) {
             web_error(w, 400, "A setting is not one of the allowed values. Nothing was changed.");
             return;
@@ -116,6 +134,13 @@ void page_settings_billing(struct web *w)
                               "Nothing was changed.");
             return;
         }
+        /* the margin threshold: a percent, one decimal at most; unchanged when left out */
+        const char *mt = req_form(&w->req, "margin_threshold");
+        if (mt && margin_threshold_parse(mt, &threshold) < 0) {
+            web_error(w, 400, "The margin threshold must be a percent from 0 to 100 with at most one decimal, "
+                              "such as 10 or 12.5. Nothing was changed.");
+            return;
+        }
         if (tz)
             snprintf(zone, sizeof zone, "%s", tz);
         else
@@ -126,15 +151,18 @@ void page_settings_billing(struct web *w)
         snprintf(p.usage_mode, sizeof p.usage_mode, "%s", u);
         p.alert_after_minutes = (int)alert;
         p.sync_interval_minutes = (int)interval;
-        struct saving sv = {w->sess->tenant_id, &p, zone};
+        struct saving sv = {w->sess->tenant_id, &p, zone, unlinked, threshold};
         if (db_txn(w->db, save_policy, &sv) != 0) {
             web_error(w, 503, "The billing settings could not be saved. Nothing was changed.");
             return;
         }
-        char detail[300];
-        snprintf(detail, sizeof detail, "approval=%s decrease=%s drift=%s usage=%s alert=%d interval=%d tz=%s",
+        char detail[380], mts[16];
+        margin_pct_format(threshold, mts, sizeof mts);
+        snprintf(detail, sizeof detail,
+                 "approval=%s decrease=%s drift=%s usage=%s alert=%d interval=%d tz=%s unlinked_alert=%s"
+                 " margin_threshold=%s%%",
                  p.approval, p.decrease_mode, p.drift_mode, p.usage_mode, p.alert_after_minutes,
-                 p.sync_interval_minutes, zone);
+                 p.sync_interval_minutes, zone, unlinked, mts);
         auth_audit(w, 0, 0, NULL, "tenant.billing_policy", w->sess->tenant_name, detail);
         web_flash(w, "Billing settings saved.");
         web_redirect(w, "/settings/billing");
@@ -146,9 +174,13 @@ void page_settings_billing(struct web *w)
     hset(w, "P.usage_mode", p.usage_mode);
     hset_int(w, "P.alert_after_minutes", p.alert_after_minutes);
     hset_int(w, "P.sync_interval_minutes", p.sync_interval_minutes);
+    hset(w, "P.unlinked_alert", unlinked);
     char zone[64];
     tenant_time_zone(w->db, w->sess->tenant_id, zone, sizeof zone);
     hset(w, "P.time_zone", zone);
+    char mts[16];
+    margin_pct_format(threshold, mts, sizeof mts);
+    hset(w, "P.margin_threshold", mts);
     if (!hdf_get_value(w->hdf, "Invoice.mode", NULL)) {
         hset(w, "Invoice.mode", ip.mode);
         hset(w, "Invoice.template", ip.tpl);

@@ -25,6 +25,7 @@ void page_mapping(struct web *w);
 void page_mapping_relations(struct web *w);
 void page_report_subscriptions(struct web *w);
 void page_report_linked(struct web *w);
+void page_report_margin(struct web *w);
 void page_report_unlinked(struct web *w);
 void page_report_adjustments(struct web *w);
 void page_report_failures(struct web *w);
@@ -34,6 +35,7 @@ void page_approvals(struct web *w);
 void page_checklist(struct web *w);
 void page_review(struct web *w);
 void page_settings_billing(struct web *w);
+void page_settings_pricing(struct web *w);
 
 struct user;
 /* 1 when code is the user's current TOTP code and was not used before (its step is then

@@ -8,7 +8,9 @@
 #include "common/log.h"
 #include "core/cdate.h"
 #include "core/csvw.h"
+#include "core/price_policy.h"
 #include "core/strbuf.h"
+#include "db/new_subs.h"
 #include "web/svg_chart.h"
 
 #include <ctype.h>
@@ -35,6 +37,7 @@ struct report_req {
     long long page;
     int csv;
     char from[CDATE_FMT_LEN], to[CDATE_FMT_LEN];   /* REPORT_F_DATES: the range in effect */
+    char new_since[32];           /* REPORT_F_NEW: the window's start (db/new_subs.h) */
 };
 
 static unsigned filters_of(const struct report_def *def)
@@ -178,6 +181,13 @@ static int read_req(struct web *w, const struct report_def *def, const struct re
         r->f.from = r->from;
         r->f.to = r->to;
     }
+    if ((fl & REPORT_F_NEW) && param_int(p, "new") == 1) {
+        if (new_subs_window(w->db, w->sess->tenant_id, r->new_since) < 0) {
+            web_error(w, 503, "The report could not be read. Try again in a minute.");
+            return -1;
+        }
+        r->f.new_since = r->new_since;
+    }
     r->sort = param_str(p, "sort");
     if (!*r->sort)
         r->sort = def->default_sort ? def->default_sort : DEFAULT_SORT;
@@ -233,6 +243,8 @@ static void report_url_day(struct strbuf *sb, const struct report_def *def, cons
     url_add(sb, "status", r->f.status);
     url_add(sb, "billing", r->f.billing);
     url_add(sb, "q", r->f.q);
+    if (r->f.new_since && *r->f.new_since)
+        url_add(sb, "new", "1");
     url_add(sb, "from", day ? day : r->f.from);
     url_add(sb, "to", day ? day : r->f.to);
     url_add(sb, "sort", sort);
@@ -734,6 +746,8 @@ static void page(struct web *w, const struct report_def *def, struct report_req 
     hset(w, "Filter.status", r->f.status);
     hset(w, "Filter.billing", r->f.billing);
     hset(w, "Filter.q", r->f.q);
+    if (r->f.new_since && *r->f.new_since)
+        hset(w, "Filter.new", "1");
     hset(w, "Filter.from", r->f.from);
     hset(w, "Filter.to", r->f.to);
     hset(w, "Filter.sort", r->sort);
@@ -817,6 +831,17 @@ void report_adjustment_cells(char *const *in, struct report_cells *out)
     report_cell_qty(out, 7, in[RAD_CHANGE], 1);
     long long change = in[RAD_CHANGE] ? strtoll(in[RAD_CHANGE], NULL, 10) : 0;
     out->cls[7] = change > 0 ? "diff-up" : change < 0 ? "diff-down" : NULL;
+    if (in[RAD_KIND] && !strcmp(in[RAD_KIND], "cost")) {
+        /* a cost change: what changed instead of 0 units */
+        char text[200];
+        price_change_text(in[RAD_COST_BEFORE] ? strtoll(in[RAD_COST_BEFORE], NULL, 10) : 0,
+                          in[RAD_NEW_COST] ? strtoll(in[RAD_NEW_COST], NULL, 10) : 0,
+                          in[RAD_PRICE_BEFORE] ? strtoll(in[RAD_PRICE_BEFORE], NULL, 10) : 0, in[RAD_NEW_PRICE] != NULL,
+                          in[RAD_NEW_PRICE] ? strtoll(in[RAD_NEW_PRICE], NULL, 10) : 0, text, sizeof text);
+        snprintf(out->text, sizeof out->text, "Cost change: %s", text);
+        out->v[7] = out->text;
+        out->cls[7] = "cost-change";
+    }
     report_cell_text(out, 8, in[RAD_EFFECTIVE], "");
     report_cell_money(out, 9, in[RAD_AMOUNT], 2);
     report_cell_text(out, 10, in[RAD_STATE], "");

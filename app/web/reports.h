@@ -39,6 +39,7 @@ enum report_filters {
     REPORT_F_RESOURCE = 1 << 6,
     REPORT_F_DATES = 1 << 7,
     REPORT_F_BILLING = 1 << 8,
+    REPORT_F_NEW = 1 << 9,        /* new=1: new since the last sync (the unlinked report) */
 };
 /* The subscription reports' set (what filters = 0 means). */
 #define REPORT_F_SUBSCRIPTIONS \
@@ -81,6 +82,7 @@ struct report_cells {
     const char *v[REPORT_MAX_COLS];
     const char *cls[REPORT_MAX_COLS];
     char buf[REPORT_MAX_COLS][MONEY_FMT_MAX];
+    char text[240];               /* one longer cell (a cost change's "cost 5.40 -> 5.94; ...") */
     char href[64];                /* the row's detail page ("" none), linked from cell href_col */
     int href_col;
     const char *kind;             /* optional data-kind of the row ("adjustment", "charge") */

@@ -32,6 +32,7 @@ static const struct param_def p_report_subscriptions[] = {
                 "The status filter must be active, suspended, cancelled or pending."),
     PARAM_ENUM_("billing", report_billings, NULL,
                 "The billing filter must be seats, monthly, annual, one_time or usage."),
+    PARAM_INT_("new", 0, 1, "0", "The new filter must be 0 or 1."),
     REPORT_TAIL,
 };
 /* /reports/adjustments and /reports/failures (REPORT_F_DATES and the text filters). */
@@ -42,6 +43,17 @@ static const struct param_def p_report_log[] = {
     REPORT_TEXT("q"),
     PARAM_DATE_("to", "The end date must be a day written YYYY-MM-DD."),
     PARAM_DATE_("from", "The start date must be a day written YYYY-MM-DD."),
+    REPORT_TAIL,
+};
+/* /reports/margin (web/page_report_margin.c). */
+static const char *const flags01[] = {"0", "1", NULL};
+static const struct param_def p_report_margin[] = {
+    PARAM_INT_("source", 1, 9223372036854775807LL, NULL,
+               "The source filter names no distributor connection of yours."),
+    PARAM_INT_("psa", 1, 9223372036854775807LL, NULL, "The PSA filter names no PSA connection of yours."),
+    REPORT_TEXT("company"),
+    REPORT_TEXT("product"),
+    PARAM_ENUM_("flagged", flags01, NULL, "The flagged filter must be 0 or 1."),
     REPORT_TAIL,
 };
 /* /mapping and /mapping/relations: the filters also ride along in their forms. */
@@ -88,6 +100,7 @@ static const struct route routes[] = {
     {"/reports/subscriptions", page_report_subscriptions, 0, ROLE_VIEWER, "Reports", p_report_subscriptions},
     {"/reports/linked", page_report_linked, 0, ROLE_VIEWER, NULL, p_report_subscriptions},
     {"/reports/unlinked", page_report_unlinked, 0, ROLE_VIEWER, NULL, p_report_subscriptions},
+    {"/reports/margin", page_report_margin, 0, ROLE_VIEWER, "Margin", p_report_margin},
     {"/reports/adjustments", page_report_adjustments, 0, ROLE_VIEWER, "Adjustments", p_report_log},
     {"/reports/failures", page_report_failures, R_POST, ROLE_VIEWER, NULL, p_report_log},
     {"/reports/adjustments/", page_adjustment_detail, R_PREFIX, ROLE_VIEWER, NULL, NULL},
@@ -98,6 +111,7 @@ static const struct route routes[] = {
     {"/checklist", page_checklist, 0, ROLE_VIEWER, NULL, NULL},
     {"/review", page_review, R_POST | R_PREFIX, ROLE_BILLING, "Review", p_review},
     {"/settings/billing", page_settings_billing, R_POST, ROLE_ADMIN, NULL, NULL},
+    {"/settings/pricing", page_settings_pricing, R_POST, ROLE_ADMIN, NULL, NULL},
     {"/settings/connections", page_connections, R_POST, ROLE_ADMIN, "Configuration", p_connections},
     {"/settings/connections/upload", page_upload, R_POST | R_UPLOAD, ROLE_ADMIN, NULL, NULL},
     {"/users", page_users, R_POST, ROLE_ADMIN, "Users", NULL},

@@ -9,6 +9,7 @@
 #include "db/dashboard.h"
 #include "worker/charges.h"
 #include "worker/csv_import_job.h"
+#include "worker/new_subs_job.h"
 #include "worker/refresh.h"
 #include "worker/review_jobs.h"
 #include "worker/sync.h"
@@ -108,6 +109,7 @@ static const struct {
     {"usage", job_usage, 1},
     {"csv_import", job_csv_import, 1},
     {"figures", job_figures, 1},
+    {"unlinked_alert", job_unlinked_alert, 1},
 };
 
 int handlers_kind(const char *kind)

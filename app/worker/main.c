@@ -11,6 +11,7 @@
 #include "db/snapshot.h"
 #include "net/http.h"
 #include "worker/handlers.h"
+#include "worker/new_subs_job.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -98,7 +99,7 @@ static void child_main(void *vctx)
         if (time(NULL) - last_schedule >= cfg->schedule_seconds) {
             last_schedule = time(NULL);
             if (refresh_enqueue_due(db, cfg->psa_refresh_hours) < 0 || sync_enqueue_due(db) < 0 ||
-                post_enqueue_due(db) < 0)
+                post_enqueue_due(db) < 0 || unlinked_alert_enqueue_due(db) < 0)
                 log_warn("cannot queue periodic jobs: %s", db_error(db));
         }
         struct job job;

@@ -10,6 +10,7 @@
 #include "connectors/source.h"
 #include "connectors/systems.h"
 #include "db/connections.h"
+#include "db/new_subs.h"
 #include "db/snapshot.h"
 
 #include <jansson.h>
@@ -180,6 +181,9 @@ int refresh_one(struct job_env *env, long long tenant_id, long long id, char *er
         else
             snprintf(msg, sizeof msg, "%ld companies, %ld subscriptions, %ld resources%s", counts[0],
                      counts[1], counts[2], note);
+        /* a complete pull: what it saw first is new, once (the first one is the baseline) */
+        if (!pc && new_subs_record(env->db, tenant_id, id) < 0)
+            log_warn("refresh connection=%lld: new subscriptions not recorded: %s", id, db_error(env->db));
         rc = 0;
     }
     connection_close(&c);

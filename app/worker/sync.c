@@ -13,8 +13,10 @@
 #include "db/connections.h"
 #include "db/jobs.h"
 #include "db/ledger.h"
+#include "db/new_subs.h"
 #include "db/snapshot.h"
 #include "worker/charges.h"
+#include "worker/cost_sync.h"
 #include "worker/invoice_text.h"
 #include "worker/psa_pool.h"
 #include "worker/refresh.h"
@@ -198,6 +200,7 @@ int job_sync(struct job_env *env, struct job *job, char *err, size_t errlen)
         return -1;
     }
     sync_mark(env->db, t, 1, "running: reading the distributors");
+    new_subs_sync_begin(env->db, t);     /* "new since last sync" starts with this pull */
     if (refresh_sources(env, t, err, errlen) < 0) {
         sync_mark(env->db, t, 0, err);
         return -1;
@@ -233,6 +236,7 @@ int job_sync(struct job_env *env, struct job *job, char *err, size_t errlen)
     }
     struct psa_pool pool = {0};
     struct tally tally = {0};
+    struct cost_tally costs = {0};
     sync_read_services(env, t, &pool, sv, nsv);
     int read = 0;
     for (int i = 0; i < nsv; i++) {
@@ -245,6 +249,12 @@ int job_sync(struct job_env *env, struct job *job, char *err, size_t errlen)
             read++;
             jobs_heartbeat(env->db, job, env->lease_seconds);
         }
+        /* The distributor's cost: planned from billsync's own record, no PSA read. */
+        int require = 0;
+        for (int k = 0; k < sv[i].n; k++)
+            require |= link_requires_approval(&sv[i].links[k], &pol);
+        if (sv[i].ok)
+            cost_plan_service(env, t, today, sv[i].links, sv[i].n, require, &pool, &costs);
     }
     free(sv);
     /* One-time charges: annual lines whenever seen; usage of last month on days 1-3. */
@@ -259,15 +269,20 @@ int job_sync(struct job_env *env, struct job *job, char *err, size_t errlen)
     alerts_send(env, t);
     psa_pool_close(&pool);
     free(links);
-    char msg[300];
+    char msg[520];
+    char cost_msg[120] = "";
+    if (costs.queued || costs.approval || costs.failed)
+        snprintf(cost_msg, sizeof cost_msg, "; cost changes: %d to post, %d awaiting approval, %d failed", costs.queued,
+                 costs.approval, costs.failed);
     snprintf(msg, sizeof msg, "%d links checked (%d services read from the PSA): %d to post, %d awaiting approval,"
-             " %d drift, %d failed, %d in step; %d charges created%s%s", n, read, tally.queued, tally.approval,
-             tally.drift, tally.failed, tally.nothing, charged,
+             " %d drift, %d failed, %d in step%s; %d charges created%s%s", n, read, tally.queued, tally.approval,
+             tally.drift, tally.failed, tally.nothing, cost_msg, charged,
              charge_failed ? " (some charges failed; retried next sync)" : "",
              tally.unreadable ? " (the PSA could not be read for some; retried next sync)" : "");
     sync_mark(env->db, t, 0, msg);
+    new_subs_sync_done(env->db, t);
     log_info("sync tenant=%lld: %s", t, msg);
-    if (tally.queued) {
+    if (tally.queued || costs.queued) {
         /* The scheduler's key: one post job per tenant, never two posting side by side. */
         char key[40];
         snprintf(key, sizeof key, "post:%lld", t);
@@ -351,6 +366,30 @@ int job_post(struct job_env *env, struct job *job, char *err, size_t errlen)
             snprintf(msg, sizeof msg, "%s", why);
             ledger_failed(env->db, t, a.id, job->lease, sync_backoff_seconds(a.attempts), "", msg);
             failed++;
+            continue;
+        }
+        if (a.is_cost) {
+            struct conn_error ce;
+            switch (cost_post(env, t, &a, p, c, job->lease, today, &ce, summary, sizeof summary, msg, sizeof msg)) {
+            case COST_POSTED:
+                posted++;
+                break;
+            case COST_HELD:
+                held = 1;
+                ledger_release(env->db, t, a.id, job->lease);
+                break;
+            case COST_FAILED:
+                if (needs_person(&ce) && (ce.http_status < 500 || a.attempts >= 3))
+                    snprintf(msg + strlen(msg), sizeof msg - strlen(msg), "%s",
+                             " (not retried: fix it in the PSA or the mapping, then press Retry)");
+                post_failed(env, t, &a, job->lease, &ce, summary, msg);
+                failed++;
+                note_outage(&ce, a.psa_connection_id, down, &ndown);
+                break;
+            }
+            if (held)
+                break;
+            jobs_heartbeat(env->db, job, env->lease_seconds);
             continue;
         }
         /* Target state. The read the change was planned from, when it is minutes old and for

@@ -303,6 +303,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--scale", type=float, default=float(os.environ.get("SCALE") or 1))
     ap.add_argument("--seconds", type=int, default=int(os.environ.get("BENCH_SECONDS") or 5))
+    ap.add_argument("--only", default=os.environ.get("BENCH_ONLY") or "",
+                    help="measure only the pages and exports whose URL contains this text (e.g. margin)")
     a = ap.parse_args()
     # The worker at production's pace (conf/billsync.conf.example), not the tests' faster one:
     # its scheduler's queries are part of the load the pages are measured under.
@@ -347,6 +349,8 @@ def main():
         for rep in ("subscriptions", "linked", "unlinked"):
             pages += [f"/reports/{rep}", f"/reports/{rep}?{company}"]
         pages += ["/", "/checklist", f"/review/{month}", "/mapping", "/mapping?q=Customer%2000042"]
+        pages += ["/reports/margin", "/reports/margin?flagged=1&sort=margin&dir=asc",
+                  "/reports/margin?sort=margin_pct&dir=desc&page=400", f"/reports/margin?{company}"]
         window = (f"tenant_id = {t} AND created_at >= '{today - timedelta(days=29)}'"
                   f" AND created_at < '{today}' + INTERVAL 1 DAY")
         exports = [
@@ -358,9 +362,13 @@ def main():
             ("/reports/subscriptions?format=csv", f"SELECT COUNT(*) FROM src_resources WHERE tenant_id = {t}"),
             ("/reports/linked?format=csv", None),
             ("/reports/unlinked?format=csv", None),
+            ("/reports/margin?format=csv", None),
             (f"/review/{month}?format=csv",
              f"SELECT COUNT(*) FROM src_charges WHERE tenant_id = {t} AND period_month = '{today:%Y-%m-01}'"),
         ]
+        if a.only:
+            pages = [p for p in pages if a.only in p]
+            exports = [e for e in exports if a.only in e[0]]
         start = bt.sql(stack, "SELECT UTC_TIMESTAMP(6)").strip()
         log_from = bt.log_size(stack, "web")
         print(f"bench-volume: measuring {len(pages)} pages (at least {a.seconds} s of wrk each, then static), "

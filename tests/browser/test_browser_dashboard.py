@@ -85,7 +85,7 @@ def test_dashboard_with_data_and_checklist(stack, browser):
     sign_in(d, stack.url, email)
     tiles = {e.get_attribute("id"): e for e in d.find_elements(By.CSS_SELECTOR, "a.tile")}
     assert {"tile-linked", "tile-unlinked", "tile-seats", "tile-usage", "tile-leakage", "tile-failed",
-            "tile-approvals", "tile-drift"} == set(tiles)
+            "tile-approvals", "tile-drift", "tile-margin"} == set(tiles)
     for e in tiles.values():
         assert e.is_displayed() and e.find_element(By.CSS_SELECTOR, ".tile-value").text.strip()
     assert tiles["tile-failed"].find_element(By.CSS_SELECTOR, ".tile-value").text == "1"

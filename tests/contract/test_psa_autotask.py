@@ -408,3 +408,35 @@ def test_an_unreadable_price_fails_the_read_naming_the_record(sb, probe, price):
     err = probe.error("services")
     assert err["kind"] == "bad_response"
     assert "Autotask service 4711 has a unitPrice that is not an amount" in err["message"]
+
+
+# -- cost and price changes (issue 18) -----------------------------------------------------------
+
+def test_a_cost_change_is_a_zero_unit_adjustment_from_its_date(sb, probe):
+    c, s = contract_id(sb, "Contoso Ltd"), service_id(sb, "M365-BS")
+    day = mid_month()
+    assert probe("read-money", c, s, day) == {"found": True, "cost": "12.5000", "price": "15.0000",
+                                              "uniform": True}
+    probe("post-price", c, s, day, "13.10")
+    adj = adjustments_of(sb, c)[-1]
+    assert adj["unitChange"] == 0 and adj["adjustedUnitCost"] == 13.1 and adj["adjustedUnitPrice"] is None
+    assert adj["effectiveDate"].startswith(day.isoformat())
+    assert probe("read-money", c, s, day)["cost"] == "13.1000"
+    assert probe("read-money", c, s, day - dt.timedelta(days=1))["cost"] == "12.5000"   # from its date on
+    assert probe("read-money", c, s, day)["price"] == "15.0000"                        # the price stands
+    assert probe("read-units", c, s, day) == {"units": 24}
+    probe("post-price", c, s, day + dt.timedelta(days=1), "13.20", "15.90")
+    adj = adjustments_of(sb, c)[-1]
+    assert adj["adjustedUnitCost"] == 13.2 and adj["adjustedUnitPrice"] == 15.9
+    assert probe("read-money", c, s, day + dt.timedelta(days=1))["price"] == "15.9000"
+
+
+def test_a_cost_change_lost_after_commit_is_maybe_committed_and_posted_once(sb, probe):
+    c, s = contract_id(sb, "Fabrikam Inc"), service_id(sb, "M365-BP")
+    day = mid_month()
+    before = len(adjustments_of(sb, c))
+    sb.fault(system="autotask", kind="commit_drop", method="POST", path="ServiceAdjustments")
+    err = probe.error("post-price", c, s, day, "23.00")
+    assert err["maybe_committed"] and err["kind"] == "network"
+    assert len(adjustments_of(sb, c)) == before + 1 and len(posts(sb, "ServiceAdjustments")) == 1
+    assert probe("read-money", c, s, day)["cost"] == "23.0000"    # what the worker re-reads: nothing to do

@@ -378,3 +378,33 @@ def test_an_unreadable_cost_fails_the_read_naming_the_record(sb, probe, cost):
     err = probe.error("services")
     assert err["kind"] == "bad_response"
     assert "ConnectWise catalog item 815 has a cost that is not an amount" in err["message"]
+
+
+# -- cost and price changes (issue 18) -----------------------------------------------------------
+
+def test_a_cost_change_patches_every_addition_in_effect(sb, probe):
+    agreement, product = agreement_id(sb, "Contoso Ltd"), product_id(sb, "M365-BS")
+    day = next_month_day(17)
+    probe("post-units", agreement, product, 3, day, 0, 0)     # a second addition (prorated +3)
+    price = probe("read-money", agreement, product, day)["price"]
+    patches = len(writes(sb, "PATCH"))
+    out = probe("post-price", agreement, product, day, "13.10")
+    in_effect = [a for a in additions_of(sb, agreement, product) if a["cancelledDate"] is None]
+    assert len(in_effect) == 2 and {a["unitCost"] for a in in_effect} == {13.1}
+    assert len(writes(sb, "PATCH")) == patches + 2
+    bodies = [json.loads(r["body"]) for r in writes(sb, "PATCH")[-2:]]
+    assert all(b == [{"op": "replace", "path": "unitCost", "value": 13.1}] for b in bodies)
+    assert out["ref"] in {str(a["id"]) for a in in_effect}
+    assert probe("read-money", agreement, product, day) == {"found": True, "cost": "13.1000", "price": price,
+                                                            "uniform": True}
+    probe("post-price", agreement, product, day, "13.10")     # again: nothing to write
+    assert len(writes(sb, "PATCH")) == patches + 2
+    probe("post-price", agreement, product, day, "13.10", "16.50")
+    assert {a["unitPrice"] for a in additions_of(sb, agreement, product) if a["cancelledDate"] is None} == {16.5}
+
+
+def test_a_cost_change_without_an_addition_in_effect_needs_a_person(sb, probe):
+    agreement, product = agreement_id(sb, "Contoso Ltd"), product_id(sb, "M365-BP")
+    err = probe.error("post-price", agreement, product, next_month_day(3), "20.00")
+    assert err["kind"] == "rejected" and "No addition of this product" in err["message"]
+    assert "Retry" in err["hint"] and not writes(sb, "PATCH")

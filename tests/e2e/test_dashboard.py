@@ -29,7 +29,7 @@ from billsync_test import insert_rows as insert, milli, ten_k
 from testclock import today, utcnow
 
 SVG = "{http://www.w3.org/2000/svg}"
-TILES = ("linked", "unlinked", "seats", "usage", "leakage", "failed", "approvals", "drift")
+TILES = ("linked", "unlinked", "seats", "usage", "leakage", "failed", "approvals", "drift", "margin")
 CENT, TEN_K = Decimal("0.01"), Decimal("0.0001")
 
 

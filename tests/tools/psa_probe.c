@@ -15,6 +15,8 @@ static const char usage[] =
     "  test | accounts | contracts | services\n"
     "  contract-services CONTRACT|- DATE\n"
     "  read-units CONTRACT SERVICE DATE\n"
+    "  read-money CONTRACT SERVICE DATE\n"
+    "  post-price CONTRACT SERVICE DATE COST [PRICE]\n"
     "  units-bulk DATE CONTRACT:SERVICE...   (services' units, as a sync reads them)\n"
     "  create-account NAME\n"
     "  create-contract ACCOUNT NAME recurring|fixed_price|one_time START END|- CYCLE_MONTHS\n"
@@ -232,6 +234,13 @@ static int op_write(struct probe *p, const char *op, int argc, char **argv, json
                                     .terms = argc > 9 ? &terms : NULL};
         rc = p->psa->post_unit_change(&p->conn, &u, id, err);
         *out = rc == 0 ? id_result("ref", id) : NULL;
+    } else if (!strcmp(op, "post-price")) {
+        need(argc, 4);
+        struct psa_price_change pc = {.contract_id = argv[0], .service_id = argv[1], .effective = arg_date(argv[2]),
+                                      .unit_cost = arg_money(argv[3]), .has_price = argc > 4,
+                                      .unit_price = argc > 4 ? arg_money(argv[4]) : 0};
+        rc = p->psa->post_price_change(&p->conn, &pc, id, err);
+        *out = rc == 0 ? id_result("ref", id) : NULL;
     } else if (!strcmp(op, "find-charge")) {
         need(argc, 2);
         rc = p->psa->find_charge(&p->conn, argv[0], argv[1], id, err);
@@ -264,6 +273,15 @@ static int op_read(struct probe *p, const char *op, int argc, char **argv, json_
         struct psa_units_seen seen;
         rc = p->psa->read_units(&p->conn, argv[0], argv[1], arg_date(argv[2]), &seen, err);
         *out = rc == 0 ? json_pack("{s:o}", "units", qty_json(seen.units)) : NULL;
+        return rc;
+    }
+    if (!strcmp(op, "read-money")) {
+        need(argc, 3);
+        struct psa_money_seen m;
+        rc = p->psa->read_money(&p->conn, argv[0], argv[1], arg_date(argv[2]), &m, err);
+        *out = rc == 0 ? json_pack("{s:b,s:o,s:o,s:b}", "found", m.found, "cost", money_json(m.unit_cost), "price",
+                                   money_json(m.unit_price), "uniform", m.uniform)
+                       : NULL;
         return rc;
     }
     if (!strcmp(op, "units-bulk")) {
@@ -300,7 +318,7 @@ static int op_read(struct probe *p, const char *op, int argc, char **argv, json_
 static int run_op(struct probe *p, int argc, char **argv)
 {
     static const char *const reads[] = {"test", "accounts", "contracts", "services", "contract-services",
-                                        "read-units", "units-bulk"};
+                                        "read-units", "units-bulk", "read-money"};
     static const char *const creates[] = {"create-account", "create-contract", "create-service"};
     const char *op = argv[0];
     struct conn_error err;
@@ -314,7 +332,8 @@ static int run_op(struct probe *p, int argc, char **argv)
     for (size_t i = 0; i < sizeof creates / sizeof creates[0] && rc == -2; i++)
         if (!strcmp(op, creates[i]))
             rc = op_create(p, op, argc - 1, argv + 1, &out, &err);
-    if (rc == -2 && (!strcmp(op, "post-units") || !strcmp(op, "post-units-seen") || !strcmp(op, "find-charge") ||
+    if (rc == -2 && (!strcmp(op, "post-units") || !strcmp(op, "post-units-seen") || !strcmp(op, "post-price") ||
+                     !strcmp(op, "find-charge") ||
                      !strcmp(op, "create-charge")))
         rc = op_write(p, op, argc - 1, argv + 1, &out, &err);
     if (rc == -2)

@@ -34,6 +34,22 @@ static void test_today_in_a_zone(void **state)
     expect_date("", t, 2026, 11, 30);
 }
 
+/* The local time of day with the date (the new-unlinked digest's 07:00, core/new_subs.h). */
+static void test_time_of_day_in_a_zone(void **state)
+{
+    (void)state;
+    time_t t = 1796070600;   /* 2026-11-30T20:30:00Z */
+    int sec = -1;
+    cdate_t c = tz_date_time("Asia/Tokyo", t, &sec);   /* 05:30 JST on December 1st */
+    assert_int_equal(c.d, 1);
+    assert_int_equal(sec, 5 * 3600 + 30 * 60);
+    c = tz_date_time("America/New_York", t, &sec);     /* 15:30 EST */
+    assert_int_equal(c.d, 30);
+    assert_int_equal(sec, 15 * 3600 + 30 * 60);
+    c = tz_date_time("Etc/GMT+12", t + 59, &sec);      /* 08:30:59 at UTC-12 */
+    assert_int_equal(sec, 8 * 3600 + 30 * 60 + 59);
+}
+
 static void test_process_zone_is_kept(void **state)
 {
     (void)state;
@@ -71,6 +87,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_today_in_a_zone),
+        cmocka_unit_test(test_time_of_day_in_a_zone),
         cmocka_unit_test(test_process_zone_is_kept),
         cmocka_unit_test(test_valid_names),
     };
