@@ -41,4 +41,21 @@
   </fieldset>
   <button type="submit">Save</button>
 </form>
+<form method="post" action="/settings/billing" class="panel" id="invoice-text">
+  <input type="hidden" name="csrf" value="<?cs var:CSRF ?>">
+  <input type="hidden" name="action" value="invoice_text">
+  <fieldset><legend>Invoice text (what your customer's invoice shows for billsync's lines)</legend>
+    <?cs if:Invoice.error ?><p class="error" role="alert"><?cs var:Invoice.error ?></p><?cs /if ?>
+    <?cs call:opt("invoice_text_mode", "product", Invoice.mode, "Use the invoice description from the PSA product (the product or service name; charges add their term or month)") ?>
+    <?cs call:opt("invoice_text_mode", "template", Invoice.mode, "Send this invoice description to the PSA:") ?>
+    <div class="field"><label for="f-invoice-template">Template</label>
+      <input id="f-invoice-template" name="invoice_text_template" maxlength="<?cs var:Invoice.max ?>" value="<?cs var:Invoice.template ?>">
+      <div class="muted small">Placeholders: {product} (the PSA product or service), {subscription} (the distributor's
+        subscription), {company} (the PSA customer), {period} (a seat change's date, a charge's term or month),
+        {quantity} (seats, or GB of usage). For example: <code>{product} for {company}, {period}</code>.
+        At most <?cs var:Invoice.max ?> characters (ConnectWise); an Autotask charge's name takes 100.
+        Autotask's seat adjustments carry no text.</div></div>
+  </fieldset>
+  <button type="submit">Save invoice text</button>
+</form>
 <?cs call:page_end() ?>

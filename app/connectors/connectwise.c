@@ -474,6 +474,17 @@ static json_t *quantity_patch(qty_t q)
     return ops;
 }
 
+static json_t *cancel_patch(cdate_t d)
+{
+    json_t *op = json_object();
+    json_object_set_new(op, "op", json_string("replace"));
+    json_object_set_new(op, "path", json_string("cancelledDate"));
+    json_object_set_new(op, "value", cw_date_json(d));
+    json_t *ops = json_array();
+    json_array_append_new(ops, op);
+    return ops;
+}
+
 static json_t *new_addition(int64_t product, qty_t qty, cdate_t eff, money_t price, money_t cost,
                             const char *invoice_text)
 {
@@ -500,11 +511,44 @@ static json_t *new_addition(int64_t product, qty_t qty, cdate_t eff, money_t pri
  *  - otherwise POST a new addition holding the delta, effective on the date, so ConnectWise
  *    prorates the partial period (a negative delta is a credit line);
  *  - a date before the agreement's billing start always goes the POST way, so ConnectWise
- *    applies its own billing-start rule and its message reaches the user.
- * The PATCH sets an absolute quantity (safe to repeat); the POST is never re-sent blindly.
+ *    applies its own billing-start rule and its message reaches the user;
+ *  - on a prorating agreement, a change on a period start keeps the history by dates (doc/
+ *    proration.md 1.2): the open addition is cancelled the day before and a new one holds the new
+ *    quantity at the open one's prices from the date, so the period already billed still reads
+ *    its old quantity (an open addition that starts on the date itself is patched).
+ * The PATCH sets an absolute quantity or date (safe to repeat); the POST is never re-sent
+ * blindly: a retry reads the additions again and writes what is still missing.
  */
+static int write_history(struct cw_session *s, int64_t cid, const struct psa_unit_change *u, int64_t sid,
+                         const struct cw_add *open, int64_t *ref_id, struct conn_error *err)
+{
+    char path[96];
+    json_t *doc = NULL;
+    cdate_t before;
+    if (cdate_add_days(u->effective, -1, &before) < 0)
+        return cw_reject(err, "The unit change has no valid effective date.", "");
+    snprintf(path, sizeof path, "finance/agreements/%lld/additions/%lld", (long long)cid, (long long)open->id);
+    int rc = cw_write(s, "PATCH", path, cancel_patch(before), "the addition's cancelled date", &doc, err);
+    json_decref(doc);
+    doc = NULL;
+    *ref_id = open->id;
+    if (rc < 0 || open->qty + u->delta == 0)
+        return rc;
+    snprintf(path, sizeof path, "finance/agreements/%lld/additions", (long long)cid);
+    rc = cw_write(s, "POST", path,
+                  new_addition(sid, open->qty + u->delta, u->effective, open->price, open->cost, u->description),
+                  "the new addition", &doc, err);
+    if (rc < 0)
+        err->maybe_committed = 1; /* the old line is cancelled: the retry reads and writes the rest */
+    else
+        jsonx_int(doc, "id", ref_id);
+    json_decref(doc);
+    return rc;
+}
+
 static int write_change(struct cw_session *s, int64_t cid, const struct psa_unit_change *u,
-                        int64_t sid, const struct add_list *l, int64_t *ref_id, struct conn_error *err)
+                        int64_t sid, const struct add_list *l, int from_seen, int64_t *ref_id,
+                        struct conn_error *err)
 {
     struct agreement_info ai;
     if (u->terms) {
@@ -522,7 +566,31 @@ static int write_change(struct cw_session *s, int64_t cid, const struct psa_unit
     char path[96];
     json_t *doc = NULL;
     int rc;
-    if (patch) {
+    if (patch && ai.prorate && ai.months > 0) {
+        /* the caller's read carries no dates or prices: read the product's additions */
+        struct add_list fresh = {0};
+        if (from_seen) {
+            if (load_additions(s, cid, sid, u->effective, &fresh, err) < 0)
+                return -1;
+            open = newest_open(&fresh);
+        }
+        if (open && cdate_cmp(open->eff, u->effective) < 0) {
+            rc = write_history(s, cid, u, sid, open, ref_id, err);
+            free(fresh.v);
+            return rc;
+        }
+        if (open) {
+            snprintf(path, sizeof path, "finance/agreements/%lld/additions/%lld", (long long)cid,
+                     (long long)open->id);
+            rc = cw_write(s, "PATCH", path, quantity_patch(open->qty + u->delta), "the addition", &doc, err);
+        } else {
+            snprintf(path, sizeof path, "finance/agreements/%lld/additions", (long long)cid);
+            rc = cw_write(s, "POST", path,
+                          new_addition(sid, u->delta, u->effective, u->unit_price, u->unit_cost, u->description),
+                          "the new addition", &doc, err);
+        }
+        free(fresh.v);
+    } else if (patch) {
         snprintf(path, sizeof path, "finance/agreements/%lld/additions/%lld", (long long)cid,
                  (long long)open->id);
         rc = cw_write(s, "PATCH", path, quantity_patch(open->qty + u->delta), "the addition", &doc, err);
@@ -596,7 +664,7 @@ static int cw_post_unit_change(const struct conn *c, const struct psa_unit_chang
         rc = cw_reject(err, "The change would take the agreement's additions below zero units.",
                       "Re-read the agreement: its units changed since the change was planned.");
     if (rc == 0)
-        rc = write_change(&s, cid, u, sid, &l, &ref_id, err);
+        rc = write_change(&s, cid, u, sid, &l, l.v == &open, &ref_id, err);
     if (rc == 0 && ref_id > 0)
         id_text(ref_id, out_ref);
     if (l.v == &open)
@@ -778,6 +846,11 @@ static int cw_create_charge(const struct conn *c, const struct psa_charge *ch, c
     int64_t cid, product;
     char marker[PSA_MARKER_MAX], path[80];
     id[0] = '\0';
+    if (!ch->service_id || !*ch->service_id)
+        return cw_reject(err, "ConnectWise needs a product for the charge's agreement addition, and no catalog "
+                              "item has the distributor's SKU or product name.",
+                         "Create the product in ConnectWise (Procurement > Products) with that SKU as its "
+                         "Product ID, refresh, then press Retry.");
     if (cw_id_arg(ch->contract_id, "agreement", &cid, err) < 0 ||
         cw_id_arg(ch->service_id, "catalog item", &product, err) < 0 ||
         psa_charge_key(ch->key, marker, sizeof marker, err) < 0)
@@ -805,5 +878,6 @@ const struct psa_connector connectwise_connector = {
     .system = "connectwise",
     .label = "ConnectWise Manage",
     .one_change_per_day = 0,
+    .charge_needs_product = 1,
     PSA_CONNECTOR_OPS(cw),
 };

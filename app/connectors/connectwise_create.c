@@ -168,8 +168,17 @@ static int first_contact(struct cw_session *s, int64_t company, int64_t *contact
     *contact = f.id;
     if (f.found)
         return 0;
-    return cw_reject(err, "ConnectWise needs a contact on the company before it can hold an agreement.",
-                    "Add a contact to the company in ConnectWise.");
+    /* An agreement needs a contact (doc/psa-apis.md B8); a company billsync just created has
+     * none: it gets a "Billing Contact" the MSP can rename. */
+    json_t *b = json_object(), *doc = NULL;
+    json_object_set_new(b, "firstName", json_string("Billing"));
+    json_object_set_new(b, "lastName", json_string("Contact"));
+    json_object_set_new(b, "company", cw_ref(company));
+    int rc = cw_write(s, "POST", "company/contacts", b, "the company's billing contact", &doc, err);
+    if (rc == 0 && jsonx_int(doc, "id", contact) < 0)
+        rc = cw_reject(err, "ConnectWise created the company's contact but answered no id.", "");
+    json_decref(doc);
+    return rc;
 }
 
 int cw_create_contract(const struct conn *c, const struct psa_new_contract *nc, char id[PSA_ID],

@@ -41,6 +41,7 @@ struct psa_connector {
     /* 1: the PSA takes one unit change per contract service and day, and posted changes cannot be
      * edited (Autotask ServiceAdjustments); 0: several per day (ConnectWise additions). */
     int one_change_per_day;
+    int charge_needs_product;     /* a one-time charge names a product (ConnectWise additions) */
     /* Forgets what this process cached from the PSA (picklists, zones, billing cycles): a
      * person's Retry after fixing something in the PSA must not meet the old answer. */
     void (*forget_cached)(void);

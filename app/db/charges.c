@@ -25,6 +25,7 @@ static void annual_fill(const struct dbrows *r, int i, void *p)
     a->billing_start = dbrows_get(r, i, 14);
     a->currency = dbrows_get(r, i, 15);
     a->tenant_currency = dbrows_get(r, i, 16);
+    a->subscription_name = dbrows_get(r, i, 17);
 }
 
 int charges_annual_due(db_t *db, long long tenant_id, struct annual_due_list *out)
@@ -34,7 +35,7 @@ int charges_annual_due(db_t *db, long long tenant_id, struct annual_due_list *ou
                     " DATE_FORMAT(ch.period_start, '%Y-%m-%d'), DATE_FORMAT(ch.period_end, '%Y-%m-%d'),"
                     " ch.quantity, ch.unit_cost, ch.unit_price, ch.extended_cost, ch.extended_price,"
                     " l.psa_connection_id, l.psa_contract_id, COALESCE(DATE_FORMAT(k.billing_start, '%Y-%m-%d'), ''),"
-                    " ch.currency, t.currency"
+                    " ch.currency, t.currency, ch.subscription_name"
                     " FROM src_charges ch JOIN tenants t ON t.id = ch.tenant_id"
                     " JOIN subscription_links l ON l.tenant_id = ch.tenant_id AND l.src_connection_id = ch.connection_id"
                     "  AND l.src_subscription_id = ch.subscription_source_id AND l.active_key = 1"

@@ -17,6 +17,7 @@ struct annual_due {
     const char *contract;
     const char *billing_start;                      /* the contract's, "" none */
     const char *currency, *tenant_currency;         /* the line's, the tenant's */
+    const char *subscription_name;
 };
 DB_LIST(annual_due_list, struct annual_due);
 int charges_annual_due(db_t *db, long long tenant_id, struct annual_due_list *out);

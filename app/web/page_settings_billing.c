@@ -2,12 +2,14 @@
  * before posting, decrease dating, PSA drift handling, usage billing mode, failure alerts, the
  * sync interval, the time zone whose "today" dates every change, the new-unlinked alert (off, a
  * daily digest at 07:00 tenant time, or at once after a pull; db/new_subs.h), and the margin
- * threshold under which the margin report flags a row (doc/margin.md). */
+ * threshold under which the margin report flags a row (doc/margin.md); and, in a form of its own,
+ * the text the customer's invoice shows for billsync's lines (doc/invoice-text.md). */
 #include "web/pages.h"
 
 #include "common/tzdate.h"
 #include "core/margin.h"
 #include "db/accounts.h"
+#include "db/invoice_text.h"
 #include "db/ledger.h"
 #include "db/margin.h"
 #include "db/new_subs.h"
@@ -43,9 +45,58 @@ static int save_policy(db_t *db, void *ctx)
                    margin_threshold_set(db, sv->tenant_id, sv->margin_threshold) < 0 ? -1 : 0;
 }
 
+/* The invoice text form: 0 saved (redirected), -1 refused (the page is drawn again with the
+ * reason and what was typed; nothing stored). */
+static int save_invoice_text(struct web *w, struct invoice_policy *ip)
+{
+    const char *mode = req_form(&w->req, "invoice_text_mode");
+    const char *tpl = req_form(&w->req, "invoice_text_template");
+    char why[400] = "";
+    tpl = tpl ? tpl : "";
+    if (!mode || (strcmp(mode, "product") && strcmp(mode, "template"))) {
+        snprintf(why, sizeof why, "Choose where the invoice text comes from.");
+    } else if (strlen(tpl) >= sizeof ip->tpl) {
+        snprintf(why, sizeof why, "The invoice text template has more than %d characters; ConnectWise takes at most %d.",
+                 INVOICE_TEXT_MAX, INVOICE_TEXT_MAX);
+    } else if ((*tpl || !strcmp(mode, "template")) && invoice_template_check(tpl, INVOICE_TEXT_MAX, why, sizeof why) == 0 &&
+               invoice_has_system(w->db, w->sess->tenant_id, "autotask") == 1 &&
+               invoice_utf8_chars(tpl) > INVOICE_TEXT_AUTOTASK_MAX) {
+        snprintf(why, sizeof why, "The invoice text template has %zu characters; an Autotask contract charge's name "
+                 "takes at most %d. Shorten it (each placeholder counts as its name's length on the invoice).",
+                 invoice_utf8_chars(tpl), INVOICE_TEXT_AUTOTASK_MAX);
+    }
+    if (why[0]) {
+        w->resp.status = 400;
+        hset(w, "Invoice.error", why);
+        hset(w, "Invoice.mode", mode && !strcmp(mode, "template") ? "template" : "product");
+        hset(w, "Invoice.template", strlen(tpl) < sizeof ip->tpl ? tpl : "");
+        return -1;
+    }
+    snprintf(ip->mode, sizeof ip->mode, "%s", mode);
+    snprintf(ip->tpl, sizeof ip->tpl, "%s", tpl);
+    if (invoice_policy_set(w->db, w->sess->tenant_id, ip) < 0) {
+        web_error(w, 503, "The invoice text could not be saved. Nothing was changed.");
+        return 0;
+    }
+    char detail[200];
+    snprintf(detail, sizeof detail, "invoice_text=%s template=%.120s", ip->mode, ip->tpl);
+    auth_audit(w, 0, 0, NULL, "tenant.invoice_text", w->sess->tenant_name, detail);
+    web_flash(w, "Invoice text saved.");
+    web_redirect(w, "/settings/billing");
+    return 0;
+}
+
 void page_settings_billing(struct web *w)
 {
     struct tenant_policy p;
+    static struct invoice_policy ip;      /* 24 KB: not on the stack */
+    if (invoice_policy_get(w->db, w->sess->tenant_id, &ip) < 0) {
+        web_error(w, 503, "The billing settings could not be read.");
+        return;
+    }
+    const char *action = req_is_post(&w->req) ? req_form(&w->req, "action") : NULL;
+    if (action && !strcmp(action, "invoice_text") && save_invoice_text(w, &ip) == 0)
+        return;
     char unlinked[16];
     int threshold;
     if (policy_get(w->db, w->sess->tenant_id, &p) < 0 || new_subs_mode(w->db, w->sess->tenant_id, unlinked) < 0 ||
@@ -53,7 +104,7 @@ void page_settings_billing(struct web *w)
         web_error(w, 503, "The billing settings could not be read.");
         return;
     }
-    if (req_is_post(&w->req)) {
+    if (req_is_post(&w->req) && !(action && !strcmp(action, "invoice_text"))) {
         static const char *const approvals[] = {"auto", "require", NULL};
         static const char *const decreases[] = {"next_period", "immediate", NULL};
         static const char *const drifts[] = {"flag", "overwrite", NULL};
@@ -130,6 +181,11 @@ void page_settings_billing(struct web *w)
     char mts[16];
     margin_pct_format(threshold, mts, sizeof mts);
     hset(w, "P.margin_threshold", mts);
+    if (!hdf_get_value(w->hdf, "Invoice.mode", NULL)) {
+        hset(w, "Invoice.mode", ip.mode);
+        hset(w, "Invoice.template", ip.tpl);
+    }
+    hset_int(w, "Invoice.max", INVOICE_TEXT_MAX);
     hset(w, "Page.title", "Billing settings");
     web_render(w, "settings_billing.cs");
 }

@@ -15,8 +15,10 @@
 #include "db/accounts.h"
 #include "db/charges.h"
 #include "db/ledger.h"
+#include "db/invoice_text.h"
 #include "db/outbox.h"
 #include "common/secret_key.h"
+#include "worker/invoice_text.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -126,10 +128,23 @@ int charges_post_annual(struct job_env *env, long long t, struct psa_pool *pool,
         cdate_t start;
         cdate_parse(a->period_start, &start);
         cdate_t date = not_before(start, a->billing_start);
-        char name[300], date_s[11];
+        char name[300], date_s[11], period[32], seats[32], product[PSA_ID] = "", pname[256] = "";
         snprintf(name, sizeof name, "%s (%s to %s)", a->description, a->period_start, a->period_end);
+        snprintf(period, sizeof period, "%s to %s", a->period_start, a->period_end);
+        qty_format(qty, seats, sizeof seats);
         cdate_format(date, date_s, sizeof date_s);
-        struct psa_charge ch = {a->contract, "", name, name, key, date, qty, charge_price, charge_cost};
+        /* A PSA whose one-time lines name a product (a ConnectWise addition) takes the catalog
+         * item of the distributor's SKU or product name (doc/invoice-text.md). */
+        if (p && p->charge_needs_product &&
+            invoice_product_for(env->db, t, psa_conn, a->sku, a->description, product, sizeof product, pname,
+                                sizeof pname) < 0)
+            product[0] = '\0';
+        char itext[INVOICE_TEXT_BYTES];
+        struct invoice_line il = {p ? p->system : "", psa_conn, a->contract, product, a->description,
+                                  a->subscription_name, period, seats, INVOICE_DEFAULT_ANNUAL};
+        invoice_text_for(env->db, t, &il, itext, sizeof itext);
+        /* the invoice shows itext; the internal description keeps billsync's name and key */
+        struct psa_charge ch = {a->contract, product, itext, name, key, date, qty, charge_price, charge_cost};
         struct charge_rec rec = {.kind = "annual", .key = key, .src_conn = a->src_conn,
                                  .src_subscription = a->sub_src, .psa_conn = psa_conn,
                                  .contract = ch.contract_id, .description = name, .date = date_s, .qty = qty,
@@ -185,7 +200,11 @@ int charges_post_usage(struct job_env *env, long long t, cdate_t month, struct p
         snprintf(name, sizeof name, "%s, %s: %s GB", u->name, label, gb);
         cdate_t date = not_before(next, u->billing_start);   /* never before the billing start */
         cdate_format(date, date_s, sizeof date_s);
-        struct psa_charge ch = {u->contract, u->service, name, name, key, date, post_qty, unit, unit};
+        char itext[INVOICE_TEXT_BYTES];
+        struct invoice_line il = {p ? p->system : "", psa_conn, u->contract, u->service, u->name, NULL, label, gb,
+                                  INVOICE_DEFAULT_USAGE};
+        invoice_text_for(env->db, t, &il, itext, sizeof itext);
+        struct psa_charge ch = {u->contract, u->service, itext, name, key, date, post_qty, unit, unit};
         struct charge_rec rec = {.kind = "usage", .key = key, .src_conn = u->src_conn,
                                  .src_resource = u->res_src, .psa_conn = psa_conn,
                                  .contract = ch.contract_id, .service = ch.service_id, .description = name,

@@ -17,6 +17,7 @@
 #include "db/snapshot.h"
 #include "worker/charges.h"
 #include "worker/cost_sync.h"
+#include "worker/invoice_text.h"
 #include "worker/psa_pool.h"
 #include "worker/refresh.h"
 #include "worker/sync_read.h"
@@ -426,8 +427,15 @@ int job_post(struct job_env *env, struct job *job, char *err, size_t errlen)
         }
         /* No price travels with a unit change: the MSP's sell price in the PSA stands (the ledger's
          * price is the PSA's own, read earlier, for the estimate only). */
+        char itext[INVOICE_TEXT_BYTES], dqty[32];
+        qty_format(a.desired, dqty, sizeof dqty);
+        struct invoice_line il = {p->system, a.psa_connection_id, a.psa_contract_id, a.psa_service_id, NULL, NULL,
+                                  a.effective, dqty, INVOICE_DEFAULT_SEATS};
+        itext[0] = '\0';                        /* Autotask's adjustments have no text */
+        if (strcmp(p->system, "autotask"))
+            invoice_text_for(env->db, t, &il, itext, sizeof itext);  /* doc/invoice-text.md */
         struct psa_unit_change u = {a.psa_contract_id, a.psa_service_id, "", a.desired - current, eff, 0, 0,
-                                    "billsync", &seen, a.terms_known ? &a.terms : NULL};
+                                    itext, &seen, a.terms_known ? &a.terms : NULL};
         char ref[PSA_ID] = "", dc[32];
         qty_format(u.delta, dc, sizeof dc);
         snprintf(summary, sizeof summary, "%s%s units of service %s on contract %s from %s (to %s)",

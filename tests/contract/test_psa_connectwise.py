@@ -140,14 +140,37 @@ def test_commit_then_drop_on_a_new_addition_is_maybe_committed_and_posted_once(s
 
 
 def test_commit_then_drop_on_a_quantity_patch_is_safely_repeated(sb, probe):
-    agreement, product = agreement_id(sb, "Contoso Ltd"), product_id(sb, "EXO-P1")
-    day = next_month_day(1)                      # a period start: PATCH the quantity
+    # Northwind's agreement does not prorate: the change is a quantity PATCH, billed from the
+    # next invoice
+    agreement, product = agreement_id(sb, "Northwind Traders"), product_id(sb, "EXO-P1")
+    day = next_month_day(1)
     sb.fault(system="connectwise", kind="commit_drop", method="PATCH")
     out = probe("post-units", agreement, product, 2, day, 0, 0)
-    assert len(writes(sb, "PATCH")) == 2         # repeated: it sets 12, it does not add 2
-    assert [a["quantity"] for a in additions_of(sb, agreement, product)] == [12]
+    assert len(writes(sb, "PATCH")) == 2         # repeated: it sets 7, it does not add 2
+    assert [a["quantity"] for a in additions_of(sb, agreement, product)] == [7]
     assert out["ref"] == str(additions_of(sb, agreement, product)[0]["id"])
     assert not writes(sb, "POST")
+
+
+def test_a_period_start_change_on_a_prorating_agreement_keeps_the_history(sb, probe):
+    """doc/proration.md 1.2: the open addition is cancelled the day before, a new one holds the
+    new quantity at its prices from the date; the period already billed reads 10. The cancel is a
+    PATCH of a date, safely repeated after a commit-then-drop."""
+    agreement, product = agreement_id(sb, "Contoso Ltd"), product_id(sb, "EXO-P1")
+    day = next_month_day(1)
+    old = additions_of(sb, agreement, product)
+    assert [a["quantity"] for a in old] == [10]
+    sb.fault(system="connectwise", kind="commit_drop", method="PATCH")
+    out = probe("post-units", agreement, product, 2, day, 0, 0)
+    assert len(writes(sb, "PATCH")) == 2 and len(writes(sb, "POST")) == 1
+    now = sorted(additions_of(sb, agreement, product), key=lambda a: a["id"])
+    assert [a["quantity"] for a in now] == [10, 12]
+    assert now[0]["cancelledDate"][:10] == (day - dt.timedelta(days=1)).isoformat()
+    assert now[1]["effectiveDate"][:10] == day.isoformat() and now[1]["cancelledDate"] is None
+    assert (now[1]["unitPrice"], now[1]["unitCost"]) == (old[0]["unitPrice"], old[0]["unitCost"])
+    assert out["ref"] == str(now[1]["id"])
+    assert probe("read-units", agreement, product, day) == {"units": 12}
+    assert probe("read-units", agreement, product, day - dt.timedelta(days=1)) == {"units": 10}
 
 
 @pytest.mark.parametrize("kind,params", [("timeout", {"seconds": 1}), ("reset", {})])

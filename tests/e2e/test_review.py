@@ -1,4 +1,5 @@
-"""The monthly billing review (doc/seeds.md 000) against the Autotask sandbox: a month with every line
+"""The monthly billing review (doc/seeds.md 000) against the PSA sandboxes (Autotask and
+ConnectWise, the `psa` fixture): a month with every line
 status (matched, quantity mismatch, price mismatch, missing in PSA, unmapped); update a quantity
 through the ledger, approve, apply once (a second apply posts nothing); ignore with a note;
 the CSV export equals the grid; the review reopens with its decisions; viewers and other
@@ -13,6 +14,7 @@ import time
 import requests
 
 from billsync_test import csrf_from, quiesce, reset_sandbox, signed_in, sql, wait_for
+from psa_e2e import PSA
 from test_mapping import GENERIC, setup_tenant
 from testclock import today
 
@@ -40,8 +42,9 @@ ROWS = [
     line("fb1", "Fabrikam Inc", "fb-bp", "Microsoft 365 Business Premium", "M365-BP", 40, "22.00", "30.00", "l-price"),
     # missing in PSA: a PSA customer exists (suggested), nothing is linked yet
     line("ww1", "Wide World Importers", "ww-e3", "Microsoft 365 E3", "M365-E3", 31, "36.00", "43.20", "l-missing"),
-    # annual: 2 E5 seats for the year, one charge on Contoso's fixed-price contract
-    line("ct1", "Contoso Ltd", "ct-e5", "Microsoft 365 E5 (annual)", "M365-E5", 2, "648.00", "684.00", "l-annual",
+    # annual: 2 E3 seats for the year, one charge on Contoso's fixed-price (ConnectWise: one-time)
+    # contract; ConnectWise's addition takes the catalog item of the SKU
+    line("ct1", "Contoso Ltd", "ct-e5", "Microsoft 365 E3 (annual)", "M365-E3", 2, "648.00", "684.00", "l-annual",
          charge="one_time", cycle="annual", end=FIRST.replace(year=FIRST.year + 1) - datetime.timedelta(days=1)),
     # unmapped: nothing in the PSA looks like it
     line("zq1", "Quixotic Zebu Partners", "zq-1", "Teams Essentials", "TE1", 3, "4.00", "4.00", "l-unmapped"),
@@ -51,11 +54,12 @@ EXPECTED = {"l-matched": "matched", "l-annual": "matched", "l-qty": "quantity mi
 
 
 class Review:
-    def __init__(self, stack):
+    def __init__(self, stack, psa=None):
         self.stack = stack
+        self.psa = psa = psa or PSA.of("autotask")
         self.control = f"http://127.0.0.1:{stack.sandbox['control']}"
         reset_sandbox(stack)
-        self.admin = setup_tenant(stack, ROWS)
+        self.admin = setup_tenant(stack, ROWS, psa)
         t = self.t = self.admin.tenant
         # the scheduled sync ran just now: this test drives every change through the review
         sql(stack, f"INSERT INTO tenant_sync (tenant_id, started_at, result) VALUES ({t}, UTC_TIMESTAMP(6), 'test')"
@@ -64,7 +68,7 @@ class Review:
             "approval": "require", "decrease_mode": "next_period", "drift_mode": "flag",
             "usage_mode": "average_cost", "alert_after_minutes": "240", "sync_interval_minutes": "15"})
         self.csv_conn = sql(stack, f"SELECT id FROM connections WHERE tenant_id = {t} AND system = 'csv'").strip()
-        self.psa_conn = sql(stack, f"SELECT id FROM connections WHERE tenant_id = {t} AND system = 'autotask'").strip()
+        self.psa_conn = sql(stack, f"SELECT id FROM connections WHERE tenant_id = {t} AND system = '{psa.system}'").strip()
         self.targets = {}
         for company, src_company, subs in (("Contoso Ltd", "ct1", [("ct-exo", "EXO-P1"), ("ct-bs", "M365-BS")]),
                                             ("Northwind Traders", "nw1", [("nw-exo", "EXO-P1")]),
@@ -83,7 +87,7 @@ class Review:
         # the annual subscription is linked to Contoso's fixed-price contract (a charge, no service)
         contoso = self.q(f"SELECT psa_id FROM psa_companies WHERE tenant_id = {t} AND name = 'Contoso Ltd'")
         self.fixed = self.q(f"SELECT psa_id FROM psa_contracts WHERE tenant_id = {t} AND company_psa_id = "
-                            f"'{contoso}' AND contract_type = 'fixed_price' LIMIT 1")
+                            f"'{contoso}' AND contract_type = '{psa.annual_contract_type}' LIMIT 1")
         self.link("subscription_links", "src_subscription_id", "ct-e5", "psa_contract_id", self.fixed)
         self.url = f"/review/{MONTH}"
 
@@ -98,31 +102,15 @@ class Review:
 
     def units(self, sub, day=None):
         contract, service = self.targets[sub]
-        day = day or TODAY.isoformat()
-        rows = requests.get(self.control + "/state/autotask", timeout=10).json()["entities"]["ContractServiceUnits"]
-        return sum(int(r["units"]) for r in rows if str(r["contractID"]) == contract
-                   and str(r["serviceID"]) == service and r["startDate"][:10] <= day <= r["endDate"][:10])
+        return self.psa.units(self.stack, contract, service, day or TODAY.isoformat())
 
     def charges(self):
-        ents = requests.get(self.control + "/state/autotask", timeout=10).json()["entities"]
-        return [c for c in ents["ContractCharges"] if str(c["contractID"]) == self.fixed
-                and "billsync key" in (c.get("description") or "") and "E5 (annual)" in (c.get("name") or "")]
+        return [c for c in self.psa.charges(self.stack, self.fixed) if "E3 (annual)" in c["description"]]
 
     def posts(self):
-        """The ServiceAdjustments posted to this test's (contract, service) pairs. Earlier tests'
+        """The unit changes written to this test's (contract, service) pairs. Earlier tests'
         tenants share the sandbox and their workers keep syncing; their posts are not ours."""
-        import json
-        pairs = {(str(c), str(v)) for c, v in self.targets.values()}
-        log = requests.get(self.control + "/requests", params={"system": "autotask", "limit": 5000},
-                           timeout=10).json()["requests"]
-        out = []
-        for e in log:
-            if e["method"] != "POST" or "ServiceAdjustments" not in e["path"] or e["status"] != 200:
-                continue
-            body = json.loads(e.get("body") or "{}")
-            if (str(body.get("contractID")), str(body.get("serviceID"))) in pairs:
-                out.append(e)
-        return out
+        return [e for contract, service in self.targets.values() for e in self.psa.posts(self.stack, contract, service)]
 
     def page(self, client=None):
         r = (client or self.admin).get(self.url)
@@ -155,8 +143,8 @@ def grid(page):
     return out
 
 
-def test_review_end_to_end(stack):
-    R = Review(stack)
+def test_review_end_to_end(stack, psa):
+    R = Review(stack, psa)
     a = R.admin
     # the month picker: the current month and the 12 before it
     page = a.get("/review").text
@@ -221,7 +209,7 @@ def test_review_end_to_end(stack):
     assert R.units("ct-exo") == 10 and R.units("fb-bp") == 40, "other lines are untouched"
     wait_for(lambda: len(R.charges()) == 1, 60, "the annual charge")
     charge = R.charges()[0]
-    assert float(charge["unitQuantity"]) == 2 and abs(float(charge["unitCost"]) - 648.00) < 0.005
+    assert charge["quantity"] == 2 and abs(charge["unit_cost"] - 648.00) < 0.005
 
     # applying again posts nothing
     page = R.act([("action", "apply")])
@@ -263,14 +251,14 @@ def test_review_end_to_end(stack):
     page = R.act([("action", "create"), ("line", R.key("l-unmapped"))])
     assert "Created the account" in page, page[:3000]
     assert grid(page)[R.key("l-unmapped")][13] != "unmapped"
-    state = requests.get(R.control + "/state/autotask", timeout=10).json()
-    assert any(c["companyName"] == "Quixotic Zebu Partners" for c in state["entities"]["Companies"])
+    assert "Quixotic Zebu Partners" in psa.company_names(stack)
     audit = sql(stack, f"SELECT action FROM audit_log WHERE tenant_id = {R.t} AND action LIKE 'review.%'").split()
     assert {"review.retrieve", "review.quantity_planned", "review.line_ignored", "review.line_approved",
             "review.applied"} <= set(audit)
 
 
 def test_viewers_and_other_tenants_are_kept_out(stack):
+    # access rules: PSA-neutral (nothing reaches the PSA), run once
     R = Review(stack)
     R.page()
     R.act([("action", "approve"), ("pick", R.key("l-qty"))])

@@ -717,6 +717,8 @@ class Company:
 
     def _check_addition(self, row, old):
         product = self._addition_product(row)
+        self._max_length("addition", row, "invoiceDescription", 6000)   # reference B8
+        self._max_length("addition", row, "serialNumber", 50)
         if row.get("billCustomer") not in BILL_CUSTOMER:
             invalid("addition", "billCustomer", "billCustomer must be one of %s."
                     % ", ".join(BILL_CUSTOMER))

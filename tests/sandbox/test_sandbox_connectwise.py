@@ -256,6 +256,21 @@ def test_invoiced_period_and_other_addition_rules(sb):
     assert sb.cw("POST", additions_path(999), json={}).status_code == 404
 
 
+def test_addition_text_lengths_are_the_documented_ones(sb):
+    """invoiceDescription takes 6,000 characters, serialNumber 50 (reference B8): more is a 400
+    MaxLengthField, on POST and on a PATCH alike."""
+    seed_tenant(sb)
+    assert post_addition(sb, invoiceDescription="x" * 6000).status_code == 201
+    long = post_addition(sb, invoiceDescription="x" * 6001)
+    assert long.status_code == 400 and long.json()["errors"][0]["code"] == "MaxLengthField"
+    assert long.json()["errors"][0]["field"] == "invoiceDescription"
+    assert post_addition(sb, serialNumber="s" * 51).status_code == 400
+    made = post_addition(sb, invoiceDescription="Microsoft 365 Business Standard").json()
+    patch = sb.cw("PATCH", additions_path(MONTHLY_PRORATE) + "/%d" % made["id"],
+                  json=[{"op": "replace", "path": "invoiceDescription", "value": "y" * 6001}])
+    assert patch.status_code == 400
+
+
 def test_agreement_and_catalog_validation(sb):
     seed_tenant(sb)
     created = sb.cw("POST", "finance/agreements", json={

@@ -115,6 +115,37 @@ def test_commit_then_drop_performs_the_write_once(sb):
     assert log[0]["fault"] == "commit_drop" and "Dropped Co" in log[0]["body"]
 
 
+def test_commit_then_drop_on_connectwise_additions(sb):
+    """The ConnectWise writes billsync makes (POST an addition, PATCH its quantity): each
+    performed once, its answer dropped, recorded in the journal as not delivered."""
+    sb.merge("connectwise", {"collections": {
+        "finance/agreements/types": [{"id": 1, "name": "Managed Services"}],
+        "finance/billingCycles": [{"id": 1, "name": "Monthly", "billingOptions": "Monthly"}],
+        "company/companies": [{"id": 10, "identifier": "Drop", "name": "Drop Co", "city": "X"}],
+        "company/contacts": [{"id": 11, "firstName": "A", "lastName": "B", "company": {"id": 10}}],
+        "procurement/catalog": [{"id": 30, "identifier": "SKU", "description": "Seat", "price": 2.0,
+                                 "cost": 1.0}],
+        "finance/agreements": [{"id": 20, "name": "Cloud", "type": {"id": 1}, "company": {"id": 10},
+                                "contact": {"id": 11}, "startDate": "2025-01-01T00:00:00Z",
+                                "billStartDate": "2025-01-01T00:00:00Z", "billingCycle": {"id": 1},
+                                "prorateFlag": True, "nextInvoiceDate": "2025-01-01"}]}})
+    path = "finance/agreements/20/additions"
+    sb.fault(system="connectwise", kind="commit_drop", method="POST", path=r"additions$")
+    with pytest.raises(requests.ConnectionError):
+        sb.cw("POST", path, json={"product": {"id": 30}, "quantity": 4, "billCustomer": "Billable",
+                                  "effectiveDate": "2025-03-01T00:00:00Z"})
+    added = [a for a in sb.state("connectwise")["collections"]["finance/additions"] if a["agreementId"] == 20]
+    assert [a["quantity"] for a in added] == [4]
+    sb.fault(system="connectwise", kind="commit_drop", method="PATCH")
+    with pytest.raises(requests.ConnectionError):
+        sb.cw("PATCH", "%s/%d" % (path, added[0]["id"]), json=[{"op": "replace", "path": "quantity", "value": 6}])
+    assert [a["quantity"] for a in sb.state("connectwise")["collections"]["finance/additions"]
+            if a["agreementId"] == 20] == [6]
+    log = [e for e in sb.requests("connectwise") if e["method"] in ("POST", "PATCH")]
+    assert [(e["method"], e["status"], e["delivered"], e["fault"]) for e in log] == [
+        ("POST", 201, False, "commit_drop"), ("PATCH", 200, False, "commit_drop")]
+
+
 def test_fault_count_method_and_path_matching(sb):
     sb.fault(system="connectwise", kind="http500", count=2, method="GET",
              path=r"company/companies")
