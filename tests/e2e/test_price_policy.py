@@ -34,16 +34,9 @@ def csv_rows(costs=None, srps=None):
     return out
 
 
-def psa_money(stack, contract, service):
-    control = f"http://127.0.0.1:{stack.sandbox['control']}"
+def psa_money(stack, psa, contract, service):
     from testclock import today
-    day = today().isoformat()
-    rows = requests.get(control + "/state/autotask", timeout=10).json()["entities"]["ContractServiceUnits"]
-    got = [(Decimal(str(r["cost"])), Decimal(str(r["price"]))) for r in rows
-           if str(r["contractID"]) == contract and str(r["serviceID"]) == service
-           and r["startDate"][:10] <= day <= r["endDate"][:10]]
-    assert len(got) == 1, got
-    return got[0]
+    return psa.money(stack, contract, service, today().isoformat())
 
 
 def link_catalogue(stack, admin):
@@ -55,7 +48,8 @@ def link_catalogue(stack, admin):
             set_relation(admin, "company", row_id(stack, "src_companies", t, cid), company)
             links[cid] = company
         contract = sql(stack, f"SELECT psa_id FROM psa_contracts WHERE tenant_id = {t} AND company_psa_id = "
-                              f"'{company}' AND contract_type = 'recurring' LIMIT 1").strip()
+                              f"'{company}' AND contract_type = 'recurring' AND name = 'Managed Cloud Services'"
+                              " LIMIT 1").strip()
         service = sql(stack, f"SELECT psa_id FROM psa_services WHERE tenant_id = {t} AND name = '{product}'").strip()
         set_relation(admin, "subscription", row_id(stack, "src_subscriptions", t, sid), contract)
         set_relation(admin, "resource", row_id(stack, "src_resources", t, sid), "svc:" + service)
@@ -75,9 +69,9 @@ def cents(d):
     return d.quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
 
 
-def test_each_price_policy_on_a_seeded_catalogue(stack):
+def test_each_price_policy_on_a_seeded_catalogue(stack, psa):
     reset_sandbox(stack)
-    admin = setup_tenant(stack, csv_rows())
+    admin = setup_tenant(stack, csv_rows(), psa)
     t = admin.tenant
     links = link_catalogue(stack, admin)
     # the policies, through the page as a person sets them
@@ -85,7 +79,7 @@ def test_each_price_policy_on_a_seeded_catalogue(stack):
                                                           "maintain": "1"})
     fabrikam = links["fb1"]
     exo = links["ct-exo"][2]
-    conn = sql(stack, f"SELECT id FROM connections WHERE tenant_id = {t} AND system = 'autotask'").strip()
+    conn = sql(stack, f"SELECT id FROM connections WHERE tenant_id = {t} AND system = '{psa.system}'").strip()
     admin.form("/settings/pricing", "/settings/pricing", {"action": "add", "scope": "company",
                                                           "target": f"{conn}:{fabrikam}", "mode": "srp",
                                                           "maintain": "1"})
@@ -96,7 +90,7 @@ def test_each_price_policy_on_a_seeded_catalogue(stack):
     assert "Exchange Online (Plan 1)" in page and "Keep the PSA price" in page
     sync(stack, admin)                         # baselines: nothing planned
     assert sql(stack, f"SELECT COUNT(*) FROM adjustments WHERE tenant_id = {t} AND kind = 'cost'").strip() == "0"
-    before = {sid: psa_money(stack, links[sid][1], links[sid][2]) for sid in NEW_COST}
+    before = {sid: psa_money(stack, psa, links[sid][1], links[sid][2]) for sid in NEW_COST}
     conn_csv = sql(stack, f"SELECT id FROM connections WHERE tenant_id = {t} AND system = 'csv'").strip()
     upload_csv(admin, conn_csv, "seats.csv", GENERIC + "".join(csv_rows(NEW_COST, NEW_SRP)))
     sync(stack, admin)
@@ -131,7 +125,7 @@ def test_each_price_policy_on_a_seeded_catalogue(stack):
                                 " AND state = 'verified'").strip() == "4", 60, "the approved changes to post")
     for sid in NEW_COST:
         company, contract, service = links[sid]
-        cost, price = psa_money(stack, contract, service)
+        cost, price = psa_money(stack, psa, contract, service)
         assert cost == Decimal(NEW_COST[sid]), sid
         assert price == (want_price[sid] if want_price[sid] is not None else before[sid][1]), sid
 

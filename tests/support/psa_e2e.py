@@ -5,6 +5,7 @@ how to read units on a day and charges from the sandbox's state, and how to coun
 posts in the sandbox's request journal."""
 import json
 import re
+from decimal import Decimal
 
 import requests
 
@@ -71,6 +72,17 @@ class PSA:
         """billsync's charges on the contract as {name, text, quantity, unit_cost, date}."""
         raise NotImplementedError
 
+    def cost_writes(self, stack, contract, service):
+        """The cost changes billsync wrote to the contract service, as {cost, price, date} with
+        Decimal money (price None when kept; date None where the PSA's write has none)."""
+        raise NotImplementedError
+
+    def money(self, stack, contract, service, day):
+        """(unit cost, unit price) of the contract service in effect on the day, as Decimals."""
+        raise NotImplementedError
+
+    cost_fault = {}                  # where a fault hits a cost change's write
+
     def company_names(self, stack):
         """The PSA's customer names."""
         raise NotImplementedError
@@ -123,6 +135,27 @@ class Autotask(PSA):
                  "date": c["datePurchased"][:10]}
                 for c in ents["ContractCharges"] if str(c["contractID"]) == str(contract)
                 and "billsync key" in (c.get("description") or "")]
+
+    def cost_writes(self, stack, contract, service):
+        out = []
+        for e in self.posts(stack, contract, service):
+            body = json.loads(e["body"])
+            if body.get("unitChange") == 0 and body.get("adjustedUnitCost") is not None:
+                price = body.get("adjustedUnitPrice")
+                out.append({"cost": Decimal(str(body["adjustedUnitCost"])),
+                            "price": None if price is None else Decimal(str(price)),
+                            "date": body["effectiveDate"][:10]})
+        return out
+
+    def money(self, stack, contract, service, day):
+        rows = self.state(stack)["entities"]["ContractServiceUnits"]
+        got = [(Decimal(str(r["cost"])), Decimal(str(r["price"]))) for r in rows
+               if str(r["contractID"]) == str(contract) and str(r["serviceID"]) == str(service)
+               and r["startDate"][:10] <= day <= r["endDate"][:10]]
+        assert len(got) == 1, got
+        return got[0]
+
+    cost_fault = {"method": "POST", "path": "ServiceAdjustments"}
 
     def company_names(self, stack):
         return [c["companyName"] for c in self.state(stack)["entities"]["Companies"]]
@@ -204,6 +237,35 @@ class ConnectWise(PSA):
                  "description": a.get("description") or "", "quantity": float(a["quantity"]),
                  "unit_cost": float(a.get("unitCost") or 0), "date": a["effectiveDate"][:10]}
                 for a in self.additions(stack, contract) if "billsync key" in (a.get("description") or "")]
+
+    def cost_writes(self, stack, contract, service):
+        """Each PATCH of an addition's unitCost (a repeat of the same PATCH, the client's retry of
+        an absolute value, is the same write); ConnectWise's write carries no date."""
+        ids = {str(a["id"]) for a in self.additions(stack, contract, service)}
+        out, seen = [], set()
+        for e in self.journal(stack):
+            m = ADDITIONS.search(e["path"])
+            if e["method"] != "PATCH" or not m or m.group(2) not in ids or e["status"] != 200:
+                continue
+            ops = {op.get("path", "").strip("/"): op.get("value") for op in json.loads(e.get("body") or "[]")}
+            if "unitCost" not in ops or (e["path"], e["body"]) in seen:
+                continue
+            seen.add((e["path"], e["body"]))
+            price = ops.get("unitPrice")
+            write = {"cost": Decimal(str(ops["unitCost"])), "price": None if price is None else Decimal(str(price)),
+                     "date": None}
+            if write not in out:             # one change writes every addition in effect alike
+                out.append(write)
+        return out
+
+    def money(self, stack, contract, service, day):
+        live = [a for a in self.additions(stack, contract, service) if a["effectiveDate"][:10] <= day
+                and not (a.get("cancelledDate") and a["cancelledDate"][:10] < day)]
+        got = {(Decimal(str(a["unitCost"])), Decimal(str(a["unitPrice"]))) for a in live}
+        assert len(got) == 1, got
+        return got.pop()
+
+    cost_fault = {"method": "PATCH", "path": r"finance/agreements/\d+/additions/\d+"}
 
     def company_names(self, stack):
         return [c["name"] for c in self.state(stack)["collections"]["company/companies"]]
