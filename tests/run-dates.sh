@@ -27,10 +27,12 @@ if [ ! -e "$LIB" ]; then
   exit 2
 fi
 # The suites whose results depend on the date: the sandboxes' seeds, the connectors' billing
-# months, proration, the ledger's dating, the review month, charges and the dashboard.
+# months, proration, the ledger's dating, the review month, charges, the dashboard, a cost change's
+# day and the new-unlinked digest's day.
 SUITES=(tests/sandbox tests/contract tests/e2e/test_sync.py tests/e2e/test_review.py
         tests/e2e/test_charges.py tests/e2e/test_dashboard.py tests/e2e/test_settings_timezone.py
-        tests/e2e/test_ledger_sequences.py tests/e2e/test_trail.py)
+        tests/e2e/test_ledger_sequences.py tests/e2e/test_trail.py tests/e2e/test_cost_sync.py
+        tests/e2e/test_unlinked_alert.py)
 JOBS=${PYTEST_JOBS:-2}
 fail=0
 ALL=("${SUITES[@]}")
