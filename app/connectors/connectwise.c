@@ -546,6 +546,14 @@ static int write_history(struct cw_session *s, int64_t cid, const struct psa_uni
     return rc;
 }
 
+/* A new addition bills like the service's line: the change's own price (a charge, a probe) or,
+ * when it has none, the line's as billsync's cache holds it; 0 lets ConnectWise take the
+ * catalog's. */
+static money_t line_money(money_t own, money_t line)
+{
+    return own ? own : line;
+}
+
 static int write_change(struct cw_session *s, int64_t cid, const struct psa_unit_change *u,
                         int64_t sid, const struct add_list *l, int from_seen, int64_t *ref_id,
                         struct conn_error *err)
@@ -586,7 +594,8 @@ static int write_change(struct cw_session *s, int64_t cid, const struct psa_unit
         } else {
             snprintf(path, sizeof path, "finance/agreements/%lld/additions", (long long)cid);
             rc = cw_write(s, "POST", path,
-                          new_addition(sid, u->delta, u->effective, u->unit_price, u->unit_cost, u->description),
+                          new_addition(sid, u->delta, u->effective, line_money(u->unit_price, u->line_price),
+                                       line_money(u->unit_cost, u->line_cost), u->description),
                           "the new addition", &doc, err);
         }
         free(fresh.v);
@@ -597,7 +606,8 @@ static int write_change(struct cw_session *s, int64_t cid, const struct psa_unit
     } else {
         snprintf(path, sizeof path, "finance/agreements/%lld/additions", (long long)cid);
         rc = cw_write(s, "POST", path,
-                      new_addition(sid, u->delta, u->effective, u->unit_price, u->unit_cost, u->description),
+                      new_addition(sid, u->delta, u->effective, line_money(u->unit_price, u->line_price),
+                                   line_money(u->unit_cost, u->line_cost), u->description),
                       "the new addition", &doc, err);
     }
     if (rc == 0)

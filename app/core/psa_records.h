@@ -92,6 +92,10 @@ struct psa_unit_change {
     const char *description;
     const struct psa_units_seen *seen;
     const struct psa_contract_terms *terms;
+    /* The price and cost the service's line carries now (billsync's cache; 0 unknown): a PSA
+     * that writes a change as a new line (a ConnectWise addition) bills it like the old one,
+     * not at the catalog's price. Autotask's adjustment keeps the contract's price itself. */
+    money_t line_price, line_cost;
 };
 
 /* A one-time charge (annual subscription, usage). key is billsync's idempotency key; it is

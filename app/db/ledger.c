@@ -269,7 +269,12 @@ int ledger_get(db_t *db, long long tenant_id, long long id, struct adjustment *a
                  " a.psa_units_before, a.psa_line_id, a.psa_line_units, c.id IS NOT NULL,"
                  " COALESCE(DATE_FORMAT(c.billing_start, '%Y-%m-%d'), ''), COALESCE(c.prorate, 1),"
                  " COALESCE(c.cycle_months, 1), a.kind = 'cost', COALESCE(a.new_unit_cost, 0),"
-                 " a.new_unit_price IS NOT NULL, COALESCE(a.new_unit_price, 0)"
+                 " a.new_unit_price IS NOT NULL, COALESCE(a.new_unit_price, 0),"
+                 /* the service's line as the PSA cache holds it: what a new line bills at */
+                 " (SELECT CONCAT(cs.unit_price, ' ', cs.unit_cost) FROM psa_contract_services cs"
+                 "   WHERE cs.tenant_id = a.tenant_id AND cs.connection_id = a.psa_connection_id"
+                 "   AND cs.contract_psa_id = a.psa_contract_id AND cs.service_psa_id = a.psa_service_id"
+                 "   AND cs.gone = 0 ORDER BY cs.read_at DESC, cs.id DESC LIMIT 1)"
                  " FROM adjustments a LEFT JOIN psa_contracts c ON c.tenant_id = a.tenant_id"
                  "  AND c.connection_id = a.psa_connection_id AND c.psa_id = a.psa_contract_id"
                  " WHERE a.tenant_id = ? AND a.id = ?",
@@ -301,6 +306,12 @@ int ledger_get(db_t *db, long long tenant_id, long long id, struct adjustment *a
         a->new_cost = dbrows_int(&r, 0, 19, 0);
         a->has_new_price = (int)dbrows_int(&r, 0, 20, 0);
         a->new_price = dbrows_int(&r, 0, 21, 0);
+        const char *line = dbrows_get(&r, 0, 22);
+        long long lp = 0, lc = 0;
+        if (line && sscanf(line, "%lld %lld", &lp, &lc) == 2) {
+            a->line_price = lp;
+            a->line_cost = lc;
+        }
     }
     dbrows_free(&r);
     return found;

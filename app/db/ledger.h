@@ -102,6 +102,8 @@ struct adjustment {
      * policy maintains it. */
     int is_cost, has_new_price;
     money_t new_cost, new_price;
+    /* The service's price and cost as the PSA cache holds them (0: unknown). */
+    money_t line_price, line_cost;
 };
 #define LEDGER_READ_FRESH_S 600
 int ledger_get(db_t *db, long long tenant_id, long long id, struct adjustment *a);

@@ -435,7 +435,7 @@ int job_post(struct job_env *env, struct job *job, char *err, size_t errlen)
         if (strcmp(p->system, "autotask"))
             invoice_text_for(env->db, t, &il, itext, sizeof itext);  /* doc/invoice-text.md */
         struct psa_unit_change u = {a.psa_contract_id, a.psa_service_id, "", a.desired - current, eff, 0, 0,
-                                    itext, &seen, a.terms_known ? &a.terms : NULL};
+                                    itext, &seen, a.terms_known ? &a.terms : NULL, a.line_price, a.line_cost};
         char ref[PSA_ID] = "", dc[32];
         qty_format(u.delta, dc, sizeof dc);
         snprintf(summary, sizeof summary, "%s%s units of service %s on contract %s from %s (to %s)",

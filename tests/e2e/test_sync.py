@@ -507,3 +507,24 @@ def test_an_empty_pull_is_held_and_posts_nothing_until_a_second_pull_agrees(stac
                                  "AND system = 'pax8'").strip().split("\t")
     assert status == "ok" and "a second pull confirmed that 1 of 1 linked resources (7 seats) are gone" in message
     assert sql(stack, f"SELECT unit_change FROM adjustments WHERE tenant_id = {P.t} AND unit_change < 0").strip() == "-7000"
+
+
+def test_a_connectwise_line_bills_at_the_agreements_price_not_the_catalogs(stack):
+    """ConnectWise writes a change as a new addition (mid-period) or a new line (a period start):
+    it bills at the price the MSP set on the agreement's line, not the catalog's (doc/ledger.md)."""
+    psa = PSA.of("connectwise")
+    L = Linked(stack, 8, psa)
+    L.reconciled(8)
+    (line,) = psa.additions(stack, L.contract, L.service)
+    assert float(line["unitPrice"]) != 6.66                             # the catalog's price so far
+    row = dict(line, unitPrice=6.66, unitCost=5.55)
+    psa.merge(stack, {"collections": {"finance/additions": [row]}})    # the MSP's own price and cost
+    L.admin.form("/mapping", "/mapping", {"action": "refresh"})
+    wait_for(lambda: sql(stack, f"SELECT MAX(unit_price) FROM psa_contract_services WHERE tenant_id = {L.t} AND "
+                                f"contract_psa_id = '{L.contract}' AND service_psa_id = '{L.service}' AND gone = 0"
+                         ).strip() == "66600", 60, "the PSA refresh")
+    L.upload(11)
+    L.sync()
+    wait_for(lambda: L.units() == 11, 60, "the increase to post")
+    new = [a for a in psa.additions(stack, L.contract, L.service) if a["id"] != line["id"]]
+    assert new and all((float(a["unitPrice"]), float(a["unitCost"])) == (6.66, 5.55) for a in new), new
