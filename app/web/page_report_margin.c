@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "core/csvw.h"
 #include "core/margin.h"
+#include "db/jobs.h"
 #include "db/margin.h"
 #include "web/reports.h"
 #include "web/svg_chart.h"
@@ -352,6 +353,8 @@ static void page(struct web *w, struct req *r, const struct margin_conn_list *co
     if (r->f.flagged)
         hset(w, "Filter.flagged", "1");
     hset(w, "Filter.sort", r->sort);
+    if (!r->f.set_no)
+        hset(w, "Live", "1");
     hset(w, "Filter.dir", r->desc ? "desc" : "asc");
     char thr[16];
     margin_pct_format(r->f.threshold, thr, sizeof thr);
@@ -403,6 +406,14 @@ void page_report_margin(struct web *w)
         margin_threshold_get(w->db, w->sess->tenant_id, &r.f.threshold) < 0) {
         web_error(w, 503, "The report could not be read. Try again in a minute.");
         return;
+    }
+    /* The computed rows when they are current (doc/margin.md 7); else the figures are computed
+     * live, as current as the data, and the figures job is queued to compute the rows again. */
+    if (margin_set_fresh(w->db, w->sess->tenant_id, r.f.threshold, &r.f.set_no) == 0) {
+        char key[64];
+        snprintf(key, sizeof key, "figures:%lld", w->sess->tenant_id);
+        if (jobs_enqueue(w->db, w->sess->tenant_id, "figures", NULL, key, 0, NULL) < 0)
+            log_warn("figures of tenant %lld not queued: %s", w->sess->tenant_id, db_error(w->db));
     }
     r.f.source = param_int(p, "source");
     r.f.psa = param_int(p, "psa");
