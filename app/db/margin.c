@@ -624,9 +624,7 @@ int margin_warm(db_t *db, long long tenant_id)
     struct dbrows rows;
     if (margin_threshold_get(db, tenant_id, &f.threshold) < 0)
         return -1;
-    /* the table first; should it fail, the views are still computed (live) into the cache */
-    if (margin_fill(db, tenant_id) < 0)
-        log_warn("margin rows of tenant %lld not filled: %s", tenant_id, db_error(db));
+    /* the rows the figures job has just computed (worker/handlers.c), when they are current */
     if (margin_set_fresh(db, tenant_id, f.threshold, &f.set_no) < 0)
         return -1;
     for (int flagged = 0; flagged <= 1; flagged++) {
