@@ -369,11 +369,15 @@ static int table_rows(db_t *db, long long tenant_id, const struct margin_filter 
     const char *dir = desc ? " DESC" : "";
     if (si < 0 || table_where(&b, "i", tenant_id, f) < 0)
         return -1;
+    /* A text filter matches few rows: one pass over the set, then a sort of those, costs less
+     * than reading rows in the rank's order by their ids (56 against 145 ms at 52,000 rows). */
+    int text = (f->company && *f->company) || (f->product && *f->product);
     int k = snprintf(sql, sizeof sql,
-                     "SELECT " T_COLS " FROM (SELECT i.rid, i.o_%s AS o FROM margin_rows i WHERE %s"
+                     "SELECT " T_COLS " FROM (SELECT i.rid, i.o_%s AS o FROM margin_rows i%s%s%s WHERE %s"
                      " ORDER BY i.o_%s%s LIMIT ? OFFSET ?) p"
                      " JOIN margin_rows m ON m.tenant_id = ? AND m.set_no = ? AND m.rid = p.rid ORDER BY p.o%s",
-                     sorts[si].key, b.where, sorts[si].key, dir, dir);
+                     sorts[si].key, text ? " IGNORE INDEX (ix_" : "", text ? sorts[si].key : "", text ? ")" : "",
+                     b.where, sorts[si].key, dir, dir);
     if (k < 0 || (size_t)k >= sizeof sql)
         return -1;
     b.v[b.n++] = DB_INT(limit);
