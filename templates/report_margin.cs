@@ -32,6 +32,7 @@
 <div class="panel muted" id="report-empty">Nothing matches these filters.</div>
 <?cs else ?>
 <p id="margin-flagged-note"><a href="<?cs var:FlaggedHref ?>"><?cs var:Flagged ?> flagged row<?cs if:Flagged != "1" ?>s<?cs /if ?></a> (negative margin or under <?cs var:Threshold ?> %).</p>
+<?cs if:Live ?><p class="muted" id="margin-live">Computed now from the current data (the data changed since the report's rows were last computed; they are being computed again).</p><?cs /if ?>
 <?cs if:#Chart.n > #0 ?><?cs call:bar_chart(Chart, Chart.title) ?><?cs /if ?>
 <div class="table-scroll">
 <table class="report" id="report-table">

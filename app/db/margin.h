@@ -22,6 +22,7 @@ struct margin_filter {
     const char *product;          /* resource name, SKU or PSA service name contains */
     int flagged;                  /* only flagged rows */
     int threshold;                /* the tenant's threshold, tenths of a percent */
+    long long set_no;             /* read the computed rows of this set (margin_set_fresh), 0: compute live */
 };
 
 /* Columns of margin_rows / margin_stream. Money 1/10000, quantities 1/1000, months >= 1;
@@ -65,12 +66,23 @@ int margin_flagged_count(db_t *db, long long tenant_id, long long *out);
 int margin_top_companies(db_t *db, long long tenant_id, const struct margin_filter *f, int limit,
                          struct series_list *out);
 
-/* Computes into the tenant cache what the report's two usual views read (all rows sorted by
- * company, and MARGIN_FLAGGED_HREF: count, totals, first page, chart) and the flagged count,
+/* Computes into the tenant cache (from the computed rows when current) what the report's two
+ * usual views read (all rows sorted by company, and MARGIN_FLAGGED_HREF: count, totals, first
+ * page, chart) and the flagged count,
  * for the worker's "figures" job (db/dashboard.h dash_warm): at 50,000 links each statement
  * costs about a second when it is not cached. */
 #define MARGIN_PAGE_ROWS 50
 int margin_warm(db_t *db, long long tenant_id);
+
+/* The computed rows (sql/022 margin_rows, doc/margin.md 7). margin_set_fresh: 1 and the set
+ * to read when the tenant's last complete set was computed at its current generation
+ * (tenant_gen) and for this threshold, 0 (set_no 0) when there is none such: the readers above
+ * then compute live; -1 on error. margin_fill (the figures job, worker/handlers.c): computes
+ * every row of the tenant into a new set at READ COMMITTED and makes it the one readers use,
+ * unless the current one is fresh; the set before it is deleted. One statement over every
+ * linked resource: the worker runs it on a bulk connection (db_open_bulk), before margin_warm. */
+int margin_set_fresh(db_t *db, long long tenant_id, int threshold, long long *set_no);
+int margin_fill(db_t *db, long long tenant_id);
 
 /* The tenant's connections for the filters: id, name, kind ("source" or "psa"), by kind then name. */
 struct margin_conn {

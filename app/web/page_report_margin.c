@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "core/csvw.h"
 #include "core/margin.h"
+#include "db/jobs.h"
 #include "db/margin.h"
 #include "web/reports.h"
 #include "web/svg_chart.h"
@@ -197,9 +198,28 @@ static int csv_row(void *vctx, int ncols, char **in, size_t *lens)
     return c->sb.len > 32768 ? csv_flush(c) : 0;
 }
 
+/* The computed rows were stale, so a read was live, and it ran out of web.statement_ms (a
+ * large tenant right after a change, doc/margin.md 7): the figures job (queued by the change or
+ * by this view) may have computed the rows meanwhile: 1, read them instead. Else -1, answered
+ * 503 with Retry-After: the figures are being computed, reload shortly (not 413 "narrow the
+ * filter": in a few seconds every view is an indexed read). 0 when this is not that case. */
+static int live_ran_out(struct web *w, struct req *r)
+{
+    if (r->f.set_no || !db_timed_out(w->db))
+        return 0;
+    db_clear_error(w->db);
+    if (margin_set_fresh(w->db, w->sess->tenant_id, r->f.threshold, &r->f.set_no) > 0)
+        return 1;
+    r->f.set_no = 0;
+    resp_header(&w->resp, "Retry-After", "10");
+    web_error(w, 503, "The margin figures are being computed again after a change to your data. Reload this page "
+                      "in a few seconds.");
+    return -1;
+}
+
 /* As the other exports (web/reports.c): headers after the first 32 KB, an error page before
  * them, a cut-off transfer after them. */
-static void export_csv(struct web *w, const struct req *r)
+static void export_csv(struct web *w, struct req *r)
 {
     struct csv_ctx c = {.w = w, .threshold = r->f.threshold};
     strbuf_init(&c.sb);
@@ -208,7 +228,9 @@ static void export_csv(struct web *w, const struct req *r)
         csvw_field(&c.csv, cols[i].label);
     csvw_end_row(&c.csv);
     db_statement_limit(w->db, w->cfg->web_export_statement_ms);
-    int rc = margin_stream(w->db, w->sess->tenant_id, &r->f, r->sort, r->desc, csv_row, &c);
+    int rc = margin_stream(w->db, w->sess->tenant_id, &r->f, r->sort, r->desc, csv_row, &c), late = 0;
+    if (rc < 0 && !w->resp.sent && !c.rows && (late = live_ran_out(w, r)) > 0)
+        rc = margin_stream(w->db, w->sess->tenant_id, &r->f, r->sort, r->desc, csv_row, &c);
     if (rc == 0 && !c.gone)
         csv_flush(&c);
     db_statement_limit(w->db, w->cfg->web_statement_ms);
@@ -218,6 +240,8 @@ static void export_csv(struct web *w, const struct req *r)
     } else if (rc < 0 && w->resp.sent) {
         log_error("margin export: aborted after %lld rows: %s", c.rows, db_error(w->db));
         resp_abort(&w->resp);
+    } else if (rc < 0 && late < 0) {
+        log_warn("margin export: the live statement ran out of time while the rows are computed");
     } else if (rc < 0) {
         log_error("margin export: failed before its first byte: %s", db_error(w->db));
         web_error(w, 503, "The export could not be read from the database. Nothing was downloaded; try again in "
@@ -287,12 +311,22 @@ static void totals(struct web *w, const struct margin_total_list *t, long long *
     *flagged_out = flagged;
 }
 
+/* A read failed (k: live_ran_out's answer when it was asked): answers 503 unless done already. */
+static void read_failed(struct web *w, int k)
+{
+    if (k < 0)
+        return;
+    log_error("margin report: %s", db_error(w->db));
+    web_error(w, 503, "The report could not be read. Try again in a minute.");
+}
+
 static void page(struct web *w, struct req *r, const struct margin_conn_list *conns)
 {
     struct margin_total_list t;
-    if (margin_totals(w->db, w->sess->tenant_id, &r->f, &t) < 0) {
-        log_error("margin report: %s", db_error(w->db));
-        web_error(w, 503, "The report could not be read. Try again in a minute.");
+    int late = 0;
+    if (margin_totals(w->db, w->sess->tenant_id, &r->f, &t) < 0 &&
+        ((late = live_ran_out(w, r)) <= 0 || margin_totals(w->db, w->sess->tenant_id, &r->f, &t) < 0)) {
+        read_failed(w, late);
         return;
     }
     long long total, flagged;
@@ -305,9 +339,11 @@ static void page(struct web *w, struct req *r, const struct margin_conn_list *co
         r->page = pages;
     struct dbrows rows;
     if (margin_rows(w->db, w->sess->tenant_id, &r->f, r->sort, r->desc, MARGIN_PAGE_ROWS,
-                    (r->page - 1) * MARGIN_PAGE_ROWS, &rows) < 0) {
-        log_error("margin report: %s", db_error(w->db));
-        web_error(w, 503, "The report could not be read. Try again in a minute.");
+                    (r->page - 1) * MARGIN_PAGE_ROWS, &rows) < 0 &&
+        ((late = live_ran_out(w, r)) <= 0 ||
+         margin_rows(w->db, w->sess->tenant_id, &r->f, r->sort, r->desc, MARGIN_PAGE_ROWS,
+                     (r->page - 1) * MARGIN_PAGE_ROWS, &rows) < 0)) {
+        read_failed(w, late);
         return;
     }
     struct strbuf u;
@@ -352,6 +388,8 @@ static void page(struct web *w, struct req *r, const struct margin_conn_list *co
     if (r->f.flagged)
         hset(w, "Filter.flagged", "1");
     hset(w, "Filter.sort", r->sort);
+    if (!r->f.set_no)
+        hset(w, "Live", "1");
     hset(w, "Filter.dir", r->desc ? "desc" : "asc");
     char thr[16];
     margin_pct_format(r->f.threshold, thr, sizeof thr);
@@ -403,6 +441,14 @@ void page_report_margin(struct web *w)
         margin_threshold_get(w->db, w->sess->tenant_id, &r.f.threshold) < 0) {
         web_error(w, 503, "The report could not be read. Try again in a minute.");
         return;
+    }
+    /* The computed rows when they are current (doc/margin.md 7); else the figures are computed
+     * live, as current as the data, and the figures job is queued to compute the rows again. */
+    if (margin_set_fresh(w->db, w->sess->tenant_id, r.f.threshold, &r.f.set_no) == 0) {
+        char key[64];
+        snprintf(key, sizeof key, "figures:%lld", w->sess->tenant_id);
+        if (jobs_enqueue(w->db, w->sess->tenant_id, "figures", NULL, key, 0, NULL) < 0)
+            log_warn("figures of tenant %lld not queued: %s", w->sess->tenant_id, db_error(w->db));
     }
     r.f.source = param_int(p, "source");
     r.f.psa = param_int(p, "psa");

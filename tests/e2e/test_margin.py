@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
-from billsync_test import signed_in, sql
+from billsync_test import signed_in, sql, wait_for
 from billsync_test import sql_literal as lit, insert_rows as insert, milli, ten_k
 
 D = Decimal
@@ -541,3 +541,66 @@ def test_empty_state_when_nothing_is_linked(stack):
     assert shown == "0"
     body = export(c)
     assert len(body) == 1
+
+
+# --- the computed rows (sql/022 margin_rows, doc/margin.md 7) ------------------------------------
+def rows_current(stack, t):
+    """The tenant's margin_rows set in use is of its current generation and threshold."""
+    return sql(stack, f"""SELECT COUNT(*) FROM margin_sets s WHERE s.tenant_id = {t} AND s.set_no IS NOT NULL
+        AND s.threshold = COALESCE((SELECT margin_threshold_tenths FROM tenant_policies WHERE tenant_id = {t}), 100)
+        AND s.gen = COALESCE((SELECT gen FROM tenant_gen WHERE tenant_id = {t}), 0)""").strip() == "1"
+
+
+def test_computed_rows_show_the_same_figures_and_a_change_shows_at_once(cat, stack):
+    """Once the figures job has computed the rows, every view reads them (no 'computed now' note)
+    with the same figures; a cost change at the source and a new link show on the very next view
+    (the rows are then stale: the page computes live and queues the job), and again once the
+    rows are computed anew."""
+    c, t, rid, s1, p1 = cat["admin"], cat["admin"].tenant, cat["cat"].rid, cat["s1"], cat["p1"]
+    get_page(c)                                    # a view of stale rows queues the figures job
+    wait_for(lambda: rows_current(stack, t), timeout=60, what="the margin rows computed")
+    assert 'id="margin-live"' not in get_page(c).text
+    test_every_figure_of_every_row_and_the_totals(cat)
+    test_filters(cat)
+    test_sorting_by_every_column(cat)
+    test_csv_export_rows_are_the_page_rows(cat)
+    assert rows_current(stack, t) and 'id="margin-live"' not in get_page(c, flagged=1).text
+    assert int(sql(stack, f"SELECT COUNT(*) FROM margin_rows m JOIN margin_sets s ON s.tenant_id = m.tenant_id"
+                          f" AND s.set_no = m.set_no WHERE m.tenant_id = {t}").strip()) == len(cat["rows"])
+
+    src = cat["cat"].conns[s1]
+    base = {r["id"]: r for r in cat["rows"]}
+    changed = dict(base)
+    # R11's unit cost 5.40 -> 6.40 at the source: cost 64.00 on revenue 70.00, 8.6 %: flagged
+    changed[rid["R11"]] = dict(model_row(rid["R11"], src, "Contoso Ltd", "Contoso (Autotask)",
+                                         "Microsoft 365 Business Basic", "Contoso Monthly / M365 Basic", "10", "6.40",
+                                         1, "10", "7.00", 1, "USD", psa=p1, sku="CFQ-BASIC"), conn=s1)
+    # Power BI Pro (4 seats) linked to Fabrikam's Teams Essentials service, which R21 (5 seats)
+    # feeds: 17.50 a month shared 5/9 (9.72) and 4/9 (7.78)
+    changed[rid["R21"]] = dict(model_row(rid["R21"], src, "Fabrikam Inc", "Fabrikam AT", "Teams Essentials",
+                                         "Fabrikam Monthly / Teams Essentials", "5", "4.00", 1, "5", "3.50", 1, "USD",
+                                         share=D(5) / D(9), psa=p1, sku="TE1"), conn=s1)
+    new = dict(model_row(rid["R24"], src, "Fabrikam Inc", "Fabrikam AT", "Power BI Pro",
+                         "Fabrikam Monthly / Teams Essentials", "4", "9.99", 1, "5", "3.50", 1, "USD",
+                         share=D(4) / D(9), psa=p1, sku="PBI"), conn=s1)
+    assert changed[rid["R21"]]["revenue"] == D("9.72") and new["revenue"] == D("7.78")
+    with_cost = [changed[r["id"]] if r["id"] == rid["R11"] else r for r in cat["rows"]]
+    with_link = list(changed.values()) + [new]
+    try:
+        sql(stack, f"UPDATE src_resources SET unit_cost = {ten_k('6.40')} WHERE tenant_id = {t} AND source_id = 'R11'")
+        check_page(get_page(c), by_company(with_cost), D(10))
+        assert export(c)[1:] == [cells(r, D(10)) for r in by_company(with_cost)]
+        insert(stack, "resource_links", [dict(tenant_id=t, src_connection_id=s1, src_resource_id="R24",
+                                              psa_connection_id=p1, psa_contract_id="K2", psa_service_id="V3")])
+        check_page(get_page(c), by_company(with_link), D(10))
+        check_page(get_page(c, sort="margin", dir="asc"), sorted(with_link, key=lambda r: (r["margin"], r["id"])),
+                   D(10))
+        # computed anew by the figures job: the same figures, read from the rows
+        wait_for(lambda: rows_current(stack, t) and 'id="margin-live"' not in get_page(c).text, timeout=60,
+                 what="the margin rows computed after the change")
+        check_page(get_page(c), by_company(with_link), D(10))
+        assert export(c, flagged=1)[1:] == [cells(r, D(10)) for r in by_company(with_link) if flagged(r, D(10))]
+    finally:
+        sql(stack, f"DELETE FROM resource_links WHERE tenant_id = {t} AND src_resource_id = 'R24'")
+        sql(stack, f"UPDATE src_resources SET unit_cost = {ten_k('5.40')} WHERE tenant_id = {t} AND source_id = 'R11'")
+    check_page(get_page(c), by_company(cat["rows"]), D(10))
