@@ -364,22 +364,31 @@ static void seen_of(const struct add_list *l, struct psa_units_seen *seen)
     }
 }
 
-static int cw_read_units(const struct conn *c, const char *contract_id, const char *service_id,
-                         cdate_t date, struct psa_units_seen *seen, struct conn_error *err)
+/* The additions of one product on an agreement, judged for date, in a session of their own
+ * (read_units, read_money). The caller frees l->v. */
+static int product_additions(const struct conn *c, const char *contract_id, const char *service_id, cdate_t date,
+                             struct add_list *l, struct conn_error *err)
 {
     int64_t cid, sid;
-    memset(seen, 0, sizeof *seen);
     if (cw_id_arg(contract_id, "agreement", &cid, err) < 0 || cw_id_arg(service_id, "catalog item", &sid, err) < 0)
         return -1;
     struct cw_session s;
     if (cw_open(c, &s, err) < 0)
         return -1;
+    int rc = load_additions(&s, cid, sid, date, l, err);
+    cw_close(&s);
+    return rc;
+}
+
+static int cw_read_units(const struct conn *c, const char *contract_id, const char *service_id,
+                         cdate_t date, struct psa_units_seen *seen, struct conn_error *err)
+{
+    memset(seen, 0, sizeof *seen);
     struct add_list l = {0};
-    int rc = load_additions(&s, cid, sid, date, &l, err);
+    int rc = product_additions(c, contract_id, service_id, date, &l, err);
     if (rc == 0)
         seen_of(&l, seen);
     free(l.v);
-    cw_close(&s);
     return rc;
 }
 
@@ -708,19 +717,12 @@ static void money_of(const struct add_list *l, struct psa_money_seen *m)
 static int cw_read_money(const struct conn *c, const char *contract_id, const char *service_id, cdate_t date,
                          struct psa_money_seen *m, struct conn_error *err)
 {
-    int64_t cid, sid;
     memset(m, 0, sizeof *m);
-    if (cw_id_arg(contract_id, "agreement", &cid, err) < 0 || cw_id_arg(service_id, "catalog item", &sid, err) < 0)
-        return -1;
-    struct cw_session s;
-    if (cw_open(c, &s, err) < 0)
-        return -1;
     struct add_list l = {0};
-    int rc = load_additions(&s, cid, sid, date, &l, err);
+    int rc = product_additions(c, contract_id, service_id, date, &l, err);
     if (rc == 0)
         money_of(&l, m);
     free(l.v);
-    cw_close(&s);
     return rc;
 }
 

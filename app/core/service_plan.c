@@ -37,13 +37,17 @@ int service_plan(const struct service_state *s, qty_t psa_units, struct planner_
                  struct planner_output *out)
 {
     if (s == NULL || in == NULL || s->nposts < 0 || s->nposts > SERVICE_POSTS_MAX ||
-        (s->nposts > 0 && s->posts == NULL))
+        (s->nposts > 0 && s->posts == NULL) || s->nalso_busy < 0 || s->nalso_busy > SERVICE_POSTS_MAX ||
+        (s->nalso_busy > 0 && s->also_busy == NULL))
         return -1;
-    cdate_t busy[SERVICE_POSTS_MAX];
+    cdate_t busy[2 * SERVICE_POSTS_MAX];
     int nbusy = 0;
     for (int i = 0; s->one_change_per_day && i < s->nposts; i++)
         if (cdate_cmp(s->posts[i].effective, s->today) >= 0)
             busy[nbusy++] = s->posts[i].effective;
+    for (int i = 0; s->one_change_per_day && i < s->nalso_busy; i++)
+        if (cdate_cmp(s->also_busy[i], s->today) >= 0)
+            busy[nbusy++] = s->also_busy[i];
     in->desired = s->desired;
     in->psa_units = psa_units;
     in->has_last_posted = s->nposts > 0;

@@ -33,6 +33,10 @@ struct service_state {
     const struct service_post *posts; /* newest effective date first (ties: newest first) */
     int nposts;                    /* 0..SERVICE_POSTS_MAX */
     int one_change_per_day;        /* the PSA's rule (Autotask 1, ConnectWise 0) */
+    /* Other days that hold billsync's change of the service on such a PSA: a cost change's
+     * (doc/ledger.md "Cost and price"); NULL when none. */
+    const cdate_t *also_busy;
+    int nalso_busy;                /* 0..SERVICE_POSTS_MAX */
 };
 
 /* The sum of the links' quantities, a gone source counting 0; -1 on overflow or a negative one. */

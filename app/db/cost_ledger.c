@@ -12,19 +12,19 @@ int cost_seen_set(db_t *db, long long tenant_id, long long link_id, money_t cost
                ? -1 : 0;
 }
 
-int cost_busy_days(db_t *db, long long tenant_id, long long psa_connection_id, const char *contract_id,
-                   const char *service_id, cdate_t from, cdate_t *days, int max, int *n)
+/* The distinct days from `from` on of the service's rows that match `which`. */
+static int days_of(db_t *db, const char *which, long long tenant_id, long long psa_connection_id,
+                   const char *contract_id, const char *service_id, cdate_t from, cdate_t *days, int max, int *n)
 {
     struct dbrows r;
-    char day[11];
+    char day[11], sql[800];
     cdate_format(from, day, sizeof day);
     *n = 0;
-    if (db_query(db,
-                 "SELECT DISTINCT DATE_FORMAT(effective_date, '%Y-%m-%d') FROM adjustments"
-                 " WHERE tenant_id = ? AND psa_connection_id = ? AND psa_contract_id = ? AND psa_service_id = ?"
-                 " AND effective_date >= ? AND (state IN ('verified', 'posted')"
-                 "  OR (kind = 'units' AND state IN ('planned', 'awaiting_approval', 'queued', 'failed')))"
-                 " ORDER BY 1 LIMIT ?",
+    snprintf(sql, sizeof sql,
+             "SELECT DISTINCT DATE_FORMAT(effective_date, '%%Y-%%m-%%d') FROM adjustments"
+             " WHERE tenant_id = ? AND psa_connection_id = ? AND psa_contract_id = ? AND psa_service_id = ?"
+             " AND effective_date >= ? AND (%s) ORDER BY 1 LIMIT ?", which);
+    if (db_query(db, sql,
                  DB_PARAMS(DB_INT(tenant_id), DB_INT(psa_connection_id), DB_STR(contract_id), DB_STR(service_id),
                            DB_STR(day), DB_INT(max)),
                  &r) < 0)
@@ -34,6 +34,24 @@ int cost_busy_days(db_t *db, long long tenant_id, long long psa_connection_id, c
             (*n)++;
     dbrows_free(&r);
     return 0;
+}
+
+int cost_busy_days(db_t *db, long long tenant_id, long long psa_connection_id, const char *contract_id,
+                   const char *service_id, cdate_t from, cdate_t *days, int max, int *n)
+{
+    return days_of(db,
+                   "state IN ('verified', 'posted') OR (kind = 'units'"
+                   " AND state IN ('planned', 'awaiting_approval', 'queued', 'failed'))",
+                   tenant_id, psa_connection_id, contract_id, service_id, from, days, max, n);
+}
+
+int cost_days(db_t *db, long long tenant_id, long long psa_connection_id, const char *contract_id,
+              const char *service_id, cdate_t from, cdate_t *days, int max, int *n)
+{
+    return days_of(db,
+                   "kind = 'cost' AND state IN ('planned', 'awaiting_approval', 'queued', 'posted', 'verified',"
+                   " 'failed')",
+                   tenant_id, psa_connection_id, contract_id, service_id, from, days, max, n);
 }
 
 int cost_plan_record(db_t *db, const struct cost_plan *p, long long *id)

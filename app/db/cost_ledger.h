@@ -17,6 +17,12 @@ int cost_seen_set(db_t *db, long long tenant_id, long long link_id, money_t cost
 int cost_busy_days(db_t *db, long long tenant_id, long long psa_connection_id, const char *contract_id,
                    const char *service_id, cdate_t from, cdate_t *days, int max, int *n);
 
+/* Days from `from` on that hold a cost change of the service (posted, or waiting: not
+ * superseded or rejected): on a PSA taking one change per service and day, a seat change
+ * moves past them. */
+int cost_days(db_t *db, long long tenant_id, long long psa_connection_id, const char *contract_id,
+              const char *service_id, cdate_t from, cdate_t *days, int max, int *n);
+
 struct cost_plan {
     long long tenant_id, resource_link_id;
     long long src_connection_id;

@@ -11,6 +11,7 @@
 #include "core/planner.h"
 #include "db/accounts.h"
 #include "db/connections.h"
+#include "db/cost_ledger.h"
 #include "db/jobs.h"
 #include "db/ledger.h"
 #include "db/new_subs.h"
@@ -96,6 +97,12 @@ static void plan_service(struct job_env *env, long long tenant_id, const struct 
         require |= link_requires_approval(&links[i], pol);
     struct service_state st = {.today = today, .desired = sv->desired, .posts = sv->posts, .nposts = sv->nposts,
                                .one_change_per_day = p ? p->one_change_per_day : 1};
+    /* days holding a cost change (one change per service and day): a seat change moves past them */
+    cdate_t cost_busy[SERVICE_POSTS_MAX];
+    if (st.one_change_per_day &&
+        cost_days(env->db, tenant_id, l->psa_connection_id, l->psa_contract_id, l->psa_service_id, today, cost_busy,
+                  SERVICE_POSTS_MAX, &st.nalso_busy) == 0)
+        st.also_busy = cost_busy;
     qty_t psa_units = sv->seen.units;
     if (cdate_cmp(sv->read_on, today) == 0)
         psa_cache_units(env->db, tenant_id, l->psa_connection_id, l->psa_contract_id, l->psa_service_id, psa_units);

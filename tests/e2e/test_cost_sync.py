@@ -160,3 +160,29 @@ def test_a_cost_change_whose_answer_is_lost_posts_exactly_once(stack, psa):
     # Autotask's create is never sent twice: the next try finds it; ConnectWise's PATCH of an
     # absolute value is repeated by the HTTP client at once
     assert outcomes == (["failed", "nothing_to_do"] if psa.one_change_per_day else ["verified"]), outcomes
+
+
+def test_a_seat_change_after_a_cost_change_of_the_day_never_collides(stack, psa):
+    """Autotask takes one adjustment per service and day: a seat change seen after the day's cost
+    change is dated the next free day (never refused); ConnectWise takes both that day."""
+    import datetime
+    L = linked(stack, psa)
+    day = tomorrow()
+    with worker_on(stack, day) as w:
+        L.sync()
+        L.upload_row(row(8, cost="5.61"))
+        L.sync()
+        w.post(L.t)
+        L.upload_row(row(11, cost="5.61"))
+        L.sync()
+        seat_day = day + datetime.timedelta(days=1) if psa.one_change_per_day else day
+        assert L.last_effective() == seat_day.isoformat()
+        w.post(L.t)
+    with worker_on(stack, day + datetime.timedelta(days=1)) as w:
+        w.post(L.t)
+        assert L.units((day + datetime.timedelta(days=1)).isoformat()) == 11
+    states = sql(stack, f"SELECT kind, state FROM adjustments WHERE tenant_id = {L.t} AND state <> 'superseded'"
+                        " ORDER BY id").strip().splitlines()
+    assert states == ["units\tverified", "cost\tverified", "units\tverified"], states
+    assert sql(stack, f"SELECT COUNT(*) FROM adjustment_attempts a JOIN adjustments j ON j.id = a.adjustment_id"
+                      f" WHERE j.tenant_id = {L.t} AND a.outcome = 'failed'").strip() == "0"

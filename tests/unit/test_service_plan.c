@@ -63,7 +63,7 @@ static void test_two_links_on_a_service_at_their_sum_are_in_step(void **state)
 {
     (void)state;
     struct service_post posts[] = {{D(2027, 3, 2), Q(8)}};
-    struct service_state s = {D(2027, 3, 10), Q(8), posts, 1, 1};
+    struct service_state s = {D(2027, 3, 10), Q(8), posts, 1, 1, NULL, 0};
     struct planner_input in = policy();
     struct planner_output out;
     assert_int_equal(service_plan(&s, Q(8), &in, &out), 0);
@@ -77,7 +77,7 @@ static void test_read_on_is_the_later_of_today_and_the_newest_post(void **state)
 {
     (void)state;
     struct service_post later[] = {{D(2027, 4, 1), Q(8)}, {D(2027, 3, 2), Q(10)}};
-    struct service_state s = {D(2027, 3, 10), Q(8), later, 2, 1};
+    struct service_state s = {D(2027, 3, 10), Q(8), later, 2, 1, NULL, 0};
     date_is(service_read_on(&s), "2027-04-01");
     s.nposts = 0;
     date_is(service_read_on(&s), "2027-03-10");
@@ -92,7 +92,7 @@ static void test_autotask_second_change_of_the_day_moves_to_tomorrow(void **stat
 {
     (void)state;
     struct service_post posts[] = {{D(2027, 3, 10), Q(12)}};
-    struct service_state s = {D(2027, 3, 10), Q(15), posts, 1, 1};
+    struct service_state s = {D(2027, 3, 10), Q(15), posts, 1, 1, NULL, 0};
     struct planner_input in = policy();
     struct planner_output out;
     assert_int_equal(service_plan(&s, Q(12), &in, &out), 0);
@@ -108,7 +108,7 @@ static void test_connectwise_takes_the_change_on_its_day(void **state)
 {
     (void)state;
     struct service_post posts[] = {{D(2027, 3, 10), Q(12)}};
-    struct service_state s = {D(2027, 3, 10), Q(15), posts, 1, 0};
+    struct service_state s = {D(2027, 3, 10), Q(15), posts, 1, 0, NULL, 0};
     struct planner_input in = policy();
     struct planner_output out;
     assert_int_equal(service_plan(&s, Q(12), &in, &out), 0);
@@ -117,12 +117,33 @@ static void test_connectwise_takes_the_change_on_its_day(void **state)
     assert_int_equal(out.moved_days, 0);
 }
 
+/* Issue 18, Autotask: a day holding billsync's cost change (a 0-unit adjustment) is busy for a
+ * seat change too; ConnectWise takes both on one day. */
+static void test_a_cost_change_day_is_busy_on_autotask(void **state)
+{
+    (void)state;
+    struct service_post posts[] = {{D(2027, 3, 1), Q(12)}};
+    cdate_t cost[] = {D(2027, 3, 10), D(2027, 3, 9)};
+    struct service_state s = {D(2027, 3, 10), Q(15), posts, 1, 1, cost, 2};
+    struct planner_input in = policy();
+    struct planner_output out;
+    assert_int_equal(service_plan(&s, Q(12), &in, &out), 0);
+    assert_int_equal(out.action, PLANNER_POST);
+    date_is(out.effective, "2027-03-11");
+    assert_int_equal(out.moved_days, 1);
+    s.one_change_per_day = 0;
+    assert_int_equal(service_plan(&s, Q(12), &in, &out), 0);
+    date_is(out.effective, "2027-03-10");
+    s.nalso_busy = SERVICE_POSTS_MAX + 1;
+    assert_int_equal(service_plan(&s, Q(12), &in, &out), -1);
+}
+
 /* Older posts do not make days busy: only today and later ones do. */
 static void test_only_days_from_today_are_busy(void **state)
 {
     (void)state;
     struct service_post posts[] = {{D(2027, 3, 9), Q(12)}};
-    struct service_state s = {D(2027, 3, 10), Q(15), posts, 1, 1};
+    struct service_state s = {D(2027, 3, 10), Q(15), posts, 1, 1, NULL, 0};
     struct planner_input in = policy();
     struct planner_output out;
     assert_int_equal(service_plan(&s, Q(12), &in, &out), 0);
@@ -134,7 +155,7 @@ static void test_a_psa_edit_is_drift(void **state)
 {
     (void)state;
     struct service_post posts[] = {{D(2027, 3, 2), Q(12)}};
-    struct service_state s = {D(2027, 3, 10), Q(12), posts, 1, 1};
+    struct service_state s = {D(2027, 3, 10), Q(12), posts, 1, 1, NULL, 0};
     struct planner_input in = policy();
     struct planner_output out;
     assert_int_equal(service_plan(&s, Q(15), &in, &out), 0);
@@ -145,7 +166,7 @@ static void test_a_psa_edit_is_drift(void **state)
 static void test_invalid_state_is_refused(void **state)
 {
     (void)state;
-    struct service_state s = {D(2027, 3, 10), Q(1), NULL, 1, 1};
+    struct service_state s = {D(2027, 3, 10), Q(1), NULL, 1, 1, NULL, 0};
     struct planner_input in = policy();
     struct planner_output out;
     assert_int_equal(service_plan(&s, Q(1), &in, &out), -1);
@@ -224,6 +245,7 @@ int main(void)
         cmocka_unit_test(test_autotask_second_change_of_the_day_moves_to_tomorrow),
         cmocka_unit_test(test_connectwise_takes_the_change_on_its_day),
         cmocka_unit_test(test_only_days_from_today_are_busy),
+        cmocka_unit_test(test_a_cost_change_day_is_busy_on_autotask),
         cmocka_unit_test(test_a_psa_edit_is_drift),
         cmocka_unit_test(test_invalid_state_is_refused),
         cmocka_unit_test(test_unchanged_service_is_not_read_until_its_drift_check),
