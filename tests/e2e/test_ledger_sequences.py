@@ -142,14 +142,22 @@ def test_two_subscriptions_on_one_service_add_up(stack, psa):
         # the Billing page says so beside each of the two resources, with the sum the PSA bills
         page = L.admin.get("/mapping?mapped=1").text
         assert page.count("fed by 2 subscriptions: 8") == 2, page
-        # no price travels with a unit change: the MSP's sell price in Autotask stands
+        # the MSP's sell price stands: Autotask's adjustment carries no price; ConnectWise's new
+        # line carries the price and cost of the service's line as it is (never the catalog's
+        # when they differ, doc/ledger.md), a quantity PATCH none
         new = L.adjustments_posted()[before:]
         body = new[0]["body"].replace('":', '": ') if new else ""
         # Autotask's +3, ConnectWise's new +3 line or (on a period's first day) its quantity set to 8
         assert len(new) == 1 and ('"unitChange": 3' in body or '"quantity": 3' in body
                                   or ('"path": "quantity"' in body and '"value": 8' in body)), new
-        for price in ("adjustedUnitPrice", "adjustedUnitCost", "unitPrice", "unitCost"):
-            assert price not in body
+        if psa.one_change_per_day or '"path"' in body:
+            for price in ("adjustedUnitPrice", "adjustedUnitCost", "unitPrice", "unitCost"):
+                assert price not in body
+        else:
+            import json
+            first = min(psa.additions(stack, L.contract, L.service), key=lambda a: a["id"])   # the line before
+            written = json.loads(new[0]["body"])
+            assert (written["unitPrice"], written["unitCost"]) == (first["unitPrice"], first["unitCost"]), first
         for _ in range(2):
             L.sync()
             assert open_changes(stack, L.t) == [], "in step: no plan, no drift"
