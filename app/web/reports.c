@@ -8,6 +8,7 @@
 #include "common/log.h"
 #include "core/cdate.h"
 #include "core/csvw.h"
+#include "core/new_subs.h"
 #include "core/price_policy.h"
 #include "core/strbuf.h"
 #include "db/new_subs.h"
@@ -53,12 +54,10 @@ void report_money(money_t v, char *buf, size_t n)
 
 int report_monthly_value(money_t unit_cost, qty_t qty, int period_months, money_t *out)
 {
-    money_t v;
-    if (period_months == 1)
-        return money_mul_qty(unit_cost, qty, out);
-    if (period_months != 12 || money_mul_qty_div(unit_cost, qty, 1, 12, &v) < 0)
+    /* the one rule (core/new_subs.h cost_monthly), for the two periods a unit cost comes in */
+    if (period_months != 1 && period_months != 12)
         return -1;
-    return money_round(v, 2, MONEY_ROUND_HALF_EVEN, out);
+    return cost_monthly(unit_cost, qty, period_months == 12, out);
 }
 
 void report_qty_unit(qty_t q, const char *cycle, char *buf, size_t n)
