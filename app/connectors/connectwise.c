@@ -472,27 +472,27 @@ static int period_starts_on(const struct agreement_info *ai, cdate_t d)
     return cdate_period_containing(anchor, ai->months, d, &p) == 0 && cdate_cmp(p.start, d) == 0;
 }
 
-static json_t *quantity_patch(qty_t q)
+/* One JSON Patch "replace" operation (value stolen). */
+static json_t *replace_op(const char *path, json_t *value)
 {
     json_t *op = json_object();
     json_object_set_new(op, "op", json_string("replace"));
-    json_object_set_new(op, "path", json_string("quantity"));
-    json_object_set_new(op, "value", psa_json_qty(q));
+    json_object_set_new(op, "path", json_string(path));
+    json_object_set_new(op, "value", value);
+    return op;
+}
+
+/* A PATCH body of one replace operation. */
+static json_t *one_replace(const char *path, json_t *value)
+{
     json_t *ops = json_array();
-    json_array_append_new(ops, op);
+    json_array_append_new(ops, replace_op(path, value));
     return ops;
 }
 
-static json_t *cancel_patch(cdate_t d)
-{
-    json_t *op = json_object();
-    json_object_set_new(op, "op", json_string("replace"));
-    json_object_set_new(op, "path", json_string("cancelledDate"));
-    json_object_set_new(op, "value", cw_date_json(d));
-    json_t *ops = json_array();
-    json_array_append_new(ops, op);
-    return ops;
-}
+static json_t *quantity_patch(qty_t q) { return one_replace("quantity", psa_json_qty(q)); }
+
+static json_t *cancel_patch(cdate_t d) { return one_replace("cancelledDate", cw_date_json(d)); }
 
 static json_t *new_addition(int64_t product, qty_t qty, cdate_t eff, money_t price, money_t cost,
                             const char *invoice_text)
@@ -741,15 +741,6 @@ static int carries(const struct add_list *l, const struct psa_price_change *pc)
     return any;
 }
 
-static json_t *replace_op(const char *path, money_t v)
-{
-    json_t *op = json_object();
-    json_object_set_new(op, "op", json_string("replace"));
-    json_object_set_new(op, "path", json_string(path));
-    json_object_set_new(op, "value", psa_json_money(v));
-    return op;
-}
-
 /*
  * An addition carries one cost and one price for as long as it runs: the change is written on
  * every addition of the product in effect on the date that does not carry it yet (PATCH, an
@@ -781,9 +772,9 @@ static int cw_post_price_change(const struct conn *c, const struct psa_price_cha
             continue;
         json_t *ops = json_array(), *doc = NULL;
         if (cost)
-            json_array_append_new(ops, replace_op("unitCost", pc->unit_cost));
+            json_array_append_new(ops, replace_op("unitCost", psa_json_money(pc->unit_cost)));
         if (price)
-            json_array_append_new(ops, replace_op("unitPrice", pc->unit_price));
+            json_array_append_new(ops, replace_op("unitPrice", psa_json_money(pc->unit_price)));
         char path[96];
         snprintf(path, sizeof path, "finance/agreements/%lld/additions/%lld", (long long)cid, (long long)a->id);
         rc = cw_write(&s, "PATCH", path, ops, "the addition", &doc, err);

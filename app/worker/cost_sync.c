@@ -125,9 +125,8 @@ void cost_plan_service(struct job_env *env, long long t, cdate_t today, const st
 
 enum cost_post_result cost_post(struct job_env *env, long long t, const struct adjustment *a,
                                 const struct psa_connector *p, const struct conn *c, const char *lease,
-                                cdate_t today, struct conn_error *ce, char *summary, size_t ns, char *msg, size_t nm)
+                                struct conn_error *ce, char *summary, size_t ns, char *msg, size_t nm)
 {
-    (void)today;
     cdate_t eff;
     if (cdate_parse(a->effective, &eff) < 0)
         memset(&eff, 0, sizeof eff);

@@ -26,7 +26,7 @@ enum cost_post_result { COST_POSTED, COST_FAILED, COST_HELD };
  * caller's failure handling; the ledger row is updated on COST_POSTED only. */
 enum cost_post_result cost_post(struct job_env *env, long long tenant_id, const struct adjustment *a,
                                 const struct psa_connector *p, const struct conn *c, const char *lease,
-                                cdate_t today, struct conn_error *ce, char *summary, size_t ns, char *msg,
+                                struct conn_error *ce, char *summary, size_t ns, char *msg,
                                 size_t nm);
 
 #endif

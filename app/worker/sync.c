@@ -377,7 +377,7 @@ int job_post(struct job_env *env, struct job *job, char *err, size_t errlen)
         }
         if (a.is_cost) {
             struct conn_error ce;
-            switch (cost_post(env, t, &a, p, c, job->lease, today, &ce, summary, sizeof summary, msg, sizeof msg)) {
+            switch (cost_post(env, t, &a, p, c, job->lease, &ce, summary, sizeof summary, msg, sizeof msg)) {
             case COST_POSTED:
                 posted++;
                 break;
